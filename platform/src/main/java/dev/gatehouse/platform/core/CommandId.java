@@ -1,0 +1,21 @@
+package dev.gatehouse.platform.core;
+
+import java.util.Objects;
+import java.util.UUID;
+
+/** Identifies one decoded command; decisions and completions refer to it. */
+public record CommandId(String value) {
+    public CommandId {
+        Objects.requireNonNull(value, "value");
+        if (value.isBlank()) throw new IllegalArgumentException("command id must not be blank");
+    }
+
+    public static CommandId random() {
+        return new CommandId(UUID.randomUUID().toString());
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}
