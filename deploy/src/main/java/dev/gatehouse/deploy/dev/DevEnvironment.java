@@ -1,0 +1,171 @@
+package dev.gatehouse.deploy.dev;
+
+import dev.gatehouse.deploy.config.GatehouseConfig;
+import dev.gatehouse.deploy.roles.GatehouseRuntime;
+import dev.gatehouse.deploy.roles.Role;
+import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.platform.tls.SelfSignedCertificate;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * Everything of {@code gatehouse dev} in one process: an embedded single-node KRaft Kafka, the
+ * demo PostgreSQL target, the development token issuer, a self-signed TLS certificate, and every
+ * role. State lives under one data directory and survives restarts.
+ */
+public final class DevEnvironment implements AutoCloseable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(DevEnvironment.class);
+    public static final String STATE_FILE = "dev.properties";
+
+    /** Ports and folders; 0 picks a free port. */
+    public record Settings(Path dataDir, int edgePort, int kafkaPort, int issuerPort, int targetPort,
+                           int observabilityPort, Path policyFile) {
+        public static Settings defaults(Path dataDir) {
+            return new Settings(dataDir, 15432, 19092, 18080, 15433, 9464, null);
+        }
+    }
+
+    private final Settings settings;
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private EmbeddedKafka kafka;
+    private DemoTarget target;
+    private DevTokenIssuer issuer;
+    private GatehouseRuntime runtime;
+
+    public DevEnvironment(Settings settings) {
+        this.settings = settings;
+    }
+
+    public DevEnvironment start() throws Exception {
+        try {
+            Path dir = settings.dataDir().toAbsolutePath();
+            Files.createDirectories(dir);
+            progress("starting Kafka (embedded, single node KRaft, data in " + dir.resolve("kafka") + ")");
+            kafka = EmbeddedKafka.start(dir.resolve("kafka"), settings.kafkaPort());
+            closeables.push(kafka);
+
+            progress("starting the demo PostgreSQL target (data in " + dir.resolve("demo-postgres") + ")");
+            target = DemoTarget.start(dir.resolve("demo-postgres"), settings.targetPort());
+            closeables.push(target);
+
+            progress("starting the development token issuer");
+            Vertx issuerVertx = Vertx.vertx();
+            closeables.push(() -> issuerVertx.close().await());
+            issuer = DevTokenIssuer.load(dir.resolve("issuer"), DevTokenIssuer.defaultIssuerUrl(settings.issuerPort()));
+            HttpServer issuerServer = issuer.serve(issuerVertx, "127.0.0.1", settings.issuerPort()).await();
+            if (settings.issuerPort() == 0) {
+                issuer = DevTokenIssuer.load(dir.resolve("issuer"), DevTokenIssuer.defaultIssuerUrl(issuerServer.actualPort()));
+            }
+
+            SelfSignedCertificate.PemFiles tls = SelfSignedCertificate.ensure(dir.resolve("tls"));
+            Path policy = settings.policyFile() != null ? settings.policyFile() : examplePolicy(dir);
+
+            GatehouseConfig config = new GatehouseConfig("dev-edge", dir,
+                    new GatehouseConfig.Kafka(kafka.bootstrapServers(), 3, 1, null, "5s", Map.of()),
+                    new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", settings.edgePort(),
+                            new GatehouseConfig.Tls(tls.certificate(), tls.privateKey()), true, "5s", null, null)),
+                    List.of(new GatehouseConfig.Connection("demo", target.host(), target.port(), DemoTarget.DATABASE,
+                            target.role(), target.password(), false, "enforce", Map.of("env", "demo")),
+                            new GatehouseConfig.Connection("scratch", target.host(), target.port(), DemoTarget.SCRATCH,
+                                    target.role(), target.password(), false, "enforce", Map.of("env", "scratch")),
+                            new GatehouseConfig.Connection("demo-observe", target.host(), target.port(), DemoTarget.DATABASE,
+                                    target.role(), target.password(), false, "observe", Map.of("env", "demo"))),
+                    new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
+                            Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
+                    new GatehouseConfig.Policy(policy),
+                    new GatehouseConfig.Observability("127.0.0.1", settings.observabilityPort()));
+            progress("starting the edge and the policy service");
+            runtime = new GatehouseRuntime(config, EnumSet.allOf(Role.class)).start();
+            closeables.push(runtime);
+            writeState(dir);
+            return this;
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The example policy, copied out of the distribution so users can read and edit it. */
+    private static Path examplePolicy(Path dir) throws IOException {
+        Path file = dir.resolve("policy.yaml");
+        if (!Files.exists(file)) {
+            try (InputStream in = DevEnvironment.class.getResourceAsStream("/policies/example-policy.yaml")) {
+                if (in == null) throw new IllegalStateException("the example policy is missing from the distribution");
+                Files.copy(in, file);
+            }
+        }
+        return file;
+    }
+
+    private void writeState(Path dir) throws IOException {
+        Properties p = new Properties();
+        p.setProperty("kafka.bootstrap-servers", kafka.bootstrapServers());
+        p.setProperty("issuer.url", issuer.issuerUrl());
+        p.setProperty("edge.port", String.valueOf(runtime.edgePort()));
+        p.setProperty("observability.port", String.valueOf(runtime.observabilityPort()));
+        try (var out = Files.newBufferedWriter(dir.resolve(STATE_FILE))) {
+            p.store(out, "written by gatehouse dev; read by gatehouse token and gatehouse audit tail");
+        }
+    }
+
+    /** Reads what a running (or last) {@code gatehouse dev} wrote, or empty properties. */
+    public static Properties readState(Path dataDir) {
+        Properties p = new Properties();
+        Path file = dataDir.resolve(STATE_FILE);
+        if (Files.exists(file)) {
+            try (var in = Files.newBufferedReader(file)) {
+                p.load(in);
+            } catch (IOException e) {
+                LOGGER.warn("cannot read {}: {}", file, e.toString());
+            }
+        }
+        return p;
+    }
+
+    private static void progress(String what) {
+        System.err.println("gatehouse dev: " + what + " ...");
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public DemoTarget target() {
+        return target;
+    }
+
+    public DevTokenIssuer issuer() {
+        return issuer;
+    }
+
+    public GatehouseRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public void close() {
+        while (!closeables.isEmpty()) {
+            AutoCloseable c = closeables.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOGGER.warn("error while stopping {}: {}", c, e.toString());
+            }
+        }
+    }
+}

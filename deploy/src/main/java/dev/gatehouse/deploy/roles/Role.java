@@ -1,0 +1,34 @@
+package dev.gatehouse.deploy.roles;
+
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/** What one Gatehouse process does; one binary serves any set of roles. */
+public enum Role {
+    /** Protocol listeners in the data path. */
+    EDGE,
+    /** The policy service: decides commands from the log. */
+    POLICY;
+
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Parses "edge,policy" (or "all"). */
+    public static Set<Role> parse(String text) {
+        Set<Role> roles = EnumSet.noneOf(Role.class);
+        for (String part : text.split(",")) {
+            String p = part.trim().toLowerCase(Locale.ROOT);
+            if (p.isEmpty()) continue;
+            if (p.equals("all")) return EnumSet.allOf(Role.class);
+            try {
+                roles.add(valueOf(p.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: edge, policy, all)");
+            }
+        }
+        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: edge, policy, all)");
+        return roles;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.gatehouse.edge;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Settings of the PostgreSQL listener of an edge.
+ *
+ * @param host               address to listen on
+ * @param port               port to listen on (0 picks a free one)
+ * @param tlsCert            PEM certificate for TLS termination, or null for none
+ * @param tlsKey             PEM private key for TLS termination, or null for none
+ * @param allowPlaintext     whether clients may connect without TLS; must be true when no
+ *                           certificate is configured
+ * @param decisionDeadline   how long the edge waits for a decision before failing closed
+ * @param maxMessageSize     the largest client message accepted, in bytes
+ * @param maxParameterBytes  bound parameters longer than this are truncated in events
+ * @param edgeId             this edge instance's id
+ */
+public record PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boolean allowPlaintext,
+                           Duration decisionDeadline, int maxMessageSize, int maxParameterBytes, String edgeId) {
+
+    public PgEdgeConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(edgeId, "edgeId");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("edge port must be 0..65535, not " + port);
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("edge TLS needs both a certificate and a key");
+        }
+        if (tlsCert == null && !allowPlaintext) {
+            throw new IllegalArgumentException("edge: no TLS certificate is configured and plaintext is not allowed: "
+                    + "configure tls.cert/tls.key or set allow-plaintext: true");
+        }
+        decisionDeadline = decisionDeadline == null ? Duration.ofSeconds(5) : decisionDeadline;
+        if (decisionDeadline.isNegative() || decisionDeadline.isZero()) {
+            throw new IllegalArgumentException("edge: decision deadline must be positive");
+        }
+        if (maxMessageSize < 1024) throw new IllegalArgumentException("edge: max message size must be at least 1024 bytes");
+        if (maxParameterBytes < 0) throw new IllegalArgumentException("edge: max parameter bytes must be >= 0");
+    }
+
+    public boolean tlsEnabled() {
+        return tlsCert != null;
+    }
+
+    public static PgEdgeConfig plaintext(String host, int port, String edgeId) {
+        return new PgEdgeConfig(host, port, null, null, true, Duration.ofSeconds(5), 1 << 20, 4096, edgeId);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.gatehouse.edge;
+
+import dev.gatehouse.platform.core.SessionId;
+
+import java.security.SecureRandom;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The live sessions of one edge, by the process id the edge gave the client (for
+ * CancelRequest) and by session id (for kills).
+ */
+public final class SessionRegistry<S extends SessionRegistry.LiveSession> {
+
+    /** What the registry needs of a session. */
+    public interface LiveSession {
+        SessionId sessionId();
+
+        int processId();
+
+        int secretKey();
+
+        /** Cancels the running query at the target. Called on any thread. */
+        void cancel();
+
+        /** Ends the session with a fatal error naming the reason. Called on any thread. */
+        void kill(String reason);
+    }
+
+    private final SecureRandom random = new SecureRandom();
+    private final Map<Integer, S> byProcessId = new ConcurrentHashMap<>();
+    private final Map<SessionId, S> bySessionId = new ConcurrentHashMap<>();
+
+    /** A fresh process id not used by a live session of this edge. */
+    public int newProcessId() {
+        while (true) {
+            int pid = random.nextInt(1, Integer.MAX_VALUE);
+            if (!byProcessId.containsKey(pid)) return pid;
+        }
+    }
+
+    public int newSecretKey() {
+        return random.nextInt();
+    }
+
+    public void add(S session) {
+        byProcessId.put(session.processId(), session);
+        bySessionId.put(session.sessionId(), session);
+    }
+
+    public void remove(S session) {
+        byProcessId.remove(session.processId(), session);
+        bySessionId.remove(session.sessionId(), session);
+    }
+
+    /** The session a CancelRequest names, when it lives here and the secret matches. */
+    public Optional<S> forCancel(int processId, int secretKey) {
+        S s = byProcessId.get(processId);
+        return s != null && s.secretKey() == secretKey ? Optional.of(s) : Optional.empty();
+    }
+
+    public Optional<S> find(SessionId id) {
+        return Optional.ofNullable(bySessionId.get(id));
+    }
+
+    public Collection<S> all() {
+        return bySessionId.values();
+    }
+
+    public int size() {
+        return bySessionId.size();
+    }
+}

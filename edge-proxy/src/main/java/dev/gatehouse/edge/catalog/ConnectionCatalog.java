@@ -1,0 +1,34 @@
+package dev.gatehouse.edge.catalog;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The connections clients may select by name. Immutable. */
+public final class ConnectionCatalog {
+    private final Map<String, TargetConnection> byName;
+
+    public ConnectionCatalog(Collection<TargetConnection> connections) {
+        Map<String, TargetConnection> map = new LinkedHashMap<>();
+        for (TargetConnection c : connections) {
+            if (map.putIfAbsent(c.name(), c) != null) {
+                throw new IllegalArgumentException("connection '" + c.name() + "' is defined twice");
+            }
+        }
+        this.byName = Map.copyOf(map);
+    }
+
+    public static ConnectionCatalog of(TargetConnection... connections) {
+        return new ConnectionCatalog(List.of(connections));
+    }
+
+    public Optional<TargetConnection> find(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    public Collection<TargetConnection> all() {
+        return byName.values();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.gatehouse.edge.catalog;
+
+import dev.gatehouse.platform.core.ConnectionRef;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One entry of the connection catalog: what a client selects by name (the PostgreSQL
+ * {@code database} startup parameter) and how the edge reaches the target. The credentials
+ * never leave the edge: clients never see them, events never carry them.
+ *
+ * @param name     catalog name the client asks for ({@code dbname=demo})
+ * @param host     target host
+ * @param port     target port
+ * @param database database name at the target
+ * @param user     the connection's own user at the target
+ * @param password the connection's own password (may be empty for trust)
+ * @param tls      whether the edge speaks TLS to the target
+ * @param mode     enforce (the edge waits for each decision) or observe (records and forwards)
+ * @param labels   free-form labels that policies can match on
+ */
+public record TargetConnection(String name, String host, int port, String database, String user, String password,
+                               boolean tls, Mode mode, Map<String, String> labels) {
+
+    public enum Mode {
+        ENFORCE, OBSERVE;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Mode parse(String text) {
+            return switch (text == null ? "enforce" : text.trim().toLowerCase(Locale.ROOT)) {
+                case "enforce" -> ENFORCE;
+                case "observe" -> OBSERVE;
+                default -> throw new IllegalArgumentException("mode must be enforce or observe, not '" + text + "'");
+            };
+        }
+    }
+
+    public TargetConnection {
+        require(name, "name");
+        require(host, "host");
+        require(database, "database");
+        require(user, "user");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("connection '" + name + "': port must be 1..65535, not " + port);
+        }
+        password = password == null ? "" : password;
+        mode = mode == null ? Mode.ENFORCE : mode;
+        labels = labels == null ? Map.of() : Map.copyOf(labels);
+    }
+
+    private static void require(String value, String field) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("connection: '" + field + "' is required");
+        }
+    }
+
+    public ConnectionRef ref() {
+        return new ConnectionRef(name, "postgres", host + ":" + port + "/" + database, labels);
+    }
+
+    /** Never prints the password. */
+    @Override
+    public String toString() {
+        return "TargetConnection[" + name + " -> " + user + "@" + host + ":" + port + "/" + database
+                + ", tls=" + tls + ", mode=" + mode.label() + "]";
+    }
+
+    public static TargetConnection of(String name, String host, int port, String database, String user,
+                                      String password) {
+        return new TargetConnection(name, host, port, database, user, password, false, Mode.ENFORCE, Map.of());
+    }
+
+    public TargetConnection withMode(Mode newMode) {
+        return new TargetConnection(name, host, port, database, user, password, tls, Objects.requireNonNull(newMode), labels);
+    }
+}

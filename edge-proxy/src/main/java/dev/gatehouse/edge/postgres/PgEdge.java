@@ -1,0 +1,167 @@
+package dev.gatehouse.edge.postgres;
+
+import dev.gatehouse.edge.Authenticator;
+import dev.gatehouse.edge.ControlPort;
+import dev.gatehouse.edge.PgEdgeConfig;
+import dev.gatehouse.edge.SessionRegistry;
+import dev.gatehouse.edge.catalog.ConnectionCatalog;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.AuditSink;
+import dev.gatehouse.platform.core.ControlMessage;
+import dev.gatehouse.platform.core.DecisionPort;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.SqlAnalyzer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.ServerSSLOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
+
+/**
+ * The PostgreSQL listener of an edge: accepts clients, runs one {@link PgSession} per
+ * connection, and answers cancel and kill requests routed from other edges.
+ */
+public final class PgEdge implements AutoCloseable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(PgEdge.class);
+
+    private final Vertx vertx;
+    private final PgEdgeConfig config;
+    private final ConnectionCatalog catalog;
+    private final Authenticator authenticator;
+    private final DecisionPort decisions;
+    private final AuditSink audit;
+    private final SqlAnalyzer analyzer;
+    private final ControlPort control;
+    private final SessionRegistry<PgSession> registry = new SessionRegistry<>();
+    private final EdgeMetrics metrics;
+    private final NetClient netClient;
+    private final ServerSSLOptions sslOptions;
+    private NetServer server;
+
+    public PgEdge(Vertx vertx, PgEdgeConfig config, ConnectionCatalog catalog, Authenticator authenticator,
+                  DecisionPort decisions, AuditSink audit, SqlAnalyzer analyzer, ControlPort control,
+                  MeterRegistry meterRegistry) {
+        this.vertx = Objects.requireNonNull(vertx);
+        this.config = Objects.requireNonNull(config);
+        this.catalog = Objects.requireNonNull(catalog);
+        this.authenticator = Objects.requireNonNull(authenticator);
+        this.decisions = Objects.requireNonNull(decisions);
+        this.audit = Objects.requireNonNull(audit);
+        this.analyzer = Objects.requireNonNull(analyzer);
+        this.control = control == null ? ControlPort.NONE : control;
+        this.metrics = new EdgeMetrics(meterRegistry, registry::size);
+        this.netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
+        this.sslOptions = config.tlsEnabled()
+                ? new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
+                .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()))
+                : null;
+    }
+
+    /** Starts listening; the future holds the bound port. */
+    public Future<Integer> start() {
+        NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(config.port())
+                .setTcpNoDelay(true);
+        // TLS is negotiated per connection after SSLRequest (see PgSession), not from the first byte
+        server = vertx.createNetServer(options);
+        server.connectHandler(socket -> new PgSession(this, socket, vertx.getOrCreateContext()).start());
+        return server.listen().map(s -> {
+            LOGGER.info("edge={} postgres listener on {}:{} tls={} plaintext-allowed={}", config.edgeId(), config.host(),
+                    s.actualPort(), config.tlsEnabled(), config.allowPlaintext());
+            return s.actualPort();
+        });
+    }
+
+    /** A CancelRequest that arrived here: act on it locally, or route it to the fleet. */
+    void cancel(int processId, int secretKey, String clientAddress) {
+        var local = registry.forCancel(processId, secretKey);
+        if (local.isPresent()) {
+            local.get().cancel();
+            audit.append(new AuditEvent.CancelRequested(EventHeader.now(local.get().sessionId(), "edge", config.edgeId()),
+                    clientAddress, true));
+        } else {
+            control.publish(new ControlMessage.CancelQuery(processId, secretKey, config.edgeId()));
+        }
+    }
+
+    /** A control message from the fleet (another edge's cancel, an operator's kill). */
+    public void onControl(ControlMessage message) {
+        switch (message) {
+            case ControlMessage.CancelQuery c -> {
+                if (config.edgeId().equals(c.fromEdge())) return;
+                registry.forCancel(c.processId(), c.secretKey()).ifPresent(s -> {
+                    s.cancel();
+                    audit.append(new AuditEvent.CancelRequested(EventHeader.now(s.sessionId(), "edge", config.edgeId()),
+                            "routed from edge " + c.fromEdge(), true));
+                });
+            }
+            case ControlMessage.KillSession k -> registry.find(k.sessionId()).ifPresent(s -> s.kill(k.reason()));
+        }
+    }
+
+    /** Ends a live session held by this edge. */
+    public boolean kill(SessionId sessionId, String reason) {
+        var s = registry.find(sessionId);
+        s.ifPresent(x -> x.kill(reason));
+        return s.isPresent();
+    }
+
+    public int openSessions() {
+        return registry.size();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) server.close().await();
+        registry.all().forEach(s -> s.kill("the edge is shutting down"));
+        netClient.close();
+    }
+
+    PgEdgeConfig config() {
+        return config;
+    }
+
+    ConnectionCatalog catalog() {
+        return catalog;
+    }
+
+    Authenticator authenticator() {
+        return authenticator;
+    }
+
+    DecisionPort decisions() {
+        return decisions;
+    }
+
+    AuditSink audit() {
+        return audit;
+    }
+
+    SqlAnalyzer analyzer() {
+        return analyzer;
+    }
+
+    SessionRegistry<PgSession> registry() {
+        return registry;
+    }
+
+    EdgeMetrics metrics() {
+        return metrics;
+    }
+
+    NetClient netClient() {
+        return netClient;
+    }
+
+    ServerSSLOptions serverSslOptions() {
+        return sslOptions;
+    }
+}

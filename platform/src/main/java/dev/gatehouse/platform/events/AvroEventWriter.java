@@ -1,0 +1,307 @@
+package dev.gatehouse.platform.events;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.ControlMessage;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.SqlAnalysis;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
+import dev.gatehouse.schemas.v1.AccessRevoked;
+import dev.gatehouse.schemas.v1.ApprovalDenied;
+import dev.gatehouse.schemas.v1.ApprovalExpired;
+import dev.gatehouse.schemas.v1.ApprovalGranted;
+import dev.gatehouse.schemas.v1.ApprovalRequested;
+import dev.gatehouse.schemas.v1.AuditRecord;
+import dev.gatehouse.schemas.v1.CancelQuery;
+import dev.gatehouse.schemas.v1.CancelRequested;
+import dev.gatehouse.schemas.v1.CommandCompleted;
+import dev.gatehouse.schemas.v1.CommandReceived;
+import dev.gatehouse.schemas.v1.Connection;
+import dev.gatehouse.schemas.v1.ControlRecord;
+import dev.gatehouse.schemas.v1.DecisionMade;
+import dev.gatehouse.schemas.v1.KillSession;
+import dev.gatehouse.schemas.v1.Outcome;
+import dev.gatehouse.schemas.v1.PolicyActivated;
+import dev.gatehouse.schemas.v1.ProtocolViolation;
+import dev.gatehouse.schemas.v1.SessionClosed;
+import dev.gatehouse.schemas.v1.SessionOpened;
+import dev.gatehouse.schemas.v1.SessionRejected;
+import dev.gatehouse.schemas.v1.SqlCommandForm;
+
+/**
+ * Maps core events and control messages to the generated Avro records of {@code schemas/}, field
+ * by field. The only direction-specific knowledge is here; {@link AvroEventReader} is its inverse.
+ *
+ * <p>Durations become microseconds, instants keep microsecond precision (the schema's
+ * {@code timestamp-micros}), identity claims become JSON-encoded strings.
+ */
+public final class AvroEventWriter {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private AvroEventWriter() {
+    }
+
+    /** The Avro envelope of an event. */
+    public static AuditRecord toAvro(AuditEvent event) {
+        EventHeader h = event.header();
+        return AuditRecord.newBuilder()
+                .setEventId(h.eventId())
+                .setSessionId(h.sessionId().value())
+                .setTimestamp(h.timestamp())
+                .setService(h.service())
+                .setInstance(h.instance())
+                .setPayload(payload(event))
+                .build();
+    }
+
+    /** The Avro envelope of a control message. */
+    public static ControlRecord toAvro(ControlMessage message) {
+        Object payload = switch (message) {
+            case ControlMessage.CancelQuery c -> CancelQuery.newBuilder()
+                    .setProcessId(c.processId()).setSecretKey(c.secretKey()).setFromEdge(c.fromEdge()).build();
+            case ControlMessage.KillSession k -> KillSession.newBuilder()
+                    .setSessionId(k.sessionId().value()).setReason(k.reason()).build();
+        };
+        return ControlRecord.newBuilder().setPayload(payload).build();
+    }
+
+    private static Object payload(AuditEvent event) {
+        return switch (event) {
+            case AuditEvent.SessionOpened e -> SessionOpened.newBuilder()
+                    .setIdentity(identity(e.identity()))
+                    .setConnection(connection(e.connection()))
+                    .setClientAddress(e.clientAddress())
+                    .setDatabaseUser(e.databaseUser())
+                    .setApplicationName(e.applicationName())
+                    .setMode(e.mode())
+                    .setTls(e.tls())
+                    .build();
+            case AuditEvent.SessionRejected e -> SessionRejected.newBuilder()
+                    .setClientAddress(e.clientAddress())
+                    .setConnection(e.connection())
+                    .setDatabaseUser(e.databaseUser())
+                    .setSubject(e.subject())
+                    .setSqlState(e.sqlState())
+                    .setReason(e.reason())
+                    .build();
+            case AuditEvent.CommandReceived e -> CommandReceived.newBuilder()
+                    .setCommand(command(e.command()))
+                    .setIdentity(identity(e.identity()))
+                    .setConnection(connection(e.connection()))
+                    .setEdgeId(e.edgeId())
+                    .setReplyPartition(e.replyPartition())
+                    .setMode(e.mode())
+                    .build();
+            case AuditEvent.DecisionMade e -> DecisionMade.newBuilder()
+                    .setCommandId(e.commandId() == null ? null : e.commandId().value())
+                    .setSequence(e.sequence())
+                    .setDecision(decision(e.decision()))
+                    .setEdgeId(e.edgeId())
+                    .setReplyPartition(e.replyPartition())
+                    .setMode(e.mode())
+                    .setEvaluationMicros(micros(e.evaluation()))
+                    .build();
+            case AuditEvent.CommandCompleted e -> CommandCompleted.newBuilder()
+                    .setCommandId(e.commandId() == null ? null : e.commandId().value())
+                    .setSequence(e.sequence())
+                    .setOutcome(outcome(e.outcome()))
+                    .build();
+            case AuditEvent.SessionClosed e -> SessionClosed.newBuilder()
+                    .setReason(e.reason())
+                    .setCommands(e.commands())
+                    .setDurationMicros(micros(e.duration()))
+                    .build();
+            case AuditEvent.ProtocolViolation e -> ProtocolViolation.newBuilder()
+                    .setProtocol(e.protocol())
+                    .setClientAddress(e.clientAddress())
+                    .setDetail(e.detail())
+                    .build();
+            case AuditEvent.CancelRequested e -> CancelRequested.newBuilder()
+                    .setClientAddress(e.clientAddress())
+                    .setMatched(e.matched())
+                    .build();
+            case AuditEvent.PolicyActivated e -> PolicyActivated.newBuilder()
+                    .setPolicyId(e.policyId())
+                    .setVersion(e.version())
+                    .setAppliedBy(e.appliedBy())
+                    .build();
+            case AuditEvent.ApprovalRequested e -> ApprovalRequested.newBuilder()
+                    .setCommandId(e.commandId() == null ? null : e.commandId().value())
+                    .setApprovalId(e.approvalId())
+                    .setContentFingerprint(e.contentFingerprint())
+                    .setApproverGroup(e.approverGroup())
+                    .setApprovalsRequired(e.approvalsRequired())
+                    .setExpiresAt(e.expiresAt())
+                    .setRuleId(e.ruleId())
+                    .setReason(e.reason())
+                    .build();
+            case AuditEvent.ApprovalGranted e -> ApprovalGranted.newBuilder()
+                    .setApprovalId(e.approvalId())
+                    .setApprovers(e.approvers() == null ? List.of() : List.copyOf(e.approvers()))
+                    .build();
+            case AuditEvent.ApprovalDenied e -> ApprovalDenied.newBuilder()
+                    .setApprovalId(e.approvalId())
+                    .setDeniedBy(e.deniedBy())
+                    .setReason(e.reason())
+                    .build();
+            case AuditEvent.ApprovalExpired e -> ApprovalExpired.newBuilder()
+                    .setApprovalId(e.approvalId())
+                    .build();
+            case AuditEvent.AccessRevoked e -> AccessRevoked.newBuilder()
+                    .setSelectorType(e.selectorType())
+                    .setSelectorValue(e.selectorValue())
+                    .setRevokedBy(e.revokedBy())
+                    .setReason(e.reason())
+                    .setLifted(e.lifted())
+                    .build();
+        };
+    }
+
+    static dev.gatehouse.schemas.v1.Identity identity(Identity identity) {
+        if (identity == null) {
+            return null;
+        }
+        Map<String, String> claims = new LinkedHashMap<>();
+        identity.claims().forEach((name, value) -> claims.put(name, claimJson(name, value)));
+        return dev.gatehouse.schemas.v1.Identity.newBuilder()
+                .setSubject(identity.subject())
+                .setIssuer(identity.issuer())
+                .setGroups(identity.groups())
+                .setRoles(identity.roles())
+                .setClaims(claims)
+                .setCi(ci(identity.ci()))
+                .build();
+    }
+
+    private static String claimJson(String name, Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("claim '" + name + "' of type " + value.getClass().getName()
+                    + " cannot be written as JSON", e);
+        }
+    }
+
+    private static dev.gatehouse.schemas.v1.CiProvenance ci(CiProvenance ci) {
+        if (ci == null) {
+            return null;
+        }
+        return dev.gatehouse.schemas.v1.CiProvenance.newBuilder()
+                .setSystem(ci.system())
+                .setRepository(ci.repository())
+                .setRepositoryId(ci.repositoryId())
+                .setCommitSha(ci.commitSha())
+                .setRef(ci.ref())
+                .setWorkflow(ci.workflow())
+                .setRunId(ci.runId())
+                .setJob(ci.job())
+                .build();
+    }
+
+    private static Connection connection(ConnectionRef connection) {
+        if (connection == null) {
+            return null;
+        }
+        return Connection.newBuilder()
+                .setName(connection.name())
+                .setProtocol(connection.protocol())
+                .setTarget(connection.target())
+                .setLabels(new LinkedHashMap<>(connection.labels()))
+                .build();
+    }
+
+    private static dev.gatehouse.schemas.v1.SqlCommand command(SqlCommand command) {
+        if (command == null) {
+            return null;
+        }
+        return dev.gatehouse.schemas.v1.SqlCommand.newBuilder()
+                .setCommandId(command.id().value())
+                .setSessionId(command.sessionId().value())
+                .setSequence(command.sequence())
+                .setReceivedAt(command.receivedAt())
+                .setForm(SqlCommandForm.valueOf(command.form().name()))
+                .setSql(command.sql())
+                .setParameters(new ArrayList<>(command.parameters()))
+                .setAnalysis(analysis(command.analysis()))
+                .build();
+    }
+
+    private static dev.gatehouse.schemas.v1.SqlAnalysis analysis(SqlAnalysis analysis) {
+        return dev.gatehouse.schemas.v1.SqlAnalysis.newBuilder()
+                .setParseable(analysis.parseable())
+                .setParseError(analysis.parseError())
+                .setFingerprint(analysis.fingerprint())
+                .setStatements(analysis.statements().stream().map(AvroEventWriter::statement).toList())
+                .build();
+    }
+
+    private static dev.gatehouse.schemas.v1.StatementAnalysis statement(StatementAnalysis s) {
+        return dev.gatehouse.schemas.v1.StatementAnalysis.newBuilder()
+                .setKind(s.kind() == null ? dev.gatehouse.schemas.v1.StatementKind.UNKNOWN
+                        : dev.gatehouse.schemas.v1.StatementKind.valueOf(s.kind().name()))
+                .setTag(s.tag())
+                .setObjectType(s.objectType())
+                .setTablesRead(s.tablesRead())
+                .setTablesWritten(s.tablesWritten())
+                .setFunctions(s.functions())
+                .setMissingWhere(s.missingWhere())
+                .build();
+    }
+
+    static dev.gatehouse.schemas.v1.Decision decision(Decision decision) {
+        if (decision == null) {
+            return null;
+        }
+        var builder = dev.gatehouse.schemas.v1.Decision.newBuilder()
+                .setCommandId(decision.commandId().value())
+                .setVerdict(dev.gatehouse.schemas.v1.Verdict.valueOf(decision.verdict().name()))
+                .setRuleId(decision.ruleId())
+                .setReason(decision.reason())
+                .setPolicyVersion(decision.policyVersion());
+        switch (decision) {
+            case Decision.Mask m -> builder.setMaskProfile(m.profile());
+            case Decision.RequireApproval r -> builder.setApproverGroup(r.approverGroup()).setApprovals(r.approvals());
+            case Decision.Allow a -> { }
+            case Decision.Deny d -> { }
+        }
+        return builder.build();
+    }
+
+    private static Outcome outcome(AuditEvent.Outcome outcome) {
+        if (outcome == null) {
+            return null;
+        }
+        return Outcome.newBuilder()
+                .setForwarded(outcome.forwarded())
+                .setCommandTags(outcome.commandTags())
+                .setRows(outcome.rows())
+                .setSqlState(outcome.sqlState())
+                .setErrorMessage(outcome.errorMessage())
+                .setDurationMicros(micros(outcome.duration()))
+                .setBytesToClient(outcome.bytesToClient())
+                .setTxStatus(outcome.txStatus())
+                .build();
+    }
+
+    /** Whole microseconds of a duration (truncated), or null. */
+    static Long micros(Duration duration) {
+        if (duration == null) {
+            return null;
+        }
+        return Math.addExact(Math.multiplyExact(duration.getSeconds(), 1_000_000L), duration.getNano() / 1_000);
+    }
+}

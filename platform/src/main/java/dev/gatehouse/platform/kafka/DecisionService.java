@@ -1,0 +1,293 @@
+package dev.gatehouse.platform.kafka;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.EventHeader;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The policy side's loop, protocol-free: reads {@code CommandReceived} events from
+ * {@code gatehouse.audit} in the consumer group {@code gatehouse-policy}, asks the policy
+ * function, and writes the {@code DecisionMade} both to {@code gatehouse.decisions} (partition =
+ * the command's reply partition) and to {@code gatehouse.audit} (keyed by session id). Other
+ * events are skipped.
+ *
+ * <p>Exactly-once between consume and produce: each polled batch is answered in one Kafka
+ * transaction that also carries the consumer offsets ({@code sendOffsetsToTransaction}); readers
+ * use {@code read_committed}. When a transaction fails it is aborted and the batch is read
+ * again. Edges still ignore decisions for command ids they do not hold, so a duplicate (after a
+ * crash of a non-transactional writer, or a re-decided command) is harmless.
+ *
+ * <p>Fail closed: when the policy function throws or returns null the command is denied
+ * ({@code ruleId "policy-error"}, reason "policy evaluation failed").
+ *
+ * <p>Each instance needs a unique {@code instanceId}: it names the transactional id, and two
+ * live instances with the same id fence each other.
+ */
+public final class DecisionService implements AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(DecisionService.class);
+
+    /** The rule id of the denial recorded when the policy function fails. */
+    public static final String POLICY_ERROR_RULE = "policy-error";
+
+    /**
+     * @param bootstrapServers Kafka bootstrap servers
+     * @param groupId          consumer group, normally {@code gatehouse-policy}
+     * @param instanceId       unique per running instance (host name, pod name)
+     * @param auditTopic       normally {@link Topics#AUDIT}
+     * @param decisionsTopic   normally {@link Topics#DECISIONS}
+     * @param fromBeginning    where a new group starts: the beginning of the log (true) or its end
+     */
+    public record Settings(String bootstrapServers, String groupId, String instanceId, String auditTopic,
+                           String decisionsTopic, boolean fromBeginning) {
+        public Settings {
+            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(groupId, "groupId");
+            Objects.requireNonNull(instanceId, "instanceId");
+            Objects.requireNonNull(auditTopic, "auditTopic");
+            Objects.requireNonNull(decisionsTopic, "decisionsTopic");
+            if (groupId.isBlank()) throw new IllegalArgumentException("groupId must not be blank");
+            if (instanceId.isBlank()) throw new IllegalArgumentException("instanceId must not be blank");
+        }
+
+        public static Settings of(String bootstrapServers, String instanceId) {
+            return new Settings(bootstrapServers, "gatehouse-policy", instanceId, Topics.AUDIT, Topics.DECISIONS, true);
+        }
+    }
+
+    private final Settings settings;
+    private final EventSerde<AuditEvent> serde;
+    private final Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaProducer<String, byte[]> producer;
+    private final int decisionPartitions;
+    private final AtomicLong lag = new AtomicLong();
+    private final AtomicLong decided = new AtomicLong();
+    private final Thread loop;
+    private volatile boolean running = true;
+
+    /**
+     * Connects, initialises the transactional producer and starts the poll loop.
+     *
+     * @param policy   the policy engine; called on the loop's thread, one command at a time
+     * @param registry where to publish {@code gatehouse.policy.consumer.lag}; may be null
+     */
+    public DecisionService(Settings settings, EventSerde<AuditEvent> serde,
+                           Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy, MeterRegistry registry) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.serde = Objects.requireNonNull(serde, "serde");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.producer = new KafkaProducer<>(producerConfig(settings), new StringSerializer(), new ByteArraySerializer());
+        this.consumer = new KafkaConsumer<>(consumerConfig(settings), new StringDeserializer(), new ByteArrayDeserializer());
+        try {
+            this.decisionPartitions = producer.partitionsFor(settings.decisionsTopic()).size();
+            producer.initTransactions();
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            consumer.close(Duration.ZERO);
+            throw new IllegalStateException("decision service " + settings.instanceId() + " cannot start: " + e.getMessage(), e);
+        }
+        if (registry != null) {
+            Gauge.builder("gatehouse.policy.consumer.lag", lag, AtomicLong::get)
+                    .description("Audit records not yet read by this policy instance")
+                    .tag("group", settings.groupId())
+                    .register(registry);
+        }
+        consumer.subscribe(List.of(settings.auditTopic()));
+        this.loop = Thread.ofPlatform().daemon().name("gatehouse-policy-loop-" + settings.instanceId()).unstarted(this::run);
+        loop.start();
+        LOGGER.info("Decision service started instanceId={} group={} decisionPartitions={}",
+                settings.instanceId(), settings.groupId(), decisionPartitions);
+    }
+
+    private static Map<String, Object> producerConfig(Settings settings) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "gatehouse-policy-" + settings.instanceId());
+        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "gatehouse-policy-" + settings.instanceId());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
+        return config;
+    }
+
+    private static Map<String, Object> consumerConfig(Settings settings) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-policy-" + settings.instanceId());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, settings.fromBeginning() ? "earliest" : "latest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        return config;
+    }
+
+    /** Decisions written since start (committed transactions only). */
+    public long decidedCount() {
+        return decided.get();
+    }
+
+    /** The consumer lag summed over this instance's partitions, as of the last poll. */
+    public long lag() {
+        return lag.get();
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+                if (!records.isEmpty()) answer(records);
+                updateLag();
+            }
+        } catch (WakeupException e) {
+            if (running) LOGGER.error("Decision service woken unexpectedly instanceId={}", settings.instanceId());
+        } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException e) {
+            LOGGER.error("Decision service stops: fatal Kafka error instanceId={} error={}", settings.instanceId(), e.toString());
+        } catch (RuntimeException e) {
+            LOGGER.error("Decision service stops: unexpected error instanceId={}", settings.instanceId(), e);
+        } finally {
+            running = false;
+            consumer.close(Duration.ofSeconds(5));
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void answer(ConsumerRecords<String, byte[]> records) {
+        producer.beginTransaction();
+        int answered = 0;
+        try {
+            for (ConsumerRecord<String, byte[]> record : records) {
+                if (handle(record)) answered++;
+            }
+            producer.sendOffsetsToTransaction(nextOffsets(records), consumer.groupMetadata());
+            producer.commitTransaction();
+            decided.addAndGet(answered);
+        } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException | WakeupException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOGGER.warn("Decision transaction failed, aborting and reading the batch again instanceId={} records={} error={}",
+                    settings.instanceId(), records.count(), e.toString());
+            producer.abortTransaction();
+            rewind(records);
+        }
+    }
+
+    /** Answers one audit record; returns whether a decision was written. */
+    private boolean handle(ConsumerRecord<String, byte[]> record) {
+        AuditEvent event;
+        try {
+            event = serde.decode(record.value());
+        } catch (RuntimeException e) {
+            LOGGER.warn("Skipping undecodable audit record partition={} offset={} error={}",
+                    record.partition(), record.offset(), e.toString());
+            return false;
+        }
+        if (!(event instanceof AuditEvent.CommandReceived command)) return false;
+        AuditEvent.DecisionMade made = evaluate(command);
+        byte[] value = serde.encode(made);
+        String key = command.sessionId().value();
+        int partition = command.replyPartition();
+        if (partition >= 0 && partition < decisionPartitions) {
+            producer.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value));
+        } else {
+            LOGGER.warn("Command names a reply partition that does not exist; decision goes to the audit log only "
+                    + "sessionId={} commandId={} edgeId={} replyPartition={} partitions={}",
+                    key, command.command().id(), command.edgeId(), partition, decisionPartitions);
+        }
+        producer.send(new ProducerRecord<>(settings.auditTopic(), key, value));
+        return true;
+    }
+
+    private AuditEvent.DecisionMade evaluate(AuditEvent.CommandReceived command) {
+        long t0 = System.nanoTime();
+        try {
+            AuditEvent.DecisionMade made = policy.apply(command);
+            if (made == null) throw new IllegalStateException("policy returned no decision");
+            return made;
+        } catch (RuntimeException e) {
+            CommandId id = command.command().id();
+            LOGGER.error("Policy evaluation failed, denying sessionId={} commandId={} error={}",
+                    command.sessionId(), id, e.toString());
+            Decision deny = new Decision.Deny(id, POLICY_ERROR_RULE, "policy evaluation failed", null);
+            return new AuditEvent.DecisionMade(EventHeader.now(command.sessionId(), "policy", settings.instanceId()),
+                    id, command.command().sequence(), deny, command.edgeId(), command.replyPartition(), command.mode(),
+                    Duration.ofNanos(System.nanoTime() - t0));
+        }
+    }
+
+    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<String, byte[]> records) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (TopicPartition tp : records.partitions()) {
+            List<ConsumerRecord<String, byte[]>> list = records.records(tp);
+            offsets.put(tp, new OffsetAndMetadata(list.getLast().offset() + 1));
+        }
+        return offsets;
+    }
+
+    private void rewind(ConsumerRecords<String, byte[]> records) {
+        for (TopicPartition tp : records.partitions()) {
+            consumer.seek(tp, records.records(tp).getFirst().offset());
+        }
+    }
+
+    private void updateLag() {
+        long total = 0;
+        for (TopicPartition tp : consumer.assignment()) {
+            OptionalLong l = consumer.currentLag(tp);
+            if (l.isPresent()) total += l.getAsLong();
+        }
+        lag.set(total);
+    }
+
+    /** Whether the loop is still running (false after close or a fatal error). */
+    public boolean isRunning() {
+        return running && loop.isAlive();
+    }
+
+    /** Stops the loop, aborting an open transaction, and leaves the group. */
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            loop.join(Duration.ofSeconds(15));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

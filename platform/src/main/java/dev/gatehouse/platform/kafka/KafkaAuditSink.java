@@ -1,0 +1,181 @@
+package dev.gatehouse.platform.kafka;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.AuditSink;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The audit log's producer: appends events to {@code gatehouse.audit}, keyed by session id,
+ * with an idempotent producer, {@code acks=all}, {@code linger.ms=0}. One instance per process;
+ * thread-safe.
+ *
+ * <p>Fail-closed deadline: {@code delivery.timeout.ms} is set from
+ * {@link Settings#deliveryTimeout()}, so when the broker is unreachable an append fails within
+ * about that time. {@code max.block.ms} is 0: an append never blocks its caller (an event loop)
+ * waiting for metadata; when the producer has lost the topic's metadata (the broker has been
+ * gone for a while) the append fails at once, which is also failing closed. A record whose append failed is never retried afterwards by this producer.
+ * (It may still be in the log if the broker wrote it but its acknowledgement was lost: the log
+ * can hold a command that was rejected, never the reverse.)
+ *
+ * <p>Threads: the returned stage completes on the Kafka producer's network thread, or on the
+ * caller's thread when the append is refused at once. Dependents must be quick and
+ * non-blocking, or use the {@code *Async} variants.
+ */
+public final class KafkaAuditSink implements AuditSink, AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(KafkaAuditSink.class);
+
+    /**
+     * @param bootstrapServers Kafka bootstrap servers
+     * @param topic            the audit topic, normally {@link Topics#AUDIT}
+     * @param clientId         producer client id (the instance name, for broker-side logs)
+     * @param deliveryTimeout  the longest an append may take before it fails; at least 1 s
+     */
+    public record Settings(String bootstrapServers, String topic, String clientId, Duration deliveryTimeout) {
+        public Settings {
+            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(topic, "topic");
+            Objects.requireNonNull(clientId, "clientId");
+            Objects.requireNonNull(deliveryTimeout, "deliveryTimeout");
+            if (bootstrapServers.isBlank()) throw new IllegalArgumentException("bootstrapServers must not be blank");
+            if (deliveryTimeout.compareTo(Duration.ofSeconds(1)) < 0 || deliveryTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("deliveryTimeout must be between 1s and 10min, was " + deliveryTimeout);
+            }
+        }
+
+        public static Settings of(String bootstrapServers, Duration deliveryTimeout) {
+            return new Settings(bootstrapServers, Topics.AUDIT, "gatehouse-audit", deliveryTimeout);
+        }
+    }
+
+    private final Settings settings;
+    private final EventSerde<AuditEvent> serde;
+    private final KafkaProducer<String, byte[]> producer;
+    private final Timer latency;
+
+    /**
+     * Creates the producer and fetches the topic's metadata, so that later appends do not block
+     * the caller on a metadata lookup.
+     *
+     * @param registry where to publish {@code gatehouse.produce.latency}; may be null
+     * @throws org.apache.kafka.common.KafkaException when the topic's metadata cannot be had
+     *         within the delivery timeout
+     */
+    public KafkaAuditSink(Settings settings, EventSerde<AuditEvent> serde, MeterRegistry registry) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.serde = Objects.requireNonNull(serde, "serde");
+        this.producer = new KafkaProducer<>(producerConfig(settings), new StringSerializer(), new ByteArraySerializer());
+        this.latency = registry == null ? null : Timer.builder("gatehouse.produce.latency")
+                .description("Time from append to the broker's acknowledgement (acks=all)")
+                .tag("topic", settings.topic())
+                .publishPercentileHistogram()
+                .register(registry);
+        try {
+            int partitions = awaitMetadata(producer, settings);
+            LOGGER.info("Audit sink ready topic={} partitions={} deliveryTimeoutMs={}",
+                    settings.topic(), partitions, settings.deliveryTimeout().toMillis());
+        } catch (RuntimeException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    /** With max.block.ms=0 each lookup only starts a fetch; ask again until it is there or time is up. */
+    private static int awaitMetadata(KafkaProducer<String, byte[]> producer, Settings settings) {
+        long deadline = System.nanoTime() + settings.deliveryTimeout().toNanos();
+        while (true) {
+            try {
+                return producer.partitionsFor(settings.topic()).size();
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no metadata for topic " + settings.topic() + " from "
+                            + settings.bootstrapServers() + " within " + settings.deliveryTimeout()
+                            + " (broker down, or topic missing?)", e);
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for metadata of " + settings.topic(), ie);
+                }
+            }
+        }
+    }
+
+    static Map<String, Object> producerConfig(Settings settings) {
+        int deliveryMs = (int) settings.deliveryTimeout().toMillis();
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, settings.clientId());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        // delivery.timeout.ms >= linger.ms + request.timeout.ms is enforced by the client
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs);
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(deliveryMs, 30_000));
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0L); // never block the caller; see class comment
+        config.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        return config;
+    }
+
+    /**
+     * Appends one event; the stage completes when every in-sync replica has it, and fails
+     * (never hangs) when it cannot be written within the delivery timeout.
+     */
+    @Override
+    public CompletionStage<Void> append(AuditEvent event) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        byte[] value;
+        try {
+            value = serde.encode(event);
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+            return done;
+        }
+        String key = event.sessionId().value();
+        long t0 = System.nanoTime();
+        try {
+            producer.send(new ProducerRecord<>(settings.topic(), key, value), (metadata, error) -> {
+                if (error != null) {
+                    LOGGER.warn("Audit append failed sessionId={} eventId={} error={}", key, event.header().eventId(), error.toString());
+                    done.completeExceptionally(error);
+                } else {
+                    if (latency != null) latency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+                    done.complete(null);
+                }
+            });
+        } catch (RuntimeException e) {
+            // send() throws for buffer exhaustion, metadata timeouts, a closed producer
+            LOGGER.warn("Audit append refused sessionId={} eventId={} error={}", key, event.header().eventId(), e.toString());
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Flushes what is pending (bounded by the delivery timeout) and closes the producer. */
+    @Override
+    public void close() {
+        producer.close(settings.deliveryTimeout());
+    }
+}

@@ -1,0 +1,312 @@
+package dev.gatehouse.platform.kafka;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.AuditSink;
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.DecisionPort;
+import dev.gatehouse.platform.core.DecisionUnavailableException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The edge's side of reply routing (ARCHITECTURE.md, "Reply routing").
+ *
+ * <p>The edge's reply partition is {@link #replyPartitionFor(String, int) murmur2(edgeId) mod
+ * partitions} of {@code gatehouse.decisions}, looked up at start. A consumer without a group
+ * reads only that partition, from its end, on its own thread. {@link #decide} registers the
+ * command as pending <em>before</em> appending it to the audit log (write-ahead), then waits for
+ * the DecisionMade naming it; decisions for commands this edge does not hold (other edges on
+ * the partition, duplicates, late arrivals) are ignored.
+ *
+ * <p>Threads: every stage returned by this class completes on one internal thread
+ * ({@code gatehouse-decisions-<edge>}), never on the Kafka I/O or poll thread. Dependents
+ * should hop to their own event loop at once and never block.
+ */
+public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(KafkaDecisionPort.class);
+
+    /**
+     * @param bootstrapServers Kafka bootstrap servers
+     * @param edgeId           this edge's instance id (stable across restarts if possible)
+     * @param decisionsTopic   normally {@link Topics#DECISIONS}
+     * @param startTimeout     how long start-up may wait for the topic's metadata and end offset
+     */
+    public record Settings(String bootstrapServers, String edgeId, String decisionsTopic, Duration startTimeout) {
+        public Settings {
+            Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+            Objects.requireNonNull(edgeId, "edgeId");
+            Objects.requireNonNull(decisionsTopic, "decisionsTopic");
+            Objects.requireNonNull(startTimeout, "startTimeout");
+            if (edgeId.isBlank()) throw new IllegalArgumentException("edgeId must not be blank");
+            if (startTimeout.isNegative() || startTimeout.isZero()) throw new IllegalArgumentException("startTimeout must be positive");
+        }
+
+        public static Settings of(String bootstrapServers, String edgeId) {
+            return new Settings(bootstrapServers, edgeId, Topics.DECISIONS, Duration.ofSeconds(30));
+        }
+    }
+
+    private final Settings settings;
+    private final AuditSink sink;
+    private final EventSerde<AuditEvent> serde;
+    private final TopicPartition replyPartition;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Map<CommandId, Pending> pending = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService completer;
+    private final Thread poller;
+    private volatile boolean running = true;
+
+    /** A command awaiting its decision; the timer is set just after the entry is registered. */
+    private static final class Pending {
+        final CompletableFuture<Decision> future = new CompletableFuture<>();
+        volatile ScheduledFuture<?> timer;
+
+        CompletableFuture<Decision> future() {
+            return future;
+        }
+
+        void cancelTimer() {
+            ScheduledFuture<?> t = timer;
+            if (t != null) t.cancel(false);
+        }
+    }
+
+    /**
+     * Looks up the partition count, assigns the reply partition, positions at its end and starts
+     * polling. Decisions written after this constructor returns are seen.
+     *
+     * @param sink  where commands are appended (the process's one {@link KafkaAuditSink})
+     * @param serde the audit event codec, to read DecisionMade records
+     * @throws IllegalStateException when the topic does not exist or cannot be reached in time
+     */
+    public KafkaDecisionPort(Settings settings, AuditSink sink, EventSerde<AuditEvent> serde) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.serde = Objects.requireNonNull(serde, "serde");
+        this.consumer = new KafkaConsumer<>(consumerConfig(settings), new StringDeserializer(), new ByteArrayDeserializer());
+        try {
+            List<PartitionInfo> partitions = consumer.partitionsFor(settings.decisionsTopic(), settings.startTimeout());
+            if (partitions == null || partitions.isEmpty()) {
+                throw new IllegalStateException("topic " + settings.decisionsTopic() + " does not exist; create it first (TopicInitializer)");
+            }
+            int partition = replyPartitionFor(settings.edgeId(), partitions.size());
+            this.replyPartition = new TopicPartition(settings.decisionsTopic(), partition);
+            consumer.assign(Set.of(replyPartition));
+            consumer.seekToEnd(Set.of(replyPartition));
+            long start = consumer.position(replyPartition, settings.startTimeout()); // resolve the end offset now
+            LOGGER.info("Decision port ready edgeId={} topic={} replyPartition={} of {} startOffset={}",
+                    settings.edgeId(), settings.decisionsTopic(), partition, partitions.size(), start);
+        } catch (RuntimeException e) {
+            consumer.close(Duration.ZERO);
+            throw e instanceof IllegalStateException ? e
+                    : new IllegalStateException("decision port for edge " + settings.edgeId() + " cannot start: " + e.getMessage(), e);
+        }
+        this.completer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
+                .name("gatehouse-decisions-" + settings.edgeId()).factory());
+        this.poller = Thread.ofPlatform().daemon().name("gatehouse-decisions-poll-" + settings.edgeId()).unstarted(this::pollLoop);
+        poller.start();
+    }
+
+    /** The reply partition of an edge: murmur2 of its id (UTF-8), made positive, modulo the count. */
+    public static int replyPartitionFor(String edgeId, int partitionCount) {
+        if (partitionCount < 1) throw new IllegalArgumentException("partitionCount must be >= 1, was " + partitionCount);
+        return Utils.toPositive(Utils.murmur2(edgeId.getBytes(StandardCharsets.UTF_8))) % partitionCount;
+    }
+
+    private static Map<String, Object> consumerConfig(Settings settings) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-decisions-" + settings.edgeId());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        // decisions are written in the policy service's transactions: never act on an aborted one
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        return config;
+    }
+
+    @Override
+    public int replyPartition() {
+        return replyPartition.partition();
+    }
+
+    /** The number of decisions being awaited. */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    @Override
+    public CompletionStage<Decision> decide(AuditEvent.CommandReceived command, Duration deadline) {
+        Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(deadline, "deadline");
+        CommandId id = command.command().id();
+        Pending entry = new Pending();
+        CompletableFuture<Decision> future = entry.future();
+        if (!running) {
+            future.completeExceptionally(new DecisionUnavailableException("decision port is closed"));
+            return future.minimalCompletionStage();
+        }
+        if (pending.putIfAbsent(id, entry) != null) {
+            future.completeExceptionally(new DecisionUnavailableException("command " + id + " is already awaiting a decision"));
+            return future.minimalCompletionStage();
+        }
+        try {
+            entry.timer = completer.schedule(() -> expire(id, deadline), deadline.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            pending.remove(id, entry);
+            future.completeExceptionally(new DecisionUnavailableException("decision port is closed"));
+            return future.minimalCompletionStage();
+        }
+        // the entry exists before the write, so a decision cannot arrive unregistered
+        sink.append(command).whenComplete((ok, error) -> {
+            if (error != null) {
+                Pending removed = pending.remove(id);
+                if (removed != null) {
+                    removed.cancelTimer();
+                    String reason = "audit log unreachable: " + rootMessage(error);
+                    onCompleter(() -> removed.future().completeExceptionally(new DecisionUnavailableException(reason, error)));
+                }
+            }
+        });
+        return future.minimalCompletionStage();
+    }
+
+    @Override
+    public CompletionStage<Void> record(AuditEvent.CommandReceived command) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        sink.append(command).whenComplete((ok, error) -> onCompleter(() -> {
+            if (error == null) done.complete(null);
+            else done.completeExceptionally(new DecisionUnavailableException("audit log unreachable: " + rootMessage(error), error));
+        }));
+        return done.minimalCompletionStage();
+    }
+
+    private void expire(CommandId id, Duration deadline) {
+        Pending removed = pending.remove(id);
+        if (removed != null) {
+            LOGGER.warn("No decision within deadline edgeId={} commandId={} deadlineMs={}", settings.edgeId(), id, deadline.toMillis());
+            removed.future().completeExceptionally(new DecisionUnavailableException("no decision within " + human(deadline)));
+        }
+    }
+
+    private void pollLoop() {
+        try {
+            while (running) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
+                    onRecord(record);
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) LOGGER.error("Decision poll loop woken unexpectedly edgeId={}", settings.edgeId());
+        } catch (RuntimeException e) {
+            LOGGER.error("Decision poll loop failed edgeId={}; pending and future decisions fail closed", settings.edgeId(), e);
+            running = false;
+            failAll("decision consumer failed: " + e.getMessage());
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void onRecord(ConsumerRecord<String, byte[]> record) {
+        AuditEvent event;
+        try {
+            event = serde.decode(record.value());
+        } catch (RuntimeException e) {
+            LOGGER.warn("Skipping undecodable decision record partition={} offset={} error={}",
+                    record.partition(), record.offset(), e.toString());
+            return;
+        }
+        if (!(event instanceof AuditEvent.DecisionMade made)) return;
+        Pending entry = pending.remove(made.commandId());
+        if (entry == null) return; // another edge's command, a duplicate, or one already expired
+        entry.cancelTimer();
+        onCompleter(() -> entry.future().complete(made.decision()));
+    }
+
+    /** Runs a completion on the completer thread, or inline once the port is closed. */
+    private void onCompleter(Runnable completion) {
+        try {
+            completer.execute(completion);
+        } catch (RejectedExecutionException e) {
+            completion.run();
+        }
+    }
+
+    private void failAll(String reason) {
+        for (CommandId id : List.copyOf(pending.keySet())) {
+            Pending entry = pending.remove(id);
+            if (entry != null) {
+                entry.cancelTimer();
+                onCompleter(() -> entry.future().completeExceptionally(new DecisionUnavailableException(reason)));
+            }
+        }
+    }
+
+    /** Stops polling; decisions still pending fail with {@link DecisionUnavailableException}. */
+    @Override
+    public void close() {
+        if (!running) {
+            joinQuietly();
+            completer.shutdown();
+            return;
+        }
+        running = false;
+        consumer.wakeup();
+        joinQuietly();
+        failAll("decision port closed");
+        completer.shutdown();
+        try {
+            completer.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void joinQuietly() {
+        try {
+            poller.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static String rootMessage(Throwable error) {
+        Throwable t = error;
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    private static String human(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+}

@@ -1,0 +1,17 @@
+package dev.gatehouse.platform.kafka;
+
+/** The names of Gatehouse's topics (see ARCHITECTURE.md, "Event model"). */
+public final class Topics {
+
+    /** The immutable log, keyed by session id. */
+    public static final String AUDIT = "gatehouse.audit";
+    /** Decisions routed to the waiting edge's reply partition, keyed by session id. */
+    public static final String DECISIONS = "gatehouse.decisions";
+    /** Cancel requests and session kills, read by every edge. */
+    public static final String CONTROL = "gatehouse.control";
+    /** Versioned policy documents, keyed by policy id; compacted. */
+    public static final String POLICIES = "gatehouse.policies";
+
+    private Topics() {
+    }
+}

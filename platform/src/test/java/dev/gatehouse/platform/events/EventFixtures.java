@@ -1,0 +1,114 @@
+package dev.gatehouse.platform.events;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.SqlAnalysis;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
+import dev.gatehouse.platform.core.StatementKind;
+
+/** One event of every type, with every field set or with every optional field null. */
+final class EventFixtures {
+
+    static final SessionId SESSION = new SessionId("s-0001");
+    static final CommandId COMMAND = new CommandId("c-0001");
+    /** Microsecond precision: what timestamp-micros keeps. */
+    static final Instant AT = Instant.parse("2026-03-01T12:34:56.123456Z");
+    static final EventHeader HEADER = new EventHeader("e-0001", SESSION, AT, "edge", "edge-1");
+
+    private EventFixtures() {
+    }
+
+    static Identity identity() {
+        return new Identity("repo:acme/payments:ref:refs/heads/main", "https://token.actions.githubusercontent.com",
+                List.of("ci", "payments"), List.of("deployer"),
+                Map.of("sub", "repo:acme/payments", "n", 42, "admin", true, "ratio", 1.5,
+                        "aud", List.of("gatehouse", "other"), "nested", Map.of("k", "v", "list", List.of(1, 2))),
+                new CiProvenance("github-actions", "acme/payments", "123456", "0123456789abcdef0123456789abcdef01234567",
+                        "refs/heads/main", "deploy", "987654321", "migrate"));
+    }
+
+    static ConnectionRef connection() {
+        return new ConnectionRef("demo", "postgres", "db.internal:5432/app", Map.of("env", "prod", "team", "payments"));
+    }
+
+    static SqlCommand command() {
+        return new SqlCommand(COMMAND, SESSION, 7, AT.plusMillis(1), SqlCommand.Form.EXTENDED,
+                "UPDATE accounts SET balance = $1 WHERE id = $2;\nSELECT now()", Arrays.asList("100", null),
+                new SqlAnalysis(true, null, "UPDATE accounts SET balance = $1 WHERE id = $2;\nSELECT now()",
+                        List.of(new StatementAnalysis(StatementKind.WRITE, "UPDATE", null, List.of("accounts"),
+                                        List.of("accounts"), List.of(), false),
+                                new StatementAnalysis(StatementKind.READ, "SELECT", null, List.of(), List.of(),
+                                        List.of("now"), false))));
+    }
+
+    static List<AuditEvent> allFieldsSet() {
+        return List.of(
+                new AuditEvent.SessionOpened(HEADER, identity(), connection(), "10.0.0.7:51234", "app", "psql",
+                        "enforce", true),
+                new AuditEvent.SessionRejected(HEADER, "10.0.0.7:51234", "demo", "app", "alice", "28000",
+                        "token expired"),
+                new AuditEvent.CommandReceived(HEADER, command(), identity(), connection(), "edge-1", 3, "enforce"),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Allow(COMMAND, "r1", "reads ok", "v3"),
+                        "edge-1", 3, "enforce", Duration.ofNanos(1_234_000)),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Deny(COMMAND, "r2", "no ddl", "v3"),
+                        "edge-1", 3, "enforce", Duration.ofMillis(2)),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 7,
+                        new Decision.Mask(COMMAND, "r3", "pii", "v3", "email-hash"), "edge-1", 3, "enforce",
+                        Duration.ofMillis(2)),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 7,
+                        new Decision.RequireApproval(COMMAND, "r4", "prod write", "v3", "dba", 2), "edge-1", 3,
+                        "enforce", Duration.ofMillis(2)),
+                new AuditEvent.CommandCompleted(HEADER, COMMAND, 7,
+                        new AuditEvent.Outcome(true, List.of("UPDATE 1", "SELECT 1"), 2, "23505",
+                                "duplicate key value", Duration.ofNanos(5_678_901_000L), 512, "T")),
+                new AuditEvent.SessionClosed(HEADER, "client terminated", 12, Duration.ofSeconds(3600, 1_000)),
+                new AuditEvent.ProtocolViolation(HEADER, "postgres", "10.0.0.7:51234", "message length 2147483647 too large"),
+                new AuditEvent.CancelRequested(HEADER, "10.0.0.7:51235", true),
+                new AuditEvent.PolicyActivated(HEADER, "default", "v3", "alice"),
+                new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-1", "sha256:abcd", "dba", 2,
+                        AT.plusSeconds(900), "r4", "prod write"),
+                new AuditEvent.ApprovalGranted(HEADER, "a-1", List.of("bob", "carol")),
+                new AuditEvent.ApprovalDenied(HEADER, "a-1", "bob", "not now"),
+                new AuditEvent.ApprovalExpired(HEADER, "a-1"),
+                new AuditEvent.AccessRevoked(HEADER, "repository", "acme/payments", "alice", "leaked", true));
+    }
+
+    static List<AuditEvent> optionalFieldsNull() {
+        Identity bare = new Identity("alice", "https://issuer", List.of(), List.of(), Map.of(), null);
+        ConnectionRef bareConnection = new ConnectionRef(null, null, null, Map.of());
+        SqlCommand bareCommand = new SqlCommand(COMMAND, SESSION, 1, null, SqlCommand.Form.SIMPLE_QUERY, "SELEC 1",
+                null, SqlAnalysis.unparseable("syntax error at or near \"SELEC\""));
+        return List.of(
+                new AuditEvent.SessionOpened(HEADER, bare, bareConnection, null, null, null, null, false),
+                new AuditEvent.SessionRejected(HEADER, null, null, null, null, null, null),
+                new AuditEvent.CommandReceived(HEADER, bareCommand, null, null, null, -1, null),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 1, new Decision.Allow(COMMAND, null, null, null), null,
+                        -1, null, null),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 1, Decision.of(
+                        dev.gatehouse.platform.core.Verdict.MASK, COMMAND, null, null, null), null, -1, null, null),
+                new AuditEvent.CommandCompleted(HEADER, COMMAND, 1,
+                        new AuditEvent.Outcome(false, List.of(), 0, null, null, null, 0, null)),
+                new AuditEvent.SessionClosed(HEADER, null, 0, null),
+                new AuditEvent.ProtocolViolation(HEADER, null, null, null),
+                new AuditEvent.CancelRequested(HEADER, null, false),
+                new AuditEvent.PolicyActivated(HEADER, null, null, null),
+                new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-1", null, null, 0, null, null, null),
+                new AuditEvent.ApprovalGranted(HEADER, "a-1", List.of()),
+                new AuditEvent.ApprovalDenied(HEADER, "a-1", null, null),
+                new AuditEvent.ApprovalExpired(HEADER, "a-1"),
+                new AuditEvent.AccessRevoked(HEADER, null, null, null, null, false));
+    }
+}

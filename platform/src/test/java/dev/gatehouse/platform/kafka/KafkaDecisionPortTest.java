@@ -1,0 +1,265 @@
+package dev.gatehouse.platform.kafka;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.ControlMessage;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.DecisionUnavailableException;
+import dev.gatehouse.platform.core.SessionId;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The Kafka adapters against one real embedded broker shared by the class. */
+class KafkaDecisionPortTest {
+
+    private static final int PARTITIONS = 4;
+
+    @TempDir
+    static Path dir;
+
+    private static EmbeddedKafka kafka;
+    private static KafkaAuditSink sink;
+    private static final EventSerde<AuditEvent> SERDE = TestEvents.inMemorySerde();
+    private static final SimpleMeterRegistry METERS = new SimpleMeterRegistry();
+
+    private final List<AutoCloseable> closeAfter = new ArrayList<>();
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start(dir, 0);
+        TopicInitializer.ensure(kafka.bootstrapServers(), TopicSettings.defaults(PARTITIONS, (short) 1), Duration.ofSeconds(30));
+        sink = new KafkaAuditSink(KafkaAuditSink.Settings.of(kafka.bootstrapServers(), Duration.ofSeconds(5)), SERDE, METERS);
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (sink != null) sink.close();
+        if (kafka != null) kafka.close();
+    }
+
+    @AfterEach
+    void closeResources() throws Exception {
+        for (AutoCloseable c : closeAfter.reversed()) c.close();
+    }
+
+    private <T extends AutoCloseable> T closing(T resource) {
+        closeAfter.add(resource);
+        return resource;
+    }
+
+    private KafkaDecisionPort port(String edgeId) {
+        return closing(new KafkaDecisionPort(KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), edgeId), sink, SERDE));
+    }
+
+    private DecisionService policyLoop(Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy) {
+        return closing(new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), "test-policy"), SERDE, policy, null));
+    }
+
+    @Test
+    void decideRoundTripWritesCommandAheadAndReturnsTheDecision() throws Exception {
+        // Given
+        policyLoop(TestEvents::allow);
+        KafkaDecisionPort port = port("edge-round-trip");
+        AuditEvent.CommandReceived command = TestEvents.command("edge-round-trip", port.replyPartition());
+
+        // When
+        long t0 = System.nanoTime();
+        Decision decision = port.decide(command, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+        System.out.println("decide() round trip: " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+
+        // Then
+        assertThat(decision).isInstanceOf(Decision.Allow.class);
+        assertThat(decision.commandId()).isEqualTo(command.command().id());
+        assertThat(port.pendingCount()).isZero();
+        List<AuditEvent> log = tail(command.sessionId(), 2);
+        assertThat(log).hasSize(2);
+        assertThat(log.get(0)).isEqualTo(command);
+        assertThat(log.get(1)).isInstanceOfSatisfying(AuditEvent.DecisionMade.class,
+                made -> assertThat(made.commandId()).isEqualTo(command.command().id()));
+        assertThat(METERS.find("gatehouse.produce.latency").timer()).isNotNull();
+        assertThat(METERS.find("gatehouse.produce.latency").timer().count()).isPositive();
+    }
+
+    @Test
+    void noDecisionWithinTheDeadlineFailsClosed() {
+        // Given no policy loop runs
+        KafkaDecisionPort port = port("edge-deadline");
+        AuditEvent.CommandReceived command = TestEvents.command("edge-deadline", port.replyPartition());
+
+        // When
+        CompletableFuture<Decision> stage = port.decide(command, Duration.ofMillis(700)).toCompletableFuture();
+
+        // Then
+        await().atMost(Duration.ofSeconds(5)).until(stage::isDone);
+        assertThatThrownBy(stage::join).hasCauseInstanceOf(DecisionUnavailableException.class)
+                .hasMessageContaining("no decision within 700ms");
+        assertThat(port.pendingCount()).isZero();
+    }
+
+    @Test
+    void failingPolicyIsRecordedAsDeny() throws Exception {
+        // Given
+        policyLoop(c -> {
+            throw new IllegalStateException("rule engine exploded");
+        });
+        KafkaDecisionPort port = port("edge-policy-error");
+        AuditEvent.CommandReceived command = TestEvents.command("edge-policy-error", port.replyPartition());
+
+        // When
+        Decision decision = port.decide(command, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        // Then
+        assertThat(decision).isInstanceOf(Decision.Deny.class);
+        assertThat(decision.reason()).isEqualTo("policy evaluation failed");
+        assertThat(decision.ruleId()).isEqualTo(DecisionService.POLICY_ERROR_RULE);
+    }
+
+    @Test
+    void edgesSharingAReplyPartitionEachGetOnlyTheirOwnDecisions() throws Exception {
+        // Given two edge ids on the same partition
+        String first = "edge-shared-0";
+        String second = null;
+        for (int i = 1; second == null; i++) {
+            if (KafkaDecisionPort.replyPartitionFor("edge-shared-" + i, PARTITIONS) == KafkaDecisionPort.replyPartitionFor(first, PARTITIONS)) {
+                second = "edge-shared-" + i;
+            }
+        }
+        policyLoop(TestEvents::allow);
+        KafkaDecisionPort a = port(first);
+        KafkaDecisionPort b = port(second);
+        AuditEvent.CommandReceived forA = TestEvents.command(first, a.replyPartition());
+        AuditEvent.CommandReceived forB = TestEvents.command(second, b.replyPartition());
+
+        // When
+        CompletableFuture<Decision> decisionA = a.decide(forA, Duration.ofSeconds(10)).toCompletableFuture();
+        CompletableFuture<Decision> decisionB = b.decide(forB, Duration.ofSeconds(10)).toCompletableFuture();
+
+        // Then
+        assertThat(a.replyPartition()).isEqualTo(b.replyPartition());
+        assertThat(decisionA.get(15, TimeUnit.SECONDS).commandId()).isEqualTo(forA.command().id());
+        assertThat(decisionB.get(15, TimeUnit.SECONDS).commandId()).isEqualTo(forB.command().id());
+        assertThat(a.pendingCount()).isZero();
+        assertThat(b.pendingCount()).isZero();
+    }
+
+    @Test
+    void recordAppendsWithoutWaitingForADecision() throws Exception {
+        // Given
+        KafkaDecisionPort port = port("edge-observe");
+        AuditEvent.CommandReceived command = TestEvents.command("edge-observe", port.replyPartition());
+
+        // When
+        port.record(command).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // Then
+        assertThat(tail(command.sessionId(), 1)).containsExactly(command);
+        assertThat(port.pendingCount()).isZero();
+    }
+
+    @Test
+    void controlMessagesReachEverySubscriber() {
+        // Given
+        EventSerde<ControlMessage> serde = TestEvents.inMemorySerde();
+        List<ControlMessage> seenByOne = new CopyOnWriteArrayList<>();
+        List<ControlMessage> seenByTwo = new CopyOnWriteArrayList<>();
+        ControlChannel one = closing(new ControlChannel(ControlChannel.Settings.of(kafka.bootstrapServers(), "edge-1"), serde, seenByOne::add));
+        closing(new ControlChannel(ControlChannel.Settings.of(kafka.bootstrapServers(), "edge-2"), serde, seenByTwo::add));
+        ControlMessage kill = new ControlMessage.KillSession(SessionId.random(), "revoked");
+
+        // When
+        one.publish(kill);
+
+        // Then
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(seenByOne).containsExactly(kill);
+            assertThat(seenByTwo).containsExactly(kill);
+        });
+    }
+
+    @Test
+    void topicInitializerIsIdempotentAndWarnsOnPartitionMismatch() {
+        // Given the topics exist with PARTITIONS partitions
+
+        // When
+        TopicInitializer.Report report = TopicInitializer.ensure(kafka.bootstrapServers(),
+                TopicSettings.defaults(PARTITIONS + 2, (short) 1), Duration.ofSeconds(30));
+
+        // Then
+        assertThat(report.created()).isEmpty();
+        assertThat(report.existing()).containsExactlyInAnyOrder(Topics.AUDIT, Topics.DECISIONS, Topics.CONTROL, Topics.POLICIES);
+        assertThat(report.warnings()).hasSize(3).allSatisfy(w -> assertThat(w).contains("partitions, configuration says " + (PARTITIONS + 2)));
+    }
+
+    @Test
+    void auditTailWithoutFollowStopsAtTheEndCapturedAtStart() throws Exception {
+        // Given
+        SessionId session = SessionId.random();
+        AuditEvent.CommandReceived one = TestEvents.command(session, "edge-tail", 0);
+        AuditEvent.CommandReceived two = TestEvents.command(session, "edge-tail", 0);
+        sink.append(one).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        sink.append(TestEvents.command("edge-tail", 0)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        sink.append(two).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+        // When
+        List<AuditEvent> all = new ArrayList<>();
+        List<AuditEvent> mine = new ArrayList<>();
+        try (AuditTail tail = new AuditTail(kafka.bootstrapServers(), Topics.AUDIT, Duration.ofSeconds(10), SERDE)) {
+            tail.read(null, false, all::add);
+        }
+        try (AuditTail tail = new AuditTail(kafka.bootstrapServers(), Topics.AUDIT, Duration.ofSeconds(10), SERDE)) {
+            tail.read(session, false, mine::add);
+        }
+
+        // Then
+        assertThat(mine).containsExactly(one, two);
+        assertThat(all).hasSizeGreaterThanOrEqualTo(3).contains(one, two);
+    }
+
+    @Test
+    void auditTailFollowDeliversNewEventsUntilClosed() throws Exception {
+        // Given
+        SessionId session = SessionId.random();
+        AuditEvent.CommandReceived later = TestEvents.command(session, "edge-follow", 0);
+        List<AuditEvent> seen = new CopyOnWriteArrayList<>();
+        AuditTail tail = new AuditTail(kafka.bootstrapServers(), Topics.AUDIT, Duration.ofSeconds(10), SERDE);
+        CompletableFuture<Long> reading = CompletableFuture.supplyAsync(() -> tail.read(session, true, seen::add));
+
+        // When
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            sink.append(later).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(seen).contains(later);
+        });
+        tail.close();
+
+        // Then
+        assertThat(reading.get(10, TimeUnit.SECONDS)).isPositive();
+    }
+
+    private static List<AuditEvent> tail(SessionId session, int expected) {
+        List<AuditEvent> events = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            events.clear();
+            try (AuditTail tail = new AuditTail(kafka.bootstrapServers(), Topics.AUDIT, Duration.ofSeconds(10), SERDE)) {
+                tail.read(session, false, events::add);
+            }
+            return events.size() >= expected;
+        });
+        return events;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.gatehouse.policy.engine;
+
+import com.google.common.collect.ImmutableCollection;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableSet;
+import dev.cel.bundle.Cel;
+import dev.cel.bundle.CelFactory;
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelIssue;
+import dev.cel.common.CelOptions;
+import dev.cel.common.CelSourceLocation;
+import dev.cel.common.CelValidationException;
+import dev.cel.common.CelValidationResult;
+import dev.cel.common.types.CelType;
+import dev.cel.common.types.CelTypeProvider;
+import dev.cel.common.types.ListType;
+import dev.cel.common.types.MapType;
+import dev.cel.common.types.SimpleType;
+import dev.cel.common.types.StructType;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The CEL environment rule conditions are compiled in: the four fact variables with declared
+ * structured types, so a condition is parsed and type-checked when the policy is loaded.
+ *
+ * <p>Each variable is declared as a CEL struct type (for the checker) whose fields are given in
+ * {@link #FIELDS}; at run time the values are plain Java maps with exactly those keys, built by
+ * {@link Facts}. Comprehensions are bounded so that no condition can loop for long.
+ */
+final class Conditions {
+
+    private static final CelType STRING_LIST = ListType.create(SimpleType.STRING);
+    private static final CelType STRING_MAP = MapType.create(SimpleType.STRING, SimpleType.STRING);
+
+    /** Variable name to its fields and their CEL types; {@link Facts} provides exactly these keys. */
+    static final Map<String, Map<String, CelType>> FIELDS = fields();
+
+    private static final int MAX_COMPREHENSION_ITERATIONS = 10_000;
+
+    private static final Cel CEL = build();
+
+    private Conditions() {
+    }
+
+    private static Map<String, Map<String, CelType>> fields() {
+        Map<String, CelType> identity = new LinkedHashMap<>();
+        identity.put("subject", SimpleType.STRING);
+        identity.put("issuer", SimpleType.STRING);
+        identity.put("groups", STRING_LIST);
+        identity.put("roles", STRING_LIST);
+        identity.put("claims", MapType.create(SimpleType.STRING, SimpleType.DYN));
+        identity.put("ci", STRING_MAP);
+
+        Map<String, CelType> connection = new LinkedHashMap<>();
+        connection.put("name", SimpleType.STRING);
+        connection.put("protocol", SimpleType.STRING);
+        connection.put("target", SimpleType.STRING);
+        connection.put("labels", STRING_MAP);
+
+        Map<String, CelType> command = new LinkedHashMap<>();
+        command.put("text", SimpleType.STRING);
+        command.put("form", SimpleType.STRING);
+        command.put("fingerprint", SimpleType.STRING);
+        command.put("parseable", SimpleType.BOOL);
+        command.put("kinds", STRING_LIST);
+        command.put("tags", STRING_LIST);
+        command.put("object_types", STRING_LIST);
+        command.put("tables_read", STRING_LIST);
+        command.put("tables_written", STRING_LIST);
+        command.put("functions", STRING_LIST);
+        command.put("missing_where", SimpleType.BOOL);
+        command.put("statement_count", SimpleType.INT);
+        command.put("parameters", STRING_LIST);
+
+        Map<String, CelType> session = new LinkedHashMap<>();
+        session.put("id", SimpleType.STRING);
+
+        Map<String, Map<String, CelType>> all = new LinkedHashMap<>();
+        all.put(Facts.IDENTITY, identity);
+        all.put(Facts.CONNECTION, connection);
+        all.put(Facts.COMMAND, command);
+        all.put(Facts.SESSION, session);
+        return java.util.Collections.unmodifiableMap(all);
+    }
+
+    private static Cel build() {
+        Map<String, StructType> types = new LinkedHashMap<>();
+        FIELDS.forEach((variable, fields) -> {
+            Map<String, CelType> copy = Map.copyOf(fields);
+            String typeName = "gatehouse." + Character.toUpperCase(variable.charAt(0)) + variable.substring(1);
+            types.put(variable, StructType.create(typeName, ImmutableSet.copyOf(fields.keySet()),
+                    field -> Optional.ofNullable(copy.get(field))));
+        });
+        CelTypeProvider provider = new CelTypeProvider() {
+            @Override
+            public ImmutableCollection<CelType> types() {
+                return ImmutableList.copyOf(types.values());
+            }
+
+            @Override
+            public Optional<CelType> findType(String typeName) {
+                return types.values().stream().filter(t -> t.name().equals(typeName)).map(CelType.class::cast).findFirst();
+            }
+        };
+        var builder = CelFactory.standardCelBuilder()
+                .setOptions(CelOptions.current().comprehensionMaxIterations(MAX_COMPREHENSION_ITERATIONS).build())
+                .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+                .setTypeProvider(provider)
+                .setResultType(SimpleType.BOOL);
+        types.forEach(builder::addVar);
+        return builder.build();
+    }
+
+    /** A condition that compiled and type-checked to bool. */
+    record Compiled(String text, CelRuntime.Program program) {
+        Object evaluate(Map<String, Object> variables) throws CelEvaluationException {
+            return program.eval(variables);
+        }
+    }
+
+    /**
+     * Compiles one condition; on failure returns the errors, each as
+     * "line L, column C: message" (1-based, in the condition text).
+     */
+    static Result compile(String text) {
+        CelValidationResult result = CEL.compile(text);
+        if (result.hasError()) {
+            List<String> errors = new ArrayList<>();
+            for (CelIssue issue : result.getErrors()) {
+                errors.add(position(issue.getSourceLocation()) + issue.getMessage());
+            }
+            return new Result(null, errors);
+        }
+        try {
+            CelAbstractSyntaxTree ast = result.getAst();
+            return new Result(new Compiled(text, CEL.createProgram(ast)), List.of());
+        } catch (CelValidationException | CelEvaluationException e) {
+            return new Result(null, List.of(e.getMessage()));
+        }
+    }
+
+    private static String position(CelSourceLocation location) {
+        if (location == null || location.equals(CelSourceLocation.NONE) || location.getLine() < 1) return "";
+        return "line " + location.getLine() + ", column " + (location.getColumn() + 1) + ": ";
+    }
+
+    /** Either a compiled condition or the errors that prevented it. */
+    record Result(Compiled compiled, List<String> errors) {
+    }
+}

@@ -1,0 +1,65 @@
+package dev.gatehouse.policy.engine;
+
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Verdict;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The outcome of evaluating a policy against one command's facts.
+ *
+ * @param verdict       ALLOW or DENY (require_approval and mask rules yield DENY for now)
+ * @param action        the action of the deciding rule as written, or the policy's default
+ * @param ruleId        the deciding rule, {@value #DEFAULT_RULE_ID} when no rule matched
+ * @param reason        the human-readable reason, for the client and the audit log
+ * @param policyId      the policy's id
+ * @param policyVersion the policy's version
+ * @param trace         every rule evaluated, in order, up to and including the deciding one
+ */
+public record Evaluation(Verdict verdict, Action action, String ruleId, String reason, String policyId,
+                         String policyVersion, List<RuleTrace> trace) {
+
+    /** The rule id recorded when no rule matched and the policy's default applied. */
+    public static final String DEFAULT_RULE_ID = "default";
+
+    public Evaluation {
+        Objects.requireNonNull(verdict, "verdict");
+        Objects.requireNonNull(action, "action");
+        Objects.requireNonNull(ruleId, "ruleId");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(policyVersion, "policyVersion");
+        trace = List.copyOf(trace);
+    }
+
+    /** True when the policy's default decided. */
+    public boolean isDefault() {
+        return DEFAULT_RULE_ID.equals(ruleId);
+    }
+
+    /** The decision about command {@code commandId}: {@link Decision.Allow} or {@link Decision.Deny}. */
+    public Decision toDecision(CommandId commandId) {
+        return switch (verdict) {
+            case ALLOW -> new Decision.Allow(commandId, ruleId, reason, policyVersion);
+            case DENY -> new Decision.Deny(commandId, ruleId, reason, policyVersion);
+            case MASK, REQUIRE_APPROVAL -> throw new IllegalStateException("the engine does not produce " + verdict);
+        };
+    }
+
+    /**
+     * One rule's evaluation.
+     *
+     * @param ruleId  the rule
+     * @param matched whether it applied (an erroring deny rule applies: fail closed)
+     * @param error   CEL's evaluation error, or null when the condition evaluated
+     */
+    public record RuleTrace(String ruleId, boolean matched, String error) {
+        public RuleTrace {
+            Objects.requireNonNull(ruleId, "ruleId");
+        }
+
+        public boolean errored() {
+            return error != null;
+        }
+    }
+}

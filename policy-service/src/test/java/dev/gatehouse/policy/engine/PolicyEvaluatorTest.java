@@ -1,0 +1,477 @@
+package dev.gatehouse.policy.engine;
+
+import static dev.gatehouse.policy.engine.TestFacts.command;
+import static dev.gatehouse.policy.engine.TestFacts.ddl;
+import static dev.gatehouse.policy.engine.TestFacts.facts;
+import static dev.gatehouse.policy.engine.TestFacts.person;
+import static dev.gatehouse.policy.engine.TestFacts.select;
+import static dev.gatehouse.policy.engine.TestFacts.stmt;
+import static dev.gatehouse.policy.engine.TestFacts.write;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.SqlAnalysis;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
+import dev.gatehouse.platform.core.StatementKind;
+import dev.gatehouse.platform.core.Verdict;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class PolicyEvaluatorTest {
+
+    /** The example shipped in deploy/: loaded from its real place so it can never rot. */
+    private static final Path EXAMPLE = Path.of("../deploy/src/main/resources/policies/example-policy.yaml");
+
+    private static PolicyEvaluator example;
+
+    @BeforeAll
+    static void loadExample() throws Exception {
+        example = new PolicyEvaluator(Policy.load(EXAMPLE));
+    }
+
+    // --- the example policy, rule by rule ---
+
+    @Test
+    void exampleLoadsWithItsRulesInOrder() {
+        // Then
+        assertThat(example.policy().id()).isEqualTo("gatehouse-example");
+        assertThat(example.policy().defaultAction()).isEqualTo(Action.ALLOW);
+        assertThat(example.policy().version()).matches("[0-9a-f]{12}");
+        assertThat(example.policy().rules()).extracting(Rule::id).containsExactly(
+                "deny-unparseable-sql", "no-create-drop-database", "no-function-call-protocol",
+                "no-update-delete-without-where", "ci-no-ddl");
+    }
+
+    @Test
+    void exampleDeniesUnparseableSql() {
+        // When
+        Evaluation e = example.evaluate(facts(person("dba", "dba"), TestFacts.unparseable("SELEC 1")));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("deny-unparseable-sql");
+        assertThat(e.reason()).contains("could not be parsed");
+    }
+
+    @ParameterizedTest
+    @MethodSource("databaseStatements")
+    void exampleDeniesCreateAndDropDatabaseToEveryone(String tag) {
+        // Given
+        SqlCommand cmd = command("SELECT 1; " + tag + " shop",
+                stmt(StatementKind.READ, "SELECT"), ddl(tag, "DATABASE", "shop"));
+
+        // When
+        Evaluation e = example.evaluate(facts(person("root", "dba"), cmd));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("no-create-drop-database");
+        assertThat(e.reason()).isEqualTo("creating or dropping databases is not allowed through Gatehouse");
+    }
+
+    static Stream<String> databaseStatements() {
+        return Stream.of("CREATE DATABASE", "DROP DATABASE");
+    }
+
+    @Test
+    void exampleDeniesProtocolLevelFunctionCalls() {
+        // Given
+        SqlCommand call = command(SqlCommand.Form.FUNCTION_CALL, "FunctionCall(oid=1598)",
+                new SqlAnalysis(true, null, "", List.of(new StatementAnalysis(
+                        StatementKind.PROCEDURAL, "SELECT", null, List.of(), List.of(), List.of("random"), false))));
+
+        // When
+        Evaluation e = example.evaluate(facts(person("dba", "dba"), call));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("no-function-call-protocol");
+    }
+
+    @ParameterizedTest
+    @MethodSource("writesWithoutWhere")
+    void exampleDeniesUpdateAndDeleteWithoutWhere(String sql, String tag) {
+        // When
+        Evaluation e = example.evaluate(facts(person("dba", "dba"), command(sql, write(tag, "accounts", true))));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("no-update-delete-without-where");
+        assertThat(e.reason()).contains("WHERE");
+    }
+
+    static Stream<Arguments> writesWithoutWhere() {
+        return Stream.of(Arguments.of("UPDATE accounts SET balance = 0", "UPDATE"),
+                Arguments.of("DELETE FROM accounts", "DELETE"));
+    }
+
+    @Test
+    void exampleAllowsUpdateWithWhere() {
+        // When
+        Evaluation e = example.evaluate(facts(person("dev", "dev"),
+                command("UPDATE accounts SET balance = 0 WHERE id = 1", write("UPDATE", "accounts", false))));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(e.ruleId()).isEqualTo(Evaluation.DEFAULT_RULE_ID);
+        assertThat(e.isDefault()).isTrue();
+    }
+
+    /** What {@code pgbench -i} sends, statement by statement, as the analyzer describes it. */
+    static Stream<Arguments> pgbenchInit() {
+        return Stream.of(
+                Arguments.of(command("drop table if exists pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers",
+                        ddl("DROP TABLE", "TABLE", "pgbench_accounts")), true),
+                Arguments.of(command("create table pgbench_branches(bid int not null,bbalance int,filler char(88))",
+                        ddl("CREATE TABLE", "TABLE", "pgbench_branches")), true),
+                Arguments.of(command("truncate table pgbench_accounts, pgbench_branches, pgbench_history, pgbench_tellers",
+                        write("TRUNCATE TABLE", "pgbench_accounts", false)), true),
+                Arguments.of(command("copy pgbench_accounts from stdin with (freeze on)",
+                        write("COPY", "pgbench_accounts", false)), false),
+                Arguments.of(command("vacuum analyze pgbench_branches",
+                        stmt(StatementKind.UTILITY, "VACUUM")), false),
+                Arguments.of(command("alter table pgbench_branches add primary key (bid)",
+                        ddl("ALTER TABLE", "TABLE", "pgbench_branches")), true),
+                Arguments.of(command("insert into pgbench_branches(bid,bbalance) values(1,0)",
+                        write("INSERT", "pgbench_branches", false)), false),
+                Arguments.of(command("begin", stmt(StatementKind.TRANSACTION, "BEGIN")), false),
+                Arguments.of(command("commit", stmt(StatementKind.TRANSACTION, "COMMIT")), false));
+    }
+
+    @ParameterizedTest
+    @MethodSource("pgbenchInit")
+    void examplePgbenchInitRunsForADba(SqlCommand statement, boolean schemaChange) {
+        // When
+        Evaluation e = example.evaluate(facts(person("dba", "dba"), statement));
+
+        // Then
+        assertThat(e.verdict()).as(statement.sql()).isEqualTo(Verdict.ALLOW);
+        assertThat(e.ruleId()).isEqualTo(Evaluation.DEFAULT_RULE_ID);
+    }
+
+    @ParameterizedTest
+    @MethodSource("pgbenchInit")
+    void examplePgbenchInitSchemaChangesAreDeniedToCi(SqlCommand statement, boolean schemaChange) {
+        // When
+        Evaluation e = example.evaluate(facts(TestFacts.ci("repo:acme/app"), statement));
+
+        // Then
+        if (schemaChange) {
+            assertThat(e.verdict()).as(statement.sql()).isEqualTo(Verdict.DENY);
+            assertThat(e.ruleId()).isEqualTo("ci-no-ddl");
+            assertThat(e.reason()).isEqualTo("CI identities may not change the schema (DDL or TRUNCATE)");
+        } else {
+            assertThat(e.verdict()).as(statement.sql()).isEqualTo(Verdict.ALLOW);
+        }
+    }
+
+    @Test
+    void exampleDeniesDdlHiddenInAMultiStatementCommandToCi() {
+        // Given
+        SqlCommand cmd = command("BEGIN; CREATE INDEX i ON t(a); COMMIT",
+                stmt(StatementKind.TRANSACTION, "BEGIN"), ddl("CREATE INDEX", "INDEX", "t"),
+                stmt(StatementKind.TRANSACTION, "COMMIT"));
+
+        // When
+        Evaluation e = example.evaluate(facts(TestFacts.ci("repo:acme/app"), cmd));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("ci-no-ddl");
+        assertThat(e.trace()).extracting(Evaluation.RuleTrace::ruleId).containsExactly(
+                "deny-unparseable-sql", "no-create-drop-database", "no-function-call-protocol",
+                "no-update-delete-without-where", "ci-no-ddl");
+        assertThat(e.trace()).extracting(Evaluation.RuleTrace::matched).containsExactly(false, false, false, false, true);
+    }
+
+    @Test
+    void exampleAllowsReadsToCi() {
+        // When
+        Evaluation e = example.evaluate(facts(TestFacts.ci("repo:acme/app"), select()));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is allow");
+        assertThat(e.trace()).hasSize(5).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+    }
+
+    // --- the engine ---
+
+    @Test
+    void firstMatchingRuleWins() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                version: v7
+                default: deny
+                rules:
+                  - {id: never, when: 'false', action: deny, reason: never}
+                  - {id: readers, when: '"read" in command.kinds', action: allow, reason: reads are fine}
+                  - {id: everything, when: 'true', action: deny, reason: all denied}
+                """);
+
+        // When
+        Evaluation read = evaluator.evaluate(facts(person("bob"), select()));
+        Evaluation write = evaluator.evaluate(facts(person("bob"), command("INSERT INTO t VALUES (1)", write("INSERT", "t", false))));
+
+        // Then
+        assertThat(read.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(read.ruleId()).isEqualTo("readers");
+        assertThat(read.reason()).isEqualTo("reads are fine");
+        assertThat(read.policyVersion()).isEqualTo("v7");
+        assertThat(read.trace()).containsExactly(
+                new Evaluation.RuleTrace("never", false, null), new Evaluation.RuleTrace("readers", true, null));
+        assertThat(write.ruleId()).isEqualTo("everything");
+        assertThat(write.verdict()).isEqualTo(Verdict.DENY);
+    }
+
+    @Test
+    void defaultDecidesWhenNoRuleMatches() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: deny
+                rules:
+                  - {id: admins, when: '"admin" in identity.roles', action: allow}
+                """);
+
+        // When
+        Evaluation e = evaluator.evaluate(facts(person("bob"), select()));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.action()).isEqualTo(Action.DENY);
+        assertThat(e.ruleId()).isEqualTo("default");
+        assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is deny");
+        assertThat(e.trace()).containsExactly(new Evaluation.RuleTrace("admins", false, null));
+    }
+
+    @Test
+    void runtimeErrorInADenyRuleDeniesAndIsTraced() throws Exception {
+        // Given: the token has no email claim
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - id: outsiders
+                    when: '!identity.claims["email"].endsWith("@corp.example")'
+                    action: deny
+                    reason: only corporate identities
+                """);
+
+        // When
+        Evaluation e = evaluator.evaluate(facts(person("bob"), select()));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("outsiders");
+        assertThat(e.reason()).startsWith("only corporate identities [the condition could not be evaluated, so the rule applied: ")
+                .contains("email");
+        assertThat(e.trace()).singleElement().satisfies(t -> {
+            assertThat(t.matched()).isTrue();
+            assertThat(t.errored()).isTrue();
+        });
+    }
+
+    @Test
+    void runtimeErrorInAnAllowRuleDoesNotMatchAndIsTraced() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: deny
+                rules:
+                  - id: corp
+                    when: 'identity.claims["email"].endsWith("@corp.example")'
+                    action: allow
+                  - id: from-main
+                    when: 'identity.ci.ref == "refs/heads/main"'
+                    action: allow
+                """);
+
+        // When
+        Evaluation e = evaluator.evaluate(facts(person("bob"), select()));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("default");
+        assertThat(e.trace()).hasSize(2).allSatisfy(t -> {
+            assertThat(t.matched()).isFalse();
+            assertThat(t.errored()).isTrue();
+        });
+    }
+
+    @Test
+    void claimsAreReachableWithTheirTypes() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: deny
+                rules:
+                  - id: corp-senior
+                    when: >-
+                      identity.claims["email"].endsWith("@corp.example")
+                      && identity.claims["level"] >= 3
+                      && identity.claims.address.country == "NL"
+                      && "payments" in identity.claims["teams"]
+                      && identity.claims.mfa == true
+                    action: allow
+                """);
+        Map<String, Object> corp = Map.of("email", "alice@corp.example", "level", 3, "address", Map.of("country", "NL"),
+                "teams", List.of("payments", "core"), "mfa", true);
+        Map<String, Object> outsider = Map.of("email", "eve@elsewhere.example", "level", 9L, "address", Map.of("country", "NL"),
+                "teams", List.of("payments"), "mfa", true);
+
+        // When
+        Evaluation allowed = evaluator.evaluate(facts(TestFacts.withClaims(corp), select()));
+        Evaluation denied = evaluator.evaluate(facts(TestFacts.withClaims(outsider), select()));
+
+        // Then
+        assertThat(allowed.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(allowed.ruleId()).isEqualTo("corp-senior");
+        assertThat(allowed.trace()).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(denied.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(denied.trace()).noneMatch(Evaluation.RuleTrace::errored);
+    }
+
+    @Test
+    void connectionLabelsAndCiProvenanceAreReachable() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - id: prod-ci-only-from-main
+                    when: >-
+                      connection.labels["env"] == "prod" && "ci" in identity.groups
+                      && !(has(identity.ci.ref) && identity.ci.ref == "refs/heads/main")
+                    action: deny
+                    reason: CI reaches production only from main
+                  - id: prod-humans-read-only
+                    when: 'connection.labels["env"] == "prod" && size(identity.ci) == 0 && !command.kinds.all(k, k == "read")'
+                    action: deny
+                    reason: people only read production
+                """);
+        ConnectionRef prod = new ConnectionRef("shop", "postgres", "db:5432/shop", Map.of("env", "prod"));
+        var ciFromMain = TestFacts.ci("repo:acme/app");
+        SqlCommand insert = command("INSERT INTO t VALUES (1)", write("INSERT", "t", false));
+
+        // When
+        Evaluation ciProd = evaluator.evaluate(Facts.of(ciFromMain, prod, insert));
+        Evaluation humanProdWrite = evaluator.evaluate(Facts.of(person("bob"), prod, insert));
+        Evaluation humanProdRead = evaluator.evaluate(Facts.of(person("bob"), prod, select()));
+        Evaluation humanDevWrite = evaluator.evaluate(Facts.of(person("bob"), TestFacts.DEMO, insert));
+
+        // Then
+        assertThat(ciProd.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(humanProdWrite.ruleId()).isEqualTo("prod-humans-read-only");
+        assertThat(humanProdRead.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(humanDevWrite.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(List.of(ciProd, humanProdWrite, humanProdRead, humanDevWrite))
+                .flatExtracting(Evaluation::trace).noneMatch(Evaluation.RuleTrace::errored);
+    }
+
+    @Test
+    void commandDetailsAreReachable() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - id: big-batch-on-accounts
+                    when: >-
+                      command.statement_count > 1 && "public.accounts" in command.tables_written
+                      && command.form == "EXTENDED" && command.parameters.exists(p, p == "42")
+                      && "TABLE" in command.object_types && command.fingerprint != "" && session.id == "session-1"
+                      && command.text.contains("accounts") && "now" in command.functions && "audit" in command.tables_read
+                    action: deny
+                    reason: no
+                """);
+        SqlAnalysis analysis = new SqlAnalysis(true, null, "abc123", List.of(
+                new StatementAnalysis(StatementKind.WRITE, "INSERT", null, List.of("audit"), List.of("public.accounts"),
+                        List.of("now"), false),
+                new StatementAnalysis(StatementKind.DDL, "ALTER TABLE", "TABLE", List.of(), List.of("public.accounts"),
+                        List.of(), false)));
+        SqlCommand cmd = new SqlCommand(CommandId.random(), new dev.gatehouse.platform.core.SessionId("session-1"), 3,
+                java.time.Instant.EPOCH, SqlCommand.Form.EXTENDED, "INSERT INTO public.accounts ...;\nALTER TABLE public.accounts ...",
+                java.util.Arrays.asList("42", null), analysis);
+
+        // When
+        Evaluation e = evaluator.evaluate(Facts.of(person("bob"), TestFacts.DEMO, cmd));
+
+        // Then
+        assertThat(e.trace()).singleElement().isEqualTo(new Evaluation.RuleTrace("big-batch-on-accounts", true, null));
+    }
+
+    @Test
+    void approvalAndMaskDenyUntilTheyAreAvailable() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - {id: approve-ddl, when: '"ddl" in command.kinds', action: require_approval, reason: DDL needs a second pair of eyes}
+                  - {id: mask-reads, when: '"read" in command.kinds', action: mask, reason: reads are masked}
+                """);
+
+        // When
+        Evaluation ddl = evaluator.evaluate(facts(person("bob"), command("DROP TABLE t", ddl("DROP TABLE", "TABLE", "t"))));
+        Evaluation read = evaluator.evaluate(facts(person("bob"), select()));
+
+        // Then
+        assertThat(ddl.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(ddl.action()).isEqualTo(Action.REQUIRE_APPROVAL);
+        assertThat(ddl.reason()).isEqualTo("require_approval is not available yet: the approval service is not deployed"
+                + " (rule reason: DDL needs a second pair of eyes)");
+        assertThat(read.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(read.action()).isEqualTo(Action.MASK);
+        assertThat(read.reason()).startsWith("mask is not available yet: masking is not deployed");
+    }
+
+    @Test
+    void evaluationBecomesACoreDecision() {
+        // Given
+        CommandId id = CommandId.random();
+        Evaluation allowed = example.evaluate(facts(person("dba", "dba"), select()));
+        Evaluation denied = example.evaluate(facts(person("dba", "dba"), TestFacts.unparseable("SELEC")));
+
+        // When
+        Decision allow = allowed.toDecision(id);
+        Decision deny = denied.toDecision(id);
+
+        // Then
+        assertThat(allow).isEqualTo(new Decision.Allow(id, "default", "no rule matched; the policy's default is allow",
+                example.policy().version()));
+        assertThat(deny).isInstanceOf(Decision.Deny.class);
+        assertThat(deny.ruleId()).isEqualTo("deny-unparseable-sql");
+        assertThat(deny.reason()).isEqualTo(denied.reason());
+        assertThat(deny.policyVersion()).isEqualTo(example.policy().version());
+    }
+
+    @Test
+    void factsProvideEveryDeclaredFieldAndNothingElse() {
+        // When
+        Facts facts = Facts.of(TestFacts.ci("repo:acme/app"), TestFacts.DEMO, select());
+
+        // Then
+        Conditions.FIELDS.forEach((variable, fields) ->
+                assertThat(facts.variable(variable).keySet()).as(variable).containsExactlyElementsOf(fields.keySet()));
+        assertThat(facts.variable("identity").get("ci")).isEqualTo(Map.of("system", "github", "repository", "acme/app",
+                "repository_id", "42", "commit_sha", "0123abcd", "ref", "refs/heads/main", "workflow", "deploy",
+                "run_id", "1001", "job", "migrate"));
+        assertThat(facts.toString()).doesNotContain("SELECT");
+    }
+
+    private static PolicyEvaluator evaluator(String yaml) throws PolicyException {
+        return new PolicyEvaluator(Policy.parse(yaml));
+    }
+}

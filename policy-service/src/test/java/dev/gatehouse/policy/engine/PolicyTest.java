@@ -1,0 +1,307 @@
+package dev.gatehouse.policy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+
+class PolicyTest {
+
+    private static final String EXAMPLE = """
+            id: gatehouse-example
+            version: "1"
+            default: allow
+            rules:
+              - id: no-create-database
+                description: Nobody creates or drops databases through the gateway
+                when: 'command.tags.exists(t, t in ["CREATE DATABASE", "DROP DATABASE"])'
+                action: deny
+                reason: creating or dropping databases is not allowed through Gatehouse
+              - id: ci-no-ddl
+                when: '"ci" in identity.groups && "ddl" in command.kinds'
+                action: deny
+                reason: CI identities may not change the schema
+            """;
+
+    @Test
+    void parsesIdVersionDefaultAndOrderedRules() throws Exception {
+        // When
+        Policy policy = Policy.parse(EXAMPLE);
+
+        // Then
+        assertThat(policy.id()).isEqualTo("gatehouse-example");
+        assertThat(policy.version()).isEqualTo("1");
+        assertThat(policy.defaultAction()).isEqualTo(Action.ALLOW);
+        assertThat(policy.rules()).extracting(Rule::id).containsExactly("no-create-database", "ci-no-ddl");
+        Rule first = policy.rules().getFirst();
+        assertThat(first.action()).isEqualTo(Action.DENY);
+        assertThat(first.description()).isEqualTo("Nobody creates or drops databases through the gateway");
+        assertThat(first.reason()).isEqualTo("creating or dropping databases is not allowed through Gatehouse");
+        assertThat(first.condition()).isEqualTo("command.tags.exists(t, t in [\"CREATE DATABASE\", \"DROP DATABASE\"])");
+        assertThat(policy.rule("ci-no-ddl")).isPresent();
+        assertThat(policy.rule("nope")).isEmpty();
+    }
+
+    @Test
+    void versionIsTheSha256PrefixOfTheTextWhenAbsent() throws Exception {
+        // Given
+        String text = EXAMPLE.replace("version: \"1\"\n", "");
+        String expected = HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8))).substring(0, 12);
+
+        // When
+        Policy policy = Policy.parse(text);
+        Policy commented = Policy.parse(text + "# a comment changes the version\n");
+
+        // Then
+        assertThat(policy.version()).isEqualTo(expected).hasSize(12).matches("[0-9a-f]{12}");
+        assertThat(commented.version()).isNotEqualTo(policy.version());
+    }
+
+    @Test
+    void numericVersionIsTakenAsText() throws Exception {
+        // When
+        Policy policy = Policy.parse("id: p\nversion: 3\ndefault: deny\nrules: []\n");
+
+        // Then
+        assertThat(policy.version()).isEqualTo("3");
+        assertThat(policy.defaultAction()).isEqualTo(Action.DENY);
+        assertThat(policy.rules()).isEmpty();
+    }
+
+    @Test
+    void allowRuleWithoutReasonGetsOneAndApprovalAndMaskParse() throws Exception {
+        // When
+        Policy policy = Policy.parse("""
+                id: p
+                default: deny
+                rules:
+                  - id: readers
+                    when: '"read" in command.kinds'
+                    action: allow
+                  - id: approve-prod
+                    when: 'connection.labels["env"] == "prod"'
+                    action: require_approval
+                    reason: production needs an approval
+                  - id: mask-pii
+                    when: '"public.customers" in command.tables_read'
+                    action: mask
+                    reason: customer data is masked
+                """);
+
+        // Then
+        assertThat(policy.rules()).extracting(Rule::action)
+                .containsExactly(Action.ALLOW, Action.REQUIRE_APPROVAL, Action.MASK);
+        assertThat(policy.rules().getFirst().reason()).isEqualTo("allowed by rule 'readers'");
+    }
+
+    @Test
+    void syntaxErrorNamesRulePositionAndCelMessage() {
+        // When
+        PolicyException e = reject(oneRule("broken", "identity.subject ==", "deny"));
+
+        // Then
+        assertThat(e.errors()).singleElement().asString()
+                .startsWith("rule 'broken' (#1): condition error at line 1, column 20: ")
+                .contains("mismatched input '<EOF>'");
+    }
+
+    @Test
+    void multiLineConditionReportsLineWithinTheCondition() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - id: two-lines
+                    when: |
+                      "ci" in identity.groups &&
+                        nosuch.thing
+                    action: deny
+                    reason: r
+                """);
+
+        // Then
+        assertThat(e.errors()).singleElement().asString()
+                .startsWith("rule 'two-lines' (#1): condition error at line 2, column 3: ")
+                .contains("undeclared reference to 'nosuch'");
+    }
+
+    @Test
+    void undeclaredVariableIsRejected() {
+        // When
+        PolicyException e = reject(oneRule("unknown-var", "user.name == \"bob\"", "deny"));
+
+        // Then
+        assertThat(e.errors()).singleElement().asString()
+                .startsWith("rule 'unknown-var' (#1): condition error at line 1, column 1: ")
+                .contains("undeclared reference to 'user'");
+    }
+
+    @Test
+    void undeclaredFieldOfAFactIsRejected() {
+        // When
+        PolicyException e = reject(oneRule("typo", "\"ddl\" in command.kind", "deny"));
+
+        // Then
+        assertThat(e.errors()).singleElement().asString()
+                .startsWith("rule 'typo' (#1): condition error at line 1, column 17: ")
+                .contains("undefined field 'kind'");
+    }
+
+    @Test
+    void wrongOperandTypeIsRejected() {
+        // When
+        PolicyException e = reject(oneRule("count-as-string", "command.statement_count == \"2\"", "deny"));
+
+        // Then
+        assertThat(e.errors()).singleElement().asString()
+                .startsWith("rule 'count-as-string' (#1): condition error at line 1, column ")
+                .contains("found no matching overload for '_==_'");
+    }
+
+    @Test
+    void nonBoolConditionIsRejected() {
+        // When
+        PolicyException e = reject(oneRule("not-bool", "identity.subject", "deny"));
+
+        // Then
+        assertThat(e.errors()).singleElement().asString()
+                .startsWith("rule 'not-bool' (#1): condition error at line 1, column ")
+                .contains("expected type 'bool' but found 'string'");
+    }
+
+    @Test
+    void unknownActionIsRejected() {
+        // When
+        PolicyException e = reject(oneRule("blocky", "true", "block"));
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "rule 'blocky' (#1): unknown action 'block' (expected one of: allow, deny, require_approval, mask)");
+    }
+
+    @Test
+    void duplicateRuleIdsAreRejected() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: same, when: 'true', action: deny, reason: r}
+                  - {id: other, when: 'true', action: deny, reason: r}
+                  - {id: same, when: 'false', action: deny, reason: r}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly("rule 'same' (#3): duplicate rule id 'same'");
+    }
+
+    @Test
+    void missingFieldsAreEachNamed() {
+        // When
+        PolicyException e = reject("""
+                rules:
+                  - description: no id, no condition, no action
+                  - id: no-reason
+                    when: 'true'
+                    action: deny
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "policy: missing required field 'id'",
+                "policy: missing required field 'default'",
+                "rule #1: missing required field 'id'",
+                "rule #1: missing required field 'when'",
+                "rule #1: missing required field 'action'",
+                "rule 'no-reason' (#2): missing required field 'reason' (required for action deny)");
+    }
+
+    @Test
+    void missingRulesAndBadDefaultAreRejected() {
+        // When
+        PolicyException e = reject("id: p\ndefault: require_approval\n");
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "policy: 'default' must be allow or deny, found 'require_approval'",
+                "policy: missing required field 'rules' (a list, may be empty)");
+    }
+
+    @Test
+    void unknownFieldsAndReservedIdAreRejected() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rule: []
+                rules:
+                  - {id: default, when: 'true', acton: deny, reason: r}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "policy: unknown field 'rule' (expected default, description, id, rules, version)",
+                "rule 'default' (#1): the id 'default' is reserved for the policy's default action",
+                "rule 'default' (#1): unknown field 'acton' (expected action, description, id, reason, when)",
+                "rule 'default' (#1): missing required field 'action'");
+    }
+
+    @Test
+    void everyErrorOfEveryRuleIsListedAndThePolicyIsRejectedAsAWhole() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: good, when: '"ddl" in command.kinds', action: deny, reason: r}
+                  - {id: bad-syntax, when: 'command.text.startsWith(', action: deny, reason: r}
+                  - {id: bad-type, when: 'command.statement_count', action: deny, reason: r}
+                """);
+
+        // Then
+        assertThat(e.errors()).hasSize(2);
+        assertThat(e.errors().get(0)).startsWith("rule 'bad-syntax' (#2): condition error at line 1, column ");
+        assertThat(e.errors().get(1)).startsWith("rule 'bad-type' (#3): condition error at line 1, column ")
+                .contains("expected type 'bool' but found 'int'");
+        assertThat(e.getMessage()).startsWith("policy <string> rejected, 2 errors:")
+                .contains("bad-syntax").contains("bad-type");
+    }
+
+    @Test
+    void invalidYamlAndNonMappingDocumentsAreRejected() {
+        // When
+        PolicyException invalid = reject("id: p\ndefault: allow\nrules: [\n");
+        PolicyException duplicateKey = reject("id: p\nid: q\ndefault: allow\nrules: []\n");
+        PolicyException empty = reject("");
+        PolicyException list = reject("- id: p\n");
+
+        // Then
+        assertThat(invalid.errors()).singleElement().asString().startsWith("not a valid YAML document: ");
+        assertThat(duplicateKey.errors()).singleElement().asString().contains("Duplicate field 'id'");
+        assertThat(empty.errors()).containsExactly("the policy document is empty");
+        assertThat(list.errors()).containsExactly("the policy document must be a mapping (id, default, rules), found a list");
+    }
+
+    private static String oneRule(String id, String condition, String action) {
+        return """
+                id: p
+                default: allow
+                rules:
+                  - id: %s
+                    when: '%s'
+                    action: %s
+                    reason: because
+                """.formatted(id, condition, action);
+    }
+
+    private static PolicyException reject(String yaml) {
+        PolicyException e = catchThrowableOfType(PolicyException.class, () -> Policy.parse(yaml));
+        assertThat(e).as("the policy should have been rejected").isNotNull();
+        return e;
+    }
+}
