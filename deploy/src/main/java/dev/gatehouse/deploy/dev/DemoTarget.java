@@ -59,6 +59,7 @@ public final class DemoTarget implements AutoCloseable {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                 .setDataDirectory(dir.resolve("data"))
                 .setCleanDataDirectory(false)
+                .setPGStartupWait(java.time.Duration.ofSeconds(120))
                 .setServerConfig("password_encryption", "scram-sha-256")
                 .setServerConfig("max_connections", "200");
         if (port > 0) builder.setPort(port);

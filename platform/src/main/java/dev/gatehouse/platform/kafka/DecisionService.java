@@ -29,7 +29,11 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -43,17 +47,18 @@ import java.util.function.Function;
  * the command's reply partition) and to {@code gatehouse.audit} (keyed by session id). Other
  * events are skipped.
  *
- * <p>Exactly-once between consume and produce: each polled batch is answered in one Kafka
- * transaction that also carries the consumer offsets ({@code sendOffsetsToTransaction}); readers
- * use {@code read_committed}. When a transaction fails it is aborted and the batch is read
- * again. Edges still ignore decisions for command ids they do not hold, so a duplicate (after a
- * crash of a non-transactional writer, or a re-decided command) is harmless.
+ * <p>At-least-once: the decisions of a polled batch are written with an idempotent producer
+ * ({@code acks=all}), and the batch's offsets are committed only once every write is
+ * acknowledged. After a crash or a rebalance a command may be decided again; decisions are
+ * idempotent by command id (the edge completes a command once and ignores the rest, the indexer
+ * de-duplicates). Transactions were tried and dropped: an open transaction on the audit
+ * partition holds back the last stable offset for every {@code read_committed} reader, and the
+ * commit markers added about 100 ms to every decision.
  *
  * <p>Fail closed: when the policy function throws or returns null the command is denied
  * ({@code ruleId "policy-error"}, reason "policy evaluation failed").
  *
- * <p>Each instance needs a unique {@code instanceId}: it names the transactional id, and two
- * live instances with the same id fence each other.
+ * <p>{@code instanceId} names the instance in client ids and in the decisions it writes.
  */
 public final class DecisionService implements AutoCloseable {
 
@@ -99,7 +104,7 @@ public final class DecisionService implements AutoCloseable {
     private volatile boolean running = true;
 
     /**
-     * Connects, initialises the transactional producer and starts the poll loop.
+     * Connects and starts the poll loop.
      *
      * @param policy   the policy engine; called on the loop's thread, one command at a time
      * @param registry where to publish {@code gatehouse.policy.consumer.lag}; may be null
@@ -113,7 +118,6 @@ public final class DecisionService implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(consumerConfig(settings), new StringDeserializer(), new ByteArrayDeserializer());
         try {
             this.decisionPartitions = producer.partitionsFor(settings.decisionsTopic()).size();
-            producer.initTransactions();
         } catch (RuntimeException e) {
             producer.close(Duration.ZERO);
             consumer.close(Duration.ZERO);
@@ -136,11 +140,9 @@ public final class DecisionService implements AutoCloseable {
         Map<String, Object> config = new HashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "gatehouse-policy-" + settings.instanceId());
-        config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "gatehouse-policy-" + settings.instanceId());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        config.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
         return config;
     }
 
@@ -153,11 +155,11 @@ public final class DecisionService implements AutoCloseable {
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, settings.fromBeginning() ? "earliest" : "latest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
         return config;
     }
 
-    /** Decisions written since start (committed transactions only). */
+    /** Decisions written and acknowledged since start. */
     public long decidedCount() {
         return decided.get();
     }
@@ -188,27 +190,31 @@ public final class DecisionService implements AutoCloseable {
     }
 
     private void answer(ConsumerRecords<String, byte[]> records) {
-        producer.beginTransaction();
+        List<Future<RecordMetadata>> sends = new ArrayList<>();
         int answered = 0;
-        try {
-            for (ConsumerRecord<String, byte[]> record : records) {
-                if (handle(record)) answered++;
-            }
-            producer.sendOffsetsToTransaction(nextOffsets(records), consumer.groupMetadata());
-            producer.commitTransaction();
-            decided.addAndGet(answered);
-        } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException | WakeupException e) {
-            throw e;
-        } catch (KafkaException e) {
-            LOGGER.warn("Decision transaction failed, aborting and reading the batch again instanceId={} records={} error={}",
-                    settings.instanceId(), records.count(), e.toString());
-            producer.abortTransaction();
-            rewind(records);
+        for (ConsumerRecord<String, byte[]> record : records) {
+            if (handle(record, sends)) answered++;
         }
+        try {
+            for (Future<RecordMetadata> send : sends) send.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WakeupException();
+        } catch (ExecutionException e) {
+            LOGGER.warn("Decision writes failed, reading the batch again instanceId={} records={} error={}",
+                    settings.instanceId(), records.count(), e.getCause().toString());
+            rewind(records);
+            return;
+        }
+        // offsets only after every decision of the batch is durable: at-least-once
+        consumer.commitAsync(nextOffsets(records), (offsets, error) -> {
+            if (error != null) LOGGER.debug("Offset commit failed (the batch may be decided again) error={}", error.toString());
+        });
+        decided.addAndGet(answered);
     }
 
     /** Answers one audit record; returns whether a decision was written. */
-    private boolean handle(ConsumerRecord<String, byte[]> record) {
+    private boolean handle(ConsumerRecord<String, byte[]> record, List<Future<RecordMetadata>> sends) {
         AuditEvent event;
         try {
             event = serde.decode(record.value());
@@ -223,13 +229,13 @@ public final class DecisionService implements AutoCloseable {
         String key = command.sessionId().value();
         int partition = command.replyPartition();
         if (partition >= 0 && partition < decisionPartitions) {
-            producer.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value));
+            sends.add(producer.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value)));
         } else {
             LOGGER.warn("Command names a reply partition that does not exist; decision goes to the audit log only "
                     + "sessionId={} commandId={} edgeId={} replyPartition={} partitions={}",
                     key, command.command().id(), command.edgeId(), partition, decisionPartitions);
         }
-        producer.send(new ProducerRecord<>(settings.auditTopic(), key, value));
+        sends.add(producer.send(new ProducerRecord<>(settings.auditTopic(), key, value)));
         return true;
     }
 
@@ -279,7 +285,7 @@ public final class DecisionService implements AutoCloseable {
         return running && loop.isAlive();
     }
 
-    /** Stops the loop, aborting an open transaction, and leaves the group. */
+    /** Stops the loop and leaves the group. */
     @Override
     public void close() {
         running = false;

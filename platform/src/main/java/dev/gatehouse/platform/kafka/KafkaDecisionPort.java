@@ -148,7 +148,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         // decisions are written in the policy service's transactions: never act on an aborted one
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
         return config;
     }
 
