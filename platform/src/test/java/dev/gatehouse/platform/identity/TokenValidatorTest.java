@@ -309,20 +309,23 @@ class TokenValidatorTest {
         // Given
         TokenValidator validator = validator();
         String token = issuer.issue("alice", List.of("dba"), TTL, Map.of());
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < 3_000; i++) {
             validator.validate(token);
         }
 
-        // When
-        int rounds = 2_000;
-        long start = System.nanoTime();
-        for (int i = 0; i < rounds; i++) {
-            validator.validate(token);
+        // When: the best of three rounds, to see past a busy machine
+        long bestMicros = Long.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            int rounds = 1_000;
+            long start = System.nanoTime();
+            for (int i = 0; i < rounds; i++) {
+                validator.validate(token);
+            }
+            bestMicros = Math.min(bestMicros, (System.nanoTime() - start) / 1_000 / rounds);
         }
-        long micros = (System.nanoTime() - start) / 1_000 / rounds;
 
-        // Then: generous bound for a shared 2-core machine; typically well under 100 µs
-        assertThat(micros).isLessThan(1_000);
+        // Then: a generous bound for a shared 2-core machine; about 100 µs when warm
+        assertThat(bestMicros).isLessThan(1_000);
     }
 
     private static JWTClaimsSet validClaims() {
