@@ -1,6 +1,10 @@
 package dev.gatehouse.deploy.config;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -8,7 +12,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,9 +43,14 @@ public final class ConfigLoader {
     }
 
     public static GatehouseConfig parse(String yaml, Function<String, String> env, String source) {
-        String resolved = substitute(yaml, env, source);
         try {
-            return YAML.readValue(resolved, GatehouseConfig.class);
+            JsonNode tree = YAML.readTree(yaml);
+            if (tree == null || !tree.isObject()) {
+                throw new IllegalArgumentException("configuration " + source + " is empty or not a mapping");
+            }
+            // placeholders are resolved in values only (never in comments or keys), and a value
+            // from the environment is never parsed as YAML
+            return YAML.treeToValue(resolve(tree, env, source), GatehouseConfig.class);
         } catch (JsonMappingException e) {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) root = root.getCause();
@@ -53,6 +61,23 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new IllegalArgumentException("configuration " + source + " is not valid YAML: " + e.getMessage(), e);
         }
+    }
+
+    private static JsonNode resolve(JsonNode node, Function<String, String> env, String source) {
+        if (node.isTextual()) {
+            return TextNode.valueOf(substitute(node.asText(), env, source));
+        }
+        if (node.isObject()) {
+            ObjectNode out = ((ObjectNode) node).objectNode();
+            node.properties().forEach(e -> out.set(e.getKey(), resolve(e.getValue(), env, source)));
+            return out;
+        }
+        if (node.isArray()) {
+            ArrayNode out = ((ArrayNode) node).arrayNode();
+            node.forEach(n -> out.add(resolve(n, env, source)));
+            return out;
+        }
+        return node;
     }
 
     static String substitute(String text, Function<String, String> env, String source) {
@@ -69,9 +94,5 @@ public final class ConfigLoader {
         }
         m.appendTail(out);
         return out.toString();
-    }
-
-    static Map<String, String> noEnv() {
-        return Map.of();
     }
 }

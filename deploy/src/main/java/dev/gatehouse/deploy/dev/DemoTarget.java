@@ -40,6 +40,12 @@ public final class DemoTarget implements AutoCloseable {
      * @param port 0 for any free port
      */
     public static DemoTarget start(Path dir, int port) throws IOException, SQLException {
+        return start(dir, port, java.util.Map.of());
+    }
+
+    /** As {@link #start(Path, int)}, with extra server settings (postgresql.conf parameters). */
+    public static DemoTarget start(Path dir, int port, java.util.Map<String, String> serverConfig)
+            throws IOException, SQLException {
         Files.createDirectories(dir);
         Path passwordFile = dir.resolve("role-password");
         String password;
@@ -62,6 +68,7 @@ public final class DemoTarget implements AutoCloseable {
                 .setPGStartupWait(java.time.Duration.ofSeconds(120))
                 .setServerConfig("password_encryption", "scram-sha-256")
                 .setServerConfig("max_connections", "200");
+        serverConfig.forEach(builder::setServerConfig);
         if (port > 0) builder.setPort(port);
         EmbeddedPostgres pg = builder.start();
         DemoTarget target = new DemoTarget(pg, password);

@@ -1,0 +1,52 @@
+package dev.gatehouse.deploy.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    @Test
+    void theExampleConfigurationLoads() {
+        // Given
+        Map<String, String> env = Map.of("ORDERS_PROD_PASSWORD", "s3cret", "KAFKA_BOOTSTRAP_SERVERS", "k:9092");
+
+        // When
+        GatehouseConfig config = ConfigLoader.load(Path.of("config/gatehouse.yaml"), env::get);
+
+        // Then
+        assertThat(config.kafka().bootstrapServers()).isEqualTo("k:9092");
+        assertThat(config.kafka().replicationFactor()).isEqualTo(3);
+        assertThat(config.kafka().auditRetentionDuration()).isNull();
+        assertThat(config.edge().postgres().allowPlaintext()).isFalse();
+        assertThat(config.edge().postgres().decisionDeadlineDuration()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.connections()).hasSize(2);
+        assertThat(config.connections().getFirst().password()).isEqualTo("s3cret");
+        assertThat(config.connections().getFirst().toString()).doesNotContain("s3cret");
+        assertThat(config.connections().get(1).mode()).isEqualTo("observe");
+        assertThat(config.identity().issuers()).singleElement()
+                .satisfies(i -> assertThat(i.audiences()).containsExactly("gatehouse"));
+    }
+
+    @Test
+    void aMissingSecretIsNamed() {
+        assertThatThrownBy(() -> ConfigLoader.load(Path.of("config/gatehouse.yaml"), k -> null))
+                .hasMessageContaining("environment variable ORDERS_PROD_PASSWORD is not set");
+    }
+
+    @Test
+    void badValuesAreNamedWithTheirField() {
+        assertThatThrownBy(() -> ConfigLoader.parse("kafka: {bootstrap-servers: x, delivery-timeout: soon}", k -> null, "t.yaml"))
+                .hasMessageContaining("kafka.delivery-timeout")
+                .hasMessageContaining("'soon' is not a duration");
+        assertThatThrownBy(() -> ConfigLoader.parse("kafka: {bootstrap-servers: x}\nunknown-key: 1", k -> null, "t.yaml"))
+                .hasMessageContaining("t.yaml");
+        assertThatThrownBy(() -> ConfigLoader.parse("edge: {}", k -> null, "t.yaml"))
+                .hasMessageContaining("kafka");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.gatehouse.loadtest.jmh;
+
+import dev.gatehouse.platform.core.SqlAnalysis;
+import dev.gatehouse.policy.sql.PgQueryAnalyzer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link PgQueryAnalyzer#analyze}: libpg_query parse and fingerprint through FFM, then the walk of
+ * the JSON parse tree. The edge does this once per command, before the command is logged.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class SqlAnalysisBenchmark {
+
+    private PgQueryAnalyzer analyzer;
+
+    @Setup
+    public void setUp() {
+        analyzer = new PgQueryAnalyzer();
+        for (String sql : new String[] {Samples.SIMPLE_SELECT, Samples.PGBENCH_UPDATE, Samples.PSQL_DESCRIBE}) {
+            SqlAnalysis a = analyzer.analyze(sql);
+            if (!a.parseable()) throw new IllegalStateException("benchmark SQL does not parse: " + a.parseError());
+        }
+    }
+
+    @Benchmark
+    public SqlAnalysis simpleSelect() {
+        return analyzer.analyze(Samples.SIMPLE_SELECT);
+    }
+
+    @Benchmark
+    public SqlAnalysis pgbenchUpdate() {
+        return analyzer.analyze(Samples.PGBENCH_UPDATE);
+    }
+
+    @Benchmark
+    public SqlAnalysis psqlDescribeCatalogQuery() {
+        return analyzer.analyze(Samples.PSQL_DESCRIBE);
+    }
+}
