@@ -67,6 +67,7 @@ public final class PgbenchComparison {
         String pgbenchVersion = Pgbench.version();
         Path dir = Files.createTempDirectory("gatehouse-loadtest-");
         Instant started = Instant.now();
+        String loadBefore = loadAverage();
         progress("data folder " + dir + (options.keep() ? " (kept)" : " (removed at the end)"));
         List<Row> rows = new ArrayList<>();
         try (DevEnvironment env = new DevEnvironment(new DevEnvironment.Settings(dir, 0, 0, 0, 0, 0, null)).start()) {
@@ -111,7 +112,7 @@ public final class PgbenchComparison {
             if (!options.keep()) deleteRecursively(dir);
         }
 
-        String report = report(rows, pgbenchVersion, started);
+        String report = report(rows, pgbenchVersion, started, loadBefore, loadAverage());
         System.out.println(report);
         Path out = options.out().toAbsolutePath();
         Files.createDirectories(out.getParent());
@@ -140,7 +141,7 @@ public final class PgbenchComparison {
         }
     }
 
-    String report(List<Row> rows, String pgbenchVersion, Instant started) {
+    String report(List<Row> rows, String pgbenchVersion, Instant started, String loadBefore, String loadAfter) {
         StringBuilder sb = new StringBuilder();
         sb.append("## pgbench: direct vs through Gatehouse\n\n");
         sb.append(String.format(Locale.ROOT, "%s, %s, %d CPUs, Java %s. Scale %d, %d s per run after %d s warm-up, "
@@ -149,6 +150,8 @@ public final class PgbenchComparison {
                 DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(started.atOffset(ZoneOffset.UTC).withNano(0)) + "Z",
                 pgbenchVersion, Runtime.getRuntime().availableProcessors(), Runtime.version(), options.scale(),
                 options.durationSeconds(), options.warmupSeconds(), options.clients(), options.threads(), options.sslmode()));
+        sb.append("Everything (Kafka, PostgreSQL, edge, policy service, pgbench) shares this machine; load average "
+                + "(1/5/15 min) before: ").append(loadBefore).append(", after: ").append(loadAfter).append(".\n\n");
         sb.append("| mode | workload | TPS | % of direct | p50 | p95 | p99 | max | failed |\n");
         sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Workload w : options.workloads()) {
@@ -188,6 +191,16 @@ public final class PgbenchComparison {
             }
         }
         return sb.toString();
+    }
+
+    /** The 1, 5 and 15 minute load averages (Linux), so a reader can tell a busy machine from a slow system. */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split(" ");
+            return f[0] + " / " + f[1] + " / " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static String ms(long micros) {

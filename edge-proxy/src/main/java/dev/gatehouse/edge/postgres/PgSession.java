@@ -517,7 +517,7 @@ final class PgSession implements SessionRegistry.LiveSession {
             f.bytesToClient += frame.size();
         }
         boolean endOfCommand = type == 'Z';
-        client.write(PgSocketBridge.buffer(frame.frame()));
+        PgSocketBridge.write(client, frame.frame()); // hands the frame over: released once written
         if (client.writeQueueFull()) {
             upstream.pause();
             client.drainHandler(v -> upstream.resume());
