@@ -1,6 +1,7 @@
 package dev.gatehouse.deploy.dev;
 
 import dev.gatehouse.deploy.config.GatehouseConfig;
+import dev.gatehouse.deploy.roles.Closer;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.identity.DevTokenIssuer;
@@ -15,8 +16,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +40,7 @@ public final class DevEnvironment implements AutoCloseable {
     }
 
     private final Settings settings;
-    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private final Closer closeables = new Closer();
     private EmbeddedKafka kafka;
     private DemoTarget target;
     private DevTokenIssuer issuer;
@@ -57,15 +56,15 @@ public final class DevEnvironment implements AutoCloseable {
             Files.createDirectories(dir);
             progress("starting Kafka (embedded, single node KRaft, data in " + dir.resolve("kafka") + ")");
             kafka = EmbeddedKafka.start(dir.resolve("kafka"), settings.kafkaPort());
-            closeables.push(kafka);
+            closeables.add(kafka);
 
             progress("starting the demo PostgreSQL target (data in " + dir.resolve("demo-postgres") + ")");
             target = DemoTarget.start(dir.resolve("demo-postgres"), settings.targetPort());
-            closeables.push(target);
+            closeables.add(target);
 
             progress("starting the development token issuer");
             Vertx issuerVertx = Vertx.vertx();
-            closeables.push(() -> issuerVertx.close().await());
+            closeables.add(() -> issuerVertx.close().await());
             issuer = DevTokenIssuer.load(dir.resolve("issuer"), DevTokenIssuer.defaultIssuerUrl(settings.issuerPort()));
             HttpServer issuerServer = issuer.serve(issuerVertx, "127.0.0.1", settings.issuerPort()).await();
             if (settings.issuerPort() == 0) {
@@ -91,7 +90,7 @@ public final class DevEnvironment implements AutoCloseable {
                     new GatehouseConfig.Observability("127.0.0.1", settings.observabilityPort()));
             progress("starting the edge and the policy service");
             runtime = new GatehouseRuntime(config, EnumSet.allOf(Role.class)).start();
-            closeables.push(runtime);
+            closeables.add(runtime);
             writeState(dir);
             return this;
         } catch (Exception e) {
@@ -159,13 +158,6 @@ public final class DevEnvironment implements AutoCloseable {
 
     @Override
     public void close() {
-        while (!closeables.isEmpty()) {
-            AutoCloseable c = closeables.pop();
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOGGER.warn("error while stopping {}: {}", c, e.toString());
-            }
-        }
+        closeables.close();
     }
 }

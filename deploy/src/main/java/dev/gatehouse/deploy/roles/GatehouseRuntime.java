@@ -34,8 +34,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -52,7 +50,7 @@ public final class GatehouseRuntime implements AutoCloseable {
 
     private final GatehouseConfig config;
     private final Set<Role> roles;
-    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private final Closer closeables = new Closer();
     private final EventSerde<AuditEvent> auditSerde;
     private final EventSerde<ControlMessage> controlSerde;
     private Vertx vertx;
@@ -87,15 +85,15 @@ public final class GatehouseRuntime implements AutoCloseable {
     private void doStart() {
         GatehouseConfig.Kafka kafka = config.kafka();
         vertx = Vertx.vertx();
-        closeables.push(() -> vertx.close().await());
+        closeables.add(() -> vertx.close().await());
         metrics = MetricsRegistry.create();
-        closeables.push(metrics);
+        closeables.add(metrics);
         meters = metrics.registry();
 
         ObservabilityServer observability = new ObservabilityServer(vertx, config.observability().host(),
                 config.observability().port(), metrics);
         observabilityPort = observability.start().await();
-        closeables.push(() -> observability.stop().await());
+        closeables.add(() -> observability.stop().await());
 
         TopicInitializer.Report report = TopicInitializer.ensure(kafka.bootstrapServers(),
                 topics(kafka),
@@ -105,7 +103,7 @@ public final class GatehouseRuntime implements AutoCloseable {
 
         sink = new KafkaAuditSink(new KafkaAuditSink.Settings(kafka.bootstrapServers(), dev.gatehouse.platform.kafka.Topics.AUDIT,
                 "gatehouse-audit-" + config.instanceId(), kafka.deliveryTimeoutDuration()), auditSerde, meters);
-        closeables.push(sink);
+        closeables.add(sink);
 
         if (roles.contains(Role.POLICY)) startPolicy(kafka, observability);
         if (roles.contains(Role.EDGE)) startEdge(kafka, observability);
@@ -135,7 +133,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         LOGGER.info("policy {} version {} loaded from {} ({} rules)", policy.id(), policy.version(), file, policy.rules().size());
         DecisionService service = new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), config.instanceId()),
                 auditSerde, decider, meters);
-        closeables.push(service);
+        closeables.add(service);
         observability.addReadinessCheck("policy-consumer", service::isRunning);
     }
 
@@ -152,7 +150,7 @@ public final class GatehouseRuntime implements AutoCloseable {
 
         KafkaDecisionPort decisions = new KafkaDecisionPort(
                 KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), config.instanceId()), sink, auditSerde);
-        closeables.push(decisions);
+        closeables.add(decisions);
 
         Authenticator authenticator = authenticator(config.identity());
         SqlAnalyzer analyzer = new PgQueryAnalyzer();
@@ -161,14 +159,14 @@ public final class GatehouseRuntime implements AutoCloseable {
         CompletableFuture<PgEdge> edgeRef = new CompletableFuture<>();
         ControlChannel control = new ControlChannel(ControlChannel.Settings.of(kafka.bootstrapServers(), config.instanceId()),
                 controlSerde, message -> edgeRef.thenAccept(e -> e.onControl(message)));
-        closeables.push(control);
+        closeables.add(control);
 
         edge = new PgEdge(vertx, edgeConfig, catalog, authenticator, decisions, sink, analyzer,
                 message -> control.publish(message).whenComplete((ok, err) -> {
                     if (err != null) LOGGER.warn("control message not published: {}", err.toString());
                 }), meters);
         edgePort = edge.start().await();
-        closeables.push(edge);
+        closeables.add(edge);
         edgeRef.complete(edge);
         observability.addReadinessCheck("edge-listener", () -> edgePort > 0);
     }
@@ -183,7 +181,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         TokenValidator validator = new TokenValidator(issuers);
         // JWKS fetches block: validation runs off the event loop
         ExecutorService pool = Executors.newFixedThreadPool(4, Thread.ofPlatform().name("gatehouse-token-", 0).daemon().factory());
-        closeables.push(pool::shutdownNow);
+        closeables.add(pool::shutdownNow);
         return token -> validator.validateAsync(token, pool).exceptionallyCompose(err -> {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
             if (cause instanceof TokenRejectedException r) {
@@ -223,13 +221,6 @@ public final class GatehouseRuntime implements AutoCloseable {
 
     @Override
     public void close() {
-        while (!closeables.isEmpty()) {
-            AutoCloseable c = closeables.pop();
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOGGER.warn("error while stopping {}: {}", c, e.toString());
-            }
-        }
+        closeables.close();
     }
 }

@@ -1,10 +1,8 @@
 package dev.gatehouse.deploy.it;
 
 import dev.gatehouse.deploy.config.GatehouseConfig;
-import dev.gatehouse.deploy.dev.DemoTarget;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
 import dev.gatehouse.platform.kafka.EmbeddedKafka;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,8 +20,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,17 +40,8 @@ class FailClosedIT {
     static void startEdgeWithoutPolicy() throws Exception {
         Path dir = Files.createTempDirectory("gatehouse-failclosed-");
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
-        DemoTarget target = gw.env.target();
-        DevTokenIssuer issuer = gw.env.issuer();
-        GatehouseConfig config = new GatehouseConfig("edge-failclosed", dir,
-                new GatehouseConfig.Kafka(kafka.bootstrapServers(), 2, 1, null, "2s", Map.of()),
-                new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", 0, null, true, "2s", null, null)),
-                List.of(new GatehouseConfig.Connection("demo", target.host(), target.port(), DemoTarget.DATABASE,
-                        target.role(), target.password(), false, "enforce", Map.of())),
-                new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
-                        Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
-                new GatehouseConfig.Policy(null),
-                new GatehouseConfig.Observability("127.0.0.1", 0));
+        GatehouseConfig config = EdgeConfigs.edge("edge-failclosed", dir, kafka.bootstrapServers(), "2s",
+                EdgeConfigs.plaintextListener("2s"), List.of(EdgeConfigs.connection("demo", gw.env.target(), "enforce")));
         edgeOnly = new GatehouseRuntime(config, EnumSet.of(Role.EDGE)).start();
     }
 

@@ -5,7 +5,6 @@ import dev.gatehouse.deploy.dev.DemoTarget;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.core.AuditEvent;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -59,16 +57,9 @@ class WriteAheadIT {
             s.execute("ALTER SYSTEM SET log_line_prefix = '%m|%u|'");
             s.execute("SELECT pg_reload_conf()");
         }
-        DevTokenIssuer issuer = gw.env.issuer();
-        GatehouseConfig config = new GatehouseConfig("edge-writeahead", dir,
-                new GatehouseConfig.Kafka(gw.env.kafka().bootstrapServers(), 3, 1, null, "5s", Map.of()),
-                new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", 0, null, true, "10s", null, null)),
-                List.of(new GatehouseConfig.Connection("writeahead", target.host(), target.port(), DemoTarget.DATABASE,
-                        target.role(), target.password(), false, "enforce", Map.of())),
-                new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
-                        Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
-                new GatehouseConfig.Policy(null),
-                new GatehouseConfig.Observability("127.0.0.1", 0));
+        GatehouseConfig config = EdgeConfigs.edge("edge-writeahead", dir, gw.env.kafka().bootstrapServers(), "5s",
+                EdgeConfigs.plaintextListener("10s"), List.of(new GatehouseConfig.Connection("writeahead", target.host(),
+                        target.port(), DemoTarget.DATABASE, target.role(), target.password(), false, "enforce", Map.of())));
         // the fixture's policy service decides for this edge too: they share the log
         edge = new GatehouseRuntime(config, EnumSet.of(Role.EDGE)).start();
     }
