@@ -34,8 +34,24 @@ import java.util.concurrent.CountDownLatch;
 public final class GatehouseCli {
 
     public static void main(String[] args) {
-        int code = new CommandLine(new GatehouseCli()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        int code = commandLine().execute(args);
         if (code != 0 || !Boolean.getBoolean("gatehouse.stay")) System.exit(code);
+    }
+
+    /**
+     * The command line, with bad input (an invalid option value, a broken configuration or policy)
+     * reported as one clear line and exit code 2, not a stack trace.
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new GatehouseCli()).setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setExecutionExceptionHandler((e, command, parseResult) -> {
+            if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                command.getErr().println("gatehouse " + command.getCommandName() + ": " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cli;
     }
 
     static Path home() {
