@@ -145,16 +145,20 @@ final class Upstream {
         }
     }
 
+    /** Writes one message to the target; a CopyData's buffer is released here (the encoder copies it). */
     void write(FrontendMessage m) {
-        socket.write(PgSocketBridge.buffer(FrontendEncoder.encode(m, ByteBufAllocator.DEFAULT)));
+        try {
+            socket.write(PgSocketBridge.buffer(FrontendEncoder.encode(m, ByteBufAllocator.DEFAULT)));
+        } finally {
+            if (m instanceof FrontendMessage.CopyData d) d.release();
+        }
     }
 
     void writeAll(List<FrontendMessage> messages) {
         ByteBuf out = ByteBufAllocator.DEFAULT.buffer();
         for (FrontendMessage m : messages) {
-            ByteBuf one = FrontendEncoder.encode(m, ByteBufAllocator.DEFAULT);
-            out.writeBytes(one);
-            one.release();
+            FrontendEncoder.encode(m, out);
+            if (m instanceof FrontendMessage.CopyData d) d.release();
         }
         socket.write(PgSocketBridge.buffer(out));
     }
