@@ -134,8 +134,11 @@ final class PgSession implements SessionRegistry.LiveSession {
         switch (m) {
             case FrontendMessage.SslRequest r -> {
                 if (edge.config().tlsEnabled() && !tls) {
-                    client.write(encode(new BackendMessage.SslResponse((byte) 'S')));
-                    client.upgradeToSsl(edge.serverSslOptions()).onComplete(ar -> {
+                    // the 'S' goes out through upgradeToSsl, which installs the TLS handler as soon as
+                    // it is written: written first, the client's ClientHello could reach the
+                    // PostgreSQL decoder while the TLS context is still being resolved
+                    Buffer accept = encode(new BackendMessage.SslResponse((byte) 'S'));
+                    client.upgradeToSsl(edge.serverSslOptions(), accept).onComplete(ar -> {
                         if (ar.succeeded()) {
                             tls = true;
                         } else {
@@ -349,11 +352,23 @@ final class PgSession implements SessionRegistry.LiveSession {
         client.pause();
         long seq = ++sequence;
         Instant received = Instant.now();
-        SqlCommand command = new SqlCommand(CommandId.random(), sessionId, seq, received, form, sql, parameters,
-                edge.analyzer().analyze(sql));
+        long startNanos = System.nanoTime();
+        // libpg_query runs on its own threads: the event loop is not held while it parses
+        edge.analyzer().analyzeAsync(sql).whenComplete((analysis, err) -> context.runOnContext(v -> {
+            if (state != State.DECIDING) {
+                messages.forEach(PgSession::release);
+                return;
+            }
+            SqlCommand command = new SqlCommand(CommandId.random(), sessionId, seq, received, form, sql, parameters,
+                    analysis != null ? analysis : dev.gatehouse.platform.core.SqlAnalysis.unparseable("SQL analysis failed"));
+            decide(command, messages, sync, startNanos);
+        }));
+    }
+
+    private void decide(SqlCommand command, List<FrontendMessage> messages, boolean sync, long startNanos) {
         var event = new AuditEvent.CommandReceived(header(), command, identity, target.ref(), edge.config().edgeId(),
                 edge.decisions().replyPartition(), target.mode().label());
-        InFlight flight = new InFlight(command, messages, sync, System.nanoTime());
+        InFlight flight = new InFlight(command, messages, sync, startNanos);
         inFlight = flight;
         if (target.mode() == TargetConnection.Mode.OBSERVE) {
             edge.decisions().record(event).whenComplete((ok, err) -> context.runOnContext(v -> {

@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -197,6 +198,14 @@ public final class LibPgQuery {
      * Runs a task on one of the binding's large-stack parser threads and waits for it; native
      * calls made inside run directly. Callers that walk deep parse trees recursively use this to
      * get the same stack.
+     */
+    public <T> CompletableFuture<T> submit(Callable<T> task) {
+        return CompletableFuture.supplyAsync(() -> call(task), parserThreads);
+    }
+
+    /**
+     * Runs a task on one of the binding's large-stack parser threads and waits for it (see
+     * {@link #submit} for the variant that does not wait).
      */
     public <T> T onParserThread(Callable<T> task) {
         if (Thread.currentThread() instanceof ParserThread) {

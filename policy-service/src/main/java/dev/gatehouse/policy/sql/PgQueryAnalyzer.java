@@ -13,6 +13,8 @@ import dev.gatehouse.platform.core.StatementKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,16 +81,33 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         Objects.requireNonNull(sql, "sql");
         try {
             return libPgQuery.onParserThread(() -> analyzeOnParserThread(sql));
-        } catch (IllegalArgumentException e) {
+        } catch (RuntimeException | StackOverflowError e) {
+            return failed(e, sql);
+        }
+    }
+
+    /** Analyses on the parser threads; the caller's thread (an event loop) is not held. */
+    @Override
+    public CompletionStage<SqlAnalysis> analyzeAsync(String sql) {
+        Objects.requireNonNull(sql, "sql");
+        return libPgQuery.submit(() -> analyzeOnParserThread(sql))
+                .exceptionally(e -> failed(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e, sql));
+    }
+
+    private static SqlAnalysis failed(Throwable e, String sql) {
+        if (e instanceof IllegalArgumentException) {
             return SqlAnalysis.unparseable(e.getMessage());
-        } catch (StackOverflowError e) {
+        }
+        if (e instanceof StackOverflowError) {
             LOGGER.warn("SQL analysis ran out of stack length={}", sql.length());
             return SqlAnalysis.unparseable("statement too deeply nested to analyse");
-        } catch (RuntimeException e) {
-            // Never the SQL text in the log: it may hold passwords (CREATE ROLE ... PASSWORD).
-            LOGGER.warn("SQL analysis failed length={} error={}", sql.length(), e.toString());
-            return SqlAnalysis.unparseable("SQL analysis failed: " + e.getClass().getSimpleName());
         }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        // Never the SQL text in the log: it may hold passwords (CREATE ROLE ... PASSWORD).
+        LOGGER.warn("SQL analysis failed length={} error={}", sql.length(), e.toString());
+        return SqlAnalysis.unparseable("SQL analysis failed: " + e.getClass().getSimpleName());
     }
 
     private SqlAnalysis analyzeOnParserThread(String sql) {
