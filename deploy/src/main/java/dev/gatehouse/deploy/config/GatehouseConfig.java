@@ -112,13 +112,19 @@ public record GatehouseConfig(
         }
     }
 
-    /** One catalog entry; see the edge's TargetConnection. */
+    /**
+     * One catalog entry; see the edge's TargetConnection. {@code tls-ca}: a PEM bundle of the CAs
+     * to trust for the target's certificate (default: the JDK's trust store); only with {@code tls}.
+     */
     public record Connection(String name, String host, Integer port, String database, String user, String password,
-                             Boolean tls, String mode, Map<String, String> labels) {
+                             Boolean tls, @JsonProperty("tls-ca") Path tlsCa, String mode, Map<String, String> labels) {
         public Connection {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("connections: every entry needs a name");
             port = port == null ? 5432 : port;
             tls = tls != null && tls;
+            if (tlsCa != null && !tls) {
+                throw new IllegalArgumentException("connections." + name + ": tls-ca is set but tls is not true");
+            }
             mode = mode == null ? "enforce" : mode;
             labels = labels == null ? Map.of() : Map.copyOf(labels);
         }

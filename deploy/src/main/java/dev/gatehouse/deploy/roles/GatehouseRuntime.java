@@ -32,7 +32,12 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -145,7 +150,7 @@ public final class GatehouseRuntime implements AutoCloseable {
                 config.instanceId());
         ConnectionCatalog catalog = new ConnectionCatalog(config.connections().stream().map(c ->
                 new TargetConnection(c.name(), c.host(), c.port(), c.database(), c.user(), c.password(), c.tls(),
-                        TargetConnection.Mode.parse(c.mode()), c.labels())).toList());
+                        checkedTlsCa(c), TargetConnection.Mode.parse(c.mode()), c.labels())).toList());
         if (catalog.all().isEmpty()) LOGGER.warn("edge: no connections are configured; every client will be refused");
 
         KafkaDecisionPort decisions = new KafkaDecisionPort(
@@ -169,6 +174,23 @@ public final class GatehouseRuntime implements AutoCloseable {
         closeables.add(edge);
         edgeRef.complete(edge);
         observability.addReadinessCheck("edge-listener", () -> edgePort > 0);
+    }
+
+    /** The connection's TLS CA bundle, checked at start so a wrong path fails here, not at a client's login. */
+    private static Path checkedTlsCa(GatehouseConfig.Connection c) {
+        Path ca = c.tlsCa();
+        if (ca == null) return null;
+        try (InputStream in = Files.newInputStream(ca)) {
+            if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                throw new IllegalArgumentException("connections." + c.name() + ": tls-ca " + ca + " holds no certificate");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("connections." + c.name() + ": cannot read tls-ca " + ca + " (" + e + ")", e);
+        } catch (CertificateException e) {
+            throw new IllegalArgumentException("connections." + c.name() + ": tls-ca " + ca
+                    + " is not a PEM certificate bundle (" + e.getMessage() + ")", e);
+        }
+        return ca;
     }
 
     private Authenticator authenticator(GatehouseConfig.Identity identity) {

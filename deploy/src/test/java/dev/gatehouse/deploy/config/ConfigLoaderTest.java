@@ -28,6 +28,8 @@ class ConfigLoaderTest {
         assertThat(config.connections()).hasSize(2);
         assertThat(config.connections().getFirst().password()).isEqualTo("s3cret");
         assertThat(config.connections().getFirst().toString()).doesNotContain("s3cret");
+        assertThat(config.connections().getFirst().tlsCa()).isEqualTo(Path.of("/etc/gatehouse/tls/orders-db-ca.pem"));
+        assertThat(config.connections().get(1).tlsCa()).isNull();
         assertThat(config.connections().get(1).mode()).isEqualTo("observe");
         assertThat(config.identity().issuers()).singleElement()
                 .satisfies(i -> assertThat(i.audiences()).containsExactly("gatehouse"));

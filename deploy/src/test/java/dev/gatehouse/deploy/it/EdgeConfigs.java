@@ -16,7 +16,13 @@ final class EdgeConfigs {
 
     static GatehouseConfig.Connection connection(String name, DemoTarget target, String mode) {
         return new GatehouseConfig.Connection(name, target.host(), target.port(), DemoTarget.DATABASE, target.role(),
-                target.password(), false, mode, Map.of());
+                target.password(), false, null, mode, Map.of());
+    }
+
+    /** A connection over TLS to {@code target}, trusting {@code ca} (null: the JDK's default trust store). */
+    static GatehouseConfig.Connection tlsConnection(String name, DemoTarget target, Path ca) {
+        return new GatehouseConfig.Connection(name, target.host(), target.port(), DemoTarget.DATABASE, target.role(),
+                target.password(), true, ca, "enforce", Map.of());
     }
 
     static GatehouseConfig edge(String instanceId, Path dir, String bootstrapServers, String deliveryTimeout,

@@ -48,7 +48,7 @@ class FleetIT {
                 new GatehouseConfig.Kafka(env.kafka().bootstrapServers(), 3, 1, null, "5s", Map.of()),
                 new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", 0, null, true, "5s", null, null)),
                 List.of(new GatehouseConfig.Connection("demo", target.host(), target.port(), DemoTarget.DATABASE,
-                        target.role(), target.password(), false, "enforce", Map.of("env", "demo"))),
+                        target.role(), target.password(), false, null, "enforce", Map.of("env", "demo"))),
                 new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(env.issuer().issuerUrl(),
                         env.issuer().jwksUri(), Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
                 new GatehouseConfig.Policy(null),

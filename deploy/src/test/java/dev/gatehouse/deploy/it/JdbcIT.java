@@ -104,6 +104,21 @@ class JdbcIT {
         }
     }
 
+    @Test
+    void theFunctionCallProtocolIsDecidedLikeAnyCommand() throws Exception {
+        // Given: pgjdbc's large-object API calls lo_creat through the FunctionCall ('F') message
+        try (Connection c = gw.jdbc("demo", "alice", "dba")) {
+            c.setAutoCommit(false);
+            var lo = c.unwrap(org.postgresql.PGConnection.class).getLargeObjectAPI();
+
+            // When / Then: the example policy denies the FunctionCall protocol
+            assertThatThrownBy(() -> lo.createLO())
+                    .isInstanceOf(SQLException.class)
+                    .hasMessageContaining("denied by rule \"no-function-call-protocol\"");
+            c.rollback();
+        }
+    }
+
     private int sleeping() throws SQLException {
         try (Connection c = gw.targetDirect("postgres"); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")) {

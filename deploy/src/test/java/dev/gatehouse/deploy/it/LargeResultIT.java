@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -13,7 +14,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -29,6 +32,7 @@ class LargeResultIT {
     private static final long MAX_GROWTH = 64L << 20;
 
     private final Gateway gw = Gateway.get();
+    private final Map<Process, Path> stderrFiles = new HashMap<>();
 
     @Test
     void copyToStdoutOfThreeMillionRowsStreamsWithBoundedMemoryAndStallsTheTargetWhenTheClientStalls() throws Exception {
@@ -43,10 +47,10 @@ class LargeResultIT {
         try {
             await("the target blocks writing to the edge (the edge paused reading)").atMost(Duration.ofMinutes(2))
                     .pollInterval(Duration.ofMillis(250))
-                    .until(() -> "ClientWrite".equals(waitEventAtTarget(app)));
+                    .until(() -> "ClientWrite".equals(waitEventAtTarget(app, psql)));
             EdgeMemory stalled = EdgeMemory.measure();
             await("the target stays blocked while the client does not read").during(Duration.ofSeconds(2))
-                    .atMost(Duration.ofSeconds(30)).until(() -> "ClientWrite".equals(waitEventAtTarget(app)));
+                    .atMost(Duration.ofSeconds(30)).until(() -> "ClientWrite".equals(waitEventAtTarget(app, psql)));
             Count count = countLines(psql.getInputStream(), rows);
             assertThat(psql.waitFor(5, TimeUnit.MINUTES)).as("psql finishes").isTrue();
             long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
@@ -115,13 +119,11 @@ class LargeResultIT {
         pb.environment().remove("PGDATABASE");
         Path err = Files.createTempFile("gatehouse-it-err", ".txt");
         err.toFile().deleteOnExit();
-        pb.redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         Process p = pb.start();
         stderrFiles.put(p, err);
         return p;
     }
-
-    private final java.util.Map<Process, Path> stderrFiles = new java.util.HashMap<>();
 
     private String stderr(Process p) throws IOException {
         return "psql stderr: " + Files.readString(stderrFiles.get(p));
@@ -157,7 +159,9 @@ class LargeResultIT {
         return total;
     }
 
-    private String waitEventAtTarget(String applicationName) throws Exception {
+    /** The target backend's wait event while the session's query runs; fails at once if psql has ended. */
+    private String waitEventAtTarget(String applicationName, Process psql) throws Exception {
+        if (!psql.isAlive()) throw new AssertionError("psql ended early, exit " + psql.exitValue() + "; " + stderr(psql));
         try (var c = gw.targetDirect("postgres");
              PreparedStatement ps = c.prepareStatement("SELECT coalesce(wait_event, 'none') FROM pg_stat_activity"
                      + " WHERE application_name = ? AND state = 'active'")) {

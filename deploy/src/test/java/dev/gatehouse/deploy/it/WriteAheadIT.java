@@ -59,7 +59,7 @@ class WriteAheadIT {
         }
         GatehouseConfig config = EdgeConfigs.edge("edge-writeahead", dir, gw.env.kafka().bootstrapServers(), "5s",
                 EdgeConfigs.plaintextListener("10s"), List.of(new GatehouseConfig.Connection("writeahead", target.host(),
-                        target.port(), DemoTarget.DATABASE, target.role(), target.password(), false, "enforce", Map.of())));
+                        target.port(), DemoTarget.DATABASE, target.role(), target.password(), false, null, "enforce", Map.of())));
         // the fixture's policy service decides for this edge too: they share the log
         edge = new GatehouseRuntime(config, EnumSet.of(Role.EDGE)).start();
     }

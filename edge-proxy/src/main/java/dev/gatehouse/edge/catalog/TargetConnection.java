@@ -2,6 +2,7 @@ package dev.gatehouse.edge.catalog;
 
 import dev.gatehouse.platform.core.ConnectionRef;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -17,12 +18,15 @@ import java.util.Objects;
  * @param database database name at the target
  * @param user     the connection's own user at the target
  * @param password the connection's own password (may be empty for trust)
- * @param tls      whether the edge speaks TLS to the target
+ * @param tls      whether the edge speaks TLS to the target (the target's certificate is verified,
+ *                 and must name {@code host})
+ * @param tlsCa    PEM bundle of the CA certificates to trust for the target; null: the JDK's
+ *                 default trust store. Only with {@code tls}
  * @param mode     enforce (the edge waits for each decision) or observe (records and forwards)
  * @param labels   free-form labels that policies can match on
  */
 public record TargetConnection(String name, String host, int port, String database, String user, String password,
-                               boolean tls, Mode mode, Map<String, String> labels) {
+                               boolean tls, Path tlsCa, Mode mode, Map<String, String> labels) {
 
     public enum Mode {
         ENFORCE, OBSERVE;
@@ -48,6 +52,9 @@ public record TargetConnection(String name, String host, int port, String databa
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("connection '" + name + "': port must be 1..65535, not " + port);
         }
+        if (tlsCa != null && !tls) {
+            throw new IllegalArgumentException("connection '" + name + "': a TLS CA (" + tlsCa + ") is set but tls is off");
+        }
         password = password == null ? "" : password;
         mode = mode == null ? Mode.ENFORCE : mode;
         labels = labels == null ? Map.of() : Map.copyOf(labels);
@@ -67,15 +74,20 @@ public record TargetConnection(String name, String host, int port, String databa
     @Override
     public String toString() {
         return "TargetConnection[" + name + " -> " + user + "@" + host + ":" + port + "/" + database
-                + ", tls=" + tls + ", mode=" + mode.label() + "]";
+                + ", tls=" + tls + (tlsCa == null ? "" : ", tls-ca=" + tlsCa) + ", mode=" + mode.label() + "]";
     }
 
     public static TargetConnection of(String name, String host, int port, String database, String user,
                                       String password) {
-        return new TargetConnection(name, host, port, database, user, password, false, Mode.ENFORCE, Map.of());
+        return new TargetConnection(name, host, port, database, user, password, false, null, Mode.ENFORCE, Map.of());
     }
 
     public TargetConnection withMode(Mode newMode) {
-        return new TargetConnection(name, host, port, database, user, password, tls, Objects.requireNonNull(newMode), labels);
+        return new TargetConnection(name, host, port, database, user, password, tls, tlsCa, Objects.requireNonNull(newMode), labels);
+    }
+
+    /** This connection over TLS, trusting the CAs in {@code ca} (a PEM bundle), or the JDK's default trust store when null. */
+    public TargetConnection withTls(Path ca) {
+        return new TargetConnection(name, host, port, database, user, password, true, ca, mode, labels);
     }
 }

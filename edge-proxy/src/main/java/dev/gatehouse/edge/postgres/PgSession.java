@@ -71,6 +71,10 @@ final class PgSession implements SessionRegistry.LiveSession {
     private InFlight inFlight;
     // Flush-terminated commands forwarded and answered without a ReadyForQuery yet
     private final List<InFlight> flushed = new ArrayList<>();
+    // frames relayed to the client and not flushed yet
+    private boolean unflushed;
+    // reading from the target is paused until the client's outbound buffer drains
+    private boolean upstreamPaused;
 
     PgSession(PgEdge edge, NetSocket client, Context context) {
         this.edge = edge;
@@ -83,6 +87,7 @@ final class PgSession implements SessionRegistry.LiveSession {
 
     void start() {
         PgSocketBridge.installFrontend(client, edge.config().maxMessageSize(), this::onClientMessage);
+        PgSocketBridge.onWritable(client, this::onClientWritable);
         client.exceptionHandler(this::onClientError);
         client.closeHandler(v -> onClientClosed());
     }
@@ -532,10 +537,18 @@ final class PgSession implements SessionRegistry.LiveSession {
             f.bytesToClient += frame.size();
         }
         boolean endOfCommand = type == 'Z';
-        PgSocketBridge.write(client, frame.frame()); // hands the frame over: released once written
-        if (client.writeQueueFull()) {
-            upstream.pause();
-            client.drainHandler(v -> upstream.resume());
+        PgSocketBridge.writeNoFlush(client, frame.frame()); // hands the frame over: released once written
+        unflushed = true;
+        if (endOfCommand) {
+            flushClient(); // the answer is complete: do not wait for the rest of the read batch
+        } else if (PgSocketBridge.writeQueueFull(client)) {
+            // the client reads slower than the target answers: stop reading from the target
+            // until the client has taken what is queued (bounded memory for any result size)
+            flushClient();
+            if (!upstreamPaused) {
+                upstreamPaused = true;
+                upstream.pause();
+            }
         }
         if (endOfCommand && !flushed.isEmpty()) {
             flushed.forEach(this::complete);
@@ -549,6 +562,23 @@ final class PgSession implements SessionRegistry.LiveSession {
                 drainQueue();
             }
         }
+    }
+
+    private void onClientWritable() {
+        if (upstreamPaused && upstream != null) {
+            upstreamPaused = false;
+            upstream.resume();
+        }
+    }
+
+    /** End of a batch of reads from the target: what was relayed goes out in one flush. */
+    void onUpstreamReadComplete() {
+        if (unflushed) flushClient();
+    }
+
+    private void flushClient() {
+        unflushed = false;
+        PgSocketBridge.flush(client);
     }
 
     void onUpstreamClosed(Throwable cause) {

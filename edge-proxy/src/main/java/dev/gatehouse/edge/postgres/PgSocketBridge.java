@@ -3,8 +3,9 @@ package dev.gatehouse.edge.postgres;
 import dev.gatehouse.edge.postgres.codec.BackendFrameDecoder;
 import dev.gatehouse.edge.postgres.codec.FrontendDecoder;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.buffer.ByteBufUtil;
-import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.net.NetSocketInternal;
@@ -47,13 +48,45 @@ final class PgSocketBridge {
     }
 
     /**
-     * Writes {@code buf} without copying and hands it over: Netty releases it once written, and
-     * it is released here if the write fails before reaching the channel (socket closed). Goes
-     * through the socket's write queue, so {@link NetSocket#writeQueueFull()} accounts for it.
+     * Writes {@code buf} without copying and without flushing, and hands it over: Netty releases
+     * it once written, or when the write fails (socket closed). The caller flushes once per batch
+     * of frames ({@link #flush}), so a result of many rows is not one system call per row.
      */
-    static Future<Void> write(NetSocket socket, ByteBuf buf) {
-        return ((NetSocketInternal) socket).writeMessage(buf).onFailure(e -> {
-            if (buf.refCnt() > 0) buf.release();
-        });
+    static void writeNoFlush(NetSocket socket, ByteBuf buf) {
+        ChannelHandlerContext ctx = ((NetSocketInternal) socket).channelHandlerContext();
+        ctx.write(buf, ctx.voidPromise());
+    }
+
+    static void flush(NetSocket socket) {
+        ((NetSocketInternal) socket).channelHandlerContext().flush();
+    }
+
+    /**
+     * Whether the socket's outbound buffer is above its high-water mark (see
+     * {@link #onWritable} for when it falls below again).
+     */
+    static boolean writeQueueFull(NetSocket socket) {
+        return !((NetSocketInternal) socket).channelHandlerContext().channel().isWritable();
+    }
+
+    /**
+     * Calls {@code handler} each time the socket's outbound buffer falls below its low-water mark.
+     * Frames are written past Vert.x's own queue ({@link #writeNoFlush}), so its drain handler
+     * would not know; Netty's writability event does.
+     */
+    static void onWritable(NetSocket socket, Runnable handler) {
+        ((NetSocketInternal) socket).channelHandlerContext().pipeline().addBefore("handler", "pg-writability",
+                new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+                        if (ctx.channel().isWritable()) handler.run();
+                        super.channelWritabilityChanged(ctx);
+                    }
+                });
+    }
+
+    /** Called after each batch of reads from the socket (Netty's channelReadComplete). */
+    static void onReadComplete(NetSocket socket, Handler<Void> handler) {
+        ((NetSocketInternal) socket).readCompletionHandler(handler);
     }
 }

@@ -8,11 +8,16 @@ import dev.gatehouse.edge.postgres.codec.FrontendMessage;
 import dev.gatehouse.edge.postgres.codec.UpstreamAuthenticator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.PemTrustOptions;
 
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,22 +71,77 @@ final class Upstream {
         return ready;
     }
 
+    /**
+     * SSLRequest, then the TLS handshake on 'S'. The answer is read raw (the frame decoder comes
+     * after TLS): exactly one byte, as anything more would be plaintext injected before the
+     * handshake (CVE-2021-23222).
+     */
     private void negotiateTls() {
+        socket.exceptionHandler(e -> fail("TLS to the target failed: " + describe(e)));
+        socket.closeHandler(v -> fail("the target closed the connection before answering the SSLRequest"));
         socket.handler(buf -> {
             socket.handler(null);
-            if (buf.length() != 1 || buf.getByte(0) != 'S') {
-                fail("the target refused TLS");
-                return;
+            byte answer = buf.length() == 0 ? 0 : buf.getByte(0);
+            if (answer == 'S' && buf.length() == 1) {
+                socket.closeHandler(null);
+                socket.upgradeToSsl(sslOptions(), target.host())
+                        .onSuccess(v -> startup())
+                        .onFailure(e -> fail("TLS to the target failed: " + describe(e)));
+            } else if (answer == 'N') {
+                fail("the target refused TLS (it does not accept TLS connections; it answered the SSLRequest with 'N')");
+            } else if (answer == 'E') {
+                fail("the target refused TLS with an error" + errorMessage(buf));
+            } else if (answer == 'S') {
+                fail("the target sent unencrypted data after accepting TLS; not proceeding");
+            } else {
+                fail("the target refused TLS (unexpected answer to the SSLRequest, byte " + (answer & 0xff) + ")");
             }
-            socket.upgradeToSsl(new ClientSSLOptions().setHostnameVerificationAlgorithm("HTTPS"), target.host())
-                    .onSuccess(v -> startup())
-                    .onFailure(e -> fail("TLS to the target failed: " + e.getMessage()));
         });
         socket.write(Buffer.buffer().appendInt(8).appendInt(80877103));
     }
 
+    /** Verifies the target's certificate and that it names the host; trusts the connection's CA bundle if it has one. */
+    private ClientSSLOptions sslOptions() {
+        ClientSSLOptions options = new ClientSSLOptions().setHostnameVerificationAlgorithm("HTTPS");
+        if (target.tlsCa() != null) {
+            options.setTrustOptions(new PemTrustOptions().addCertPath(target.tlsCa().toString()));
+        }
+        return options;
+    }
+
+    /** The root cause, and for a certificate problem what the connection trusts and what the certificate must name. */
+    private String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        if (root instanceof CertificateException || root instanceof CertPathBuilderException || root instanceof CertPathValidatorException) {
+            return "the target's certificate was not accepted (" + message + "); it must name " + target.host()
+                    + " and be signed by a CA the connection trusts: " + (target.tlsCa() == null
+                    ? "only the JDK's default CAs, as the connection has no tls-ca (the PEM bundle of the target's CA)"
+                    : "those in its tls-ca " + target.tlsCa());
+        }
+        return message;
+    }
+
+    /** ": message (SQLSTATE x)" from an ErrorResponse answering the SSLRequest, if it is complete. */
+    private static String errorMessage(Buffer buf) {
+        if (buf.length() < 5) return "";
+        int length = buf.getInt(1);
+        if (length < 4 || length > buf.length() - 1) return "";
+        ByteBuf payload = Unpooled.wrappedBuffer(buf.getBytes(5, length + 1));
+        try {
+            Map<Character, String> fields = BackendFrames.parseErrorOrNotice(payload);
+            return ": " + fields.getOrDefault('M', "unknown error") + " (SQLSTATE " + fields.getOrDefault('C', "?") + ")";
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
     private void startup() {
         PgSocketBridge.installBackend(socket, MAX_BACKEND_FRAME, this::onFrame);
+        PgSocketBridge.onReadComplete(socket, v -> {
+            if (relaying) session.onUpstreamReadComplete();
+        });
         socket.exceptionHandler(e -> {
             if (!ready.isDone()) fail(e.getMessage());
             else session.onUpstreamClosed(e);
