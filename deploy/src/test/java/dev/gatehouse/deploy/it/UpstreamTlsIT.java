@@ -92,6 +92,38 @@ class UpstreamTlsIT {
     }
 
     @Test
+    void aCancelReachesATlsTargetOverTls() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + edge.edgePort()
+                + "/tls-target?sslmode=disable", "alice", gw.token("alice", "dba"));
+             java.sql.Statement s = c.createStatement()) {
+            // Given
+            var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return s.execute("SELECT pg_sleep(60)");
+                } catch (java.sql.SQLException e) {
+                    return e;
+                }
+            });
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+                try (Connection su = DriverManager.getConnection(tlsTarget.superuserJdbcUrl("postgres") + "&sslmode=disable");
+                     var rs = su.createStatement().executeQuery(
+                             "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'")) {
+                    rs.next();
+                    return rs.getInt(1) > 0;
+                }
+            });
+
+            // When: the edge cancels at the target with the target's own key, over TLS
+            s.cancel();
+
+            // Then
+            Object outcome = running.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(outcome).isInstanceOf(java.sql.SQLException.class);
+            assertThat(((java.sql.SQLException) outcome).getSQLState()).isEqualTo("57014");
+        }
+    }
+
+    @Test
     void withoutTheTargetsCaTheLoginFailsNamingTheCertificate() throws Exception {
         // When
         var r = psql("tls-default-trust", "SELECT 1");

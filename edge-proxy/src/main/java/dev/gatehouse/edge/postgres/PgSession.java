@@ -40,7 +40,6 @@ import java.util.Optional;
  */
 final class PgSession implements SessionRegistry.LiveSession {
     private static final Logger LOGGER = LoggerFactory.getLogger(PgSession.class);
-    private static final int MAX_BACKEND_FRAME = 1 << 30;
 
     private enum State { STARTUP, AWAIT_PASSWORD, AUTHENTICATING, CONNECTING, READY, DECIDING, IN_FLIGHT, CLOSED }
 
@@ -150,7 +149,7 @@ final class PgSession implements SessionRegistry.LiveSession {
                             LOGGER.info("session={} client={} TLS handshake failed: {}", sessionId, clientAddress,
                                     ar.cause().getMessage());
                             violation("TLS handshake failed: " + ar.cause().getMessage());
-                            closeQuietly("tls handshake failed");
+                            close("tls handshake failed");
                         }
                     });
                 } else {
@@ -160,7 +159,7 @@ final class PgSession implements SessionRegistry.LiveSession {
             case FrontendMessage.GssEncRequest r -> client.write(encode(new BackendMessage.SslResponse((byte) 'N')));
             case FrontendMessage.CancelRequest c -> {
                 edge.cancel(c.processId(), c.secretKey(), clientAddress);
-                closeQuietly(null);
+                close(null);
             }
             case FrontendMessage.StartupMessage s -> onStartup(s);
             default -> {
@@ -326,10 +325,7 @@ final class PgSession implements SessionRegistry.LiveSession {
     private void onWhileInFlight(FrontendMessage m) {
         if (inFlight != null && inFlight.copyIn) {
             switch (m) {
-                case FrontendMessage.CopyData d -> {
-                    inFlight.bytesFromClient += d.data().readableBytes();
-                    upstream.write(m);
-                }
+                case FrontendMessage.CopyData d -> upstream.write(m);
                 case FrontendMessage.CopyDone d -> {
                     inFlight.copyIn = false;
                     upstream.write(m);
@@ -669,9 +665,6 @@ final class PgSession implements SessionRegistry.LiveSession {
         close(closeReason);
     }
 
-    private void closeQuietly(String reason) {
-        close(reason);
-    }
 
     private void close(String reason) {
         if (state == State.CLOSED) return;
@@ -725,7 +718,6 @@ final class PgSession implements SessionRegistry.LiveSession {
         final List<String> tags = new ArrayList<>();
         long rows;
         long bytesToClient;
-        long bytesFromClient;
         String sqlState;
         String errorMessage;
         int expectedReadyForQuery;

@@ -233,9 +233,24 @@ final class Upstream {
 
     /** Cancels the target's running query with the target's own key, on a new connection. */
     void cancel(NetClient client) {
+        Buffer request = Buffer.buffer().appendInt(16).appendInt(80877102).appendInt(targetProcessId).appendInt(targetSecretKey);
         client.connect(target.port(), target.host()).onSuccess(s -> {
-            Buffer b = Buffer.buffer().appendInt(16).appendInt(80877102).appendInt(targetProcessId).appendInt(targetSecretKey);
-            s.write(b).onComplete(v -> s.close());
+            if (!target.tls()) {
+                s.write(request).onComplete(v -> s.close());
+                return;
+            }
+            // the target's cancel key crosses the network only encrypted, like the session itself
+            s.handler(answer -> {
+                s.handler(null);
+                if (answer.length() == 1 && answer.getByte(0) == 'S') {
+                    s.upgradeToSsl(sslOptions(), target.host())
+                            .compose(v -> s.write(request))
+                            .onComplete(v -> s.close());
+                } else {
+                    s.close();
+                }
+            });
+            s.write(Buffer.buffer().appendInt(8).appendInt(80877103));
         });
     }
 
