@@ -30,7 +30,8 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code gatehouse} command. */
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware gateway: every command in the Kafka log and decided before it reaches the target.",
-        subcommands = {GatehouseCli.Dev.class, GatehouseCli.Run.class, GatehouseCli.Token.class, GatehouseCli.Audit.class})
+        subcommands = {GatehouseCli.Dev.class, GatehouseCli.Run.class, GatehouseCli.Token.class, GatehouseCli.Audit.class,
+                PolicyCommand.class})
 public final class GatehouseCli {
 
     public static void main(String[] args) {
@@ -46,7 +47,7 @@ public final class GatehouseCli {
         CommandLine cli = new CommandLine(new GatehouseCli()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, command, parseResult) -> {
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
-                command.getErr().println("gatehouse " + command.getCommandName() + ": " + e.getMessage());
+                command.getErr().println(command.getCommandSpec().qualifiedName() + ": " + e.getMessage());
                 return 2;
             }
             throw e;

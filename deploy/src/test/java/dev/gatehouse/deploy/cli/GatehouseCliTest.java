@@ -51,7 +51,8 @@ class GatehouseCliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"dev", "run", "token", "audit", "audit tail"})
+    @ValueSource(strings = {"dev", "run", "token", "audit", "audit tail", "policy", "policy validate", "policy explain",
+            "policy test"})
     void everyCommandHasHelp(String command) {
         // When
         Run r = run((command + " --help").split(" "));
