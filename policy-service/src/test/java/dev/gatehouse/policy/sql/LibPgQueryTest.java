@@ -134,13 +134,16 @@ class LibPgQueryTest {
         String ok = "SELECT " + "coalesce(a, 'value'), ".repeat(2_000) + "1 FROM t";
         String bad = ok + " WHERE";
         rounds(ok, bad, 1_000); // the Java heap and malloc arenas settle
+        System.gc();
         long before = residentKb();
 
         // When: another 1,000 rounds would leak well over 300 MB if native results were not freed
         rounds(ok, bad, 1_000);
 
-        // Then
-        assertThat(residentKb() - before).isLessThan(96 * 1024);
+        // Then: well below the leak, with room for the Java heap growing on a busy machine
+        // (124 MB of growth was seen once under heavy load without a leak)
+        System.gc();
+        assertThat(residentKb() - before).isLessThan(200 * 1024);
     }
 
     private void rounds(String ok, String bad, int count) {
