@@ -336,6 +336,7 @@ final class PolicyCommand implements Callable<Integer> {
     private static String status(Rule rule, Evaluation ev) {
         Evaluation.RuleTrace trace = ev.trace().stream().filter(t -> t.ruleId().equals(rule.id())).findFirst().orElse(null);
         if (trace == null) return "not evaluated (an earlier rule decided)";
+        if (!trace.inScope()) return "out of scope (condition not evaluated)";
         if (trace.errored()) {
             return "ERROR (" + trace.error() + ")" + (trace.matched() ? ": counts as MATCHED (fail closed)" : ": counts as no match");
         }
@@ -345,6 +346,7 @@ final class PolicyCommand implements Callable<Integer> {
     private static String statusCode(Rule rule, Evaluation ev) {
         Evaluation.RuleTrace trace = ev.trace().stream().filter(t -> t.ruleId().equals(rule.id())).findFirst().orElse(null);
         if (trace == null) return "not_evaluated";
+        if (!trace.inScope()) return "out_of_scope";
         if (trace.errored()) return "error";
         return trace.matched() ? "matched" : "no_match";
     }

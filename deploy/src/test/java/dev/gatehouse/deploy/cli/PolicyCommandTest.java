@@ -132,6 +132,38 @@ class PolicyCommandTest {
     }
 
     @Test
+    void explainShowsARuleOutOfScope() throws IOException {
+        // Given
+        Path policy = dir.resolve("scoped.yaml");
+        Files.writeString(policy, """
+                id: scoped
+                default: allow
+                rules:
+                  - id: prod-no-ddl
+                    scope: {connection_labels: {env: prod}}
+                    when: '"ddl" in command.kinds'
+                    action: deny
+                    reason: no DDL in production
+                """);
+
+        // When
+        Run text = run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=dev",
+                "--sql", "DROP TABLE orders");
+        Run json = run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=dev",
+                "--sql", "DROP TABLE orders", "--json");
+        Run prod = run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=prod",
+                "--sql", "DROP TABLE orders");
+
+        // Then
+        assertThat(text.code).as(text.err).isZero();
+        assertThat(text.out).containsPattern("prod-no-ddl +deny +out of scope")
+                .containsPattern("=> \\(default\\) +allow +APPLIED");
+        assertThat(new ObjectMapper().readTree(json.out).at("/rules/0/status").asText()).isEqualTo("out_of_scope");
+        assertThat(prod.code).as(prod.err).isEqualTo(3);
+        assertThat(prod.out).containsPattern("=> prod-no-ddl +deny +MATCHED");
+    }
+
+    @Test
     void explainShowsAParseError() {
         // When
         Run r = runIn(dir, "policy", "explain", "--as", "alice", "--sql", "SELEC 1");

@@ -13,14 +13,13 @@ import dev.cel.common.CelValidationException;
 import dev.cel.common.CelValidationResult;
 import dev.cel.common.types.CelType;
 import dev.cel.common.types.CelTypeProvider;
-import dev.cel.common.types.ListType;
-import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.common.types.StructType;
 import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,13 +30,11 @@ import java.util.Optional;
  * structured types, so a condition is parsed and type-checked when the policy is loaded.
  *
  * <p>Each variable is declared as a CEL struct type (for the checker) whose fields are given in
- * {@link #FIELDS}; at run time the values are plain Java maps with exactly those keys, built by
- * {@link Facts}. Comprehensions are bounded so that no condition can loop for long.
+ * {@link #FIELDS}, taken from {@link FactCatalog} (where each is described); at run time the
+ * values are plain Java maps with exactly those keys, built by {@link Facts}. Comprehensions are
+ * bounded so that no condition can loop for long.
  */
 final class Conditions {
-
-    private static final CelType STRING_LIST = ListType.create(SimpleType.STRING);
-    private static final CelType STRING_MAP = MapType.create(SimpleType.STRING, SimpleType.STRING);
 
     /** Variable name to its fields and their CEL types; {@link Facts} provides exactly these keys. */
     static final Map<String, Map<String, CelType>> FIELDS = fields();
@@ -50,44 +47,13 @@ final class Conditions {
     }
 
     private static Map<String, Map<String, CelType>> fields() {
-        Map<String, CelType> identity = new LinkedHashMap<>();
-        identity.put("subject", SimpleType.STRING);
-        identity.put("issuer", SimpleType.STRING);
-        identity.put("groups", STRING_LIST);
-        identity.put("roles", STRING_LIST);
-        identity.put("claims", MapType.create(SimpleType.STRING, SimpleType.DYN));
-        identity.put("ci", STRING_MAP);
-
-        Map<String, CelType> connection = new LinkedHashMap<>();
-        connection.put("name", SimpleType.STRING);
-        connection.put("protocol", SimpleType.STRING);
-        connection.put("target", SimpleType.STRING);
-        connection.put("labels", STRING_MAP);
-
-        Map<String, CelType> command = new LinkedHashMap<>();
-        command.put("text", SimpleType.STRING);
-        command.put("form", SimpleType.STRING);
-        command.put("fingerprint", SimpleType.STRING);
-        command.put("parseable", SimpleType.BOOL);
-        command.put("kinds", STRING_LIST);
-        command.put("tags", STRING_LIST);
-        command.put("object_types", STRING_LIST);
-        command.put("tables_read", STRING_LIST);
-        command.put("tables_written", STRING_LIST);
-        command.put("functions", STRING_LIST);
-        command.put("missing_where", SimpleType.BOOL);
-        command.put("statement_count", SimpleType.INT);
-        command.put("parameters", STRING_LIST);
-
-        Map<String, CelType> session = new LinkedHashMap<>();
-        session.put("id", SimpleType.STRING);
-
         Map<String, Map<String, CelType>> all = new LinkedHashMap<>();
-        all.put(Facts.IDENTITY, identity);
-        all.put(Facts.CONNECTION, connection);
-        all.put(Facts.COMMAND, command);
-        all.put(Facts.SESSION, session);
-        return java.util.Collections.unmodifiableMap(all);
+        for (FactCatalog.Variable variable : FactCatalog.VARIABLES) {
+            Map<String, CelType> fields = new LinkedHashMap<>();
+            variable.fields().forEach(field -> fields.put(field.name(), field.type()));
+            all.put(variable.name(), Collections.unmodifiableMap(fields));
+        }
+        return Collections.unmodifiableMap(all);
     }
 
     private static Cel build() {

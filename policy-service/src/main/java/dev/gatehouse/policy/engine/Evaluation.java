@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param reason        the human-readable reason, for the client and the audit log
  * @param policyId      the policy's id
  * @param policyVersion the policy's version
- * @param trace         every rule evaluated, in order, up to and including the deciding one
+ * @param trace         every rule considered, in order, up to and including the deciding one (rules
+ *                      out of scope are listed, marked {@link RuleTrace#inScope()} false)
  */
 public record Evaluation(Verdict verdict, Action action, String ruleId, String reason, String policyId,
                          String policyVersion, List<RuleTrace> trace) {
@@ -52,10 +53,24 @@ public record Evaluation(Verdict verdict, Action action, String ruleId, String r
      * @param ruleId  the rule
      * @param matched whether it applied (an erroring deny rule applies: fail closed)
      * @param error   CEL's evaluation error, or null when the condition evaluated
+     * @param inScope false when the command was outside the rule's scope: its condition was not run
      */
-    public record RuleTrace(String ruleId, boolean matched, String error) {
+    public record RuleTrace(String ruleId, boolean matched, String error, boolean inScope) {
         public RuleTrace {
             Objects.requireNonNull(ruleId, "ruleId");
+            if (!inScope && (matched || error != null)) {
+                throw new IllegalArgumentException("a rule out of scope neither matches nor errors: " + ruleId);
+            }
+        }
+
+        /** A rule in scope whose condition was run. */
+        public RuleTrace(String ruleId, boolean matched, String error) {
+            this(ruleId, matched, error, true);
+        }
+
+        /** A rule skipped because the command was outside its scope. */
+        public static RuleTrace outOfScope(String ruleId) {
+            return new RuleTrace(ruleId, false, null, false);
         }
 
         public boolean errored() {

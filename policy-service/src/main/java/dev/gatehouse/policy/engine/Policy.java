@@ -34,10 +34,15 @@ import org.slf4j.LoggerFactory;
  * rules:                         # required, may be empty
  *   - id: ci-no-ddl              # required, unique, not "default"
  *     description: ...           # optional
+ *     scope: {groups: [ci]}      # optional: where the rule applies (see RuleScope)
  *     when: '"ci" in identity.groups && "ddl" in command.kinds'   # required, CEL, must be bool
  *     action: deny               # required: allow | deny | require_approval | mask
  *     reason: CI identities may not change the schema              # required unless allow
  * }</pre>
+ *
+ * <p>A rule with a {@code scope} (connections, connection_labels, protocols, subjects, groups,
+ * issuers; see {@link RuleScope}) applies only to commands within it; out of scope its condition
+ * is not run.
  *
  * <p>Every condition is parsed and type-checked against the fact variables (see {@link Facts})
  * when the document is parsed. A document with any error is rejected as a whole with a
@@ -51,7 +56,7 @@ public final class Policy {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Set<String> DOCUMENT_FIELDS = Set.of("id", "version", "description", "default", "rules");
-    private static final Set<String> RULE_FIELDS = Set.of("id", "description", "when", "action", "reason");
+    private static final Set<String> RULE_FIELDS = Set.of("id", "description", "scope", "when", "action", "reason");
     private static final Pattern RULE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]*");
     private static final int HASH_HEX_CHARS = 12;
 
@@ -158,6 +163,7 @@ public final class Policy {
         }
         unknownFields(node, RULE_FIELDS, where, errors);
         String description = optionalScalar(node, "description", where, errors);
+        RuleScope scope = RuleScope.parse(node.get("scope"), where, errors);
         String condition = requiredText(node, "when", where, errors);
         Action action = null;
         String actionText = requiredText(node, "action", where, errors);
@@ -183,8 +189,10 @@ public final class Policy {
             }
             compiled = result.compiled();
         }
-        if (id == null || condition == null || action == null || reason == null || compiled == null) return null;
-        return new Rule(id, description, condition, action, reason, compiled);
+        if (id == null || scope == null || condition == null || action == null || reason == null || compiled == null) {
+            return null;
+        }
+        return new Rule(id, description, scope, condition, action, reason, compiled);
     }
 
     private static void unknownFields(JsonNode node, Set<String> known, String where, List<String> errors) {
@@ -224,7 +232,7 @@ public final class Policy {
         return text.isEmpty() ? null : text;
     }
 
-    private static String describe(JsonNode node) {
+    static String describe(JsonNode node) {
         if (node.isObject()) return "a mapping";
         if (node.isArray()) return "a list";
         if (node.isNumber()) return "a number";

@@ -10,7 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Evaluates one {@link Policy} against {@link Facts}: rules in order, the first that matches
- * decides, the policy's default when none does. Pure and thread-safe.
+ * decides, the policy's default when none does. A rule whose {@link RuleScope} does not cover the
+ * command is skipped without running its condition, and traced as out of scope. Pure and
+ * thread-safe.
  *
  * <p>Fail closed: a condition that fails at run time (a missing map key, a claim of the wrong
  * type) counts as matched when the rule would deny (deny, require_approval, mask) and as not
@@ -37,6 +39,10 @@ public final class PolicyEvaluator {
         Objects.requireNonNull(facts, "facts");
         List<Evaluation.RuleTrace> trace = new ArrayList<>();
         for (Rule rule : policy.rules()) {
+            if (!rule.scope().matches(facts)) {
+                trace.add(Evaluation.RuleTrace.outOfScope(rule.id()));
+                continue;
+            }
             String error = null;
             boolean matched;
             try {

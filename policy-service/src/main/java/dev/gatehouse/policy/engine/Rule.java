@@ -3,21 +3,25 @@ package dev.gatehouse.policy.engine;
 import java.util.Objects;
 
 /**
- * One rule of a {@link Policy}: when its condition holds, its action applies. Built only by
- * {@link Policy#parse}, with the condition already compiled and type-checked. Immutable.
+ * One rule of a {@link Policy}: within its {@link RuleScope}, when its condition holds, its action
+ * applies. Built only by {@link Policy#parse}, with the condition already compiled and
+ * type-checked. Immutable.
  */
 public final class Rule {
 
     private final String id;
     private final String description;
+    private final RuleScope scope;
     private final String condition;
     private final Action action;
     private final String reason;
     private final Conditions.Compiled compiled;
 
-    Rule(String id, String description, String condition, Action action, String reason, Conditions.Compiled compiled) {
+    Rule(String id, String description, RuleScope scope, String condition, Action action, String reason,
+         Conditions.Compiled compiled) {
         this.id = Objects.requireNonNull(id, "id");
         this.description = description;
+        this.scope = Objects.requireNonNull(scope, "scope");
         this.condition = Objects.requireNonNull(condition, "condition");
         this.action = Objects.requireNonNull(action, "action");
         this.reason = Objects.requireNonNull(reason, "reason");
@@ -32,6 +36,11 @@ public final class Rule {
     /** For humans; null when the document has none. */
     public String description() {
         return description;
+    }
+
+    /** Where the rule applies; {@link RuleScope#UNRESTRICTED} when it has no {@code scope}. */
+    public RuleScope scope() {
+        return scope;
     }
 
     /** The CEL condition as written (the {@code when} field). */
@@ -54,6 +63,7 @@ public final class Rule {
 
     @Override
     public String toString() {
-        return "Rule[" + id + ": " + action.label() + " when " + condition + "]";
+        return "Rule[" + id + ": " + action.label() + " when " + condition
+                + (scope.isUnrestricted() ? "" : " within " + scope) + "]";
     }
 }

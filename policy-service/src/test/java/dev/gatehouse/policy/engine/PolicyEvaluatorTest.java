@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
@@ -469,6 +470,189 @@ class PolicyEvaluatorTest {
                 "repository_id", "42", "commit_sha", "0123abcd", "ref", "refs/heads/main", "workflow", "deploy",
                 "run_id", "1001", "job", "migrate"));
         assertThat(facts.toString()).doesNotContain("SELECT");
+    }
+
+    // --- rule scope ---
+
+    private static final String SCOPED = """
+            id: teams
+            default: allow
+            rules:
+              - id: payments-no-ddl-in-prod
+                scope:
+                  connections: [payments-prod, "orders-*"]
+                  connection_labels: {env: prod}
+                when: '"ddl" in command.kinds'
+                action: deny
+                reason: no DDL on payments production
+              - id: svc-read-only
+                scope:
+                  subjects: ["svc-*"]
+                  protocols: [postgres]
+                when: '!("read" in command.kinds)'
+                action: deny
+                reason: service accounts only read
+              - id: analysts-and-auditors
+                scope: {groups: [analysts, auditors], issuers: ["https://issuer.*"]}
+                when: '"write" in command.kinds'
+                action: deny
+                reason: analysts and auditors do not write
+            """;
+
+    private static final SqlCommand CREATE_TABLE = command("CREATE TABLE t (a int)", ddl("CREATE TABLE", "TABLE", "t"));
+
+    private static ConnectionRef connection(String name, Map<String, String> labels) {
+        return new ConnectionRef(name, "postgres", "db:5432/" + name, labels);
+    }
+
+    @Test
+    void ruleInScopeDecides() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator(SCOPED);
+
+        // When
+        Evaluation e = evaluator.evaluate(Facts.of(person("alice"), connection("payments-prod", Map.of("env", "prod")),
+                CREATE_TABLE));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("payments-no-ddl-in-prod");
+        assertThat(e.trace()).containsExactly(new Evaluation.RuleTrace("payments-no-ddl-in-prod", true, null));
+        assertThat(e.trace().get(0).inScope()).isTrue();
+    }
+
+    @Test
+    void ruleOutOfScopeIsSkippedEvenThoughItsConditionWouldMatch() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator(SCOPED);
+
+        // When
+        Evaluation e = evaluator.evaluate(Facts.of(person("alice"), connection("inventory-prod", Map.of("env", "prod")),
+                CREATE_TABLE));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(e.isDefault()).isTrue();
+        assertThat(e.trace()).containsExactly(
+                Evaluation.RuleTrace.outOfScope("payments-no-ddl-in-prod"),
+                Evaluation.RuleTrace.outOfScope("svc-read-only"),
+                Evaluation.RuleTrace.outOfScope("analysts-and-auditors"));
+        assertThat(e.trace()).noneMatch(Evaluation.RuleTrace::inScope).noneMatch(Evaluation.RuleTrace::matched);
+    }
+
+    @Test
+    void outOfScopeRuleDoesNotRunItsCondition() throws Exception {
+        // Given: the condition would fail at run time (missing claim) and so deny, fail closed
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - {id: prod-only, scope: {connection_labels: {env: prod}}, when: 'identity.claims["email"] == ""',
+                     action: deny, reason: r}
+                """);
+
+        // When
+        Evaluation e = evaluator.evaluate(facts(person("bob"), select()));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(e.trace()).containsExactly(Evaluation.RuleTrace.outOfScope("prod-only"));
+        assertThat(e.trace()).noneMatch(Evaluation.RuleTrace::errored);
+    }
+
+    @Test
+    void everyGivenLabelMustMatch() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - {id: prod-payments, scope: {connection_labels: {env: prod, team: payments}}, when: 'true',
+                     action: deny, reason: r}
+                """);
+
+        // When
+        Evaluation both = evaluator.evaluate(Facts.of(person("bob"),
+                connection("x", Map.of("env", "prod", "team", "payments", "tier", "1")), select()));
+        Evaluation oneOnly = evaluator.evaluate(Facts.of(person("bob"), connection("x", Map.of("env", "prod")), select()));
+        Evaluation otherValue = evaluator.evaluate(Facts.of(person("bob"),
+                connection("x", Map.of("env", "Prod", "team", "payments")), select()));
+
+        // Then
+        assertThat(both.ruleId()).isEqualTo("prod-payments");
+        assertThat(oneOnly.isDefault()).isTrue();
+        assertThat(oneOnly.trace()).singleElement().extracting(Evaluation.RuleTrace::inScope).isEqualTo(false);
+        assertThat(otherValue.isDefault()).isTrue();
+    }
+
+    @ParameterizedTest
+    @MethodSource("connectionNames")
+    void connectionNamesMatchByGlob(String name, boolean inScope) throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator(SCOPED);
+
+        // When
+        Evaluation e = evaluator.evaluate(Facts.of(person("alice"), connection(name, Map.of("env", "prod")), CREATE_TABLE));
+
+        // Then
+        assertThat(e.trace().get(0).inScope()).isEqualTo(inScope);
+        assertThat(e.verdict()).isEqualTo(inScope ? Verdict.DENY : Verdict.ALLOW);
+    }
+
+    static Stream<Arguments> connectionNames() {
+        return Stream.of(
+                Arguments.of("payments-prod", true),
+                Arguments.of("orders-prod", true),
+                Arguments.of("orders-", true),
+                Arguments.of("orders", false),
+                Arguments.of("Orders-prod", false),
+                Arguments.of("payments-prod-2", false),
+                Arguments.of("legacy-orders-prod", false));
+    }
+
+    @Test
+    void subjectsMatchByGlobAndProtocolExactly() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator(SCOPED);
+        SqlCommand insert = command("INSERT INTO t VALUES (1)", write("INSERT", "t", false));
+        ConnectionRef demo = TestFacts.DEMO;
+        ConnectionRef mysql = new ConnectionRef("demo", "mysql", "db:3306/demo", Map.of());
+
+        // When
+        Evaluation service = evaluator.evaluate(Facts.of(person("svc-billing"), demo, insert));
+        Evaluation serviceRead = evaluator.evaluate(Facts.of(person("svc-billing"), demo, select()));
+        Evaluation person = evaluator.evaluate(Facts.of(person("alice-svc-x"), demo, insert));
+        Evaluation otherProtocol = evaluator.evaluate(Facts.of(person("svc-billing"), mysql, insert));
+
+        // Then
+        assertThat(service.ruleId()).isEqualTo("svc-read-only");
+        assertThat(serviceRead.isDefault()).isTrue();
+        assertThat(serviceRead.trace().get(1)).isEqualTo(new Evaluation.RuleTrace("svc-read-only", false, null));
+        assertThat(person.isDefault()).isTrue();
+        assertThat(person.trace().get(1)).isEqualTo(Evaluation.RuleTrace.outOfScope("svc-read-only"));
+        assertThat(otherProtocol.isDefault()).isTrue();
+    }
+
+    @Test
+    void groupsMatchWhenTheIdentityIsInAnyOfThem() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator(SCOPED);
+        SqlCommand insert = command("INSERT INTO t VALUES (1)", write("INSERT", "t", false));
+
+        // When
+        Evaluation auditor = evaluator.evaluate(facts(person("carol", "staff", "auditors"), insert));
+        Evaluation analyst = evaluator.evaluate(facts(person("dave", "analysts"), insert));
+        Evaluation neither = evaluator.evaluate(facts(person("erin", "staff", "Analysts"), insert));
+        Evaluation otherIssuer = evaluator.evaluate(facts(new Identity("dave", "https://other.example",
+                List.of("analysts"), List.of(), Map.of(), null), insert));
+
+        // Then
+        assertThat(auditor.ruleId()).isEqualTo("analysts-and-auditors");
+        assertThat(analyst.ruleId()).isEqualTo("analysts-and-auditors");
+        assertThat(neither.isDefault()).isTrue();
+        assertThat(neither.trace()).last().isEqualTo(Evaluation.RuleTrace.outOfScope("analysts-and-auditors"));
+        assertThat(otherIssuer.isDefault()).isTrue();
+        assertThat(otherIssuer.trace()).last().isEqualTo(Evaluation.RuleTrace.outOfScope("analysts-and-auditors"));
     }
 
     private static PolicyEvaluator evaluator(String yaml) throws PolicyException {

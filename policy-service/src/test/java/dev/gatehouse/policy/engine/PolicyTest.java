@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PolicyTest {
@@ -247,7 +248,7 @@ class PolicyTest {
         assertThat(e.errors()).containsExactly(
                 "policy: unknown field 'rule' (expected default, description, id, rules, version)",
                 "rule 'default' (#1): the id 'default' is reserved for the policy's default action",
-                "rule 'default' (#1): unknown field 'acton' (expected action, description, id, reason, when)",
+                "rule 'default' (#1): unknown field 'acton' (expected action, description, id, reason, scope, when)",
                 "rule 'default' (#1): missing required field 'action'");
     }
 
@@ -285,6 +286,117 @@ class PolicyTest {
         assertThat(duplicateKey.errors()).singleElement().asString().contains("Duplicate field 'id'");
         assertThat(empty.errors()).containsExactly("the policy document is empty");
         assertThat(list.errors()).containsExactly("the policy document must be a mapping (id, default, rules), found a list");
+    }
+
+    @Test
+    void scopeIsParsedWithEveryKey() throws Exception {
+        // When
+        Policy policy = Policy.parse("""
+                id: p
+                default: allow
+                rules:
+                  - id: payments-no-ddl-in-prod
+                    scope:
+                      connections: [orders-prod, "orders-*"]
+                      connection_labels: {env: prod, team: payments}
+                      protocols: [postgres]
+                      subjects: ["svc-*", alice]
+                      groups: [payments]
+                      issuers: ["https://keycloak.example.com/realms/*"]
+                    when: '"ddl" in command.kinds'
+                    action: deny
+                    reason: no DDL in production
+                  - {id: everywhere, when: 'true', action: allow}
+                """);
+
+        // Then
+        RuleScope scope = policy.rules().get(0).scope();
+        assertThat(scope.isUnrestricted()).isFalse();
+        assertThat(scope.connections()).containsExactly("orders-prod", "orders-*");
+        assertThat(scope.connectionLabels()).containsExactly(Map.entry("env", "prod"), Map.entry("team", "payments"));
+        assertThat(scope.protocols()).containsExactly("postgres");
+        assertThat(scope.subjects()).containsExactly("svc-*", "alice");
+        assertThat(scope.groups()).containsExactly("payments");
+        assertThat(scope.issuers()).containsExactly("https://keycloak.example.com/realms/*");
+        assertThat(policy.rules().get(1).scope()).isSameAs(RuleScope.UNRESTRICTED);
+    }
+
+    @Test
+    void unknownScopeKeyIsRejectedNamingTheRule() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: r, scope: {connection: [demo]}, when: 'true', action: deny, reason: x}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly("rule 'r' (#1): scope: unknown key 'connection' (expected "
+                + "connection_labels, connections, groups, issuers, protocols, subjects)");
+    }
+
+    @Test
+    void emptyScopeListsAndMappingsAreRejected() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: empty-list, scope: {groups: []}, when: 'true', action: deny, reason: x}
+                  - {id: empty-labels, scope: {connection_labels: {}}, when: 'true', action: deny, reason: x}
+                  - {id: empty-scope, scope: {}, when: 'true', action: deny, reason: x}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "rule 'empty-list' (#1): scope: 'groups' must not be an empty list (omit the key to not restrict it)",
+                "rule 'empty-labels' (#2): scope: 'connection_labels' must not be empty (omit the key to not restrict it)",
+                "rule 'empty-scope' (#3): scope must not be empty (omit it for a rule that applies everywhere)");
+    }
+
+    @Test
+    void nonStringScopeValuesAreRejected() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - id: r
+                    scope:
+                      subjects: alice
+                      groups: [payments, 7]
+                      connection_labels: {env: prod, tier: 1}
+                    when: 'true'
+                    action: deny
+                    reason: x
+                  - {id: s, scope: [demo], when: 'true', action: deny, reason: x}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "rule 'r' (#1): scope: 'connection_labels' value of 'tier' must be a string, found a number (quote it)",
+                "rule 'r' (#1): scope: 'subjects' must be a list of strings, found a single string (write [alice])",
+                "rule 'r' (#1): scope: 'groups' entry #2 must be a string, found a number (quote it)",
+                "rule 's' (#2): scope must be a mapping (connection_labels, connections, groups, issuers, protocols, "
+                        + "subjects), found a list");
+    }
+
+    @Test
+    void globMatchesAnyRunOfCharactersCaseSensitivelyAndNothingElseIsSpecial() {
+        // When
+        java.util.regex.Pattern orders = RuleScope.glob("orders-*");
+        java.util.regex.Pattern dotted = RuleScope.glob("a.b*c?");
+
+        // Then
+        assertThat(orders.matcher("orders-prod").matches()).isTrue();
+        assertThat(orders.matcher("orders-").matches()).isTrue();
+        assertThat(orders.matcher("Orders-prod").matches()).isFalse();
+        assertThat(orders.matcher("my-orders-prod").matches()).isFalse();
+        assertThat(dotted.matcher("a.bxyzc?").matches()).isTrue();
+        assertThat(dotted.matcher("aXbc?").matches()).isFalse();
+        assertThat(dotted.matcher("a.bc!").matches()).isFalse();
+        assertThat(RuleScope.glob("*").matcher("").matches()).isTrue();
     }
 
     private static String oneRule(String id, String condition, String action) {

@@ -1,0 +1,98 @@
+package dev.gatehouse.policy.engine;
+
+import dev.cel.common.types.CelType;
+import dev.cel.common.types.ListType;
+import dev.cel.common.types.MapType;
+import dev.cel.common.types.SimpleType;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The one table of the facts a rule condition may use: every CEL variable and field with its
+ * type and a one-line description. {@link Conditions} declares the CEL types from it and
+ * {@link FactsReference} renders the reference page from it, so a field cannot be declared
+ * without being documented. {@link Facts} fills exactly these fields.
+ */
+final class FactCatalog {
+
+    private static final CelType STRING_LIST = ListType.create(SimpleType.STRING);
+    private static final CelType STRING_MAP = MapType.create(SimpleType.STRING, SimpleType.STRING);
+
+    /** One field of a fact variable. */
+    record Field(String name, CelType type, String description) {
+        Field {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(type, "type");
+            if (description == null || description.isBlank()) {
+                throw new IllegalArgumentException("fact field '" + name + "' needs a description");
+            }
+        }
+    }
+
+    /** One CEL variable and its fields, in declaration order. */
+    record Variable(String name, String description, List<Field> fields) {
+        Variable {
+            Objects.requireNonNull(name, "name");
+            if (description == null || description.isBlank()) {
+                throw new IllegalArgumentException("fact variable '" + name + "' needs a description");
+            }
+            fields = List.copyOf(fields);
+        }
+    }
+
+    /** Every fact variable, in the order the reference lists them. */
+    static final List<Variable> VARIABLES = List.of(
+            new Variable(Facts.IDENTITY, "Who sent the command, from the validated token.", List.of(
+                    new Field("subject", SimpleType.STRING, "Who the token says the caller is (its `sub` claim)."),
+                    new Field("issuer", SimpleType.STRING, "The token's issuer (its `iss` claim)."),
+                    new Field("groups", STRING_LIST, "The caller's groups, e.g. `\"ci\" in identity.groups`."),
+                    new Field("roles", STRING_LIST, "The caller's roles."),
+                    new Field("claims", MapType.create(SimpleType.STRING, SimpleType.DYN),
+                            "Every token claim; integers as int, dates as epoch seconds, e.g. "
+                                    + "`identity.claims[\"email\"].endsWith(\"@corp.example\")`."),
+                    new Field("ci", STRING_MAP,
+                            "CI provenance, empty when the caller is not a CI job: system, repository, repository_id, "
+                                    + "commit_sha, ref, workflow, run_id, job (only those the CI system provided; "
+                                    + "test with `has(identity.ci.ref)` first).")
+            )),
+            new Variable(Facts.CONNECTION, "The catalog connection (the database name) the client connected to.", List.of(
+                    new Field("name", SimpleType.STRING, "The connection's name in the catalog, e.g. `\"demo\"`."),
+                    new Field("protocol", SimpleType.STRING, "The wire protocol: `\"postgres\"`, `\"mysql\"` or `\"http\"`."),
+                    new Field("target", SimpleType.STRING, "Where the connection leads, `host:port/database`."),
+                    new Field("labels", STRING_MAP,
+                            "The connection's labels from the catalog, e.g. `connection.labels[\"env\"] == \"prod\"`.")
+            )),
+            new Variable(Facts.COMMAND, "The command being decided: one simple Query, one extended-protocol batch up to "
+                    + "Sync, or one FunctionCall, possibly holding several statements.", List.of(
+                    new Field("text", SimpleType.STRING, "The SQL text as the client sent it."),
+                    new Field("form", SimpleType.STRING,
+                            "How it was sent: `SIMPLE_QUERY`, `EXTENDED`, `FUNCTION_CALL` or `COPY`."),
+                    new Field("fingerprint", SimpleType.STRING,
+                            "The SQL with literals removed, the same for every run of one query shape (`\"\"` when unparseable)."),
+                    new Field("parseable", SimpleType.BOOL,
+                            "False when the SQL could not be parsed; the analysis fields below are empty then."),
+                    new Field("kinds", STRING_LIST,
+                            "The statements' kinds: `read`, `write`, `ddl`, `dcl`, `transaction`, `utility`, "
+                                    + "`procedural`, `unknown`."),
+                    new Field("tags", STRING_LIST,
+                            "One command tag per statement, as PostgreSQL names them: `SELECT`, `CREATE TABLE`, "
+                                    + "`DROP DATABASE`, `TRUNCATE TABLE`, ..."),
+                    new Field("object_types", STRING_LIST,
+                            "For DDL, the distinct object types: `DATABASE`, `TABLE`, `INDEX`, ..."),
+                    new Field("tables_read", STRING_LIST, "Relations read (through CTEs too), schema-qualified when the SQL qualifies them."),
+                    new Field("tables_written", STRING_LIST, "Relations inserted into, updated, deleted from, or whose definition changes."),
+                    new Field("functions", STRING_LIST, "Functions called."),
+                    new Field("missing_where", SimpleType.BOOL,
+                            "True when some UPDATE or DELETE in the command has no WHERE clause."),
+                    new Field("statement_count", SimpleType.INT, "How many statements the command holds."),
+                    new Field("parameters", STRING_LIST,
+                            "The bound parameters as text (extended protocol); a SQL NULL parameter is CEL `null`.")
+            )),
+            new Variable(Facts.SESSION, "The client session the command belongs to.", List.of(
+                    new Field("id", SimpleType.STRING, "The session id, as written in the audit log.")
+            ))
+    );
+
+    private FactCatalog() {
+    }
+}

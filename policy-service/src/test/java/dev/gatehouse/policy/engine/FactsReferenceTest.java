@@ -1,0 +1,87 @@
+package dev.gatehouse.policy.engine;
+
+import static dev.gatehouse.policy.engine.TestFacts.ci;
+import static dev.gatehouse.policy.engine.TestFacts.person;
+import static dev.gatehouse.policy.engine.TestFacts.select;
+import static dev.gatehouse.policy.engine.TestFacts.unparseable;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gatehouse.platform.core.ConnectionRef;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class FactsReferenceTest {
+
+    private static final Path PAGE = FactsReference.DEFAULT_PATH;
+    private static final Path EXAMPLE_POLICY = Path.of("../deploy/src/main/resources/policies/example-policy.yaml");
+
+    @Test
+    void committedPageIsTheGeneratedOne() throws IOException {
+        // Given
+        String expected = FactsReference.markdown();
+        if (Boolean.getBoolean("gatehouse.regenerateDocs")) {
+            FactsReference.write(PAGE);
+        }
+
+        // When
+        String committed = Files.exists(PAGE) ? Files.readString(PAGE, StandardCharsets.UTF_8) : "";
+
+        // Then
+        assertThat(committed)
+                .as("%s is out of date with FactCatalog; regenerate it with%n  %s%nand commit it",
+                        PAGE.toAbsolutePath().normalize(), FactsReference.REGENERATE_COMMAND)
+                .isEqualTo(expected);
+    }
+
+    @Test
+    void everyFieldFactsProvideIsDocumented() {
+        // Given
+        List<Facts> samples = List.of(
+                Facts.of(person("alice", "dba"), TestFacts.DEMO, select()),
+                Facts.of(ci("repo:acme/app"), new ConnectionRef("bare", null, null, Map.of()), unparseable("SELEC 1")));
+
+        // When
+        Map<String, List<String>> documented = new LinkedHashMap<>();
+        FactCatalog.VARIABLES.forEach(v -> documented.put(v.name(), v.fields().stream().map(FactCatalog.Field::name).toList()));
+
+        // Then
+        for (Facts facts : samples) {
+            assertThat(facts.variables().keySet()).containsExactlyElementsOf(documented.keySet());
+            documented.forEach((variable, fields) -> assertThat(facts.variable(variable).keySet())
+                    .as("fields of '%s' that Facts provides", variable)
+                    .containsExactlyElementsOf(fields));
+        }
+        String page = FactsReference.markdown();
+        documented.forEach((variable, fields) -> fields.forEach(field ->
+                assertThat(page).contains("| `" + variable + "." + field + "` |")));
+    }
+
+    @Test
+    void everyExampleIsInTheExamplePolicyAndCompiles() throws IOException {
+        // Given
+        String policy = Files.readString(EXAMPLE_POLICY, StandardCharsets.UTF_8);
+
+        // When / Then
+        assertThat(FactsReference.EXAMPLES).isNotEmpty().allSatisfy(example -> {
+            assertThat(policy).as("example-policy.yaml holds the documented example").contains(example.condition());
+            assertThat(Conditions.compile(example.condition()).errors()).as(example.condition()).isEmpty();
+        });
+    }
+
+    @Test
+    void pageShowsTheRealLoadErrorOfAMisspeltField() {
+        // When
+        String page = FactsReference.markdown();
+
+        // Then
+        assertThat(page).contains("rule 'typo' (#1): condition error at line 1, column 17: ")
+                .contains("undefined field 'kind'")
+                .contains(FactsReference.REGENERATE_COMMAND);
+    }
+}
