@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,11 +24,11 @@ class PolicyCommandTest {
         Path policy = resource("example-policy.yaml");
 
         // When
-        Run r = run("policy", "validate", policy.toString());
+        CliRun r = CliRun.run("policy", "validate", policy.toString());
 
         // Then
-        assertThat(r.code).as(r.err).isZero();
-        assertThat(r.out).matches("policy gatehouse-example version [0-9a-f]{12}: 5 rules, default allow: OK\n");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 5 rules, default allow: OK\n");
     }
 
     @Test
@@ -50,34 +45,34 @@ class PolicyCommandTest {
                 """);
 
         // When
-        Run r = run("policy", "validate", policy.toString());
+        CliRun r = CliRun.run("policy", "validate", policy.toString());
 
         // Then
-        assertThat(r.code).isEqualTo(1);
-        assertThat(r.out).isEmpty();
-        assertThat(r.err).contains("typo-rule").contains("tagz");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).contains("typo-rule").contains("tagz");
     }
 
     @Test
     void validateOfAMissingFileIsOneLineAndExitCode2() {
         // When
-        Run r = run("policy", "validate", dir.resolve("nope.yaml").toString());
+        CliRun r = CliRun.run("policy", "validate", dir.resolve("nope.yaml").toString());
 
         // Then
-        assertThat(r.code).isEqualTo(2);
-        assertThat(r.err).startsWith("gatehouse policy validate: no policy file at ").endsWith("nope.yaml\n");
-        assertThat(r.err.lines()).hasSize(1);
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).startsWith("gatehouse policy validate: no policy file at ").endsWith("nope.yaml\n");
+        assertThat(r.err().lines()).hasSize(1);
     }
 
     @Test
     void explainShowsTheAnalysisTheRulesAndTheDenyingRule() throws IOException {
         // When
-        Run r = run("policy", "explain", "--policy", resource("example-policy.yaml").toString(),
+        CliRun r = CliRun.run("policy", "explain", "--policy", resource("example-policy.yaml").toString(),
                 "--as", "alice", "--groups", "dba", "--sql", "CREATE DATABASE x");
 
         // Then
-        assertThat(r.code).as(r.err).isEqualTo(3);
-        assertThat(r.out).contains("statement 1: CREATE DATABASE (kind ddl, object type DATABASE)")
+        assertThat(r.code()).as(r.err()).isEqualTo(3);
+        assertThat(r.out()).contains("statement 1: CREATE DATABASE (kind ddl, object type DATABASE)")
                 .containsPattern("deny-unparseable-sql +deny +no match")
                 .containsPattern("=> no-create-drop-database +deny +MATCHED")
                 .containsPattern("ci-no-ddl +deny +not evaluated")
@@ -89,12 +84,12 @@ class PolicyCommandTest {
     @Test
     void explainUsesTheExamplePolicyByDefaultAndExitsZeroOnAllow() {
         // When (a home without .gatehouse/policy.yaml)
-        Run r = runIn(dir, "policy", "explain", "--as", "alice", "--groups", "dba", "--label", "env=demo",
+        CliRun r = runIn(dir, "policy", "explain", "--as", "alice", "--groups", "dba", "--label", "env=demo",
                 "--sql", "DELETE FROM orders WHERE id = 1");
 
         // Then
-        assertThat(r.code).as(r.err).isZero();
-        assertThat(r.out).contains("classpath:/policies/example-policy.yaml")
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("classpath:/policies/example-policy.yaml")
                 .contains("tables written  orders")
                 .containsPattern("=> \\(default\\) +allow +APPLIED")
                 .contains("Verdict     ALLOW");
@@ -107,22 +102,22 @@ class PolicyCommandTest {
         Files.writeString(dir.resolve(".gatehouse/policy.yaml"), "id: locked\nversion: v7\ndefault: deny\nrules: []\n");
 
         // When
-        Run r = runIn(dir, "policy", "explain", "--as", "alice", "--sql", "SELECT 1");
+        CliRun r = runIn(dir, "policy", "explain", "--as", "alice", "--sql", "SELECT 1");
 
         // Then
-        assertThat(r.code).as(r.err).isEqualTo(3);
-        assertThat(r.out).contains("Policy      locked version v7 (").contains(".gatehouse")
+        assertThat(r.code()).as(r.err()).isEqualTo(3);
+        assertThat(r.out()).contains("Policy      locked version v7 (").contains(".gatehouse")
                 .contains("Rule        default").contains("Version     v7");
     }
 
     @Test
     void explainJsonIsOneObjectWithTheVerdict() throws IOException {
         // When
-        Run r = runIn(dir, "policy", "explain", "--as", "ci-bot", "--groups", "ci", "--sql", "DROP TABLE orders", "--json");
+        CliRun r = runIn(dir, "policy", "explain", "--as", "ci-bot", "--groups", "ci", "--sql", "DROP TABLE orders", "--json");
 
         // Then
-        assertThat(r.code).as(r.err).isEqualTo(3);
-        JsonNode json = new ObjectMapper().readTree(r.out);
+        assertThat(r.code()).as(r.err()).isEqualTo(3);
+        JsonNode json = new ObjectMapper().readTree(r.out());
         assertThat(json.get("verdict").asText()).isEqualTo("deny");
         assertThat(json.get("rule").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/analysis/statements/0/tag").asText()).isEqualTo("DROP TABLE");
@@ -147,41 +142,41 @@ class PolicyCommandTest {
                 """);
 
         // When
-        Run text = run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=dev",
+        CliRun text = CliRun.run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=dev",
                 "--sql", "DROP TABLE orders");
-        Run json = run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=dev",
+        CliRun json = CliRun.run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=dev",
                 "--sql", "DROP TABLE orders", "--json");
-        Run prod = run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=prod",
+        CliRun prod = CliRun.run("policy", "explain", "--policy", policy.toString(), "--as", "alice", "--label", "env=prod",
                 "--sql", "DROP TABLE orders");
 
         // Then
-        assertThat(text.code).as(text.err).isZero();
-        assertThat(text.out).containsPattern("prod-no-ddl +deny +out of scope")
+        assertThat(text.code()).as(text.err()).isZero();
+        assertThat(text.out()).containsPattern("prod-no-ddl +deny +out of scope")
                 .containsPattern("=> \\(default\\) +allow +APPLIED");
-        assertThat(new ObjectMapper().readTree(json.out).at("/rules/0/status").asText()).isEqualTo("out_of_scope");
-        assertThat(prod.code).as(prod.err).isEqualTo(3);
-        assertThat(prod.out).containsPattern("=> prod-no-ddl +deny +MATCHED");
+        assertThat(new ObjectMapper().readTree(json.out()).at("/rules/0/status").asText()).isEqualTo("out_of_scope");
+        assertThat(prod.code()).as(prod.err()).isEqualTo(3);
+        assertThat(prod.out()).containsPattern("=> prod-no-ddl +deny +MATCHED");
     }
 
     @Test
     void explainShowsAParseError() {
         // When
-        Run r = runIn(dir, "policy", "explain", "--as", "alice", "--sql", "SELEC 1");
+        CliRun r = runIn(dir, "policy", "explain", "--as", "alice", "--sql", "SELEC 1");
 
         // Then
-        assertThat(r.code).isEqualTo(3);
-        assertThat(r.out).contains("NOT PARSEABLE: syntax error").contains("Rule        deny-unparseable-sql");
+        assertThat(r.code()).isEqualTo(3);
+        assertThat(r.out()).contains("NOT PARSEABLE: syntax error").contains("Rule        deny-unparseable-sql");
     }
 
     @Test
     void theExampleCasesAllPassAgainstTheExamplePolicy() throws IOException {
         // When
-        Run r = run("policy", "test", resource("example-policy.yaml").toString(),
+        CliRun r = CliRun.run("policy", "test", resource("example-policy.yaml").toString(),
                 resource("example-policy-tests.yaml").toString());
 
         // Then
-        assertThat(r.code).as(r.out + r.err).isZero();
-        assertThat(r.out).doesNotContain("FAIL").containsPattern("\n17 passed, 0 failed");
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n17 passed, 0 failed");
     }
 
     @Test
@@ -200,11 +195,11 @@ class PolicyCommandTest {
                 """);
 
         // When
-        Run r = run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
+        CliRun r = CliRun.run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
 
         // Then
-        assertThat(r.code).isEqualTo(1);
-        assertThat(r.out).contains("PASS dba may create tables\n")
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).contains("PASS dba may create tables\n")
                 .contains("FAIL ci may create tables (wrong)\n")
                 .contains("expected: allow by rule default")
                 .contains("actual:   deny by rule ci-no-ddl")
@@ -235,12 +230,12 @@ class PolicyCommandTest {
                 """);
 
         // When
-        Run r = run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
+        CliRun r = CliRun.run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
 
         // Then
-        assertThat(r.code).isEqualTo(2);
-        assertThat(r.out).isEmpty();
-        assertThat(r.err).contains("case 2 'no sql': missing 'sql'")
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).contains("case 2 'no sql': missing 'sql'")
                 .contains("case 3 'typo': unknown key 'expct'")
                 .contains("case 4 'bad verdict': expect.verdict must be allow or deny, found 'maybe'")
                 .doesNotContain("case 1");
@@ -256,34 +251,14 @@ class PolicyCommandTest {
         return target;
     }
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run runIn(Path home, String... args) {
+    private static CliRun runIn(Path home, String... args) {
         String previous = System.getProperty("gatehouse.home");
         System.setProperty("gatehouse.home", home.toString());
         try {
-            return run(args);
+            return CliRun.run(args);
         } finally {
             if (previous == null) System.clearProperty("gatehouse.home");
             else System.setProperty("gatehouse.home", previous);
-        }
-    }
-
-    private static Run run(String... args) {
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            CommandLine cli = GatehouseCli.commandLine();
-            cli.setOut(new PrintWriter(out, true));
-            cli.setErr(new PrintWriter(err, true));
-            int code = cli.execute(args);
-            return new Run(code, out + captured.toString(StandardCharsets.UTF_8), err.toString());
-        } finally {
-            System.setOut(stdout);
         }
     }
 }
