@@ -44,7 +44,4 @@ public record PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boo
         return tlsCert != null;
     }
 
-    public static PgEdgeConfig plaintext(String host, int port, String edgeId) {
-        return new PgEdgeConfig(host, port, null, null, true, Duration.ofSeconds(5), 1 << 20, 4096, edgeId);
-    }
 }

@@ -2,7 +2,6 @@ package dev.gatehouse.edge.catalog;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -18,10 +17,6 @@ public final class ConnectionCatalog {
             }
         }
         this.byName = Map.copyOf(map);
-    }
-
-    public static ConnectionCatalog of(TargetConnection... connections) {
-        return new ConnectionCatalog(List.of(connections));
     }
 
     public Optional<TargetConnection> find(String name) {

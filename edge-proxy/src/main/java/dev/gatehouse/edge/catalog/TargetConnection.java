@@ -5,7 +5,6 @@ import dev.gatehouse.platform.core.ConnectionRef;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * One entry of the connection catalog: what a client selects by name (the PostgreSQL
@@ -75,19 +74,5 @@ public record TargetConnection(String name, String host, int port, String databa
     public String toString() {
         return "TargetConnection[" + name + " -> " + user + "@" + host + ":" + port + "/" + database
                 + ", tls=" + tls + (tlsCa == null ? "" : ", tls-ca=" + tlsCa) + ", mode=" + mode.label() + "]";
-    }
-
-    public static TargetConnection of(String name, String host, int port, String database, String user,
-                                      String password) {
-        return new TargetConnection(name, host, port, database, user, password, false, null, Mode.ENFORCE, Map.of());
-    }
-
-    public TargetConnection withMode(Mode newMode) {
-        return new TargetConnection(name, host, port, database, user, password, tls, tlsCa, Objects.requireNonNull(newMode), labels);
-    }
-
-    /** This connection over TLS, trusting the CAs in {@code ca} (a PEM bundle), or the JDK's default trust store when null. */
-    public TargetConnection withTls(Path ca) {
-        return new TargetConnection(name, host, port, database, user, password, true, ca, mode, labels);
     }
 }

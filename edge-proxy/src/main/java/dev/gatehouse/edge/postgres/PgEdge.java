@@ -10,7 +10,6 @@ import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.DecisionPort;
 import dev.gatehouse.platform.core.EventHeader;
-import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalyzer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -105,17 +104,6 @@ public final class PgEdge implements AutoCloseable {
             }
             case ControlMessage.KillSession k -> registry.find(k.sessionId()).ifPresent(s -> s.kill(k.reason()));
         }
-    }
-
-    /** Ends a live session held by this edge. */
-    public boolean kill(SessionId sessionId, String reason) {
-        var s = registry.find(sessionId);
-        s.ifPresent(x -> x.kill(reason));
-        return s.isPresent();
-    }
-
-    public int openSessions() {
-        return registry.size();
     }
 
     @Override

@@ -97,7 +97,7 @@ final class Upstream {
                 fail("the target refused TLS (unexpected answer to the SSLRequest, byte " + (answer & 0xff) + ")");
             }
         });
-        socket.write(Buffer.buffer().appendInt(8).appendInt(80877103));
+        socket.write(encoded(new FrontendMessage.SslRequest()));
     }
 
     /** Verifies the target's certificate and that it names the host; trusts the connection's CA bundle if it has one. */
@@ -208,7 +208,7 @@ final class Upstream {
     /** Writes one message to the target; a CopyData's buffer is released here (the encoder copies it). */
     void write(FrontendMessage m) {
         try {
-            socket.write(PgSocketBridge.buffer(FrontendEncoder.encode(m, ByteBufAllocator.DEFAULT)));
+            socket.write(PgSocketBridge.buffer(FrontendEncoder.encode(ByteBufAllocator.DEFAULT, m)));
         } finally {
             if (m instanceof FrontendMessage.CopyData d) d.release();
         }
@@ -223,6 +223,10 @@ final class Upstream {
         socket.write(PgSocketBridge.buffer(out));
     }
 
+    private static Buffer encoded(FrontendMessage m) {
+        return PgSocketBridge.buffer(FrontendEncoder.encode(ByteBufAllocator.DEFAULT, m));
+    }
+
     void pause() {
         socket.pause();
     }
@@ -233,7 +237,7 @@ final class Upstream {
 
     /** Cancels the target's running query with the target's own key, on a new connection. */
     void cancel(NetClient client) {
-        Buffer request = Buffer.buffer().appendInt(16).appendInt(80877102).appendInt(targetProcessId).appendInt(targetSecretKey);
+        Buffer request = encoded(new FrontendMessage.CancelRequest(targetProcessId, targetSecretKey));
         client.connect(target.port(), target.host()).onSuccess(s -> {
             if (!target.tls()) {
                 s.write(request).onComplete(v -> s.close());
@@ -250,7 +254,7 @@ final class Upstream {
                     s.close();
                 }
             });
-            s.write(Buffer.buffer().appendInt(8).appendInt(80877103));
+            s.write(encoded(new FrontendMessage.SslRequest()));
         });
     }
 

@@ -63,11 +63,6 @@ public final class FrontendEncoder extends MessageToByteEncoder<FrontendMessage>
         }
     }
 
-    /** Same as {@link #encode(ByteBufAllocator, FrontendMessage)}, arguments the other way round. */
-    public static ByteBuf encode(FrontendMessage msg, ByteBufAllocator alloc) {
-        return encode(alloc, msg);
-    }
-
     /** Appends the bytes of {@code msg} to {@code out}. */
     public static void encode(FrontendMessage msg, ByteBuf out) {
         switch (msg) {
