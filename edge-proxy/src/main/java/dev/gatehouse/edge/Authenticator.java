@@ -2,6 +2,8 @@ package dev.gatehouse.edge;
 
 import dev.gatehouse.platform.core.Identity;
 
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -12,6 +14,14 @@ import java.util.concurrent.CompletionStage;
 @FunctionalInterface
 public interface Authenticator {
     CompletionStage<Identity> authenticate(String token);
+
+    /**
+     * When a session opened by {@code identity} must end because its token expired: the token's
+     * expiry plus a grace. Empty (the default) when sessions are not bounded by their token.
+     */
+    default Optional<Instant> sessionDeadline(Identity identity) {
+        return Optional.empty();
+    }
 
     /** A refused token: the reason is safe to show to the client. */
     final class AuthenticationFailure extends RuntimeException {

@@ -32,6 +32,12 @@ public final class SessionRegistry<S extends SessionRegistry.LiveSession> {
     private final SecureRandom random = new SecureRandom();
     private final Map<Integer, S> byProcessId = new ConcurrentHashMap<>();
     private final Map<SessionId, S> bySessionId = new ConcurrentHashMap<>();
+    private volatile Runnable changeListener = () -> { };
+
+    /** Called (on the adding or removing thread) after a session is added or removed; must be quick. */
+    public void onChange(Runnable listener) {
+        this.changeListener = listener == null ? () -> { } : listener;
+    }
 
     /** A fresh process id not used by a live session of this edge. */
     public int newProcessId() {
@@ -48,11 +54,12 @@ public final class SessionRegistry<S extends SessionRegistry.LiveSession> {
     public void add(S session) {
         byProcessId.put(session.processId(), session);
         bySessionId.put(session.sessionId(), session);
+        changeListener.run();
     }
 
     public void remove(S session) {
         byProcessId.remove(session.processId(), session);
-        bySessionId.remove(session.sessionId(), session);
+        if (bySessionId.remove(session.sessionId(), session)) changeListener.run();
     }
 
     /** The session a CancelRequest names, when it lives here and the secret matches. */

@@ -31,7 +31,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware gateway: every command in the Kafka log and decided before it reaches the target.",
         subcommands = {GatehouseCli.Dev.class, GatehouseCli.Run.class, GatehouseCli.Token.class, GatehouseCli.Audit.class,
-                PolicyCommand.class})
+                PolicyCommand.class, RevokeCommand.class, SessionsCommand.class})
 public final class GatehouseCli {
 
     public static void main(String[] args) {
@@ -43,7 +43,7 @@ public final class GatehouseCli {
      * The command line, with bad input (an invalid option value, a broken configuration or policy)
      * reported as one clear line and exit code 2, not a stack trace.
      */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new GatehouseCli()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setExecutionExceptionHandler((e, command, parseResult) -> {
             if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
@@ -79,6 +79,8 @@ public final class GatehouseCli {
         @Option(names = "--metrics-port", description = "/metrics and /health port (default: ${DEFAULT-VALUE}).",
                 defaultValue = "9464")
         int metricsPort;
+        @Option(names = "--admin-port", description = "Admin API port (default: ${DEFAULT-VALUE}).", defaultValue = "18081")
+        int adminPort;
         @Option(names = "--policy", description = "Policy file (default: the example policy, copied to DATA-DIR/policy.yaml).")
         Path policy;
 
@@ -86,7 +88,7 @@ public final class GatehouseCli {
         public Integer call() throws Exception {
             Path dir = home().resolve(dataDir);
             DevEnvironment env = new DevEnvironment(new DevEnvironment.Settings(dir, port, kafkaPort, issuerPort, targetPort,
-                    metricsPort, policy)).start();
+                    metricsPort, policy, adminPort)).start();
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 env.close();
@@ -103,11 +105,14 @@ public final class GatehouseCli {
             out.println("    psql \"host=127.0.0.1 port=" + edgePort + " dbname=demo user=alice password=$TOKEN\"");
             out.println();
             out.println("  Watch the audit log:        ./gatehouse audit tail --follow");
-            out.println("  Policy in force:            " + env.runtime().decider().active().policy().version()
-                    + " from " + (policy != null ? policy : dir.resolve("policy.yaml")));
+            out.println("  Policy in force:            " + env.runtime().decider().active().policy().id() + " version "
+                    + env.runtime().decider().active().policy().version() + " (./gatehouse policy history)");
+            out.println("  Change it without a restart: ./gatehouse policy apply " + (policy != null ? policy
+                    : dir.resolve("policy.yaml")) + "   (--dry-run to stage it first)");
             out.println("  Metrics and health:         http://127.0.0.1:" + env.runtime().observabilityPort() + "/metrics");
             out.println("  Kafka bootstrap servers:    " + env.kafka().bootstrapServers());
             out.println("  Token issuer (JWKS):        " + env.issuer().jwksUri());
+            out.println("  Admin API:                  " + env.adminUrl() + "/admin/v1 (./gatehouse revoke, ./gatehouse sessions)");
             out.println();
             out.println("Press Ctrl-C to stop.");
             out.flush();
@@ -122,7 +127,7 @@ public final class GatehouseCli {
         @Option(names = {"-c", "--config"}, required = true, description = "Configuration file (YAML).")
         Path config;
         @Option(names = "--roles", defaultValue = "all",
-                description = "Comma-separated roles: edge, policy, or all (default: ${DEFAULT-VALUE}).")
+                description = "Comma-separated roles: edge, policy, admin, or all (default: ${DEFAULT-VALUE}).")
         String roles;
 
         @Override

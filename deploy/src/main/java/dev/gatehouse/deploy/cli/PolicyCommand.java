@@ -9,6 +9,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
@@ -38,7 +39,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneId;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -55,8 +60,11 @@ import java.util.stream.Collectors;
  * or a running gateway; the SQL is analysed by the same parser the policy service uses.
  */
 @Command(name = "policy", mixinStandardHelpOptions = true,
-        description = "Offline tools for policy authors: validate, explain a decision, run test cases.",
-        subcommands = {PolicyCommand.Validate.class, PolicyCommand.Explain.class, PolicyCommand.Test.class})
+        description = {"Policies: validate, explain a decision and run test cases offline; apply, stage, list, show and "
+                + "diff the versions the policy services enforce (the gatehouse.policies log)."},
+        subcommands = {PolicyCommand.Validate.class, PolicyCommand.Explain.class, PolicyCommand.Test.class,
+                PolicyLogCommands.Apply.class, PolicyLogCommands.Unstage.class, PolicyLogCommands.History.class,
+                PolicyLogCommands.Show.class, PolicyLogCommands.Diff.class})
 final class PolicyCommand implements Callable<Integer> {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(PolicyCommand.class);
@@ -65,6 +73,10 @@ final class PolicyCommand implements Callable<Integer> {
     static final String EXAMPLE_POLICY = "/policies/example-policy.yaml";
     /** Exit code of {@code explain} when the command would be denied. */
     static final int EXIT_DENY = 3;
+    /** Exit code of {@code explain} when the command would wait for an approval. */
+    static final int EXIT_REQUIRE_APPROVAL = 4;
+    /** Exit code of {@code explain} when the command's result would be masked. */
+    static final int EXIT_MASK = 5;
 
     private static final String DEFAULT_CONNECTION = "demo";
     private static final String DEFAULT_ISSUER = DevTokenIssuer.defaultIssuerUrl(18080);
@@ -113,7 +125,8 @@ final class PolicyCommand implements Callable<Integer> {
             description = {"Show how a policy decides one SQL command: the SQL analysis, every rule in order, and the "
                     + "verdict.",
                     "Exit codes: 0 the command would be allowed, " + EXIT_DENY + " it would be denied, "
-                            + "2 bad input (unreadable or invalid policy, bad option)."})
+                            + EXIT_REQUIRE_APPROVAL + " it would need an approval, " + EXIT_MASK
+                            + " its result would be masked, 2 bad input (unreadable or invalid policy, bad option)."})
     static final class Explain implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -129,6 +142,10 @@ final class PolicyCommand implements Callable<Integer> {
         List<String> roles = List.of();
         @Option(names = "--issuer", paramLabel = "URL", description = "The token issuer (default: the development issuer).")
         String issuer = DEFAULT_ISSUER;
+        @Option(names = "--ci", paramLabel = "KEY=VALUE", description = "CI provenance (identity.ci), e.g. "
+                + "--ci repository=acme/orders --ci ref=refs/heads/main; keys: system, repository, repository_id, "
+                + "commit_sha, ref, workflow, run_id, job.")
+        Map<String, String> ci = new LinkedHashMap<>();
         @Option(names = "--connection", paramLabel = "NAME", defaultValue = DEFAULT_CONNECTION,
                 description = "The catalog connection name (default: ${DEFAULT-VALUE}).")
         String connection;
@@ -137,30 +154,71 @@ final class PolicyCommand implements Callable<Integer> {
         @Option(names = "--form", defaultValue = "SIMPLE_QUERY",
                 description = "How the client sent it: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         SqlCommand.Form form;
-        @Option(names = "--sql", required = true, description = "The SQL text (one or several statements).")
+        @Option(names = "--sql", description = "The SQL text (one or several statements); required unless --connect.")
         String sql;
+        @Option(names = "--connect", description = "Explain the decision about connecting (the policy's on: connect "
+                + "rules and connect_default) instead of a command; no --sql then.")
+        boolean connect;
+        @Option(names = "--time", paramLabel = "INSTANT",
+                description = "When the command is received, ISO-8601 with an offset, e.g. 2026-11-24T09:00:00Z "
+                        + "(default: now).")
+        String time;
+        @Option(names = "--time-zone", paramLabel = "ZONE", defaultValue = "UTC",
+                description = "The zone time.hour, time.day_of_week, ... are read in, as policy.time-zone "
+                        + "(default: ${DEFAULT-VALUE}).")
+        String timeZone;
+        @Option(names = "--client-address", paramLabel = "IP", description = "The client's IP address (session.client_address).")
+        String clientAddress;
         @Option(names = "--json", description = "Print the report as one JSON object.")
         boolean json;
 
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
+            if (connect == (sql != null)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), connect
+                        ? "--connect explains a connection attempt: leave out --sql"
+                        : "Missing required option: '--sql=<sql>' (or --connect to explain a connection attempt)");
+            }
+            Instant at = time == null ? Instant.now() : parseInstant("--time", time);
+            ZoneId zone = parseZone("--time-zone", timeZone);
             Loaded loaded;
             try {
                 loaded = loadPolicy(policyFile);
             } catch (PolicyException e) {
                 return rejected(spec, e);
             }
-            Identity identity = new Identity(subject, issuer, groups, roles, Map.of(), null);
+            Identity identity = new Identity(subject, issuer, groups, roles, Map.of(), ciProvenance());
             ConnectionRef ref = new ConnectionRef(connection, "postgres", "", labels);
-            Decided decided = decide(loaded.policy(), new PgQueryAnalyzer(), identity, ref, form, sql);
+            // a fresh session: it began when the command arrived
+            Facts.Context context = new Facts.Context(at, zone, at, clientAddress);
+            Decided decided = connect ? decideConnect(loaded.policy(), identity, ref, context)
+                    : decide(loaded.policy(), new PgQueryAnalyzer(), identity, ref, form, sql, context);
             if (json) {
                 out.println(toJson(loaded, identity, ref, form, sql, decided));
             } else {
                 printReport(out, loaded, identity, ref, form, sql, decided);
             }
             out.flush();
-            return decided.evaluation().verdict() == Verdict.ALLOW ? 0 : EXIT_DENY;
+            return switch (decided.evaluation().verdict()) {
+                case ALLOW -> 0;
+                case DENY -> EXIT_DENY;
+                case REQUIRE_APPROVAL -> EXIT_REQUIRE_APPROVAL;
+                case MASK -> EXIT_MASK;
+            };
+        }
+
+        /** The {@code --ci} options as CI provenance; null when none is given. */
+        private CiProvenance ciProvenance() {
+            if (ci.isEmpty()) return null;
+            Set<String> unknown = new java.util.TreeSet<>(ci.keySet());
+            unknown.removeAll(TestCase.CI_KEYS);
+            if (!unknown.isEmpty()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "unknown --ci key(s) " + unknown
+                        + " (expected " + new java.util.TreeSet<>(TestCase.CI_KEYS) + ")");
+            }
+            return new CiProvenance(ci.get("system"), ci.get("repository"), ci.get("repository_id"), ci.get("commit_sha"),
+                    ci.get("ref"), ci.get("workflow"), ci.get("run_id"), ci.get("job"));
         }
     }
 
@@ -168,7 +226,9 @@ final class PolicyCommand implements Callable<Integer> {
             description = {"Run a file of test cases against a policy and report which decisions differ from the "
                     + "expected ones.",
                     "CASES is YAML: cases: [{name, identity: {subject, issuer, groups, roles, claims, ci}, "
-                            + "connection: {name, labels}, sql, form, expect: {verdict, rule}}].",
+                            + "connection: {name, labels}, sql, form, connect, time, time_zone, client_address, "
+                            + "expect: {verdict, rule, dry_run}}]; verdict is allow, deny, require_approval or mask, "
+                            + "dry_run the ids of the dry-run rules that must match, in order.",
                     "Exit codes: 0 every case passed, 1 a case failed, 2 bad input (unreadable or invalid policy, "
                             + "malformed cases file)."})
     static final class Test implements Callable<Integer> {
@@ -178,6 +238,10 @@ final class PolicyCommand implements Callable<Integer> {
         Path file;
         @Parameters(index = "1", paramLabel = "CASES", description = "The test cases file (YAML).")
         Path cases;
+        @Option(names = "--time-zone", paramLabel = "ZONE", defaultValue = "UTC",
+                description = "The zone time facts are read in for cases without time_zone, as policy.time-zone "
+                        + "(default: ${DEFAULT-VALUE}).")
+        String timeZone;
 
         @Override
         public Integer call() {
@@ -198,23 +262,33 @@ final class PolicyCommand implements Callable<Integer> {
                 e.errors.forEach(line -> err.println("  " + line));
                 return 2;
             }
+            ZoneId defaultZone = parseZone("--time-zone", timeZone);
+            Instant now = Instant.now();
             PgQueryAnalyzer analyzer = new PgQueryAnalyzer();
             int passed = 0;
             int failed = 0;
             for (TestCase tc : testCases) {
-                Evaluation ev = decide(loaded.policy(), analyzer, tc.identity(), tc.connection(), tc.form(), tc.sql())
+                Instant at = tc.time() == null ? now : tc.time();
+                Facts.Context context = new Facts.Context(at, tc.zone() == null ? defaultZone : tc.zone(), at,
+                        tc.clientAddress());
+                Evaluation ev = (tc.connect() ? decideConnect(loaded.policy(), tc.identity(), tc.connection(), context)
+                        : decide(loaded.policy(), analyzer, tc.identity(), tc.connection(), tc.form(), tc.sql(), context))
                         .evaluation();
+                List<String> dryRun = ev.dryRun().stream().map(DryRunVerdict::ruleId).toList();
                 boolean verdictOk = ev.verdict() == tc.verdict();
                 boolean ruleOk = tc.rule() == null || tc.rule().equals(ev.ruleId());
-                if (verdictOk && ruleOk) {
+                boolean dryRunOk = tc.dryRun() == null || tc.dryRun().equals(dryRun);
+                if (verdictOk && ruleOk && dryRunOk) {
                     passed++;
                     out.println("PASS " + tc.name());
                 } else {
                     failed++;
                     out.println("FAIL " + tc.name());
                     out.println("       expected: " + tc.verdict().label()
-                            + (tc.rule() == null ? " (any rule)" : " by rule " + tc.rule()));
-                    out.println("       actual:   " + ev.verdict().label() + " by rule " + ev.ruleId());
+                            + (tc.rule() == null ? " (any rule)" : " by rule " + tc.rule())
+                            + (tc.dryRun() == null ? "" : ", dry run " + list(tc.dryRun())));
+                    out.println("       actual:   " + ev.verdict().label() + " by rule " + ev.ruleId()
+                            + (tc.dryRun() == null ? "" : ", dry run " + list(dryRun)));
                     out.println("       reason:   " + ev.reason());
                 }
             }
@@ -232,8 +306,8 @@ final class PolicyCommand implements Callable<Integer> {
     record Loaded(Policy policy, String source) {
     }
 
-    /** The analysis of the SQL and the policy's evaluation of it. */
-    record Decided(SqlAnalysis analysis, Evaluation evaluation) {
+    /** The analysis of the SQL (null for a connect), the facts it was decided on and the policy's evaluation of it. */
+    record Decided(SqlAnalysis analysis, Evaluation evaluation, Facts facts, Facts.Context context) {
     }
 
     private static int rejected(CommandSpec spec, PolicyException e) {
@@ -243,7 +317,7 @@ final class PolicyCommand implements Callable<Integer> {
         return 2;
     }
 
-    private static Path existing(Path path, String what) {
+    static Path existing(Path path, String what) {
         if (!Files.isRegularFile(path)) {
             throw new IllegalArgumentException("no " + what + " at " + path.toAbsolutePath().normalize());
         }
@@ -275,12 +349,39 @@ final class PolicyCommand implements Callable<Integer> {
     }
 
     static Decided decide(Policy policy, PgQueryAnalyzer analyzer, Identity identity, ConnectionRef connection,
-                          SqlCommand.Form form, String sql) {
+                          SqlCommand.Form form, String sql, Facts.Context context) {
         SqlAnalysis analysis = analyzer.analyze(sql);
-        SqlCommand command = new SqlCommand(CommandId.random(), SessionId.random(), 1, Instant.now(), form, sql,
+        SqlCommand command = new SqlCommand(CommandId.random(), SessionId.random(), 1, context.now(), form, sql,
                 List.of(), analysis);
-        Evaluation evaluation = new PolicyEvaluator(policy).evaluate(Facts.of(identity, connection, command));
-        return new Decided(analysis, evaluation);
+        Facts facts = Facts.of(identity, connection, command, context);
+        Evaluation evaluation = new PolicyEvaluator(policy).evaluate(facts);
+        return new Decided(analysis, evaluation, facts, context);
+    }
+
+    /** Decides a connection attempt: the policy's {@code on: connect} rules, else its {@code connect_default}. */
+    static Decided decideConnect(Policy policy, Identity identity, ConnectionRef connection, Facts.Context context) {
+        Facts facts = Facts.connect(identity, connection, SessionId.random().value(), context);
+        return new Decided(null, new PolicyEvaluator(policy).evaluate(facts), facts, context);
+    }
+
+    /** An instant written ISO-8601 with an offset ({@code 2026-11-24T09:00:00Z}, {@code ...+01:00}). */
+    static Instant parseInstant(String what, String text) {
+        try {
+            return OffsetDateTime.parse(text.strip()).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(what + " must be a date and time with an offset, e.g. "
+                    + "2026-11-24T09:00:00Z or 2026-11-24T10:00:00+01:00, found '" + text + "'");
+        }
+    }
+
+    /** A time zone id ({@code UTC}, {@code Europe/Berlin}, {@code +01:00}). */
+    static ZoneId parseZone(String what, String text) {
+        try {
+            return ZoneId.of(text.strip());
+        } catch (DateTimeException e) {
+            throw new IllegalArgumentException(what + " must be a time zone such as UTC, Europe/Berlin or +01:00, found '"
+                    + text + "' (" + e.getMessage() + ")");
+        }
     }
 
     private static String list(List<String> values) {
@@ -298,12 +399,24 @@ final class PolicyCommand implements Callable<Integer> {
         out.println("Connection  " + connection.name() + (connection.labels().isEmpty() ? ""
                 : ", labels " + connection.labels().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "))));
-        out.println("SQL         " + sql.strip().replace("\n", "\n            ") + "  [" + form + "]");
+        if (analysis == null) {
+            out.println("Request     connect (the policy's on: connect rules decide)");
+        } else {
+            out.println("SQL         " + sql.strip().replace("\n", "\n            ") + "  [" + form + "]");
+        }
+        Map<String, Object> time = decided.facts().variable("time");
+        out.println("Time        " + time.get("date") + " " + time.get("day_of_week") + " "
+                + String.format(Locale.ROOT, "%02d:%02d", time.get("hour"), time.get("minute")) + " in " + time.get("zone"));
+        Object client = decided.facts().variable("session").get("client_address");
+        if (!"".equals(client)) out.println("Client      " + client);
         out.println();
-        out.println("Analysis");
-        if (!analysis.parseable()) {
+        if (analysis == null) {
+            // a connection attempt: there is no SQL to analyse
+        } else if (!analysis.parseable()) {
+            out.println("Analysis");
             out.println("  NOT PARSEABLE: " + analysis.parseError());
         } else {
+            out.println("Analysis");
             out.println("  fingerprint  " + analysis.fingerprint());
             int n = 0;
             for (StatementAnalysis s : analysis.statements()) {
@@ -316,37 +429,78 @@ final class PolicyCommand implements Callable<Integer> {
                 out.println("    missing WHERE   " + (s.missingWhere() ? "YES" : "no"));
             }
         }
-        out.println();
-        out.println("Rules (in order; the first that matches decides)");
-        int width = policy.rules().stream().mapToInt(r -> r.id().length()).max().orElse(0);
-        for (Rule rule : policy.rules()) {
+        if (analysis != null) out.println();
+        Facts.RequestType type = decided.facts().requestType();
+        List<Rule> applicable = policy.rules().stream().filter(r -> r.appliesTo(type)).toList();
+        out.println(type == Facts.RequestType.CONNECT ? "Connect rules (in order; the first that matches decides)"
+                : "Rules (in order; the first that matches decides)");
+        int width = applicable.stream().mapToInt(r -> r.id().length()).max().orElse(0);
+        for (Rule rule : applicable) {
             boolean deciding = rule.id().equals(ev.ruleId());
-            out.println((deciding ? "  => " : "     ") + pad(rule.id(), width) + "  " + pad(rule.action().label(), 16)
+            out.println((deciding ? "  => " : "     ") + pad(rule.id(), width) + "  " + pad(rule.action().label(), 17)
                     + status(rule, ev));
         }
-        out.println((ev.isDefault() ? "  => " : "     ") + pad("(default)", width) + "  "
-                + pad(policy.defaultAction().label(), 16) + (ev.isDefault() ? "APPLIED" : "not reached"));
+        out.println((ev.isDefault() ? "  => " : "     ")
+                + pad(type == Facts.RequestType.CONNECT ? "(connect_default)" : "(default)", width) + "  "
+                + pad(policy.defaultFor(type).label(), 17) + (ev.isDefault() ? "APPLIED" : "not reached"));
         out.println();
         out.println("Verdict     " + ev.verdict().name());
         out.println("Rule        " + ev.ruleId());
         out.println("Reason      " + ev.reason());
         out.println("Version     " + ev.policyVersion());
+        if (ev.approval() != null) {
+            Rule.Approval a = ev.approval();
+            out.println("Approval    " + a.count() + (a.count() == 1 ? " approval" : " approvals") + " from group "
+                    + a.group() + " (mode " + a.mode().label() + ", expires in " + humane(a.expiresIn()) + ")");
+        }
+        if (ev.maskProfile() != null) {
+            out.println("Mask        profile " + ev.maskProfile());
+        }
+        if (!ev.dryRun().isEmpty()) {
+            out.println();
+            out.println("Dry run (recorded, not applied)");
+            for (DryRunVerdict d : ev.dryRun()) {
+                out.println("  " + d.ruleId() + " would " + d.verdict().label() + parameters(d) + ": " + d.reason());
+            }
+        }
+    }
+
+    private static String parameters(DryRunVerdict d) {
+        if (d.verdict() == Verdict.REQUIRE_APPROVAL) {
+            return " (" + d.approvals() + " from group " + d.approverGroup() + ")";
+        }
+        if (d.verdict() == Verdict.MASK) return " (profile " + d.maskProfile() + ")";
+        return "";
+    }
+
+    private static String humane(java.time.Duration d) {
+        if (d.toSeconds() % 86_400 == 0) return d.toDays() + "d";
+        if (d.toSeconds() % 3_600 == 0) return d.toHours() + "h";
+        if (d.toSeconds() % 60 == 0) return d.toMinutes() + "m";
+        return d.toSeconds() + "s";
     }
 
     private static String status(Rule rule, Evaluation ev) {
         Evaluation.RuleTrace trace = ev.trace().stream().filter(t -> t.ruleId().equals(rule.id())).findFirst().orElse(null);
-        if (trace == null) return "not evaluated (an earlier rule decided)";
-        if (!trace.inScope()) return "out of scope (condition not evaluated)";
-        if (trace.errored()) {
-            return "ERROR (" + trace.error() + ")" + (trace.matched() ? ": counts as MATCHED (fail closed)" : ": counts as no match");
+        String dryRun = rule.dryRun() ? " [dry run]" : "";
+        if (trace == null) return "not evaluated (an earlier rule decided)" + dryRun;
+        if (!trace.inScope()) return "out of scope (condition not evaluated)" + dryRun;
+        if (rule.dryRun() && trace.matched()) {
+            return "DRY RUN: would " + rule.action().verdict().label() + " (recorded, not applied)"
+                    + (trace.errored() ? " [condition error: " + trace.error() + "]" : "");
         }
-        return trace.matched() ? "MATCHED" : "no match";
+        if (trace.errored()) {
+            return "ERROR (" + trace.error() + ")" + (trace.matched() ? ": counts as MATCHED (fail closed)" : ": counts as no match")
+                    + dryRun;
+        }
+        return (trace.matched() ? "MATCHED" : "no match") + dryRun;
     }
 
     private static String statusCode(Rule rule, Evaluation ev) {
         Evaluation.RuleTrace trace = ev.trace().stream().filter(t -> t.ruleId().equals(rule.id())).findFirst().orElse(null);
         if (trace == null) return "not_evaluated";
         if (!trace.inScope()) return "out_of_scope";
+        if (rule.dryRun() && trace.matched()) return "dry_run_matched";
         if (trace.errored()) return "error";
         return trace.matched() ? "matched" : "no_match";
     }
@@ -365,6 +519,37 @@ final class PolicyCommand implements Callable<Integer> {
         root.put("rule", ev.ruleId());
         root.put("reason", ev.reason());
         root.put("action", ev.action().label());
+        if (ev.approval() != null) {
+            ObjectNode approval = root.putObject("approval");
+            approval.put("group", ev.approval().group());
+            approval.put("count", ev.approval().count());
+            approval.put("mode", ev.approval().mode().label());
+            approval.put("expires_in_seconds", ev.approval().expiresIn().toSeconds());
+        } else {
+            root.putNull("approval");
+        }
+        root.put("mask_profile", ev.maskProfile());
+        ArrayNode dryRun = root.putArray("dry_run");
+        for (DryRunVerdict d : ev.dryRun()) {
+            ObjectNode n = dryRun.addObject();
+            n.put("rule", d.ruleId());
+            n.put("verdict", d.verdict().label());
+            n.put("reason", d.reason());
+            n.put("policy_version", d.policyVersion());
+            if (d.approverGroup() != null) {
+                n.put("approver_group", d.approverGroup());
+                n.put("approvals", d.approvals());
+            }
+            if (d.maskProfile() != null) n.put("mask_profile", d.maskProfile());
+        }
+        ObjectNode time = root.putObject("time");
+        decided.facts().variable("time").forEach((k, v) -> {
+            if (v instanceof Long l) time.put(k, l);
+            else if (v instanceof String str) time.put(k, str);
+        });
+        // the CEL timestamp is not JSON: written as ISO-8601 below
+        time.put("now", decided.context().now().toString());
+        root.put("client_address", decided.context().clientAddress());
         ObjectNode p = root.putObject("policy");
         p.put("id", policy.id());
         p.put("version", policy.version());
@@ -379,10 +564,14 @@ final class PolicyCommand implements Callable<Integer> {
         conn.put("name", connection.name());
         ObjectNode labels = conn.putObject("labels");
         connection.labels().forEach(labels::put);
+        Facts.RequestType type = decided.facts().requestType();
+        root.put("request", type.label());
+        p.put("connect_default", policy.connectDefault().label());
+        SqlAnalysis analysis = decided.analysis();
+        if (analysis != null) {
         ObjectNode cmd = root.putObject("command");
         cmd.put("sql", sql);
         cmd.put("form", form.name());
-        SqlAnalysis analysis = decided.analysis();
         ObjectNode a = root.putObject("analysis");
         a.put("parseable", analysis.parseable());
         a.put("parse_error", analysis.parseError());
@@ -398,11 +587,13 @@ final class PolicyCommand implements Callable<Integer> {
             strings(st.putArray("functions"), s.functions());
             st.put("missing_where", s.missingWhere());
         }
+        }
         ArrayNode rules = root.putArray("rules");
-        for (Rule rule : policy.rules()) {
+        for (Rule rule : policy.rules().stream().filter(r -> r.appliesTo(type)).toList()) {
             ObjectNode r = rules.addObject();
             r.put("id", rule.id());
             r.put("action", rule.action().label());
+            r.put("dry_run", rule.dryRun());
             r.put("status", statusCode(rule, ev));
             ev.trace().stream().filter(t -> t.ruleId().equals(rule.id()) && t.errored()).findFirst()
                     .ifPresent(t -> r.put("error", t.error()));
@@ -432,15 +623,21 @@ final class PolicyCommand implements Callable<Integer> {
         }
     }
 
-    /** One expected decision. {@code rule} is null when any rule may decide. */
+    /**
+     * One expected decision. {@code rule} is null when any rule may decide, {@code dryRun} null when
+     * the dry-run verdicts are not checked; {@code time} and {@code zone} null for now and the
+     * command's default zone.
+     */
     record TestCase(String name, Identity identity, ConnectionRef connection, SqlCommand.Form form, String sql,
-                    Verdict verdict, String rule) {
+                    Instant time, ZoneId zone, String clientAddress, Verdict verdict, String rule, List<String> dryRun,
+                    boolean connect) {
 
         private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-        private static final Set<String> CASE_KEYS = Set.of("name", "identity", "connection", "sql", "form", "expect");
+        private static final Set<String> CASE_KEYS = Set.of("name", "identity", "connection", "sql", "form", "time",
+                "time_zone", "client_address", "expect", "connect");
         private static final Set<String> IDENTITY_KEYS = Set.of("subject", "issuer", "groups", "roles", "claims", "ci");
         private static final Set<String> CONNECTION_KEYS = Set.of("name", "protocol", "target", "labels");
-        private static final Set<String> EXPECT_KEYS = Set.of("verdict", "rule");
+        private static final Set<String> EXPECT_KEYS = Set.of("verdict", "rule", "dry_run");
         private static final Set<String> CI_KEYS = Set.of("system", "repository", "repository_id", "commit_sha", "ref",
                 "workflow", "run_id", "job");
 
@@ -480,8 +677,18 @@ final class PolicyCommand implements Callable<Integer> {
             if (name == null) errors.add(where + ": missing 'name'");
             unknown(node, CASE_KEYS, where, errors);
 
+            boolean connect = false;
+            JsonNode connectNode = node.get("connect");
+            if (connectNode != null && !connectNode.isNull()) {
+                if (connectNode.isBoolean()) connect = connectNode.booleanValue();
+                else errors.add(where + ": 'connect' must be true or false");
+            }
             String sql = text(node, "sql");
-            if (sql == null || sql.isBlank()) errors.add(where + ": missing 'sql'");
+            if (connect && sql != null) {
+                errors.add(where + ": a 'connect: true' case decides a connection attempt and has no 'sql'");
+            } else if (!connect && (sql == null || sql.isBlank())) {
+                errors.add(where + ": missing 'sql' (or 'connect: true' for a connection attempt)");
+            }
 
             SqlCommand.Form form = SqlCommand.Form.SIMPLE_QUERY;
             String formText = text(node, "form");
@@ -492,6 +699,26 @@ final class PolicyCommand implements Callable<Integer> {
                     errors.add(where + ": 'form' must be one of " + List.of(SqlCommand.Form.values()) + ", found '" + formText + "'");
                 }
             }
+
+            Instant time = null;
+            String timeText = text(node, "time");
+            if (timeText != null) {
+                try {
+                    time = parseInstant("'time'", timeText);
+                } catch (IllegalArgumentException e) {
+                    errors.add(where + ": " + e.getMessage());
+                }
+            }
+            ZoneId zone = null;
+            String zoneText = text(node, "time_zone");
+            if (zoneText != null) {
+                try {
+                    zone = parseZone("'time_zone'", zoneText);
+                } catch (IllegalArgumentException e) {
+                    errors.add(where + ": " + e.getMessage());
+                }
+            }
+            String clientAddress = text(node, "client_address");
 
             Identity identity = null;
             JsonNode id = node.get("identity");
@@ -556,25 +783,40 @@ final class PolicyCommand implements Callable<Integer> {
 
             Verdict verdict = null;
             String rule = null;
+            List<String> dryRun = null;
             JsonNode expect = node.get("expect");
             if (expect == null || !expect.isObject()) {
-                errors.add(where + ": missing 'expect' (a mapping with 'verdict' and optionally 'rule')");
+                errors.add(where + ": missing 'expect' (a mapping with 'verdict' and optionally 'rule' and 'dry_run')");
             } else {
                 unknown(expect, EXPECT_KEYS, where + " expect", errors);
                 String v = text(expect, "verdict");
                 if (v == null) {
-                    errors.add(where + ": expect: missing 'verdict' (allow or deny)");
-                } else if (v.equalsIgnoreCase("allow") || v.equalsIgnoreCase("deny")) {
-                    verdict = Verdict.parse(v);
+                    errors.add(where + ": expect: missing 'verdict' (" + VERDICTS + ")");
                 } else {
-                    errors.add(where + ": expect.verdict must be allow or deny, found '" + v + "'");
+                    verdict = java.util.Arrays.stream(Verdict.values()).filter(x -> x.label().equals(v.strip()))
+                            .findFirst().orElse(null);
+                    if (verdict == null) {
+                        errors.add(where + ": expect.verdict must be " + VERDICTS + ", found '" + v + "'");
+                    }
                 }
                 rule = text(expect, "rule");
+                JsonNode d = expect.get("dry_run");
+                if (d != null && !d.isNull()) {
+                    if (d.isArray()) {
+                        List<String> ids = new ArrayList<>();
+                        d.forEach(e -> ids.add(e.asText()));
+                        dryRun = List.copyOf(ids);
+                    } else {
+                        errors.add(where + ": expect.dry_run must be a list of rule ids, e.g. [try-no-ddl] or []");
+                    }
+                }
             }
             if (errors.size() > before) return null;
             return new TestCase(name, identity, new ConnectionRef(connName, protocol, target, labels), form, sql,
-                    verdict, rule);
+                    time, zone, clientAddress, verdict, rule, dryRun, connect);
         }
+
+        private static final String VERDICTS = "allow, deny, require_approval or mask";
 
         private static String text(JsonNode node, String field) {
             JsonNode v = node.get(field);

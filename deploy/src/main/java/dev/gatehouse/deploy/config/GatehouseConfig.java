@@ -23,7 +23,14 @@ public record GatehouseConfig(
         List<Connection> connections,
         Identity identity,
         Policy policy,
-        Observability observability) {
+        Observability observability,
+        Admin admin) {
+
+    /** A configuration without an {@code admin} section (the admin API on its defaults). */
+    public GatehouseConfig(String instanceId, Path dataDir, Kafka kafka, Edge edge, List<Connection> connections,
+                           Identity identity, Policy policy, Observability observability) {
+        this(instanceId, dataDir, kafka, edge, connections, identity, policy, observability, null);
+    }
 
     public GatehouseConfig {
         Objects.requireNonNull(kafka, "kafka: section is required");
@@ -34,6 +41,7 @@ public record GatehouseConfig(
         identity = identity == null ? new Identity(List.of()) : identity;
         policy = policy == null ? new Policy(null) : policy;
         observability = observability == null ? new Observability(null, null) : observability;
+        admin = admin == null ? new Admin(null, null, null) : admin;
     }
 
     private static String defaultInstanceId() {
@@ -74,9 +82,58 @@ public record GatehouseConfig(
         }
     }
 
-    public record Edge(Postgres postgres) {
+    public record Edge(Postgres postgres, Masking masking) {
         public Edge {
             postgres = postgres == null ? new Postgres(null, null, null, null, null, null, null) : postgres;
+            masking = masking == null ? new Masking(null, null, null) : masking;
+        }
+
+        /** An edge without masking profiles. */
+        public Edge(Postgres postgres) {
+            this(postgres, null);
+        }
+    }
+
+    /**
+     * Result masking at the edge: the profiles that {@code mask: {profile: NAME}} rules name, and
+     * where the key of the {@code hmac} method comes from (a file, or an environment variable;
+     * never the configuration itself, never logged).
+     *
+     * @param profilesFile YAML file of masking profiles, or null for none (Mask decisions are then refused)
+     * @param hmacKeyEnv   environment variable holding the HMAC key (default {@code GATEHOUSE_MASKING_HMAC_KEY})
+     * @param hmacKeyFile  file holding the HMAC key; takes precedence over the variable
+     */
+    public record Masking(@JsonProperty("profiles-file") Path profilesFile, @JsonProperty("hmac-key-env") String hmacKeyEnv,
+                          @JsonProperty("hmac-key-file") Path hmacKeyFile) {
+        public Masking {
+            hmacKeyEnv = hmacKeyEnv == null || hmacKeyEnv.isBlank() ? "GATEHOUSE_MASKING_HMAC_KEY" : hmacKeyEnv;
+        }
+
+        /** Loads the profiles, asking for the HMAC key only if a profile uses it. */
+        public dev.gatehouse.edge.masking.MaskingProfiles profiles() {
+            if (profilesFile == null) return dev.gatehouse.edge.masking.MaskingProfiles.NONE;
+            try {
+                return dev.gatehouse.edge.masking.MaskingProfiles.load(profilesFile, this::hmacKey);
+            } catch (dev.gatehouse.edge.masking.MaskingException e) {
+                throw new IllegalArgumentException("edge.masking: " + e.getMessage(), e);
+            }
+        }
+
+        private dev.gatehouse.edge.masking.HmacKey hmacKey() {
+            if (hmacKeyFile != null) {
+                try {
+                    return dev.gatehouse.edge.masking.HmacKey.of(java.nio.file.Files.readString(hmacKeyFile));
+                } catch (java.io.IOException e) {
+                    throw new dev.gatehouse.edge.masking.MaskingException("cannot read edge.masking.hmac-key-file "
+                            + hmacKeyFile + ": " + e.getMessage());
+                }
+            }
+            String key = System.getenv(hmacKeyEnv);
+            if (key == null || key.isBlank()) {
+                throw new dev.gatehouse.edge.masking.MaskingException("the hmac method needs a key: set the environment variable "
+                        + hmacKeyEnv + " or edge.masking.hmac-key-file");
+            }
+            return dev.gatehouse.edge.masking.HmacKey.of(key);
         }
     }
 
@@ -94,7 +151,7 @@ public record GatehouseConfig(
             host = host == null ? "127.0.0.1" : host;
             port = port == null ? 15432 : port;
             allowPlaintext = allowPlaintext == null ? Boolean.FALSE : allowPlaintext;
-            decisionDeadline = decisionDeadline == null ? "5s" : decisionDeadline;
+            decisionDeadline = decisionDeadline == null ? "10s" : decisionDeadline;
             Durations.parse("edge.postgres.decision-deadline", decisionDeadline);
             maxMessageSize = maxMessageSize == null ? 1 << 20 : maxMessageSize;
             maxParameterBytes = maxParameterBytes == null ? 4096 : maxParameterBytes;
@@ -135,31 +192,166 @@ public record GatehouseConfig(
         }
     }
 
-    public record Identity(List<Issuer> issuers) {
+    /**
+     * Token validation.
+     *
+     * @param issuers                the trusted issuers
+     * @param sessionExpiryGrace     how long a live session may outlive its token's {@code exp}
+     *                               before the edge ends it (default 60s; 0s ends it at expiry)
+     * @param jwksCacheTtl           how long a fetched JWKS is used before it is fetched again (default 5m)
+     * @param jwksMinRefreshInterval at most one JWKS refresh for an unknown {@code kid} per interval and issuer (default 30s)
+     */
+    public record Identity(List<Issuer> issuers,
+                           @JsonProperty("session-expiry-grace") String sessionExpiryGrace,
+                           @JsonProperty("jwks-cache-ttl") String jwksCacheTtl,
+                           @JsonProperty("jwks-min-refresh-interval") String jwksMinRefreshInterval) {
+        @com.fasterxml.jackson.annotation.JsonCreator
         public Identity {
             issuers = issuers == null ? List.of() : List.copyOf(issuers);
+            sessionExpiryGrace = sessionExpiryGrace == null ? "60s" : sessionExpiryGrace;
+            Durations.parse("identity.session-expiry-grace", sessionExpiryGrace);
+            jwksCacheTtl = jwksCacheTtl == null ? "5m" : jwksCacheTtl;
+            if (Durations.parse("identity.jwks-cache-ttl", jwksCacheTtl).isZero()) {
+                throw new IllegalArgumentException("identity.jwks-cache-ttl must be positive");
+            }
+            jwksMinRefreshInterval = jwksMinRefreshInterval == null ? "30s" : jwksMinRefreshInterval;
+            Durations.parse("identity.jwks-min-refresh-interval", jwksMinRefreshInterval);
+            if (issuers.stream().map(Issuer::issuer).distinct().count() != issuers.size()) {
+                throw new IllegalArgumentException("identity.issuers: an issuer is configured twice");
+            }
+        }
+
+        /** Issuers with the default grace and JWKS settings. */
+        public Identity(List<Issuer> issuers) {
+            this(issuers, null, null, null);
         }
     }
 
-    /** A trusted token issuer. */
+    /**
+     * A trusted token issuer.
+     *
+     * @param issuer       the exact {@code iss} of its tokens
+     * @param jwksUri      where it publishes its keys; when absent, found by OIDC discovery at
+     *                     {@code <issuer>/.well-known/openid-configuration}
+     * @param audiences    a token's {@code aud} must name one of these
+     * @param algorithms   accepted signature algorithms: RS*, PS*, ES*, EdDSA (default RS256, ES256);
+     *                     {@code none} and HS* are refused at start
+     * @param clockSkew    tolerance for {@code exp} and {@code nbf} (default 30s)
+     * @param groupsClaim  the claim listing groups (default {@code groups}; none for CI kinds)
+     * @param kind         generic | keycloak | github-actions | gitlab: selects the default claim mapping
+     * @param subjectClaim the claim naming the caller (default {@code sub})
+     * @param rolesClaims  the claims listing roles; {@code resource_access} gives Keycloak client
+     *                     roles as "client:role" (default per kind)
+     * @param groupPaths   keep | relative | leaf: how group paths "/ops/dba" are written
+     *                     (keycloak default relative: "ops/dba"; others keep)
+     */
     public record Issuer(String issuer, @JsonProperty("jwks-uri") URI jwksUri, Set<String> audiences,
                          Set<String> algorithms, @JsonProperty("clock-skew") String clockSkew,
-                         @JsonProperty("groups-claim") String groupsClaim) {
+                         @JsonProperty("groups-claim") String groupsClaim,
+                         String kind,
+                         @JsonProperty("subject-claim") String subjectClaim,
+                         @JsonProperty("roles-claims") List<String> rolesClaims,
+                         @JsonProperty("group-paths") String groupPaths) {
+        @com.fasterxml.jackson.annotation.JsonCreator
         public Issuer {
             if (issuer == null || issuer.isBlank()) throw new IllegalArgumentException("identity.issuers: issuer is required");
-            if (jwksUri == null) throw new IllegalArgumentException("identity.issuers[" + issuer + "]: jwks-uri is required");
             if (audiences == null || audiences.isEmpty()) {
                 throw new IllegalArgumentException("identity.issuers[" + issuer + "]: at least one audience is required");
             }
             audiences = Set.copyOf(audiences);
             algorithms = algorithms == null ? Set.of("RS256", "ES256") : Set.copyOf(algorithms);
+            for (String alg : algorithms) {
+                String name = alg == null ? "" : alg.strip();
+                if (name.equalsIgnoreCase("none") || name.toUpperCase(java.util.Locale.ROOT).startsWith("HS")) {
+                    throw new IllegalArgumentException("identity.issuers[" + issuer + "]: algorithm " + alg
+                            + " is never accepted (unsigned or symmetric); use RS*, PS*, ES* or EdDSA");
+                }
+            }
             clockSkew = clockSkew == null ? "30s" : clockSkew;
             Durations.parse("identity.issuers.clock-skew", clockSkew);
-            groupsClaim = groupsClaim == null ? "groups" : groupsClaim;
+            kind = kind == null || kind.isBlank() ? "generic" : kind.strip();
+            if (!List.of("generic", "keycloak", "github-actions", "gitlab").contains(kind)) {
+                throw new IllegalArgumentException("identity.issuers[" + issuer + "]: kind '" + kind
+                        + "' is not one of generic, keycloak, github-actions, gitlab");
+            }
+            rolesClaims = rolesClaims == null ? null : List.copyOf(rolesClaims);
+            if (groupPaths != null && !List.of("keep", "relative", "leaf").contains(groupPaths)) {
+                throw new IllegalArgumentException("identity.issuers[" + issuer + "]: group-paths '" + groupPaths
+                        + "' is not one of keep, relative, leaf");
+            }
+        }
+
+        /** A generic issuer with the default claim mapping. */
+        public Issuer(String issuer, URI jwksUri, Set<String> audiences, Set<String> algorithms, String clockSkew,
+                      String groupsClaim) {
+            this(issuer, jwksUri, audiences, algorithms, clockSkew, groupsClaim, null, null, null, null);
         }
     }
 
-    public record Policy(Path file) {
+    /**
+     * The policy role.
+     *
+     * @param file           the first policy version, used when none was applied yet
+     * @param sessionTimeout how soon a policy instance that stopped heartbeating (crashed, frozen,
+     *                       cut off) loses its audit partitions to the others (default 6s, the
+     *                       brokers' default minimum); see the example configuration for the trade-off
+     * @param timeZone       the zone policy conditions read {@code time.hour}, {@code time.day_of_week}, ...
+     *                       in (default UTC), e.g. Europe/Berlin
+     */
+    public record Policy(Path file, @JsonProperty("session-timeout") String sessionTimeout,
+                         @JsonProperty("time-zone") String timeZone) {
+        public Policy {
+            sessionTimeout = sessionTimeout == null ? "6s" : sessionTimeout;
+            Durations.parse("policy.session-timeout", sessionTimeout);
+            timeZone = timeZone == null || timeZone.isBlank() ? "UTC" : timeZone.strip();
+            zoneOf(timeZone);
+        }
+
+        public Policy(Path file) {
+            this(file, null, null);
+        }
+
+        public Policy(Path file, String sessionTimeout) {
+            this(file, sessionTimeout, null);
+        }
+
+        /** The zone of {@code time-zone}. */
+        public java.time.ZoneId zone() {
+            return zoneOf(timeZone);
+        }
+
+        private static java.time.ZoneId zoneOf(String timeZone) {
+            try {
+                return java.time.ZoneId.of(timeZone);
+            } catch (java.time.DateTimeException e) {
+                throw new IllegalArgumentException("policy.time-zone must be a time zone such as UTC, Europe/Berlin or "
+                        + "+01:00, found '" + timeZone + "' (" + e.getMessage() + ")", e);
+            }
+        }
+
+        public Duration sessionTimeoutDuration() {
+            return Durations.parse("policy.session-timeout", sessionTimeout);
+        }
+    }
+
+    /**
+     * The admin API (role {@code admin}): revocations, the fleet's sessions. Callers present an
+     * OIDC token of a trusted issuer whose groups include {@code group}.
+     *
+     * @param host  address to listen on (default 127.0.0.1)
+     * @param port  port to listen on (default 9470; 0 picks a free one)
+     * @param group the group an administrator must be in (default gatehouse-admins)
+     */
+    public record Admin(String host, Integer port, String group) {
+        public static final String DEFAULT_GROUP = "gatehouse-admins";
+
+        public Admin {
+            host = host == null ? "127.0.0.1" : host;
+            port = port == null ? 9470 : port;
+            group = group == null ? DEFAULT_GROUP : group.strip();
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("admin.port must be 0..65535, not " + port);
+            if (group.isEmpty()) throw new IllegalArgumentException("admin.group must not be blank");
+        }
     }
 
     public record Observability(String host, Integer port) {

@@ -33,11 +33,23 @@ public final class DevEnvironment implements AutoCloseable {
 
     /** Ports and folders; 0 picks a free port. */
     public record Settings(Path dataDir, int edgePort, int kafkaPort, int issuerPort, int targetPort,
-                           int observabilityPort, Path policyFile) {
+                           int observabilityPort, Path policyFile, int adminPort) {
+        /** The default admin API port of {@code gatehouse dev}. */
+        public static final int DEFAULT_ADMIN_PORT = 18081;
+
+        /** Settings with the admin API on a free port. */
+        public Settings(Path dataDir, int edgePort, int kafkaPort, int issuerPort, int targetPort,
+                        int observabilityPort, Path policyFile) {
+            this(dataDir, edgePort, kafkaPort, issuerPort, targetPort, observabilityPort, policyFile, 0);
+        }
+
         public static Settings defaults(Path dataDir) {
-            return new Settings(dataDir, 15432, 19092, 18080, 15433, 9464, null);
+            return new Settings(dataDir, 15432, 19092, 18080, 15433, 9464, null, DEFAULT_ADMIN_PORT);
         }
     }
+
+    /** The subject of the development administrator whose tokens the CLI mints for a local {@code gatehouse dev}. */
+    public static final String DEV_ADMIN = "dev-admin";
 
     private final Settings settings;
     private final Closer closeables = new Closer();
@@ -87,7 +99,8 @@ public final class DevEnvironment implements AutoCloseable {
                     new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
                             Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
                     new GatehouseConfig.Policy(policy),
-                    new GatehouseConfig.Observability("127.0.0.1", settings.observabilityPort()));
+                    new GatehouseConfig.Observability("127.0.0.1", settings.observabilityPort()),
+                    new GatehouseConfig.Admin("127.0.0.1", settings.adminPort(), null));
             progress("starting the edge and the policy service");
             runtime = new GatehouseRuntime(config, EnumSet.allOf(Role.class)).start();
             closeables.add(runtime);
@@ -117,6 +130,8 @@ public final class DevEnvironment implements AutoCloseable {
         p.setProperty("issuer.url", issuer.issuerUrl());
         p.setProperty("edge.port", String.valueOf(runtime.edgePort()));
         p.setProperty("observability.port", String.valueOf(runtime.observabilityPort()));
+        p.setProperty("admin.url", adminUrl());
+        p.setProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP);
         try (var out = Files.newBufferedWriter(dir.resolve(STATE_FILE))) {
             p.store(out, "written by gatehouse dev; read by gatehouse token and gatehouse audit tail");
         }
@@ -146,6 +161,11 @@ public final class DevEnvironment implements AutoCloseable {
 
     public DemoTarget target() {
         return target;
+    }
+
+    /** The admin API's base URL ({@code http://127.0.0.1:PORT}). */
+    public String adminUrl() {
+        return "http://127.0.0.1:" + runtime.adminPort();
     }
 
     public DevTokenIssuer issuer() {

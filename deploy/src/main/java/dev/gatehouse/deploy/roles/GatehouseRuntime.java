@@ -1,5 +1,6 @@
 package dev.gatehouse.deploy.roles;
 
+import dev.gatehouse.deploy.config.Durations;
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.PgEdgeConfig;
@@ -12,6 +13,8 @@ import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.events.ControlCodec;
 import dev.gatehouse.platform.identity.TokenRejectedException;
+import dev.gatehouse.platform.identity.ClaimMapping;
+import dev.gatehouse.platform.identity.IssuerKind;
 import dev.gatehouse.platform.identity.TokenValidator;
 import dev.gatehouse.platform.identity.TrustedIssuer;
 import dev.gatehouse.platform.kafka.ControlChannel;
@@ -19,12 +22,15 @@ import dev.gatehouse.platform.kafka.DecisionService;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.KafkaAuditSink;
 import dev.gatehouse.platform.kafka.KafkaDecisionPort;
+import dev.gatehouse.platform.kafka.PolicyLog;
+import dev.gatehouse.platform.kafka.Topics;
 import dev.gatehouse.platform.kafka.TopicInitializer;
 import dev.gatehouse.platform.kafka.TopicSettings;
 import dev.gatehouse.platform.observability.MetricsRegistry;
 import dev.gatehouse.platform.observability.ObservabilityServer;
 import dev.gatehouse.policy.engine.Policy;
 import dev.gatehouse.policy.engine.PolicyEvaluator;
+import dev.gatehouse.policy.service.PolicyActivator;
 import dev.gatehouse.policy.service.PolicyDecider;
 import dev.gatehouse.policy.sql.PgQueryAnalyzer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -39,10 +45,13 @@ import java.nio.file.Path;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -66,6 +75,8 @@ public final class GatehouseRuntime implements AutoCloseable {
     private int observabilityPort = -1;
     private PolicyDecider decider;
     private KafkaAuditSink sink;
+    private dev.gatehouse.platform.kafka.RevocationLog revocations;
+    private int adminPort = -1;
 
     public GatehouseRuntime(GatehouseConfig config, Set<Role> roles) {
         this.config = config;
@@ -110,8 +121,13 @@ public final class GatehouseRuntime implements AutoCloseable {
                 "gatehouse-audit-" + config.instanceId(), kafka.deliveryTimeoutDuration()), auditSerde, meters);
         closeables.add(sink);
 
+        if (roles.contains(Role.EDGE) || roles.contains(Role.ADMIN)) {
+            revocations = closeables.add(new dev.gatehouse.platform.kafka.RevocationLog(
+                    dev.gatehouse.platform.kafka.RevocationLog.Settings.of(kafka.bootstrapServers(), config.instanceId())));
+        }
         if (roles.contains(Role.POLICY)) startPolicy(kafka, observability);
         if (roles.contains(Role.EDGE)) startEdge(kafka, observability);
+        if (roles.contains(Role.ADMIN)) startAdmin(kafka);
         LOGGER.info("gatehouse instance {} running roles {}", config.instanceId(), roles);
     }
 
@@ -124,22 +140,80 @@ public final class GatehouseRuntime implements AutoCloseable {
     }
 
     private void startPolicy(GatehouseConfig.Kafka kafka, ObservabilityServer observability) {
-        Path file = config.policy().file();
-        if (file == null) throw new IllegalArgumentException("policy.file is required for the policy role");
+        PolicyLog.State log = initialPolicyLog(kafka.bootstrapServers(), config.policy().file());
+        PolicyLog.State loadable = PolicyLog.State.fold(log.entries(), PolicyActivator::loads);
+        if (loadable.active().isEmpty()) {
+            PolicyLog.Entry newest = log.active().orElseThrow();
+            throw new IllegalStateException("no applied policy version loads on this instance, so it cannot decide (newest: "
+                    + newest.policyId() + " version " + newest.version() + ", applied by " + newest.appliedBy()
+                    + "); check with: gatehouse policy show " + newest.version() + " > p.yaml && gatehouse policy validate p.yaml,"
+                    + " then apply a valid version with: gatehouse policy apply FILE");
+        }
+        PolicyLog.Entry current = loadable.active().get();
         Policy policy;
         try {
-            policy = Policy.load(file);
+            policy = Policy.parse(current.document(), Topics.POLICIES + "@" + current.offset());
         } catch (dev.gatehouse.policy.engine.PolicyException e) {
-            throw new IllegalArgumentException("policy " + file + " is invalid:\n  " + String.join("\n  ", e.errors()), e);
-        } catch (java.io.IOException e) {
-            throw new IllegalArgumentException("cannot read policy " + file + ": " + e.getMessage(), e);
+            throw new IllegalStateException("policy version " + current.version() + " loaded once and not again", e);
         }
-        decider = new PolicyDecider(new PolicyEvaluator(policy), config.instanceId());
-        LOGGER.info("policy {} version {} loaded from {} ({} rules)", policy.id(), policy.version(), file, policy.rules().size());
-        DecisionService service = new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), config.instanceId()),
+        decider = new PolicyDecider(new PolicyEvaluator(policy), config.instanceId(), config.policy().zone());
+        PolicyActivator activator = new PolicyActivator(decider, config.instanceId(), sink, meters);
+        activator.acceptAll(log.entries());
+        long next = log.entries().isEmpty() ? 0 : log.entries().getLast().offset() + 1;
+        PolicyLog.Follower follower = new PolicyLog.Follower(kafka.bootstrapServers(), "gatehouse-policy-follower-"
+                + config.instanceId(), Duration.ofSeconds(30), activator, next).start();
+        closeables.add(follower);
+        observability.addReadinessCheck("policy-follower", follower::isRunning);
+        LOGGER.info("policy {} version {} active ({} rules, applied by {} at {})", policy.id(), policy.version(),
+                policy.rules().size(), current.appliedBy(), current.appliedAt());
+        DecisionService service = new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), config.instanceId())
+                .withSessionTimeout(config.policy().sessionTimeoutDuration()),
                 auditSerde, decider, meters);
         closeables.add(service);
         observability.addReadinessCheck("policy-consumer", service::isRunning);
+    }
+
+    /**
+     * The policy log as this instance starts. When no version was ever applied, {@code policy.file}
+     * becomes the first one; when one was, the log wins and a different {@code policy.file} is only
+     * reported (policies change through {@code gatehouse policy apply}, never by restarting).
+     */
+    private PolicyLog.State initialPolicyLog(String bootstrapServers, Path file) {
+        PolicyLog.State log = PolicyLog.read(bootstrapServers, Duration.ofSeconds(30));
+        if (log.active().isPresent()) {
+            if (file != null) {
+                String text = readPolicyFile(file);
+                if (!PolicyLog.sha256(text).equals(log.active().get().sha256())) {
+                    LOGGER.warn("policy.file {} differs from the active policy version {} (applied by {}); the applied "
+                            + "version stays in force; change it with: gatehouse policy apply {}", file,
+                            log.active().get().version(), log.active().get().appliedBy(), file);
+                }
+            }
+            return log;
+        }
+        if (file == null) {
+            throw new IllegalArgumentException("no policy has been applied yet and policy.file is not set: set policy.file"
+                    + " (the first version) or run: gatehouse policy apply FILE");
+        }
+        String text = readPolicyFile(file);
+        Policy policy;
+        try {
+            policy = Policy.parse(text, file.toString());
+        } catch (dev.gatehouse.policy.engine.PolicyException e) {
+            throw new IllegalArgumentException("policy " + file + " is invalid:\n  " + String.join("\n  ", e.errors()), e);
+        }
+        PolicyLog.publish(bootstrapServers, PolicyLog.Entry.of(PolicyLog.Kind.ACTIVE, policy.id(), policy.version(), text,
+                "gatehouse instance " + config.instanceId() + " (initial policy from " + file.getFileName() + ")"),
+                Duration.ofSeconds(30));
+        return PolicyLog.read(bootstrapServers, Duration.ofSeconds(30));
+    }
+
+    private static String readPolicyFile(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read policy.file " + file + ": " + e.getMessage(), e);
+        }
     }
 
     private void startEdge(GatehouseConfig.Kafka kafka, ObservabilityServer observability) {
@@ -170,6 +244,8 @@ public final class GatehouseRuntime implements AutoCloseable {
                 message -> control.publish(message).whenComplete((ok, err) -> {
                     if (err != null) LOGGER.warn("control message not published: {}", err.toString());
                 }), meters);
+        FleetWiring.attach(edge, revocations, kafka.bootstrapServers(), config.instanceId(), closeables);
+        edge.useMasking(config.edge().masking().profiles());
         edgePort = edge.start().await();
         closeables.add(edge);
         edgeRef.complete(edge);
@@ -197,24 +273,67 @@ public final class GatehouseRuntime implements AutoCloseable {
         if (identity.issuers().isEmpty()) {
             throw new IllegalArgumentException("identity.issuers: at least one trusted issuer is required for the edge");
         }
-        List<TrustedIssuer> issuers = identity.issuers().stream().map(i -> new TrustedIssuer(i.issuer(), i.jwksUri(),
-                i.audiences(), TrustedIssuer.algorithms(i.algorithms()),
-                dev.gatehouse.deploy.config.Durations.parse("clock-skew", i.clockSkew()), i.groupsClaim())).toList();
-        TokenValidator validator = new TokenValidator(issuers);
+        List<TrustedIssuer> issuers = identity.issuers().stream().map(GatehouseRuntime::trustedIssuer).toList();
+        TokenValidator validator = new TokenValidator(issuers, new TokenValidator.JwksSettings(
+                TokenValidator.JwksSettings.DEFAULT.httpTimeout(),
+                Durations.parse("identity.jwks-cache-ttl", identity.jwksCacheTtl()),
+                Durations.parse("identity.jwks-min-refresh-interval", identity.jwksMinRefreshInterval())));
+        Duration grace = Durations.parse("identity.session-expiry-grace", identity.sessionExpiryGrace());
         // JWKS fetches block: validation runs off the event loop
         ExecutorService pool = Executors.newFixedThreadPool(4, Thread.ofPlatform().name("gatehouse-token-", 0).daemon().factory());
         closeables.add(pool::shutdownNow);
-        return token -> validator.validateAsync(token, pool).exceptionallyCompose(err -> {
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            if (cause instanceof TokenRejectedException r) {
-                boolean badCredential = switch (r.reason()) {
-                    case BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, MALFORMED, UNKNOWN_KEY, ALGORITHM_NOT_ALLOWED -> true;
-                    default -> false;
-                };
-                return CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure(r.getMessage(), badCredential));
+        return new Authenticator() {
+            @Override
+            public CompletionStage<dev.gatehouse.platform.core.Identity> authenticate(String token) {
+                return validator.validateAsync(token, pool).exceptionallyCompose(err -> {
+                    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                    if (cause instanceof TokenRejectedException r) {
+                        boolean badCredential = switch (r.reason()) {
+                            case BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, MALFORMED, UNKNOWN_KEY, ALGORITHM_NOT_ALLOWED -> true;
+                            default -> false;
+                        };
+                        return CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure(r.getMessage(), badCredential));
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                });
             }
-            return CompletableFuture.failedFuture(cause);
-        });
+
+            @Override
+            public Optional<Instant> sessionDeadline(dev.gatehouse.platform.core.Identity id) {
+                return TokenValidator.expiry(id).map(exp -> exp.plus(grace));
+            }
+        };
+    }
+
+    private static TrustedIssuer trustedIssuer(GatehouseConfig.Issuer i) {
+        IssuerKind kind = IssuerKind.parse(i.kind());
+        ClaimMapping mapping = ClaimMapping.of(kind, i.subjectClaim(), i.groupsClaim(), i.rolesClaims(),
+                i.groupPaths() == null ? null : ClaimMapping.GroupPaths.parse(i.groupPaths(), null));
+        return new TrustedIssuer(i.issuer(), i.jwksUri(), i.audiences(), TrustedIssuer.algorithms(i.algorithms()),
+                Durations.parse("identity.issuers.clock-skew", i.clockSkew()), kind, mapping);
+    }
+
+    /** The admin API (revocations, sessions); add route groups here with {@code .add(...)}. */
+    private void startAdmin(GatehouseConfig.Kafka kafka) {
+        GatehouseConfig.Admin settings = config.admin();
+        var directory = closeables.add(new dev.gatehouse.platform.kafka.SessionDirectory(kafka.bootstrapServers(),
+                config.instanceId(), dev.gatehouse.platform.kafka.Topics.SESSIONS, Duration.ofSeconds(30)));
+        var admin = new dev.gatehouse.deploy.admin.AdminServer(vertx, settings.host(), settings.port(),
+                new dev.gatehouse.deploy.admin.AdminAuth(authenticator(config.identity()), settings.group()))
+                .add(new dev.gatehouse.deploy.admin.RevocationRoutes(revocations, sink, config.instanceId()))
+                .add(new dev.gatehouse.deploy.admin.SessionRoutes(directory))
+                .add(closeables.add(new dev.gatehouse.deploy.admin.PolicyRoutes(kafka.bootstrapServers())));
+        adminPort = admin.start().await();
+        closeables.add(() -> admin.stop().await());
+    }
+
+    /** The admin API's port, or -1 without the admin role. */
+    public int adminPort() {
+        return adminPort;
+    }
+
+    public GatehouseConfig config() {
+        return config;
     }
 
     public int edgePort() {

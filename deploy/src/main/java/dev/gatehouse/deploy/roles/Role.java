@@ -9,7 +9,9 @@ public enum Role {
     /** Protocol listeners in the data path. */
     EDGE,
     /** The policy service: decides commands from the log. */
-    POLICY;
+    POLICY,
+    /** The admin API: revocations and the fleet's live sessions, for administrators. */
+    ADMIN;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
@@ -25,10 +27,10 @@ public enum Role {
             try {
                 roles.add(valueOf(p.toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: edge, policy, all)");
+                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: edge, policy, admin, all)");
             }
         }
-        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: edge, policy, all)");
+        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: edge, policy, admin, all)");
         return roles;
     }
 }

@@ -28,7 +28,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 5 rules, default allow: OK\n");
+        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 10 rules, default allow: OK\n");
     }
 
     @Test
@@ -82,6 +82,75 @@ class PolicyCommandTest {
     }
 
     @Test
+    void explainConnectShowsTheConnectRulesAndTheRefusal() throws IOException {
+        // Given
+        String policy = resource("example-policy.yaml").toString();
+
+        // When
+        CliRun refused = CliRun.run("policy", "explain", "--policy", policy,
+                "--connect", "--as", "repo:acme/orders:ref:refs/heads/main", "--ci", "repository=acme/orders",
+                "--connection", "orders-prod", "--label", "env=prod");
+        CliRun allowed = CliRun.run("policy", "explain", "--policy", policy,
+                "--connect", "--as", "alice", "--groups", "dba", "--connection", "orders-prod", "--label", "env=prod",
+                "--json");
+
+        // Then
+        assertThat(refused.code()).as(refused.err()).isEqualTo(3);
+        assertThat(refused.out()).contains("Request     connect")
+                .contains("Connect rules (in order; the first that matches decides)")
+                .containsPattern("=> ci-orders-not-on-prod +deny +MATCHED")
+                .containsPattern("\\(connect_default\\) +allow +not reached")
+                .doesNotContain("no-create-drop-database")
+                .doesNotContain("Analysis")
+                .contains("Verdict     DENY")
+                .contains("Reason      CI jobs of acme/orders may use staging connections, never production");
+        assertThat(allowed.code()).as(allowed.err()).isZero();
+        assertThat(allowed.out()).contains("\"request\":\"connect\"").contains("\"rule\":\"default\"")
+                .contains("\"connect_default\":\"allow\"").doesNotContain("\"analysis\"");
+    }
+
+    @Test
+    void explainWantsEitherSqlOrConnect() throws IOException {
+        // Given
+        String policy = resource("example-policy.yaml").toString();
+
+        // When
+        CliRun both = CliRun.run("policy", "explain", "--policy", policy, "--as", "alice", "--connect", "--sql", "SELECT 1");
+        CliRun neither = CliRun.run("policy", "explain", "--policy", policy, "--as", "alice");
+
+        // Then
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("--connect explains a connection attempt: leave out --sql");
+        assertThat(neither.code()).isEqualTo(2);
+        assertThat(neither.err()).contains("Missing required option: '--sql=<sql>' (or --connect");
+    }
+
+    @Test
+    void aConnectCaseHasNoSql() throws IOException {
+        // Given
+        Path cases = Files.writeString(dir.resolve("connect-cases.yaml"), """
+                cases:
+                  - name: connect with sql
+                    identity: {subject: alice}
+                    connect: true
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                  - name: connect not a boolean
+                    identity: {subject: alice}
+                    connect: yes please
+                    expect: {verdict: allow}
+                """);
+
+        // When
+        CliRun r = CliRun.run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
+
+        // Then
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("case 1 'connect with sql': a 'connect: true' case decides a connection attempt and has no 'sql'")
+                .contains("case 2 'connect not a boolean': 'connect' must be true or false");
+    }
+
+    @Test
     void explainUsesTheExamplePolicyByDefaultAndExitsZeroOnAllow() {
         // When (a home without .gatehouse/policy.yaml)
         CliRun r = runIn(dir, "policy", "explain", "--as", "alice", "--groups", "dba", "--label", "env=demo",
@@ -122,8 +191,11 @@ class PolicyCommandTest {
         assertThat(json.get("rule").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/analysis/statements/0/tag").asText()).isEqualTo("DROP TABLE");
         assertThat(json.at("/analysis/statements/0/tables_written/0").asText()).isEqualTo("orders");
-        assertThat(json.get("rules")).hasSize(5);
-        assertThat(json.at("/rules/4/deciding").asBoolean()).isTrue();
+        assertThat(json.get("rules")).hasSize(9);
+        assertThat(json.at("/rules/5/id").asText()).isEqualTo("ci-no-ddl");
+        assertThat(json.at("/rules/5/deciding").asBoolean()).isTrue();
+        assertThat(json.at("/rules/0/dry_run").asBoolean()).isTrue();
+        assertThat(json.get("dry_run")).isEmpty();
     }
 
     @Test
@@ -176,7 +248,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n17 passed, 0 failed");
+        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n34 passed, 0 failed");
     }
 
     @Test
@@ -237,8 +309,131 @@ class PolicyCommandTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("case 2 'no sql': missing 'sql'")
                 .contains("case 3 'typo': unknown key 'expct'")
-                .contains("case 4 'bad verdict': expect.verdict must be allow or deny, found 'maybe'")
+                .contains("case 4 'bad verdict': expect.verdict must be allow, deny, require_approval or mask, "
+                        + "found 'maybe'")
                 .doesNotContain("case 1");
+    }
+
+    @Test
+    void explainShowsTheApprovalParametersAndExitsWithItsOwnCode() throws IOException {
+        // When
+        CliRun r = CliRun.run("policy", "explain", "--policy", resource("example-policy.yaml").toString(),
+                "--as", "alice", "--groups", "dba", "--label", "env=prod", "--time", "2026-11-24T09:00:00Z",
+                "--sql", "CREATE INDEX i ON orders (id)");
+
+        // Then
+        assertThat(r.code()).as(r.err()).isEqualTo(4);
+        assertThat(r.out()).contains("Time        2026-11-24 tuesday 09:00 in UTC")
+                .containsPattern("prod-no-ddl-outside-working-hours +deny +no match")
+                .containsPattern("=> prod-ddl-needs-two-dbas +require_approval +MATCHED")
+                .contains("Verdict     REQUIRE_APPROVAL")
+                .contains("Approval    2 approvals from group dba (mode hold, expires in 10m)");
+    }
+
+    @Test
+    void explainReadsTheTimeInTheGivenZone() throws IOException {
+        // When 19:30 UTC is 20:30 in Berlin: outside working hours there
+        CliRun r = CliRun.run("policy", "explain", "--policy", resource("example-policy.yaml").toString(),
+                "--as", "alice", "--groups", "dba", "--label", "env=prod", "--time", "2026-11-24T19:30:00Z",
+                "--time-zone", "Europe/Berlin", "--sql", "CREATE INDEX i ON orders (id)", "--json");
+
+        // Then
+        assertThat(r.code()).as(r.err()).isEqualTo(3);
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertThat(json.get("rule").asText()).isEqualTo("prod-no-ddl-outside-working-hours");
+        assertThat(json.at("/time/hour").asInt()).isEqualTo(20);
+        assertThat(json.at("/time/day_of_week").asText()).isEqualTo("tuesday");
+        assertThat(json.at("/time/zone").asText()).isEqualTo("Europe/Berlin");
+        assertThat(json.at("/time/now").asText()).isEqualTo("2026-11-24T19:30:00Z");
+    }
+
+    @Test
+    void explainShowsTheMaskProfileAndTheDryRunVerdicts() throws IOException {
+        // When
+        CliRun mask = CliRun.run("policy", "explain", "--policy", resource("example-policy.yaml").toString(),
+                "--as", "bob", "--groups", "dev", "--label", "env=prod", "--client-address", "10.0.0.5",
+                "--sql", "SELECT email FROM customers");
+        CliRun write = CliRun.run("policy", "explain", "--policy", dir.resolve("example-policy.yaml").toString(),
+                "--as", "bob", "--groups", "dev", "--label", "env=prod", "--sql", "UPDATE orders SET note = 'x' WHERE id = 1");
+        CliRun json = CliRun.run("policy", "explain", "--policy", dir.resolve("example-policy.yaml").toString(),
+                "--as", "bob", "--groups", "dev", "--label", "env=prod", "--sql", "UPDATE orders SET note = 'x' WHERE id = 1",
+                "--json");
+
+        // Then
+        assertThat(mask.code()).as(mask.err()).isEqualTo(5);
+        assertThat(mask.out()).contains("Client      10.0.0.5")
+                .containsPattern("=> prod-mask-customer-data +mask +MATCHED")
+                .contains("Verdict     MASK")
+                .contains("Mask        profile pii-basic");
+        assertThat(write.code()).as(write.err()).isZero();
+        assertThat(write.out())
+                .containsPattern("trial-prod-writes-only-by-dba +deny +DRY RUN: would deny \\(recorded, not applied\\)")
+                .containsPattern("=> \\(default\\) +allow +APPLIED")
+                .contains("Dry run (recorded, not applied)\n"
+                        + "  trial-prod-writes-only-by-dba would deny: writes to production are for DBAs only");
+        JsonNode tree = new ObjectMapper().readTree(json.out());
+        assertThat(tree.at("/dry_run/0/rule").asText()).isEqualTo("trial-prod-writes-only-by-dba");
+        assertThat(tree.at("/dry_run/0/verdict").asText()).isEqualTo("deny");
+        assertThat(tree.at("/rules/0/status").asText()).isEqualTo("dry_run_matched");
+    }
+
+    @Test
+    void explainRefusesABadTimeOrZoneInOneLine() throws IOException {
+        // When
+        CliRun time = runIn(dir, "policy", "explain", "--as", "alice", "--time", "tuesday", "--sql", "SELECT 1");
+        CliRun zone = runIn(dir, "policy", "explain", "--as", "alice", "--time-zone", "Mars/Olympus", "--sql", "SELECT 1");
+
+        // Then
+        assertThat(time.code()).isEqualTo(2);
+        assertThat(time.err()).isEqualTo("gatehouse policy explain: --time must be a date and time with an offset, "
+                + "e.g. 2026-11-24T09:00:00Z or 2026-11-24T10:00:00+01:00, found 'tuesday'\n");
+        assertThat(zone.code()).isEqualTo(2);
+        assertThat(zone.err()).startsWith("gatehouse policy explain: --time-zone must be a time zone such as UTC, "
+                + "Europe/Berlin or +01:00, found 'Mars/Olympus'");
+    }
+
+    @Test
+    void aCaseCanFixTheTimeAndExpectDryRunRules() throws IOException {
+        // Given
+        Path cases = Files.writeString(dir.resolve("cases.yaml"), """
+                cases:
+                  - name: late DDL in prod
+                    identity: {subject: alice, groups: [dba]}
+                    connection: {labels: {env: prod}}
+                    time: 2026-11-24T22:00:00+01:00
+                    sql: DROP INDEX i
+                    expect: {verdict: deny, rule: prod-no-ddl-outside-working-hours, dry_run: []}
+                  - name: wrong dry run expectation
+                    identity: {subject: bob, groups: [dev]}
+                    connection: {labels: {env: prod}}
+                    sql: INSERT INTO orders (id) VALUES (1)
+                    expect: {verdict: allow, dry_run: []}
+                  - name: bad time
+                    identity: {subject: bob}
+                    time: yesterday
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                """);
+
+        // When
+        CliRun bad = CliRun.run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
+        Files.writeString(cases, Files.readString(cases).replace("""
+                  - name: bad time
+                    identity: {subject: bob}
+                    time: yesterday
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                """, ""));
+        CliRun r = CliRun.run("policy", "test", dir.resolve("example-policy.yaml").toString(), cases.toString());
+
+        // Then
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("case 3 'bad time': 'time' must be a date and time with an offset");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).contains("PASS late DDL in prod\n")
+                .contains("FAIL wrong dry run expectation\n")
+                .contains("expected: allow (any rule), dry run -")
+                .contains("actual:   allow by rule default, dry run trial-prod-writes-only-by-dba");
     }
 
     /** Copies a shipped policy resource to the temp dir, as a user would have it on disk. */

@@ -24,7 +24,7 @@ class ConfigLoaderTest {
         assertThat(config.kafka().replicationFactor()).isEqualTo(3);
         assertThat(config.kafka().auditRetentionDuration()).isNull();
         assertThat(config.edge().postgres().allowPlaintext()).isFalse();
-        assertThat(config.edge().postgres().decisionDeadlineDuration()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.edge().postgres().decisionDeadlineDuration()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.connections()).hasSize(2);
         assertThat(config.connections().getFirst().password()).isEqualTo("s3cret");
         assertThat(config.connections().getFirst().toString()).doesNotContain("s3cret");
@@ -50,5 +50,21 @@ class ConfigLoaderTest {
                 .hasMessageContaining("t.yaml");
         assertThatThrownBy(() -> ConfigLoader.parse("edge: {}", k -> null, "t.yaml"))
                 .hasMessageContaining("kafka");
+    }
+
+    @Test
+    void thePolicyTimeZoneDefaultsToUtcAndIsValidated() {
+        // When
+        GatehouseConfig defaulted = ConfigLoader.parse("kafka: {bootstrap-servers: x}", k -> null, "t.yaml");
+        GatehouseConfig berlin = ConfigLoader.parse("kafka: {bootstrap-servers: x}\npolicy: {time-zone: Europe/Berlin}",
+                k -> null, "t.yaml");
+
+        // Then
+        assertThat(defaulted.policy().zone()).isEqualTo(java.time.ZoneId.of("UTC"));
+        assertThat(berlin.policy().zone()).isEqualTo(java.time.ZoneId.of("Europe/Berlin"));
+        assertThatThrownBy(() -> ConfigLoader.parse("kafka: {bootstrap-servers: x}\npolicy: {time-zone: Mars/Olympus}",
+                k -> null, "t.yaml"))
+                .hasMessageContaining("policy.time-zone must be a time zone such as UTC, Europe/Berlin or +01:00, "
+                        + "found 'Mars/Olympus'");
     }
 }

@@ -3,7 +3,14 @@ package dev.gatehouse.deploy.it;
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.events.AuditEventCodec;
+import dev.gatehouse.platform.kafka.DecisionService;
 import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.platform.kafka.EventSerde;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -18,23 +25,27 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
- * Fail closed: an edge whose commands get no decision (no policy service on its log), or whose
- * log is gone (broker stopped), rejects every command and nothing of it reaches the target.
- * This edge has a Kafka of its own, so stopping it disturbs no other test.
+ * Fail closed: an edge whose connection attempts get no decision (no policy service on its log)
+ * refuses the session; one whose commands get no decision (a policy service that answers
+ * connects only), or whose log is gone (broker stopped), rejects every command and nothing of it
+ * reaches the target. This edge has a Kafka of its own, so stopping it disturbs no other test.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailClosedIT {
     private static final Gateway gw = Gateway.get();
     private static EmbeddedKafka kafka;
     private static GatehouseRuntime edgeOnly;
+    private static DecisionService connectsOnly;
 
     @BeforeAll
     static void startEdgeWithoutPolicy() throws Exception {
@@ -47,16 +58,33 @@ class FailClosedIT {
 
     @AfterAll
     static void stop() {
+        if (connectsOnly != null) connectsOnly.close();
         if (edgeOnly != null) edgeOnly.close();
         if (kafka != null) kafka.close();
     }
 
     @Test
     @Order(1)
+    void noDecisionAboutTheConnectionWithinTheDeadlineRefusesTheSession() {
+        // Given: no policy service reads this edge's log
+
+        // When / Then
+        assertThatThrownBy(FailClosedIT::connect)
+                .isInstanceOf(SQLException.class)
+                .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("58000"))
+                .hasMessageContaining("connection to demo refused")
+                .hasMessageContaining("no decision within");
+    }
+
+    @Test
+    @Order(2)
     void noDecisionWithinTheDeadlineRejectsTheCommandAndNothingRuns() throws Exception {
-        // Given
+        // Given: a policy service that allows every connection and leaves every command undecided
+        startConnectsOnlyPolicy();
         String table = "failclosed_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        try (Connection c = connect()) {
+        // the policy service answers once its consumer group has its partitions
+        try (Connection c = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(FailClosedIT::connect, java.util.Objects::nonNull)) {
             // When / Then
             assertThatThrownBy(() -> c.createStatement().execute("CREATE TABLE " + table + " (id int)"))
                     .isInstanceOf(SQLException.class)
@@ -67,7 +95,7 @@ class FailClosedIT {
     }
 
     @Test
-    @Order(2) // stops this test's broker: last
+    @Order(3) // stops this test's broker: last
     void withTheBrokerStoppedNothingReachesTheTarget() throws Exception {
         // Given: a live session, then the log goes away
         String table = "brokerdown_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -85,6 +113,18 @@ class FailClosedIT {
         assertThatThrownBy(FailClosedIT::connect)
                 .isInstanceOf(SQLException.class)
                 .hasMessageContaining("audit log");
+    }
+
+    /** Answers connects with allow, and commands with a decision about another command: the edge keeps waiting. */
+    private static void startConnectsOnlyPolicy() {
+        AuditEventCodec codec = new AuditEventCodec();
+        connectsOnly = new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), "failclosed-policy"),
+                EventSerde.of(codec::encode, codec::decode), request -> {
+                    CommandId answered = request instanceof AuditEvent.SessionRequested r ? r.requestId() : CommandId.random();
+                    return new AuditEvent.DecisionMade(EventHeader.now(request.sessionId(), "policy", "failclosed-policy"),
+                            answered, 0, new Decision.Allow(answered, "test", "connects only", "v1"), request.edgeId(),
+                            request.replyPartition(), request.mode(), Duration.ZERO);
+                }, null);
     }
 
     private static Connection connect() throws SQLException {

@@ -3,6 +3,7 @@ package dev.gatehouse.edge.postgres;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.ControlPort;
 import dev.gatehouse.edge.PgEdgeConfig;
+import dev.gatehouse.edge.RevocationCheck;
 import dev.gatehouse.edge.SessionRegistry;
 import dev.gatehouse.edge.catalog.ConnectionCatalog;
 import dev.gatehouse.platform.core.AuditEvent;
@@ -11,6 +12,8 @@ import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.DecisionPort;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.SqlAnalyzer;
+import dev.gatehouse.platform.revocation.Revocation;
+import dev.gatehouse.platform.revocation.SessionInfo;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,6 +26,7 @@ import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -45,6 +49,9 @@ public final class PgEdge implements AutoCloseable {
     private final NetClient netClient;
     private final ServerSSLOptions sslOptions;
     private NetServer server;
+    private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
+    private final MaskingCatalog maskingCatalog;
+    private volatile RevocationCheck revocations = RevocationCheck.NONE;
 
     public PgEdge(Vertx vertx, PgEdgeConfig config, ConnectionCatalog catalog, Authenticator authenticator,
                   DecisionPort decisions, AuditSink audit, SqlAnalyzer analyzer, ControlPort control,
@@ -59,10 +66,23 @@ public final class PgEdge implements AutoCloseable {
         this.control = control == null ? ControlPort.NONE : control;
         this.metrics = new EdgeMetrics(meterRegistry, registry::size);
         this.netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
+        this.maskingCatalog = new MaskingCatalog(netClient, java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(10));
         this.sslOptions = config.tlsEnabled()
                 ? new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
                 .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()))
                 : null;
+    }
+
+    /**
+     * The masking profiles that {@code Mask} decisions name (none by default: such commands are
+     * refused). Call before {@link #start()} or at any time to replace them.
+     */
+    public PgEdge useMasking(dev.gatehouse.edge.masking.MaskingProfiles profiles) {
+        this.maskingProfiles = Objects.requireNonNull(profiles, "profiles");
+        if (!profiles.names().isEmpty()) {
+            LOGGER.info("edge={} masking profiles: {}", config.edgeId(), new java.util.TreeSet<>(profiles.names()));
+        }
+        return this;
     }
 
     /** Starts listening; the future holds the bound port. */
@@ -106,11 +126,52 @@ public final class PgEdge implements AutoCloseable {
         }
     }
 
+    /**
+     * The revocations consulted at each login; set before {@link #start()}. Sessions a new
+     * revocation covers are ended by {@link #enforce(Revocation)}.
+     */
+    public void useRevocations(RevocationCheck check) {
+        this.revocations = check == null ? RevocationCheck.NONE : check;
+    }
+
+    /**
+     * A revocation came into force: ends every live session here whose identity it covers, with
+     * a FATAL 57P01 naming the revocation. Called on any thread.
+     *
+     * @return how many sessions it ended
+     */
+    public int enforce(Revocation revocation) {
+        int ended = 0;
+        for (PgSession s : registry.all()) {
+            if (revocation.matches(s.identity())) {
+                LOGGER.info("edge={} session={} ended by revocation={} selector={}", config.edgeId(), s.sessionId(),
+                        revocation.id(), revocation.selector());
+                s.kill(revocation.message());
+                ended++;
+            }
+        }
+        return ended;
+    }
+
+    /** The live sessions of this edge, for the fleet's session directory. */
+    public List<SessionInfo> liveSessions() {
+        return registry.all().stream().map(PgSession::info).toList();
+    }
+
+    /** Called after a session opened or closed here (on that session's thread); must be quick. */
+    public void onSessionsChanged(Runnable listener) {
+        registry.onChange(listener);
+    }
+
     @Override
     public void close() {
         if (server != null) server.close().await();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
+    }
+
+    RevocationCheck revocations() {
+        return revocations;
     }
 
     PgEdgeConfig config() {
@@ -147,6 +208,14 @@ public final class PgEdge implements AutoCloseable {
 
     NetClient netClient() {
         return netClient;
+    }
+
+    dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles() {
+        return maskingProfiles;
+    }
+
+    MaskingCatalog maskingCatalog() {
+        return maskingCatalog;
     }
 
     ServerSSLOptions serverSslOptions() {

@@ -68,12 +68,16 @@ final class PgSession implements SessionRegistry.LiveSession {
 
     // the command in flight
     private InFlight inFlight;
+    // the masker of the masked command whose answer is streaming, until the target's ReadyForQuery
+    private ResultMasker activeMasker;
     // Flush-terminated commands forwarded and answered without a ReadyForQuery yet
     private final List<InFlight> flushed = new ArrayList<>();
     // frames relayed to the client and not flushed yet
     private boolean unflushed;
     // reading from the target is paused until the client's outbound buffer drains
     private boolean upstreamPaused;
+    // the timer that ends the session when its token expires (plus grace), or -1
+    private long tokenExpiryTimer = -1;
 
     PgSession(PgEdge edge, NetSocket client, Context context) {
         this.edge = edge;
@@ -104,6 +108,19 @@ final class PgSession implements SessionRegistry.LiveSession {
     @Override
     public int secretKey() {
         return secretKey;
+    }
+
+    /** The authenticated identity (null before authentication). */
+    Identity identity() {
+        return identity;
+    }
+
+    /** This session as the fleet's session directory lists it; only for registered (opened) sessions. */
+    dev.gatehouse.platform.revocation.SessionInfo info() {
+        var ci = identity.ci();
+        return new dev.gatehouse.platform.revocation.SessionInfo(sessionId.value(), identity.subject(), identity.issuer(),
+                identity.groups(), ci == null ? null : ci.repository(), ci == null ? null : ci.commitSha(), target.name(),
+                clientAddress, openedAt);
     }
 
     // ---------------------------------------------------------------- client input
@@ -224,8 +241,75 @@ final class PgSession implements SessionRegistry.LiveSession {
                 return;
             }
             identity = id;
-            connectUpstream();
+            var revoked = edge.revocations().matching(id);
+            if (revoked.isPresent()) {
+                reject(PgProtocol.INVALID_AUTHORIZATION, "gatehouse: " + revoked.get().message(), target.name(),
+                        startupParameters.get("user"));
+                return;
+            }
+            requestSession();
         }));
+    }
+
+    /**
+     * Asks the policy whether this identity may connect to the target (its {@code on: connect}
+     * rules), before anything reaches the target: SessionRequested is written to the log and its
+     * decision awaited within the decision deadline, failing closed as commands do. An observe-mode
+     * connection only records the request. The client stays paused meanwhile.
+     */
+    private void requestSession() {
+        var remote = client.remoteAddress();
+        String user = startupParameters.get("user");
+        var request = new AuditEvent.SessionRequested(header(), CommandId.random(), identity, target.ref(),
+                remote == null ? null : remote.hostAddress(), user, startupParameters.get("application_name"),
+                edge.config().edgeId(), edge.decisions().replyPartition(), target.mode().label());
+        if (target.mode() == TargetConnection.Mode.OBSERVE) {
+            edge.decisions().record(request).whenComplete((ok, err) -> context.runOnContext(v -> {
+                if (state != State.AUTHENTICATING) return;
+                if (err != null) {
+                    refuseSessionFailClosed(request, unwrap(err));
+                } else {
+                    connectUpstream();
+                }
+            }));
+            return;
+        }
+        edge.decisions().decide(request, edge.config().decisionDeadline()).whenComplete((decision, err) ->
+                context.runOnContext(v -> {
+                    if (state != State.AUTHENTICATING) return;
+                    if (err != null) {
+                        refuseSessionFailClosed(request, unwrap(err));
+                        return;
+                    }
+                    String by = " (rule " + decision.ruleId() + ", policy version " + decision.policyVersion() + ")";
+                    switch (decision) {
+                        case Decision.Allow a -> connectUpstream();
+                        case Decision.Deny d -> {
+                            LOGGER.info("session={} request={} subject={} connection={} refused rule={} policy={}", sessionId,
+                                    request.requestId(), identity.subject(), target.name(), d.ruleId(), d.policyVersion());
+                            reject(PgProtocol.INVALID_AUTHORIZATION, "gatehouse: connection to " + target.name()
+                                    + " refused by policy: " + d.reason() + by, target.name(), user);
+                        }
+                        case Decision.Mask mk -> reject(PgProtocol.INVALID_AUTHORIZATION, "gatehouse: connection to "
+                                + target.name() + " refused: the policy answered mask" + by
+                                + ", which applies to commands only; a connect rule may allow or deny", target.name(), user);
+                        case Decision.RequireApproval ra -> reject(PgProtocol.INVALID_AUTHORIZATION,
+                                "gatehouse: connection to " + target.name() + " refused: the policy requires approval" + by
+                                        + ", which applies to commands only; a connect rule may allow or deny",
+                                target.name(), user);
+                    }
+                }));
+    }
+
+    /** No decision about the connection (log unreachable, deadline passed): the session is refused. */
+    private void refuseSessionFailClosed(AuditEvent.SessionRequested request, Throwable cause) {
+        edge.metrics().failedClosed();
+        String why = cause instanceof DecisionUnavailableException ? cause.getMessage() : "decision failed: " + cause;
+        LOGGER.warn("session={} request={} connection={} failed closed: {}", sessionId, request.requestId(), target.name(), why);
+        reject(PgProtocol.SYSTEM_ERROR, "gatehouse: connection to " + target.name() + " refused: " + why
+                + " (Gatehouse fails closed when the audit log cannot record a connection or no policy decides it; retry later)",
+                target.name(),
+                startupParameters.get("user"));
     }
 
     private void connectUpstream() {
@@ -263,6 +347,8 @@ final class PgSession implements SessionRegistry.LiveSession {
                 return;
             }
             edge.registry().add(this);
+            // a revocation that arrived while this session was connecting found it not yet registered
+            edge.revocations().matching(identity).ifPresent(r -> kill(r.message()));
             Buffer out = Buffer.buffer();
             out.appendBuffer(encode(new BackendMessage.AuthenticationOk()));
             ready.parameterStatus().forEach((k, val) -> out.appendBuffer(encode(new BackendMessage.ParameterStatus(k, val))));
@@ -272,8 +358,25 @@ final class PgSession implements SessionRegistry.LiveSession {
             state = State.READY;
             LOGGER.info("session={} opened subject={} connection={} client={} mode={}", sessionId, identity.subject(),
                     target.name(), clientAddress, target.mode().label());
+            scheduleTokenExpiry();
             drainQueue();
         }));
+    }
+
+    /** Ends the session when its token expires, plus the configured grace: a session never outlives its credential. */
+    private void scheduleTokenExpiry() {
+        edge.authenticator().sessionDeadline(identity).ifPresent(deadline -> {
+            long delay = Math.max(1, Duration.between(Instant.now(), deadline).toMillis());
+            tokenExpiryTimer = context.owner().setTimer(delay, id -> context.runOnContext(v -> {
+                tokenExpiryTimer = -1;
+                if (state == State.CLOSED) return;
+                Object exp = identity.claims().get("exp");
+                String expiredAt = exp instanceof Number n ? Instant.ofEpochSecond(n.longValue()).toString() : "(unknown)";
+                LOGGER.info("session={} subject={} token expired at {}; ending the session", sessionId, identity.subject(), expiredAt);
+                fatal(PgProtocol.ADMIN_SHUTDOWN, "gatehouse: session ended: your token expired at " + expiredAt
+                        + "; reconnect with a fresh token", "token expired at " + expiredAt);
+            }));
+        });
     }
 
     private void onReady(FrontendMessage m) {
@@ -367,8 +470,10 @@ final class PgSession implements SessionRegistry.LiveSession {
     }
 
     private void decide(SqlCommand command, List<FrontendMessage> messages, boolean sync, long startNanos) {
+        var remote = client.remoteAddress();
         var event = new AuditEvent.CommandReceived(header(), command, identity, target.ref(), edge.config().edgeId(),
-                edge.decisions().replyPartition(), target.mode().label());
+                edge.decisions().replyPartition(), target.mode().label(), openedAt,
+                remote == null ? null : remote.hostAddress());
         InFlight flight = new InFlight(command, messages, sync, startNanos);
         inFlight = flight;
         if (target.mode() == TargetConnection.Mode.OBSERVE) {
@@ -396,8 +501,7 @@ final class PgSession implements SessionRegistry.LiveSession {
                     switch (decision) {
                         case Decision.Allow a -> forward(flight);
                         case Decision.Deny d -> deny(flight, d);
-                        case Decision.Mask mk -> deny(flight, new Decision.Deny(mk.commandId(), mk.ruleId(),
-                                "masking is not available on this edge yet; the command was not executed", mk.policyVersion()));
+                        case Decision.Mask mk -> mask(flight, mk);
                         case Decision.RequireApproval ra -> deny(flight, new Decision.Deny(ra.commandId(), ra.ruleId(),
                                 "approval is required (" + ra.reason() + ") but no approval service is deployed; the command was not executed",
                                 ra.policyVersion()));
@@ -432,6 +536,48 @@ final class PgSession implements SessionRegistry.LiveSession {
         inFlight = flight;
         client.pause();
         upstream.writeAll(messages);
+    }
+
+    /**
+     * A Mask decision: the command runs and its result is rewritten as it streams back
+     * ({@link ResultMasker}). Table columns are named from a cached snapshot of the target's
+     * catalog; anything the edge cannot mask is refused before it reaches the target.
+     */
+    private void mask(InFlight flight, Decision.Mask mk) {
+        var profile = edge.maskingProfiles().find(mk.profile());
+        String refusal = profile.isEmpty()
+                ? "masking profile \"" + mk.profile() + "\" is not configured on this edge; the command was not executed"
+                : flight.command.form() == SqlCommand.Form.FUNCTION_CALL
+                ? "a function call result cannot be masked; the command was not executed"
+                : activeMasker != null && activeMasker.profile() != profile.get()
+                ? "commands pipelined before a Sync need the same masking profile; the command was not executed"
+                : flight.command.analysis().statements().stream().anyMatch(st -> "COPY".equals(st.tag()) && st.tablesWritten().isEmpty())
+                ? profile.get().copyRefusal().map(r -> "COPY TO is refused: " + r).orElse(null)
+                : null;
+        if (refusal != null) {
+            deny(flight, new Decision.Deny(mk.commandId(), mk.ruleId(), refusal, mk.policyVersion()));
+            return;
+        }
+        var resolved = profile.get().columns().isEmpty()
+                ? java.util.concurrent.CompletableFuture.<ResultMasker.Columns>completedFuture((oid, attnum) -> Optional.empty())
+                : edge.maskingCatalog().columns(target);
+        resolved.whenComplete((columns, err) -> context.runOnContext(v -> {
+            if (inFlight != flight || state == State.CLOSED) return;
+            if (err != null) {
+                failClosed(flight, "the target's catalog could not be read to mask the result (" + unwrap(err).getMessage() + ")");
+                return;
+            }
+            ResultMasker masker = activeMasker != null ? activeMasker : new ResultMasker(profile.get(), columns);
+            if (flight.command.form() == SqlCommand.Form.EXTENDED) {
+                List<FrontendMessage> prepared = masker.prepare(flight.messages);
+                flight.messages.clear();
+                flight.messages.addAll(prepared);
+            }
+            flight.masker = masker;
+            activeMasker = masker;
+            LOGGER.info("session={} command={} masked rule={} profile={}", sessionId, flight.command.id(), mk.ruleId(), mk.profile());
+            forward(flight);
+        }));
     }
 
     private void deny(InFlight flight, Decision.Deny d) {
@@ -494,6 +640,26 @@ final class PgSession implements SessionRegistry.LiveSession {
 
     void onUpstreamFrame(BackendFrame frame) {
         InFlight f = inFlight != null ? inFlight : flushed.isEmpty() ? null : flushed.getLast();
+        if (activeMasker != null && (f == null || !f.swallowTargetError)) {
+            // a masked command's answer, up to the target's next ReadyForQuery
+            ResultMasker masker = activeMasker;
+            if (frame.type() == 'Z') {
+                activeMasker = null;
+                if (masker.unknownTables() > 0) edge.maskingCatalog().invalidate(target);
+            }
+            ResultMasker.Rewrite rewrite;
+            try {
+                rewrite = masker.onFrame(frame);
+            } catch (ResultMasker.MaskingFailure e) {
+                LOGGER.warn("session={} masked result refused: {}", sessionId, e.getMessage());
+                if (f != null) f.errorMessage = "result not masked: " + e.getMessage();
+                fatal(PgProtocol.INSUFFICIENT_PRIVILEGE, "gatehouse: the result cannot be masked, so it is not relayed and"
+                        + " the session is closed: " + e.getMessage(), "masking failed: " + e.getMessage());
+                return;
+            }
+            if (rewrite.dropped()) return;
+            if (rewrite.frame() != frame.frame()) frame = new BackendFrame(rewrite.frame());
+        }
         byte type = frame.type();
         if (f != null && f.swallowTargetError) {
             if (type == 'Z') {
@@ -588,7 +754,9 @@ final class PgSession implements SessionRegistry.LiveSession {
         if (f.command == null || f.completed) return;
         f.completed = true;
         var outcome = new AuditEvent.Outcome(f.forwarded && !f.rejected, f.tags, f.rows, f.sqlState, f.errorMessage,
-                Duration.ofNanos(System.nanoTime() - f.startNanos), f.bytesToClient, String.valueOf(txStatus));
+                Duration.ofNanos(System.nanoTime() - f.startNanos), f.bytesToClient, String.valueOf(txStatus),
+                f.masker == null ? null : new AuditEvent.Masking(f.masker.profile().name(), f.masker.stats().values(),
+                        f.masker.stats().columns(), f.masker.stats().detectors()));
         edge.audit().append(new AuditEvent.CommandCompleted(header(), f.command.id(), f.command.sequence(), outcome))
                 .whenComplete((ok, err) -> {
                     if (err != null) {
@@ -678,6 +846,7 @@ final class PgSession implements SessionRegistry.LiveSession {
             complete(inFlight);
         }
         edge.registry().remove(this);
+        if (tokenExpiryTimer >= 0) context.owner().cancelTimer(tokenExpiryTimer);
         if (upstream != null) upstream.close();
         client.close();
         if (opened) {
@@ -724,6 +893,7 @@ final class PgSession implements SessionRegistry.LiveSession {
         boolean forwarded;
         boolean rejected;
         boolean copyIn;
+        ResultMasker masker;
         boolean swallowTargetError;
         boolean completed;
 

@@ -36,7 +36,16 @@ final class Upstream {
     record Ready(Map<String, String> parameterStatus, int processId, int secretKey) {
     }
 
-    private final PgSession session;
+    /** Who receives what the target sends once logged in: a session, or the masking catalog reader. */
+    interface Listener {
+        void onUpstreamFrame(BackendFrame frame);
+
+        void onUpstreamReadComplete();
+
+        void onUpstreamClosed(Throwable cause);
+    }
+
+    private final Listener session;
     private final TargetConnection target;
     private final Map<String, String> parameters;
     private final CompletableFuture<Ready> ready = new CompletableFuture<>();
@@ -49,6 +58,25 @@ final class Upstream {
     private boolean closed;
 
     Upstream(PgSession session, TargetConnection target, Map<String, String> clientParameters) {
+        this(new Listener() {
+            @Override
+            public void onUpstreamFrame(BackendFrame frame) {
+                session.onUpstreamFrame(frame);
+            }
+
+            @Override
+            public void onUpstreamReadComplete() {
+                session.onUpstreamReadComplete();
+            }
+
+            @Override
+            public void onUpstreamClosed(Throwable cause) {
+                session.onUpstreamClosed(cause);
+            }
+        }, target, clientParameters);
+    }
+
+    Upstream(Listener session, TargetConnection target, Map<String, String> clientParameters) {
         this.session = session;
         this.target = target;
         this.parameters = clientParameters;

@@ -39,6 +39,64 @@ final class Samples {
             WHERE a.attrelid = '16397' AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum;""";
 
+    /** A reporting query: a join, a subquery with another join, ordering and a limit. */
+    static final String JOIN_WITH_SUBQUERY = """
+            SELECT o.id, o.total, o.created_at, c.email
+            FROM orders o
+            JOIN customers c ON c.id = o.customer_id
+            WHERE o.created_at > now() - interval '1 day'
+              AND o.customer_id IN (SELECT oi.customer_id FROM order_items oi
+                                    JOIN products p ON p.id = oi.product_id
+                                    WHERE p.sku LIKE 'GIFT-%')
+            ORDER BY o.created_at DESC
+            LIMIT 50""";
+
+    /** An application's INSERT, extended protocol (three parameters). */
+    static final String INSERT_RETURNING =
+            "INSERT INTO orders (customer_id, status, total, created_at) VALUES ($1, $2, $3, now()) RETURNING id";
+
+    /** The classic accident: an UPDATE without WHERE. */
+    static final String UPDATE_WITHOUT_WHERE = "UPDATE orders SET status = 'archived'";
+
+    /** A migration's DDL. */
+    static final String ALTER_TABLE = "ALTER TABLE orders ADD COLUMN shipped_at timestamptz";
+
+    /** What psql 15 sends for {@code \dt+}: the largest catalog query an interactive user sends all day. */
+    static final String PSQL_LIST_TABLES = """
+            SELECT n.nspname as "Schema",
+              c.relname as "Name",
+              CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' \
+            WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' \
+            WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+              pg_catalog.pg_get_userbyid(c.relowner) as "Owner",
+              CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN 'temporary' WHEN 'u' THEN 'unlogged' END as "Persistence",
+              am.amname as "Access method",
+              pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as "Size",
+              pg_catalog.obj_description(c.oid, 'pg_class') as "Description"
+            FROM pg_catalog.pg_class c
+                 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+            WHERE c.relkind IN ('r','p','')
+                  AND n.nspname <> 'pg_catalog'
+                  AND n.nspname !~ '^pg_toast'
+                  AND n.nspname <> 'information_schema'
+              AND pg_catalog.pg_table_is_visible(c.oid)
+            ORDER BY 1,2;""";
+
+    /** A developer of the payments team, signed in with MFA. */
+    static Identity developer() {
+        return new Identity("alice", "https://keycloak.example.com/realms/gatehouse", List.of("payments", "developers"),
+                List.of(), Map.of("sub", "alice", "aud", List.of("gatehouse"), "groups", List.of("payments", "developers"),
+                        "email", "alice@corp.example", "email_verified", true, "amr", List.of("pwd", "mfa"),
+                        "iat", 1_772_000_000L, "exp", 1_772_001_800L), null);
+    }
+
+    /** A production connection of the payments team. */
+    static ConnectionRef ordersProd() {
+        return new ConnectionRef("orders-prod", "postgres", "orders-db.internal:5432/orders",
+                Map.of("env", "prod", "team", "payments"));
+    }
+
     /** A person in the dba group, as a dev-issuer token describes one. */
     static Identity dba() {
         return new Identity("alice", "http://127.0.0.1:18080/dev-issuer", List.of("dba"), List.of(),

@@ -24,14 +24,90 @@ public sealed interface AuditEvent {
                            String subject, String sqlState, String reason) implements AuditEvent {
     }
 
-    /** A decoded command, written before anything of it reaches the target. */
+    /**
+     * A decoded command, written before anything of it reaches the target.
+     *
+     * @param sessionStartedAt when the session began (the edge accepted the connection); null when not recorded
+     * @param clientAddress    the client's IP address (no port), for policy conditions; null when not recorded
+     */
     record CommandReceived(EventHeader header, SqlCommand command, Identity identity, ConnectionRef connection,
-                           String edgeId, int replyPartition, String mode) implements AuditEvent {
+                           String edgeId, int replyPartition, String mode, java.time.Instant sessionStartedAt,
+                           String clientAddress) implements DecisionRequest {
+
+        /** The command's id: its DecisionMade names it. */
+        @Override
+        public CommandId requestId() {
+            return command.id();
+        }
+
+        /** A command without the session's start and client address. */
+        public CommandReceived(EventHeader header, SqlCommand command, Identity identity, ConnectionRef connection,
+                               String edgeId, int replyPartition, String mode) {
+            this(header, command, identity, connection, edgeId, replyPartition, mode, null, null);
+        }
     }
 
-    /** The policy service's decision about a command. */
+    /**
+     * What the edge asks the policy service to decide, written to the log before the edge acts on
+     * it: a command ({@link CommandReceived}) or a connection attempt ({@link SessionRequested}).
+     * The {@link DecisionMade} answering it names {@link #requestId()} as its command id.
+     */
+    sealed interface DecisionRequest extends AuditEvent permits CommandReceived, SessionRequested {
+        /** Identifies the request; the decision about it carries it as its command id. */
+        CommandId requestId();
+
+        /** Who asks (null only in records written before identities were recorded). */
+        Identity identity();
+
+        /** The connection the request is addressed to. */
+        ConnectionRef connection();
+
+        /** The edge awaiting the decision. */
+        String edgeId();
+
+        /** The partition of the decisions topic that edge reads. */
+        int replyPartition();
+
+        /** "enforce" when the edge waits for the decision, "observe" when it only records. */
+        String mode();
+    }
+
+    /**
+     * A client asks to open a session: its token is valid and the connection exists, and nothing
+     * has reached the target yet. Decided by {@code on: connect} rules; the answer is a
+     * {@link DecisionMade} with {@code commandId} = {@code requestId} and sequence 0.
+     *
+     * @param clientAddress the client's IP address (no port), for policy conditions; null when not recorded
+     * @param databaseUser  the user name the client sent in its startup message: recorded, never trusted
+     */
+    record SessionRequested(EventHeader header, CommandId requestId, Identity identity, ConnectionRef connection,
+                            String clientAddress, String databaseUser, String applicationName, String edgeId,
+                            int replyPartition, String mode) implements DecisionRequest {
+        public SessionRequested {
+            java.util.Objects.requireNonNull(requestId, "requestId");
+        }
+    }
+
+    /**
+     * The policy service's decision about a command, or about a connection attempt
+     * ({@link SessionRequested}: {@code commandId} is its request id, {@code sequence} 0).
+     *
+     * @param dryRun what dry-run rules and a staged policy would have decided, in evaluation order;
+     *               never the decision itself, empty when there are none
+     */
     record DecisionMade(EventHeader header, CommandId commandId, long sequence, Decision decision, String edgeId,
-                        int replyPartition, String mode, Duration evaluation) implements AuditEvent {
+                        int replyPartition, String mode, Duration evaluation, List<DryRunVerdict> dryRun)
+            implements AuditEvent {
+
+        public DecisionMade {
+            dryRun = dryRun == null ? List.of() : List.copyOf(dryRun);
+        }
+
+        /** A decision without dry-run verdicts. */
+        public DecisionMade(EventHeader header, CommandId commandId, long sequence, Decision decision, String edgeId,
+                            int replyPartition, String mode, Duration evaluation) {
+            this(header, commandId, sequence, decision, edgeId, replyPartition, mode, evaluation, List.of());
+        }
     }
 
     /** What became of a command: forwarded and answered, rejected, or failed. */
@@ -51,7 +127,12 @@ public sealed interface AuditEvent {
     }
 
     /** A policy version became active at a policy-service instance. */
-    record PolicyActivated(EventHeader header, String policyId, String version, String appliedBy) implements AuditEvent {
+    record PolicyActivated(EventHeader header, String policyId, String version, String appliedBy, boolean staged,
+                           java.time.Instant appliedAt, String sha256) implements AuditEvent {
+        /** An enforced version whose application time and digest are not known. */
+        public PolicyActivated(EventHeader header, String policyId, String version, String appliedBy) {
+            this(header, policyId, version, appliedBy, false, null, null);
+        }
     }
 
     /** A command needs human approval before it may run. */
@@ -85,11 +166,33 @@ public sealed interface AuditEvent {
      * @param duration       from the command's arrival to its answer
      * @param bytesToClient  bytes of response relayed to the client
      * @param txStatus       transaction status from the next ReadyForQuery: I, T or E (or null)
+     * @param masking        what was masked in the result under a Mask decision, or null
      */
     record Outcome(boolean forwarded, List<String> commandTags, long rows, String sqlState, String errorMessage,
-                   Duration duration, long bytesToClient, String txStatus) {
+                   Duration duration, long bytesToClient, String txStatus, Masking masking) {
         public Outcome {
             commandTags = List.copyOf(commandTags);
+        }
+
+        /** An outcome without masking. */
+        public Outcome(boolean forwarded, List<String> commandTags, long rows, String sqlState, String errorMessage,
+                       Duration duration, long bytesToClient, String txStatus) {
+            this(forwarded, commandTags, rows, sqlState, errorMessage, duration, bytesToClient, txStatus, null);
+        }
+    }
+
+    /**
+     * Masking statistics of one command's result: counts only, never a value.
+     *
+     * @param profile   the masking profile applied
+     * @param values    values changed in all
+     * @param columns   values masked per column rule, by {@code schema.table.column}
+     * @param detectors values in which each detector found something, by detector name
+     */
+    record Masking(String profile, long values, java.util.Map<String, Long> columns, java.util.Map<String, Long> detectors) {
+        public Masking {
+            columns = java.util.Map.copyOf(columns);
+            detectors = java.util.Map.copyOf(detectors);
         }
     }
 }

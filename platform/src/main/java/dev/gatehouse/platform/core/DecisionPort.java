@@ -4,24 +4,25 @@ import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 
 /**
- * How protocol code hands a command to the log and learns its fate. Protocol code never sees
- * Kafka; the Kafka adapter implements this port.
+ * How protocol code hands a command, or a connection attempt, to the log and learns its fate.
+ * Protocol code never sees Kafka; the Kafka adapter implements this port. Decisions are matched
+ * to requests by {@link AuditEvent.DecisionRequest#requestId()}.
  */
 public interface DecisionPort {
 
-    /** The reply partition decisions for this edge arrive on; named in CommandReceived. */
+    /** The reply partition decisions for this edge arrive on; named in CommandReceived and SessionRequested. */
     int replyPartition();
 
     /**
-     * Writes the command to the audit log and waits for its decision. The returned stage fails
-     * with {@link DecisionUnavailableException} when the log is unreachable or no decision
-     * arrives within the deadline: callers fail closed.
+     * Writes the request (a command or a connection attempt) to the audit log and waits for its
+     * decision. The returned stage fails with {@link DecisionUnavailableException} when the log is
+     * unreachable or no decision arrives within the deadline: callers fail closed.
      */
-    CompletionStage<Decision> decide(AuditEvent.CommandReceived command, Duration deadline);
+    CompletionStage<Decision> decide(AuditEvent.DecisionRequest request, Duration deadline);
 
     /**
-     * Writes the command to the audit log without waiting for a decision (observe mode). The
+     * Writes the request to the audit log without waiting for a decision (observe mode). The
      * stage completes once the write is durable, and fails when it is not.
      */
-    CompletionStage<Void> record(AuditEvent.CommandReceived command);
+    CompletionStage<Void> record(AuditEvent.DecisionRequest request);
 }

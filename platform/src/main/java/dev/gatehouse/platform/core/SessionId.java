@@ -10,6 +10,19 @@ public record SessionId(String value) {
         if (value.isBlank()) throw new IllegalArgumentException("session id must not be blank");
     }
 
+    /**
+     * The key of fleet events that belong to no client session (policy activations,
+     * revocations): {@code system:<subsystem>}, e.g. {@code system:policy}.
+     */
+    public static SessionId system(String subsystem) {
+        return new SessionId("system:" + Objects.requireNonNull(subsystem, "subsystem"));
+    }
+
+    /** Whether this is a {@link #system} key rather than a client session. */
+    public boolean isSystem() {
+        return value.startsWith("system:");
+    }
+
     public static SessionId random() {
         return new SessionId(UUID.randomUUID().toString());
     }

@@ -40,6 +40,7 @@ import dev.gatehouse.schemas.v1.ProtocolViolation;
 import dev.gatehouse.schemas.v1.SessionClosed;
 import dev.gatehouse.schemas.v1.SessionOpened;
 import dev.gatehouse.schemas.v1.SessionRejected;
+import dev.gatehouse.schemas.v1.SessionRequested;
 
 /**
  * Maps the generated Avro records of {@code schemas/} back to core events and control messages;
@@ -61,12 +62,15 @@ public final class AvroEventReader {
                     p.getMode(), p.getTls());
             case SessionRejected p -> new AuditEvent.SessionRejected(h, p.getClientAddress(), p.getConnection(),
                     p.getDatabaseUser(), p.getSubject(), p.getSqlState(), p.getReason());
+            case SessionRequested p -> new AuditEvent.SessionRequested(h, new CommandId(p.getRequestId()),
+                    identity(p.getIdentity()), connection(p.getConnection()), p.getClientAddress(),
+                    p.getDatabaseUser(), p.getApplicationName(), p.getEdgeId(), p.getReplyPartition(), p.getMode());
             case CommandReceived p -> new AuditEvent.CommandReceived(h, command(p.getCommand()),
                     identity(p.getIdentity()), connection(p.getConnection()), p.getEdgeId(), p.getReplyPartition(),
-                    p.getMode());
+                    p.getMode(), p.getSessionStartedAt(), p.getClientAddress());
             case DecisionMade p -> new AuditEvent.DecisionMade(h, new CommandId(p.getCommandId()), p.getSequence(),
                     decision(p.getDecision()), p.getEdgeId(), p.getReplyPartition(), p.getMode(),
-                    duration(p.getEvaluationMicros()));
+                    duration(p.getEvaluationMicros()), p.getDryRun().stream().map(AvroEventReader::dryRun).toList());
             case CommandCompleted p -> new AuditEvent.CommandCompleted(h, new CommandId(p.getCommandId()),
                     p.getSequence(), outcome(p.getOutcome()));
             case SessionClosed p -> new AuditEvent.SessionClosed(h, p.getReason(), p.getCommands(),
@@ -75,7 +79,7 @@ public final class AvroEventReader {
                     p.getDetail());
             case CancelRequested p -> new AuditEvent.CancelRequested(h, p.getClientAddress(), p.getMatched());
             case PolicyActivated p -> new AuditEvent.PolicyActivated(h, p.getPolicyId(), p.getVersion(),
-                    p.getAppliedBy());
+                    p.getAppliedBy(), p.getStaged(), p.getAppliedAt(), p.getSha256());
             case ApprovalRequested p -> new AuditEvent.ApprovalRequested(h, new CommandId(p.getCommandId()),
                     p.getApprovalId(), p.getContentFingerprint(), p.getApproverGroup(), p.getApprovalsRequired(),
                     p.getExpiresAt(), p.getRuleId(), p.getReason());
@@ -128,7 +132,9 @@ public final class AvroEventReader {
             return null;
         }
         return new CiProvenance(ci.getSystem(), ci.getRepository(), ci.getRepositoryId(), ci.getCommitSha(),
-                ci.getRef(), ci.getWorkflow(), ci.getRunId(), ci.getJob());
+                ci.getRef(), ci.getWorkflow(), ci.getRunId(), ci.getJob(), ci.getWorkflowRef(), ci.getWorkflowSha(),
+                ci.getJobWorkflowRef(), ci.getJobWorkflowSha(), ci.getRunAttempt(), ci.getActor(), ci.getActorId(),
+                ci.getEnvironment(), ci.getEvent(), ci.getRefProtected(), ci.getRunnerEnvironment());
     }
 
     private static ConnectionRef connection(Connection connection) {
@@ -166,9 +172,17 @@ public final class AvroEventReader {
         };
     }
 
+    static dev.gatehouse.platform.core.DryRunVerdict dryRun(dev.gatehouse.schemas.v1.DryRunVerdict v) {
+        return new dev.gatehouse.platform.core.DryRunVerdict(v.getRuleId(),
+                dev.gatehouse.platform.core.Verdict.valueOf(v.getVerdict().name()), v.getReason(), v.getPolicyVersion(),
+                v.getStaged(), v.getApproverGroup(), v.getApprovals(), v.getMaskProfile());
+    }
+
     private static AuditEvent.Outcome outcome(Outcome o) {
         return new AuditEvent.Outcome(o.getForwarded(), o.getCommandTags(), o.getRows(), o.getSqlState(),
-                o.getErrorMessage(), duration(o.getDurationMicros()), o.getBytesToClient(), o.getTxStatus());
+                o.getErrorMessage(), duration(o.getDurationMicros()), o.getBytesToClient(), o.getTxStatus(),
+                o.getMasking() == null ? null : new AuditEvent.Masking(o.getMasking().getProfile(), o.getMasking().getValues(),
+                        o.getMasking().getColumns(), o.getMasking().getDetectors()));
     }
 
     private static Duration duration(Long micros) {

@@ -39,6 +39,7 @@ import dev.gatehouse.schemas.v1.ProtocolViolation;
 import dev.gatehouse.schemas.v1.SessionClosed;
 import dev.gatehouse.schemas.v1.SessionOpened;
 import dev.gatehouse.schemas.v1.SessionRejected;
+import dev.gatehouse.schemas.v1.SessionRequested;
 import dev.gatehouse.schemas.v1.SqlCommandForm;
 
 /**
@@ -98,6 +99,17 @@ public final class AvroEventWriter {
                     .setSqlState(e.sqlState())
                     .setReason(e.reason())
                     .build();
+            case AuditEvent.SessionRequested e -> SessionRequested.newBuilder()
+                    .setRequestId(e.requestId().value())
+                    .setIdentity(identity(e.identity()))
+                    .setConnection(connection(e.connection()))
+                    .setClientAddress(e.clientAddress())
+                    .setDatabaseUser(e.databaseUser())
+                    .setApplicationName(e.applicationName())
+                    .setEdgeId(e.edgeId())
+                    .setReplyPartition(e.replyPartition())
+                    .setMode(e.mode())
+                    .build();
             case AuditEvent.CommandReceived e -> CommandReceived.newBuilder()
                     .setCommand(command(e.command()))
                     .setIdentity(identity(e.identity()))
@@ -105,6 +117,8 @@ public final class AvroEventWriter {
                     .setEdgeId(e.edgeId())
                     .setReplyPartition(e.replyPartition())
                     .setMode(e.mode())
+                    .setSessionStartedAt(e.sessionStartedAt())
+                    .setClientAddress(e.clientAddress())
                     .build();
             case AuditEvent.DecisionMade e -> DecisionMade.newBuilder()
                     .setCommandId(e.commandId() == null ? null : e.commandId().value())
@@ -114,6 +128,7 @@ public final class AvroEventWriter {
                     .setReplyPartition(e.replyPartition())
                     .setMode(e.mode())
                     .setEvaluationMicros(micros(e.evaluation()))
+                    .setDryRun(e.dryRun().stream().map(AvroEventWriter::dryRun).toList())
                     .build();
             case AuditEvent.CommandCompleted e -> CommandCompleted.newBuilder()
                     .setCommandId(e.commandId() == null ? null : e.commandId().value())
@@ -138,6 +153,9 @@ public final class AvroEventWriter {
                     .setPolicyId(e.policyId())
                     .setVersion(e.version())
                     .setAppliedBy(e.appliedBy())
+                    .setStaged(e.staged())
+                    .setAppliedAt(e.appliedAt())
+                    .setSha256(e.sha256())
                     .build();
             case AuditEvent.ApprovalRequested e -> ApprovalRequested.newBuilder()
                     .setCommandId(e.commandId() == null ? null : e.commandId().value())
@@ -209,6 +227,17 @@ public final class AvroEventWriter {
                 .setWorkflow(ci.workflow())
                 .setRunId(ci.runId())
                 .setJob(ci.job())
+                .setWorkflowRef(ci.workflowRef())
+                .setWorkflowSha(ci.workflowSha())
+                .setJobWorkflowRef(ci.jobWorkflowRef())
+                .setJobWorkflowSha(ci.jobWorkflowSha())
+                .setRunAttempt(ci.runAttempt())
+                .setActor(ci.actor())
+                .setActorId(ci.actorId())
+                .setEnvironment(ci.environment())
+                .setEvent(ci.event())
+                .setRefProtected(ci.refProtected())
+                .setRunnerEnvironment(ci.runnerEnvironment())
                 .build();
     }
 
@@ -281,6 +310,19 @@ public final class AvroEventWriter {
         return builder.build();
     }
 
+    static dev.gatehouse.schemas.v1.DryRunVerdict dryRun(dev.gatehouse.platform.core.DryRunVerdict v) {
+        return dev.gatehouse.schemas.v1.DryRunVerdict.newBuilder()
+                .setRuleId(v.ruleId())
+                .setVerdict(dev.gatehouse.schemas.v1.Verdict.valueOf(v.verdict().name()))
+                .setReason(v.reason())
+                .setPolicyVersion(v.policyVersion())
+                .setStaged(v.staged())
+                .setApproverGroup(v.approverGroup())
+                .setApprovals(v.approvals())
+                .setMaskProfile(v.maskProfile())
+                .build();
+    }
+
     private static Outcome outcome(AuditEvent.Outcome outcome) {
         if (outcome == null) {
             return null;
@@ -294,6 +336,12 @@ public final class AvroEventWriter {
                 .setDurationMicros(micros(outcome.duration()))
                 .setBytesToClient(outcome.bytesToClient())
                 .setTxStatus(outcome.txStatus())
+                .setMasking(outcome.masking() == null ? null : dev.gatehouse.schemas.v1.MaskingSummary.newBuilder()
+                        .setProfile(outcome.masking().profile())
+                        .setValues(outcome.masking().values())
+                        .setColumns(new java.util.HashMap<>(outcome.masking().columns()))
+                        .setDetectors(new java.util.HashMap<>(outcome.masking().detectors()))
+                        .build())
                 .build();
     }
 

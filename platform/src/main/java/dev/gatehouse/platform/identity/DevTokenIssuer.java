@@ -73,20 +73,27 @@ public final class DevTokenIssuer {
     private static final Set<PosixFilePermission> OWNER_ONLY_FILE = PosixFilePermissions.fromString("rw-------");
     private static final Set<PosixFilePermission> OWNER_ONLY_DIR = PosixFilePermissions.fromString("rwx------");
 
-    private final RSAKey key;
-    private final RSASSASigner signer;
-    private final JWKSet publicJwks;
+    /** The signing key and the public keys served; replaced as a whole on rotation. */
+    private record Keys(RSAKey signing, RSASSASigner signer, JWKSet published) {
+        static Keys of(RSAKey signing, List<RSAKey> alsoPublished) {
+            try {
+                List<com.nimbusds.jose.jwk.JWK> pub = new java.util.ArrayList<>();
+                pub.add(signing.toPublicJWK());
+                alsoPublished.forEach(k -> pub.add(k.toPublicJWK()));
+                return new Keys(signing, new RSASSASigner(signing), new JWKSet(pub));
+            } catch (JOSEException | IllegalArgumentException e) {
+                throw new IllegalStateException("the development issuer key is not usable for RS256: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private volatile Keys keys;
+    private final List<RSAKey> previousKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile String issuerUrl;
 
     private DevTokenIssuer(RSAKey key, String issuerUrl) {
-        this.key = key;
-        this.publicJwks = new JWKSet(key.toPublicJWK());
+        this.keys = Keys.of(key, List.of());
         this.issuerUrl = issuerUrl;
-        try {
-            this.signer = new RSASSASigner(key);
-        } catch (JOSEException | IllegalArgumentException e) {
-            throw new IllegalStateException("the development issuer key is not usable for RS256: " + e.getMessage(), e);
-        }
     }
 
     /** {@code http://127.0.0.1:<port>/dev-issuer}. */
@@ -126,12 +133,44 @@ public final class DevTokenIssuer {
 
     /** The {@code kid} of the signing key (its RFC 7638 thumbprint). */
     public String keyId() {
-        return key.getKeyID();
+        return keys.signing().getKeyID();
     }
 
-    /** The public key set as served at {@link #jwksUri()}. */
+    /** The public key set as served at {@link #jwksUri()}: the signing key first, then the keys still published after a rotation. */
     public JWKSet publicJwkSet() {
-        return publicJwks;
+        return keys.published();
+    }
+
+    /**
+     * Starts signing with a newly generated key and publishes it next to the previous ones, as an
+     * issuer rotating its keys does. Rotated keys live in memory only; the key file keeps the
+     * original key.
+     *
+     * @return the new key's {@code kid}
+     */
+    public synchronized String rotateKey() {
+        Keys current = keys;
+        previousKeys.addFirst(current.signing());
+        keys = Keys.of(generateKey(), previousKeys);
+        LOGGER.info("development issuer rotated its key kid={} previous={}", keyId(), current.signing().getKeyID());
+        return keyId();
+    }
+
+    /**
+     * Stops publishing a previous key, as an issuer does at the end of a rotation: tokens it signed
+     * are refused once validators no longer cache it.
+     *
+     * @throws IllegalArgumentException for the current signing key or an unknown kid
+     */
+    public synchronized void retireKey(String kid) {
+        if (keyId().equals(kid)) {
+            throw new IllegalArgumentException("key " + kid + " signs the tokens; rotate before retiring it");
+        }
+        if (!previousKeys.removeIf(k -> k.getKeyID().equals(kid))) {
+            throw new IllegalArgumentException("no previous key " + kid + " is published");
+        }
+        keys = Keys.of(keys.signing(), previousKeys);
+        LOGGER.info("development issuer retired key kid={}", kid);
     }
 
     /** A {@link TrustedIssuer} for this issuer, to configure a {@link TokenValidator} with. */
@@ -186,15 +225,35 @@ public final class DevTokenIssuer {
                 .expirationTime(Date.from(expiresAt))
                 .jwtID(UUID.randomUUID().toString())
                 .claim("groups", groups == null ? List.of() : List.copyOf(groups));
+        Keys signing = keys;
         SignedJWT jwt = new SignedJWT(
-                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(),
+                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(signing.signing().getKeyID()).type(JOSEObjectType.JWT).build(),
                 claims.build());
         try {
-            jwt.sign(signer);
+            jwt.sign(signing.signer());
         } catch (JOSEException e) {
             throw new IllegalStateException("signing a development token failed: " + e.getMessage(), e);
         }
         LOGGER.debug("issued development token subject={} groups={} exp={}", subject, groups, expiresAt);
+        return jwt.serialize();
+    }
+
+    /**
+     * Signs exactly the given claims with the current key (RS256, {@code typ: JWT}, the key's
+     * {@code kid}): for tests and simulations that need another provider's claim set, such as a
+     * GitHub Actions or GitLab CI token. Nothing is added or checked.
+     */
+    public String sign(JWTClaimsSet claims) {
+        Objects.requireNonNull(claims, "claims");
+        Keys signing = keys;
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(signing.signing().getKeyID()).type(JOSEObjectType.JWT).build(),
+                claims);
+        try {
+            jwt.sign(signing.signer());
+        } catch (JOSEException e) {
+            throw new IllegalStateException("signing a development token failed: " + e.getMessage(), e);
+        }
         return jwt.serialize();
     }
 
@@ -216,7 +275,7 @@ public final class DevTokenIssuer {
         router.get(path + "/jwks").handler(ctx -> ctx.response()
                 .putHeader("content-type", "application/json")
                 .putHeader("cache-control", "max-age=60")
-                .end(new JsonObject(publicJwks.toJSONObject(true)).encode()));
+                .end(new JsonObject(keys.published().toJSONObject(true)).encode()));
         router.post(path + "/token").handler(BodyHandler.create(false).setBodyLimit(16 * 1024)).handler(this::token);
         return vertx.createHttpServer()
                 .requestHandler(router)

@@ -5,6 +5,8 @@ import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
 import com.nimbusds.jose.jwk.source.RateLimitReachedException;
@@ -15,6 +17,8 @@ import com.nimbusds.jose.proc.JWSKeySelector;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.util.DefaultResourceRetriever;
+import com.nimbusds.jose.util.JSONObjectUtils;
+import com.nimbusds.jose.util.Resource;
 import com.nimbusds.jwt.EncryptedJWT;
 import com.nimbusds.jwt.JWT;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -29,9 +33,12 @@ import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.net.MalformedURLException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.security.Key;
 import java.text.ParseException;
 import java.time.Duration;
@@ -71,6 +78,8 @@ public final class TokenValidator {
     public static final int MAX_TOKEN_CHARS = 16 * 1024;
 
     private static final int MAX_PRINTED_CHARS = 120;
+    /** nimbus' default refresh-ahead time. */
+    private static final Duration REFRESH_AHEAD = Duration.ofMillis(JWKSourceBuilder.DEFAULT_REFRESH_AHEAD_TIME);
 
     /**
      * How the issuers' key sets are fetched and cached.
@@ -91,6 +100,10 @@ public final class TokenValidator {
             if (httpTimeout.isNegative() || httpTimeout.isZero() || cacheTtl.isNegative() || cacheTtl.isZero()
                     || minRefreshInterval.isNegative()) {
                 throw new IllegalArgumentException("JWKS settings must be positive: " + this);
+            }
+            if (cacheTtl.compareTo(httpTimeout.multipliedBy(2)) <= 0) {
+                throw new IllegalArgumentException("the JWKS cache TTL (" + cacheTtl + ") must be longer than twice the"
+                        + " HTTP timeout (" + httpTimeout + ")");
             }
         }
     }
@@ -117,6 +130,13 @@ public final class TokenValidator {
             }
         }
         this.issuers = Collections.unmodifiableMap(byIssuer);
+    }
+
+    /** When the token an identity came from expires: its {@code exp} claim (epoch seconds), if it has one. */
+    public static java.util.Optional<java.time.Instant> expiry(Identity identity) {
+        return identity.claims().get("exp") instanceof Number exp
+                ? java.util.Optional.of(java.time.Instant.ofEpochSecond(exp.longValue()))
+                : java.util.Optional.empty();
     }
 
     /** The trusted issuers, in configuration order. */
@@ -234,12 +254,12 @@ public final class TokenValidator {
         } catch (UnknownKeyException | RateLimitReachedException e) {
             throw new TokenRejectedException(Reason.UNKNOWN_KEY, "issuer " + iss + " publishes no key "
                     + describeKid(kid) + " for " + signed.getHeader().getAlgorithm().getName() + " at "
-                    + issuer.trusted().jwksUri() + "; the token was signed by another key or the issuer rotated its keys"
+                    + jwksLocation(issuer.trusted()) + "; the token was signed by another key or the issuer rotated its keys"
                     + " (get a new token)");
         } catch (KeySourceException e) {
-            LOGGER.warn("JWKS unavailable issuer={} jwksUri={} error={}", iss, issuer.trusted().jwksUri(), e.toString());
+            LOGGER.warn("JWKS unavailable issuer={} jwks={} error={}", iss, jwksLocation(issuer.trusted()), e.toString());
             throw new TokenRejectedException(Reason.JWKS_UNAVAILABLE, "the keys of issuer " + iss + " could not be"
-                    + " fetched from " + issuer.trusted().jwksUri() + " (" + e.getMessage()
+                    + " fetched from " + jwksLocation(issuer.trusted()) + " (" + e.getMessage()
                     + "); check that the issuer is reachable, then retry", e);
         } catch (BadJOSEException e) {
             throw new TokenRejectedException(Reason.MALFORMED, "token was rejected: unsupported token type `"
@@ -259,24 +279,122 @@ public final class TokenValidator {
                 "token is not a JWT (expected three base64url parts separated by dots: header, claims, signature)");
     }
 
+    private static String jwksLocation(TrustedIssuer trusted) {
+        return trusted.jwksUri() != null ? trusted.jwksUri().toString()
+                : "the jwks_uri of " + TrustedIssuer.discoveryUri(trusted.issuer());
+    }
+
     private static DefaultJWTProcessor<SecurityContext> processor(TrustedIssuer trusted, JwksSettings settings) {
-        int timeoutMillis = Math.toIntExact(settings.httpTimeout().toMillis());
-        JWKSource<SecurityContext> jwks;
-        try {
-            jwks = JWKSourceBuilder.<SecurityContext>create(trusted.jwksUri().toURL(),
-                            new DefaultResourceRetriever(timeoutMillis, timeoutMillis, 512 * 1024))
-                    .cache(settings.cacheTtl().toMillis(), settings.httpTimeout().toMillis() * 2)
-                    .rateLimited(settings.minRefreshInterval().toMillis())
-                    .build();
-        } catch (MalformedURLException e) {
-            throw new IllegalArgumentException("issuer " + trusted.issuer() + ": bad jwksUri " + trusted.jwksUri(), e);
-        }
+        JWKSource<SecurityContext> jwks = trusted.jwksUri() != null ? jwkSource(trusted, trusted.jwksUri(), settings)
+                : new DiscoveredJWKSource(trusted, settings);
         DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
         processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(new HashSet<>(Arrays.asList(
                 null, JOSEObjectType.JWT, new JOSEObjectType("at+jwt"), new JOSEObjectType("application/at+jwt")))));
         processor.setJWSKeySelector(new KeySelector(new JWSVerificationKeySelector<>(trusted.algorithms(), jwks)));
         processor.setJWTClaimsSetVerifier(new ClaimsVerifier(trusted));
         return processor;
+    }
+
+    /**
+     * A cached JWKS: fetched again after {@code cacheTtl}, and at once (rate-limited) when a
+     * token names a {@code kid} the cached set lacks, so a key the issuer starts to publish is
+     * accepted without waiting for the cache to expire; a key the issuer stops publishing is
+     * refused once the cache has expired.
+     */
+    private static JWKSource<SecurityContext> jwkSource(TrustedIssuer trusted, URI jwksUri, JwksSettings settings) {
+        int timeoutMillis = Math.toIntExact(settings.httpTimeout().toMillis());
+        try {
+            return JWKSourceBuilder.<SecurityContext>create(jwksUri.toURL(),
+                            new DefaultResourceRetriever(timeoutMillis, timeoutMillis, 512 * 1024))
+                    .cache(settings.cacheTtl().toMillis(), settings.httpTimeout().toMillis() * 2)
+                    // refresh in the background before the cache expires, when the TTL leaves room for it
+                    .refreshAheadCache(settings.cacheTtl().compareTo(
+                            REFRESH_AHEAD.plus(settings.httpTimeout().multipliedBy(2))) > 0)
+                    .rateLimited(settings.minRefreshInterval().toMillis())
+                    .build();
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException("issuer " + trusted.issuer() + ": bad jwksUri " + jwksUri, e);
+        }
+    }
+
+    /**
+     * Finds the issuer's {@code jwks_uri} in its OIDC discovery document on first use (and again
+     * after a failure, at most every {@link #RETRY_AFTER_FAILURE}), then delegates to a
+     * {@link #jwkSource cached JWKS}. The document's {@code issuer} must equal the configured one.
+     */
+    private static final class DiscoveredJWKSource implements JWKSource<SecurityContext> {
+        private static final Duration RETRY_AFTER_FAILURE = Duration.ofSeconds(5);
+
+        private final TrustedIssuer trusted;
+        private final JwksSettings settings;
+        private volatile JWKSource<SecurityContext> delegate;
+        private KeySourceException lastFailure;
+        private long lastFailureNanos;
+
+        DiscoveredJWKSource(TrustedIssuer trusted, JwksSettings settings) {
+            this.trusted = trusted;
+            this.settings = settings;
+        }
+
+        @Override
+        public List<JWK> get(JWKSelector selector, SecurityContext context) throws KeySourceException {
+            return delegate().get(selector, context);
+        }
+
+        private JWKSource<SecurityContext> delegate() throws KeySourceException {
+            JWKSource<SecurityContext> current = delegate;
+            if (current != null) {
+                return current;
+            }
+            synchronized (this) {
+                if (delegate != null) {
+                    return delegate;
+                }
+                if (lastFailure != null && System.nanoTime() - lastFailureNanos < RETRY_AFTER_FAILURE.toNanos()) {
+                    throw lastFailure;
+                }
+                try {
+                    delegate = jwkSource(trusted, discover(), settings);
+                    lastFailure = null;
+                    return delegate;
+                } catch (KeySourceException e) {
+                    lastFailure = e;
+                    lastFailureNanos = System.nanoTime();
+                    throw e;
+                }
+            }
+        }
+
+        private URI discover() throws KeySourceException {
+            URI discovery = TrustedIssuer.discoveryUri(trusted.issuer());
+            int timeoutMillis = Math.toIntExact(settings.httpTimeout().toMillis());
+            Map<String, Object> doc;
+            try {
+                Resource resource = new DefaultResourceRetriever(timeoutMillis, timeoutMillis, 256 * 1024)
+                        .retrieveResource(discovery.toURL());
+                doc = JSONObjectUtils.parse(resource.getContent());
+            } catch (IOException | ParseException | RuntimeException e) {
+                throw new KeySourceException("OIDC discovery at " + discovery + " failed: " + e.getMessage(), e);
+            }
+            Object issuer = doc.get("issuer");
+            if (!trusted.issuer().equals(issuer)) {
+                throw new KeySourceException("the discovery document at " + discovery + " names issuer "
+                        + printable(String.valueOf(issuer)) + ", not " + trusted.issuer());
+            }
+            if (!(doc.get("jwks_uri") instanceof String jwksUri)) {
+                throw new KeySourceException("the discovery document at " + discovery + " has no jwks_uri");
+            }
+            try {
+                URI uri = new URI(jwksUri);
+                if (!"https".equalsIgnoreCase(uri.getScheme()) && !"http".equalsIgnoreCase(uri.getScheme())) {
+                    throw new KeySourceException("the discovery document at " + discovery + " has a jwks_uri that is not http(s)");
+                }
+                LOGGER.info("discovered JWKS issuer={} jwksUri={}", trusted.issuer(), uri);
+                return uri;
+            } catch (URISyntaxException e) {
+                throw new KeySourceException("the discovery document at " + discovery + " has a malformed jwks_uri", e);
+            }
+        }
     }
 
     /** Signals that the key set, even after a refresh, has no key for the token. */
@@ -301,37 +419,10 @@ public final class TokenValidator {
 
     // ---- identity ----
 
-    private static Identity toIdentity(TrustedIssuer trusted, JWTClaimsSet claimsSet) {
+    private static Identity toIdentity(TrustedIssuer trusted, JWTClaimsSet claimsSet) throws TokenRejectedException {
         @SuppressWarnings("unchecked")
         Map<String, Object> claims = (Map<String, Object>) plain(claimsSet.toJSONObject());
-        List<String> groups = strings(path(claims, trusted.groupsClaim()));
-        List<String> roles = strings(path(claims, "realm_access.roles"));
-        return new Identity(claimsSet.getSubject(), trusted.issuer(), groups, roles, claims, null);
-    }
-
-    /** A claim by name, or by a dotted path into nested objects when no claim has that exact name. */
-    private static Object path(Map<String, Object> claims, String name) {
-        if (claims.containsKey(name) || !name.contains(".")) {
-            return claims.get(name);
-        }
-        Object current = claims;
-        for (String part : name.split("\\.")) {
-            if (!(current instanceof Map<?, ?> map)) {
-                return null;
-            }
-            current = map.get(part);
-        }
-        return current;
-    }
-
-    private static List<String> strings(Object value) {
-        if (value instanceof String s) {
-            return s.isBlank() ? List.of() : List.of(s);
-        }
-        if (value instanceof List<?> list) {
-            return list.stream().filter(Objects::nonNull).map(String::valueOf).toList();
-        }
-        return List.of();
+        return trusted.claims().toIdentity(trusted.issuer(), claims);
     }
 
     /** Deep copy of a JSON value into plain, unmodifiable JDK types; null members are dropped. */

@@ -10,14 +10,15 @@ import java.util.Set;
 /**
  * An OIDC issuer whose tokens are accepted.
  *
- * @param issuer      the exact {@code iss} value
- * @param jwksUri     where the issuer publishes its public keys
- * @param audiences   a token's {@code aud} must contain at least one of these
- * @param algorithms  accepted signature algorithms; asymmetric only ({@code none} and HMAC are
- *                    refused here, EdDSA only when Google Tink is on the class path)
- * @param clockSkew   tolerance for {@code exp} and {@code nbf}
- * @param groupsClaim the claim holding the caller's groups (a list or a single string); a dotted
- *                    path such as {@code realm_access.roles} reaches into nested objects
+ * @param issuer     the exact {@code iss} value
+ * @param jwksUri    where the issuer publishes its public keys; null to discover it from
+ *                   {@code <issuer>/.well-known/openid-configuration} on first use
+ * @param audiences  a token's {@code aud} must contain at least one of these
+ * @param algorithms accepted signature algorithms; asymmetric only ({@code none} and HMAC are
+ *                   refused here, EdDSA only when Google Tink is on the class path)
+ * @param clockSkew  tolerance for {@code exp} and {@code nbf}
+ * @param kind       the kind of issuer, which selects the default claim mapping
+ * @param claims     which claims give subject, groups, roles and CI provenance
  */
 public record TrustedIssuer(
         String issuer,
@@ -25,7 +26,8 @@ public record TrustedIssuer(
         Set<String> audiences,
         Set<JWSAlgorithm> algorithms,
         Duration clockSkew,
-        String groupsClaim) {
+        IssuerKind kind,
+        ClaimMapping claims) {
 
     /** RS256/384/512, PS256/384/512, ES256/384/512. */
     public static final Set<JWSAlgorithm> DEFAULT_ALGORITHMS = Set.of(
@@ -35,17 +37,19 @@ public record TrustedIssuer(
 
     public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
     public static final String DEFAULT_GROUPS_CLAIM = "groups";
+    /** The path of the OIDC discovery document under the issuer URL. */
+    public static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
     private static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(10);
 
     public TrustedIssuer {
         Objects.requireNonNull(issuer, "issuer");
-        Objects.requireNonNull(jwksUri, "jwksUri");
         if (issuer.isBlank()) {
             throw new IllegalArgumentException("trusted issuer: issuer must not be blank");
         }
-        String scheme = jwksUri.getScheme();
-        if (!"https".equalsIgnoreCase(scheme) && !"http".equalsIgnoreCase(scheme)) {
-            throw new IllegalArgumentException("trusted issuer " + issuer + ": jwksUri must be http(s), got " + jwksUri);
+        if (jwksUri != null) {
+            requireHttp(issuer, "jwksUri", jwksUri);
+        } else {
+            requireHttp(issuer, "issuer (for discovery)", discoveryUri(issuer));
         }
         audiences = Set.copyOf(audiences);
         if (audiences.isEmpty()) {
@@ -60,13 +64,46 @@ public record TrustedIssuer(
             throw new IllegalArgumentException("trusted issuer " + issuer + ": clockSkew must be between 0 and "
                     + MAX_CLOCK_SKEW + ", got " + clockSkew);
         }
-        groupsClaim = groupsClaim == null || groupsClaim.isBlank() ? DEFAULT_GROUPS_CLAIM : groupsClaim;
+        kind = kind == null ? IssuerKind.GENERIC : kind;
+        claims = claims == null ? ClaimMapping.defaults(kind) : claims;
     }
 
-    /** An issuer with the default algorithms, clock skew and groups claim. */
+    /** A generic issuer with the default algorithms, clock skew and claim mapping. */
     public static TrustedIssuer of(String issuer, URI jwksUri, String audience) {
         return new TrustedIssuer(issuer, jwksUri, Set.of(audience), DEFAULT_ALGORITHMS, DEFAULT_CLOCK_SKEW,
-                DEFAULT_GROUPS_CLAIM);
+                IssuerKind.GENERIC, null);
+    }
+
+    /** This issuer with another claim mapping. */
+    public TrustedIssuer withClaims(ClaimMapping mapping) {
+        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, kind, mapping);
+    }
+
+    /** This issuer of another kind, with that kind's default claim mapping. */
+    public TrustedIssuer withKind(IssuerKind newKind) {
+        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, newKind, null);
+    }
+
+    /** This issuer accepting other audiences. */
+    public TrustedIssuer withAudiences(Set<String> newAudiences) {
+        return new TrustedIssuer(issuer, jwksUri, newAudiences, algorithms, clockSkew, kind, claims);
+    }
+
+    /** {@code <issuer>/.well-known/openid-configuration}. */
+    public static URI discoveryUri(String issuer) {
+        String base = issuer.endsWith("/") ? issuer.substring(0, issuer.length() - 1) : issuer;
+        try {
+            return URI.create(base + DISCOVERY_PATH);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("trusted issuer " + issuer + ": not a URL", e);
+        }
+    }
+
+    private static void requireHttp(String issuer, String what, URI uri) {
+        String scheme = uri.getScheme();
+        if (!"https".equalsIgnoreCase(scheme) && !"http".equalsIgnoreCase(scheme)) {
+            throw new IllegalArgumentException("trusted issuer " + issuer + ": " + what + " must be http(s), got " + uri);
+        }
     }
 
     /** Algorithms by name, as written in configuration ("RS256", "ES256", ...). */

@@ -66,25 +66,50 @@ public final class AuditTail implements AutoCloseable {
      * @return how many events were delivered
      */
     public long read(SessionId session, boolean follow, Consumer<AuditEvent> callback) {
+        return read(session, follow, null, callback);
+    }
+
+    /**
+     * Follows the audit events from the first record written at or after {@code since} (the
+     * record timestamps), until closed: for a caller that must not miss events written while it
+     * starts reading.
+     */
+    public long follow(SessionId session, java.time.Instant since, Consumer<AuditEvent> callback) {
+        return read(session, true, Objects.requireNonNull(since, "since"), callback);
+    }
+
+    private long read(SessionId session, boolean follow, java.time.Instant since, Consumer<AuditEvent> callback) {
         Objects.requireNonNull(callback, "callback");
         if (closed) throw new IllegalStateException("audit tail is closed");
         if (!reading.compareAndSet(false, true)) throw new IllegalStateException("audit tail is already reading");
         try {
-            return readAssigned(session, follow, callback);
+            return readAssigned(session, follow, since, callback);
         } finally {
             reading.set(false);
             if (closed) closeConsumer();
         }
     }
 
-    private long readAssigned(SessionId session, boolean follow, Consumer<AuditEvent> callback) {
+    private long readAssigned(SessionId session, boolean follow, java.time.Instant since, Consumer<AuditEvent> callback) {
         List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
         if (infos == null || infos.isEmpty()) throw new IllegalStateException("topic " + topic + " does not exist");
         List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
         consumer.assign(partitions);
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
-        if (follow) consumer.seekToEnd(partitions);
-        else consumer.seekToBeginning(partitions);
+        if (since != null) {
+            Map<TopicPartition, Long> query = new java.util.HashMap<>();
+            partitions.forEach(p -> query.put(p, since.toEpochMilli()));
+            var found = consumer.offsetsForTimes(query, timeout);
+            for (TopicPartition p : partitions) {
+                var at = found.get(p);
+                if (at == null) consumer.seek(p, end.get(p));
+                else consumer.seek(p, at.offset());
+            }
+        } else if (follow) {
+            consumer.seekToEnd(partitions);
+        } else {
+            consumer.seekToBeginning(partitions);
+        }
         String key = session == null ? null : session.value();
         long delivered = 0;
         try {

@@ -7,8 +7,10 @@ import dev.gatehouse.platform.core.EventHeader;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -17,6 +19,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidSessionTimeoutException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -28,6 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +45,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * The policy side's loop, protocol-free: reads {@code CommandReceived} events from
+ * The policy side's loop, protocol-free: reads {@code CommandReceived} and {@code SessionRequested}
+ * events (every {@link AuditEvent.DecisionRequest}) from
  * {@code gatehouse.audit} in the consumer group {@code gatehouse-policy}, asks the policy
  * function, and writes the {@code DecisionMade} both to {@code gatehouse.decisions} (partition =
  * the command's reply partition) and to {@code gatehouse.audit} (keyed by session id). Other
@@ -74,27 +79,50 @@ public final class DecisionService implements AutoCloseable {
      * @param auditTopic       normally {@link Topics#AUDIT}
      * @param decisionsTopic   normally {@link Topics#DECISIONS}
      * @param fromBeginning    where a new group starts: the beginning of the log (true) or its end
+     * @param sessionTimeout   how long the group coordinator waits for a heartbeat before it declares
+     *                         an instance dead and gives its partitions to the others (the client's
+     *                         {@code session.timeout.ms}; heartbeats every third of it). Must lie within
+     *                         the brokers' {@code group.min.session.timeout.ms} (default 6 s) and
+     *                         {@code group.max.session.timeout.ms}. Default {@link #DEFAULT_SESSION_TIMEOUT}.
      */
     public record Settings(String bootstrapServers, String groupId, String instanceId, String auditTopic,
-                           String decisionsTopic, boolean fromBeginning) {
+                           String decisionsTopic, boolean fromBeginning, Duration sessionTimeout) {
+
+        /** The brokers' default lower bound: the quickest failure detection a stock cluster allows. */
+        public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofSeconds(6);
+
         public Settings {
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             Objects.requireNonNull(groupId, "groupId");
             Objects.requireNonNull(instanceId, "instanceId");
             Objects.requireNonNull(auditTopic, "auditTopic");
             Objects.requireNonNull(decisionsTopic, "decisionsTopic");
+            Objects.requireNonNull(sessionTimeout, "sessionTimeout");
             if (groupId.isBlank()) throw new IllegalArgumentException("groupId must not be blank");
             if (instanceId.isBlank()) throw new IllegalArgumentException("instanceId must not be blank");
+            if (sessionTimeout.toMillis() < 300) {
+                throw new IllegalArgumentException("sessionTimeout must be at least 300ms, was " + sessionTimeout);
+            }
+        }
+
+        /** As the canonical constructor, with {@link #DEFAULT_SESSION_TIMEOUT}. */
+        public Settings(String bootstrapServers, String groupId, String instanceId, String auditTopic,
+                        String decisionsTopic, boolean fromBeginning) {
+            this(bootstrapServers, groupId, instanceId, auditTopic, decisionsTopic, fromBeginning, DEFAULT_SESSION_TIMEOUT);
         }
 
         public static Settings of(String bootstrapServers, String instanceId) {
             return new Settings(bootstrapServers, "gatehouse-policy", instanceId, Topics.AUDIT, Topics.DECISIONS, true);
         }
+
+        public Settings withSessionTimeout(Duration timeout) {
+            return new Settings(bootstrapServers, groupId, instanceId, auditTopic, decisionsTopic, fromBeginning, timeout);
+        }
     }
 
     private final Settings settings;
     private final EventSerde<AuditEvent> serde;
-    private final Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy;
+    private final Function<AuditEvent.DecisionRequest, AuditEvent.DecisionMade> policy;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private final int decisionPartitions;
@@ -110,7 +138,7 @@ public final class DecisionService implements AutoCloseable {
      * @param registry where to publish {@code gatehouse.policy.consumer.lag}; may be null
      */
     public DecisionService(Settings settings, EventSerde<AuditEvent> serde,
-                           Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy, MeterRegistry registry) {
+                           Function<AuditEvent.DecisionRequest, AuditEvent.DecisionMade> policy, MeterRegistry registry) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.serde = Objects.requireNonNull(serde, "serde");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -129,11 +157,33 @@ public final class DecisionService implements AutoCloseable {
                     .tag("group", settings.groupId())
                     .register(registry);
         }
-        consumer.subscribe(List.of(settings.auditTopic()));
+        consumer.subscribe(List.of(settings.auditTopic()), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                if (!partitions.isEmpty()) LOGGER.info("Audit partitions assigned instanceId={} added={} now={}",
+                        settings.instanceId(), partitionNumbers(partitions), partitionNumbers(consumer.assignment()));
+            }
+
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                if (!partitions.isEmpty()) LOGGER.info("Audit partitions revoked instanceId={} removed={}",
+                        settings.instanceId(), partitionNumbers(partitions));
+            }
+
+            @Override
+            public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                LOGGER.warn("Audit partitions lost (this instance was too slow or cut off; their commands are decided "
+                        + "by another instance) instanceId={} lost={}", settings.instanceId(), partitionNumbers(partitions));
+            }
+        });
         this.loop = Thread.ofPlatform().daemon().name("gatehouse-policy-loop-" + settings.instanceId()).unstarted(this::run);
         loop.start();
-        LOGGER.info("Decision service started instanceId={} group={} decisionPartitions={}",
-                settings.instanceId(), settings.groupId(), decisionPartitions);
+        LOGGER.info("Decision service started instanceId={} group={} decisionPartitions={} sessionTimeoutMs={}",
+                settings.instanceId(), settings.groupId(), decisionPartitions, settings.sessionTimeout().toMillis());
+    }
+
+    private static List<Integer> partitionNumbers(Collection<TopicPartition> partitions) {
+        return partitions.stream().map(TopicPartition::partition).sorted().toList();
     }
 
     private static Map<String, Object> producerConfig(Settings settings) {
@@ -156,6 +206,14 @@ public final class DecisionService implements AutoCloseable {
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, settings.fromBeginning() ? "earliest" : "latest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
         config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
+        // Failover: the classic group protocol, whose session timeout the client chooses (KIP-848's
+        // "consumer" protocol takes it from broker configs, 45 s at least on stock brokers), and
+        // the cooperative assignor, so a surviving instance keeps deciding on its own partitions
+        // while the dead or leaving instance's partitions move (the eager default stops everyone).
+        config.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) settings.sessionTimeout().toMillis());
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, settings.sessionTimeout().toMillis() / 3));
         return config;
     }
 
@@ -178,6 +236,10 @@ public final class DecisionService implements AutoCloseable {
             }
         } catch (WakeupException e) {
             if (running) LOGGER.error("Decision service woken unexpectedly instanceId={}", settings.instanceId());
+        } catch (InvalidSessionTimeoutException e) {
+            LOGGER.error("Decision service stops: the brokers refuse sessionTimeout={} (it must lie within their "
+                    + "group.min.session.timeout.ms and group.max.session.timeout.ms) instanceId={}",
+                    settings.sessionTimeout(), settings.instanceId());
         } catch (ProducerFencedException | AuthorizationException | UnsupportedVersionException e) {
             LOGGER.error("Decision service stops: fatal Kafka error instanceId={} error={}", settings.instanceId(), e.toString());
         } catch (RuntimeException e) {
@@ -223,7 +285,7 @@ public final class DecisionService implements AutoCloseable {
                     record.partition(), record.offset(), e.toString());
             return false;
         }
-        if (!(event instanceof AuditEvent.CommandReceived command)) return false;
+        if (!(event instanceof AuditEvent.DecisionRequest command)) return false;
         AuditEvent.DecisionMade made = evaluate(command);
         byte[] value = serde.encode(made);
         String key = command.sessionId().value();
@@ -233,25 +295,25 @@ public final class DecisionService implements AutoCloseable {
         } else {
             LOGGER.warn("Command names a reply partition that does not exist; decision goes to the audit log only "
                     + "sessionId={} commandId={} edgeId={} replyPartition={} partitions={}",
-                    key, command.command().id(), command.edgeId(), partition, decisionPartitions);
+                    key, command.requestId(), command.edgeId(), partition, decisionPartitions);
         }
         sends.add(producer.send(new ProducerRecord<>(settings.auditTopic(), key, value)));
         return true;
     }
 
-    private AuditEvent.DecisionMade evaluate(AuditEvent.CommandReceived command) {
+    private AuditEvent.DecisionMade evaluate(AuditEvent.DecisionRequest command) {
         long t0 = System.nanoTime();
         try {
             AuditEvent.DecisionMade made = policy.apply(command);
             if (made == null) throw new IllegalStateException("policy returned no decision");
             return made;
         } catch (RuntimeException e) {
-            CommandId id = command.command().id();
-            LOGGER.error("Policy evaluation failed, denying sessionId={} commandId={} error={}",
+            CommandId id = command.requestId();
+            LOGGER.error("Policy evaluation failed, denying sessionId={} requestId={} error={}",
                     command.sessionId(), id, e.toString());
             Decision deny = new Decision.Deny(id, POLICY_ERROR_RULE, "policy evaluation failed", null);
             return new AuditEvent.DecisionMade(EventHeader.now(command.sessionId(), "policy", settings.instanceId()),
-                    id, command.command().sequence(), deny, command.edgeId(), command.replyPartition(), command.mode(),
+                    id, command instanceof AuditEvent.CommandReceived c ? c.command().sequence() : 0, deny, command.edgeId(), command.replyPartition(), command.mode(),
                     Duration.ofNanos(System.nanoTime() - t0));
         }
     }

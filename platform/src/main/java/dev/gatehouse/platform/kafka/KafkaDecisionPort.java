@@ -40,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The edge's reply partition is {@link #replyPartitionFor(String, int) murmur2(edgeId) mod
  * partitions} of {@code gatehouse.decisions}, looked up at start. A consumer without a group
  * reads only that partition, from its end, on its own thread. {@link #decide} registers the
- * command as pending <em>before</em> appending it to the audit log (write-ahead), then waits for
- * the DecisionMade naming it; decisions for commands this edge does not hold (other edges on
+ * request (a command or a connection attempt) as pending, by its request id, <em>before</em>
+ * appending it to the audit log (write-ahead), then waits for the DecisionMade naming that id as its
+ * command id; decisions for requests this edge does not hold (other edges on
  * the partition, duplicates, late arrivals) are ignored.
  *
  * <p>Threads: every stage returned by this class completes on one internal thread
@@ -163,10 +164,10 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     }
 
     @Override
-    public CompletionStage<Decision> decide(AuditEvent.CommandReceived command, Duration deadline) {
+    public CompletionStage<Decision> decide(AuditEvent.DecisionRequest command, Duration deadline) {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(deadline, "deadline");
-        CommandId id = command.command().id();
+        CommandId id = command.requestId();
         Pending entry = new Pending();
         CompletableFuture<Decision> future = entry.future();
         if (!running) {
@@ -174,7 +175,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
             return future.minimalCompletionStage();
         }
         if (pending.putIfAbsent(id, entry) != null) {
-            future.completeExceptionally(new DecisionUnavailableException("command " + id + " is already awaiting a decision"));
+            future.completeExceptionally(new DecisionUnavailableException("request " + id + " is already awaiting a decision"));
             return future.minimalCompletionStage();
         }
         try {
@@ -199,7 +200,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     }
 
     @Override
-    public CompletionStage<Void> record(AuditEvent.CommandReceived command) {
+    public CompletionStage<Void> record(AuditEvent.DecisionRequest command) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         sink.append(command).whenComplete((ok, error) -> onCompleter(() -> {
             if (error == null) done.complete(null);
@@ -211,7 +212,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     private void expire(CommandId id, Duration deadline) {
         Pending removed = pending.remove(id);
         if (removed != null) {
-            LOGGER.warn("No decision within deadline edgeId={} commandId={} deadlineMs={}", settings.edgeId(), id, deadline.toMillis());
+            LOGGER.warn("No decision within deadline edgeId={} requestId={} deadlineMs={}", settings.edgeId(), id, deadline.toMillis());
             removed.future().completeExceptionally(new DecisionUnavailableException("no decision within " + human(deadline)));
         }
     }

@@ -38,17 +38,19 @@ public record TopicSettings(String name, int partitions, short replicationFactor
     }
 
     /**
-     * The four Gatehouse topics: audit kept forever, decisions and control for an hour, policies
-     * compacted (one partition, so policy versions stay in order).
+     * The Gatehouse topics: audit kept forever, decisions and control for an hour; policies,
+     * revocations and the session directory compacted (one partition each: small, read fully).
      *
      * @param partitions        partitions of audit, decisions and control
-     * @param replicationFactor replication factor of all four
+     * @param replicationFactor replication factor of all
      */
     public static List<TopicSettings> defaults(int partitions, short replicationFactor) {
         return List.of(
                 new TopicSettings(Topics.AUDIT, partitions, replicationFactor, null, false),
                 new TopicSettings(Topics.DECISIONS, partitions, replicationFactor, Duration.ofHours(1), false),
                 new TopicSettings(Topics.CONTROL, partitions, replicationFactor, Duration.ofHours(1), false),
-                new TopicSettings(Topics.POLICIES, 1, replicationFactor, null, true));
+                new TopicSettings(Topics.POLICIES, 1, replicationFactor, null, true),
+                new TopicSettings(Topics.REVOCATIONS, 1, replicationFactor, null, true),
+                new TopicSettings(Topics.SESSIONS, 1, replicationFactor, null, true));
     }
 }

@@ -11,6 +11,10 @@ public final class Topics {
     public static final String CONTROL = "gatehouse.control";
     /** Versioned policy documents, keyed by policy id; compacted. */
     public static final String POLICIES = "gatehouse.policies";
+    /** Revocations, keyed by revocation id; compacted, read fully by every edge. */
+    public static final String REVOCATIONS = "gatehouse.revocations";
+    /** Each edge's live sessions (a heartbeat), keyed by edge id; compacted. */
+    public static final String SESSIONS = "gatehouse.sessions";
 
     private Topics() {
     }

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.ControlMessage;
+import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.Verdict;
 import dev.gatehouse.schemas.v1.AuditRecord;
@@ -57,9 +58,42 @@ class AuditEventCodecTest {
     }
 
     @Test
+    void roundTripsDryRunVerdictsInOrderWithTheirParameters() {
+        // Given
+        AuditEvent.DecisionMade event = EventFixtures.allFieldsSet().stream()
+                .filter(e -> e instanceof AuditEvent.DecisionMade d && !d.dryRun().isEmpty())
+                .map(AuditEvent.DecisionMade.class::cast).findFirst().orElseThrow();
+
+        // When
+        AuditEvent.DecisionMade decoded = (AuditEvent.DecisionMade) codec.decode(codec.encode(event));
+
+        // Then
+        assertThat(decoded.dryRun()).isEqualTo(event.dryRun());
+        assertThat(decoded.dryRun()).extracting(DryRunVerdict::verdict)
+                .containsExactly(Verdict.DENY, Verdict.REQUIRE_APPROVAL, Verdict.MASK);
+        assertThat(decoded.dryRun().get(1).approverGroup()).isEqualTo("dba");
+        assertThat(decoded.dryRun().get(2).maskProfile()).isEqualTo("pii-basic");
+    }
+
+    @Test
+    void aCommandReceivedCarriesTheSessionStartAndClientAddress() {
+        // Given
+        AuditEvent.CommandReceived event = EventFixtures.allFieldsSet().stream()
+                .filter(e -> e instanceof AuditEvent.CommandReceived)
+                .map(AuditEvent.CommandReceived.class::cast).findFirst().orElseThrow();
+
+        // When
+        AuditEvent.CommandReceived decoded = (AuditEvent.CommandReceived) codec.decode(codec.encode(event));
+
+        // Then
+        assertThat(decoded.sessionStartedAt()).isEqualTo(EventFixtures.AT.minusSeconds(60));
+        assertThat(decoded.clientAddress()).isEqualTo("10.0.0.7");
+    }
+
+    @Test
     void theFixturesCoverEveryEventTypeAndEveryVerdict() {
         // Given
-        Set<Class<?>> permitted = Set.of(AuditEvent.class.getPermittedSubclasses());
+        Set<Class<?>> permitted = concreteEvents(AuditEvent.class);
 
         // When
         Set<Class<?>> full = EventFixtures.allFieldsSet().stream().map(Object::getClass).collect(Collectors.toSet());
@@ -218,5 +252,13 @@ class AuditEventCodecTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The records a sealed type permits, through nested sealed interfaces (DecisionRequest). */
+    private static Set<Class<?>> concreteEvents(Class<?> type) {
+        if (!type.isSealed()) return Set.of(type);
+        return java.util.Arrays.stream(type.getPermittedSubclasses())
+                .flatMap(c -> concreteEvents(c).stream())
+                .collect(Collectors.toSet());
     }
 }

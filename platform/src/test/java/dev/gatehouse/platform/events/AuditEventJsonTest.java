@@ -78,4 +78,24 @@ class AuditEventJsonTest {
         assertThat(json.get("decision").get("ruleId").asText()).isEqualTo("r1");
         assertThat(json.get("sequence").asLong()).isEqualTo(7);
     }
+
+    @Test
+    void rendersDryRunVerdictsForTheAuditTail() throws Exception {
+        // Given
+        AuditEvent event = EventFixtures.allFieldsSet().stream()
+                .filter(e -> e instanceof AuditEvent.DecisionMade d && !d.dryRun().isEmpty()).findFirst().orElseThrow();
+
+        // When
+        JsonNode json = MAPPER.readTree(AuditEventJson.render(event));
+
+        // Then
+        assertThat(json.get("dryRun")).hasSize(3);
+        assertThat(json.at("/dryRun/0/ruleId").asText()).isEqualTo("new-ddl-rule");
+        assertThat(json.at("/dryRun/0/verdict").asText()).isEqualTo("DENY");
+        assertThat(json.at("/dryRun/0/staged").asBoolean()).isFalse();
+        assertThat(json.at("/dryRun/1/approverGroup").asText()).isEqualTo("dba");
+        assertThat(json.at("/dryRun/1/approvals").asInt()).isEqualTo(2);
+        assertThat(json.at("/dryRun/1/staged").asBoolean()).isTrue();
+        assertThat(json.at("/dryRun/2/maskProfile").asText()).isEqualTo("pii-basic");
+    }
 }

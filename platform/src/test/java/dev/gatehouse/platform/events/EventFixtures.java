@@ -11,6 +11,7 @@ import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -18,6 +19,7 @@ import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.StatementKind;
+import dev.gatehouse.platform.core.Verdict;
 
 /** One event of every type, with every field set or with every optional field null. */
 final class EventFixtures {
@@ -60,9 +62,16 @@ final class EventFixtures {
                         "enforce", true),
                 new AuditEvent.SessionRejected(HEADER, "10.0.0.7:51234", "demo", "app", "alice", "28000",
                         "token expired"),
-                new AuditEvent.CommandReceived(HEADER, command(), identity(), connection(), "edge-1", 3, "enforce"),
+                new AuditEvent.CommandReceived(HEADER, command(), identity(), connection(), "edge-1", 3, "enforce",
+                        AT.minusSeconds(60), "10.0.0.7"),
                 new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Allow(COMMAND, "r1", "reads ok", "v3"),
                         "edge-1", 3, "enforce", Duration.ofNanos(1_234_000)),
+                new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Allow(COMMAND, "r1", "reads ok", "v3"),
+                        "edge-1", 3, "enforce", Duration.ofMillis(1), List.of(
+                        new DryRunVerdict("new-ddl-rule", Verdict.DENY, "no DDL at night", "v3", false, null, 0, null),
+                        new DryRunVerdict("approve-prod", Verdict.REQUIRE_APPROVAL, "prod write", "v4", true, "dba", 2,
+                                null),
+                        new DryRunVerdict("mask-pii", Verdict.MASK, "pii", "v4", true, null, 0, "pii-basic"))),
                 new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Deny(COMMAND, "r2", "no ddl", "v3"),
                         "edge-1", 3, "enforce", Duration.ofMillis(2)),
                 new AuditEvent.DecisionMade(HEADER, COMMAND, 7,
@@ -78,12 +87,16 @@ final class EventFixtures {
                 new AuditEvent.ProtocolViolation(HEADER, "postgres", "10.0.0.7:51234", "message length 2147483647 too large"),
                 new AuditEvent.CancelRequested(HEADER, "10.0.0.7:51235", true),
                 new AuditEvent.PolicyActivated(HEADER, "default", "v3", "alice"),
+                new AuditEvent.PolicyActivated(HEADER, "default", "v4", "bob", true,
+                        java.time.Instant.parse("2026-11-24T09:00:00Z"), "ab12"),
                 new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-1", "sha256:abcd", "dba", 2,
                         AT.plusSeconds(900), "r4", "prod write"),
                 new AuditEvent.ApprovalGranted(HEADER, "a-1", List.of("bob", "carol")),
                 new AuditEvent.ApprovalDenied(HEADER, "a-1", "bob", "not now"),
                 new AuditEvent.ApprovalExpired(HEADER, "a-1"),
-                new AuditEvent.AccessRevoked(HEADER, "repository", "acme/payments", "alice", "leaked", true));
+                new AuditEvent.AccessRevoked(HEADER, "repository", "acme/payments", "alice", "leaked", true),
+                new AuditEvent.SessionRequested(HEADER, COMMAND, identity(), connection(), "10.0.0.7", "app", "psql",
+                        "edge-1", 3, "enforce"));
     }
 
     static List<AuditEvent> optionalFieldsNull() {
@@ -109,6 +122,7 @@ final class EventFixtures {
                 new AuditEvent.ApprovalGranted(HEADER, "a-1", List.of()),
                 new AuditEvent.ApprovalDenied(HEADER, "a-1", null, null),
                 new AuditEvent.ApprovalExpired(HEADER, "a-1"),
-                new AuditEvent.AccessRevoked(HEADER, null, null, null, null, false));
+                new AuditEvent.AccessRevoked(HEADER, null, null, null, null, false),
+                new AuditEvent.SessionRequested(HEADER, COMMAND, null, null, null, null, null, null, -1, null));
     }
 }

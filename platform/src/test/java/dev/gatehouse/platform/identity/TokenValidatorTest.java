@@ -94,8 +94,8 @@ class TokenValidatorTest {
     void groupsClaimIsConfigurableAsANestedPath() throws Exception {
         // Given
         TrustedIssuer dev = issuer.trustedIssuer();
-        TokenValidator validator = new TokenValidator(List.of(new TrustedIssuer(dev.issuer(), dev.jwksUri(),
-                dev.audiences(), dev.algorithms(), dev.clockSkew(), "realm_access.roles")));
+        TokenValidator validator = new TokenValidator(List.of(dev.withClaims(
+                ClaimMapping.of(IssuerKind.GENERIC, null, "realm_access.roles", null, null))));
         String token = issuer.issue("bob", List.of("ignored"), TTL,
                 Map.of("realm_access", Map.of("roles", List.of("ops", "oncall"))));
 
@@ -155,8 +155,7 @@ class TokenValidatorTest {
     void tokenForAnotherAudienceIsRejected() {
         // Given
         TrustedIssuer dev = issuer.trustedIssuer();
-        TokenValidator validator = new TokenValidator(List.of(new TrustedIssuer(dev.issuer(), dev.jwksUri(),
-                Set.of("billing-gateway"), dev.algorithms(), dev.clockSkew(), dev.groupsClaim())));
+        TokenValidator validator = new TokenValidator(List.of(dev.withAudiences(Set.of("billing-gateway"))));
         String token = issuer.issue("alice", List.of(), TTL, Map.of());
 
         // When / Then
@@ -229,7 +228,7 @@ class TokenValidatorTest {
 
         // When / Then
         assertThatThrownBy(() -> new TrustedIssuer(dev.issuer(), dev.jwksUri(), dev.audiences(),
-                Set.of(JWSAlgorithm.RS256, JWSAlgorithm.HS256), null, null))
+                Set.of(JWSAlgorithm.RS256, JWSAlgorithm.HS256), null, null, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("HS256");
     }

@@ -68,7 +68,42 @@ class KafkaDecisionPortTest {
     }
 
     private DecisionService policyLoop(Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy) {
-        return closing(new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), "test-policy"), SERDE, policy, null));
+        return closing(new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), "test-policy"), SERDE,
+                request -> policy.apply((AuditEvent.CommandReceived) request), null));
+    }
+
+    @Test
+    void aConnectionRequestIsDecidedThroughTheSameLoopByItsRequestId() throws Exception {
+        // Given: a policy that refuses every connection and allows every command
+        closing(new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), "test-policy"), SERDE,
+                request -> switch (request) {
+                    case AuditEvent.CommandReceived c -> TestEvents.allow(c);
+                    case AuditEvent.SessionRequested r -> new AuditEvent.DecisionMade(
+                            dev.gatehouse.platform.core.EventHeader.now(r.sessionId(), "policy", "test"), r.requestId(), 0,
+                            new Decision.Deny(r.requestId(), "no-connects", "no connections today", "v1"), r.edgeId(),
+                            r.replyPartition(), r.mode(), Duration.ZERO);
+                }, null));
+        KafkaDecisionPort port = port("edge-connect");
+        SessionId session = SessionId.random();
+        AuditEvent.SessionRequested request = new AuditEvent.SessionRequested(
+                dev.gatehouse.platform.core.EventHeader.now(session, "edge", "edge-connect"),
+                dev.gatehouse.platform.core.CommandId.random(), TestEvents.command(session, "edge-connect", 0).identity(),
+                TestEvents.command(session, "edge-connect", 0).connection(), "127.0.0.1", "app", "psql", "edge-connect",
+                port.replyPartition(), "enforce");
+
+        // When
+        Decision decision = port.decide(request, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        // Then
+        assertThat(decision).isInstanceOf(Decision.Deny.class);
+        assertThat(decision.commandId()).isEqualTo(request.requestId());
+        assertThat(decision.ruleId()).isEqualTo("no-connects");
+        List<AuditEvent> log = tail(session, 2);
+        assertThat(log.get(0)).isEqualTo(request);
+        assertThat(log.get(1)).isInstanceOfSatisfying(AuditEvent.DecisionMade.class, made -> {
+            assertThat(made.commandId()).isEqualTo(request.requestId());
+            assertThat(made.sequence()).isZero();
+        });
     }
 
     @Test
@@ -202,7 +237,8 @@ class KafkaDecisionPortTest {
 
         // Then
         assertThat(report.created()).isEmpty();
-        assertThat(report.existing()).containsExactlyInAnyOrder(Topics.AUDIT, Topics.DECISIONS, Topics.CONTROL, Topics.POLICIES);
+        assertThat(report.existing()).containsExactlyInAnyOrder(Topics.AUDIT, Topics.DECISIONS, Topics.CONTROL, Topics.POLICIES,
+                Topics.REVOCATIONS, Topics.SESSIONS);
         assertThat(report.warnings()).hasSize(3).allSatisfy(w -> assertThat(w).contains("partitions, configuration says " + (PARTITIONS + 2)));
     }
 

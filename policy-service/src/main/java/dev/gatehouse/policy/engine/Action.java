@@ -1,5 +1,6 @@
 package dev.gatehouse.policy.engine;
 
+import dev.gatehouse.platform.core.Verdict;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -8,15 +9,25 @@ import java.util.stream.Collectors;
 /**
  * What a rule does when its condition holds, as written in a policy document.
  *
- * <p>{@link #REQUIRE_APPROVAL} and {@link #MASK} are accepted by the parser, but the approval
- * service and result masking are not deployed yet: a rule with one of these actions evaluates to
- * a DENY decision (fail closed), never to an allow.
+ * <p>{@link #REQUIRE_APPROVAL} needs an {@code approval} (approver group, count) and {@link #MASK} a
+ * {@code mask} profile; the engine decides them as such. An edge that cannot carry one out (no
+ * approval service, no masking) refuses the command: it fails closed, never open.
  */
 public enum Action {
     ALLOW,
     DENY,
     REQUIRE_APPROVAL,
     MASK;
+
+    /** The verdict a rule with this action decides. */
+    public Verdict verdict() {
+        return switch (this) {
+            case ALLOW -> Verdict.ALLOW;
+            case DENY -> Verdict.DENY;
+            case REQUIRE_APPROVAL -> Verdict.REQUIRE_APPROVAL;
+            case MASK -> Verdict.MASK;
+        };
+    }
 
     /** The action as it is spelled in a policy document ("allow", "require_approval"). */
     public String label() {

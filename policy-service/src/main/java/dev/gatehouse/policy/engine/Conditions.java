@@ -26,7 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The CEL environment rule conditions are compiled in: the four fact variables with declared
+ * The CEL environment rule conditions are compiled in: the fact variables with declared
  * structured types, so a condition is parsed and type-checked when the policy is loaded.
  *
  * <p>Each variable is declared as a CEL struct type (for the checker) whose fields are given in

@@ -52,7 +52,9 @@ final class FactCatalog {
                                     + "`identity.claims[\"email\"].endsWith(\"@corp.example\")`."),
                     new Field("ci", STRING_MAP,
                             "CI provenance, empty when the caller is not a CI job: system, repository, repository_id, "
-                                    + "commit_sha, ref, workflow, run_id, job (only those the CI system provided; "
+                                    + "commit_sha, ref, workflow, run_id, job, workflow_ref, workflow_sha, job_workflow_ref, "
+                                    + "job_workflow_sha, run_attempt, actor, actor_id, environment, event, ref_protected, "
+                                    + "runner_environment (only those the CI system provided; "
                                     + "test with `has(identity.ci.ref)` first).")
             )),
             new Variable(Facts.CONNECTION, "The catalog connection (the database name) the client connected to.", List.of(
@@ -89,7 +91,30 @@ final class FactCatalog {
                             "The bound parameters as text (extended protocol); a SQL NULL parameter is CEL `null`.")
             )),
             new Variable(Facts.SESSION, "The client session the command belongs to.", List.of(
-                    new Field("id", SimpleType.STRING, "The session id, as written in the audit log.")
+                    new Field("id", SimpleType.STRING, "The session id, as written in the audit log."),
+                    new Field("started_at", SimpleType.TIMESTAMP,
+                            "When the session began (the gateway accepted the connection); the Unix epoch when the "
+                                    + "edge did not record it. E.g. `time.now - session.started_at > duration(\"8h\")`."),
+                    new Field("client_address", SimpleType.STRING,
+                            "The client's IP address, without the port, e.g. `session.client_address.startsWith(\"10.\")`;"
+                                    + " `\"\"` when the edge did not record it.")
+            )),
+            new Variable(Facts.TIME, "When the command was received (the time recorded in the audit log, so a "
+                    + "redelivered command is decided the same), read in the policy service's time zone "
+                    + "(`policy.time-zone`, default UTC).", List.of(
+                    new Field("now", SimpleType.TIMESTAMP, "The instant the command was received."),
+                    new Field("zone", SimpleType.STRING, "The time zone the fields below are read in, e.g. `\"Europe/Berlin\"`."),
+                    new Field("hour", SimpleType.INT, "The hour of the day, 0 to 23, e.g. `time.hour < 8 || time.hour >= 18`."),
+                    new Field("minute", SimpleType.INT, "The minute of the hour, 0 to 59."),
+                    new Field("day_of_week", SimpleType.STRING,
+                            "The day, lowercase: `\"monday\"` to `\"sunday\"`, e.g. "
+                                    + "`time.day_of_week in [\"saturday\", \"sunday\"]`."),
+                    new Field("date", SimpleType.STRING, "The date, ISO-8601, e.g. `time.date == \"2026-12-24\"`.")
+            )),
+            new Variable(Facts.REQUEST, "What is being decided: a connection attempt (decided by `on: connect` rules, "
+                    + "before anything reaches the target; the `command` fields are empty then: `\"\"`, `[]`, "
+                    + "`false`, `0`) or a command (decided by `on: command` rules, the default).", List.of(
+                    new Field("type", SimpleType.STRING, "`\"connect\"` or `\"command\"`.")
             ))
     );
 

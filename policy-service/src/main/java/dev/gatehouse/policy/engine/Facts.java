@@ -1,6 +1,7 @@
 package dev.gatehouse.policy.engine;
 
 import com.google.protobuf.NullValue;
+import com.google.protobuf.Timestamp;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Identity;
@@ -9,6 +10,9 @@ import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.StatementKind;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -16,6 +20,7 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -33,7 +38,13 @@ import java.util.Objects;
  *       ("" when unparseable), parseable, kinds ("read", "write", "ddl", ...), tags ("SELECT",
  *       "CREATE DATABASE", ...), object_types, tables_read, tables_written, functions,
  *       missing_where, statement_count, parameters (a SQL NULL parameter is CEL null)</li>
- *   <li>{@code session}: id</li>
+ *   <li>{@code session}: id, started_at (a timestamp; the Unix epoch when unknown), client_address
+ *       (the client's IP; "" when unknown)</li>
+ *   <li>{@code time}: now (a timestamp), zone, hour, minute, day_of_week ("monday"..."sunday"), date
+ *       ("2026-11-24"): the command's recorded time in the {@link Context}'s zone, never the clock
+ *       at evaluation, so a redelivered command is decided the same</li>
+ *   <li>{@code request}: type ("connect" for a connection attempt, {@link #connect}; "command"
+ *       otherwise). For a connect the {@code command} fields are empty.</li>
  * </ul>
  */
 public final class Facts {
@@ -42,24 +53,100 @@ public final class Facts {
     static final String CONNECTION = "connection";
     static final String COMMAND = "command";
     static final String SESSION = "session";
+    static final String TIME = "time";
+    static final String REQUEST = "request";
 
-    private final Map<String, Object> variables;
+    /** What is being decided: a connection attempt or a command ({@code request.type}). */
+    public enum RequestType {
+        /** A client asks to open a session ({@code on: connect} rules decide). */
+        CONNECT,
+        /** A command within an open session ({@code on: command} rules decide, the default). */
+        COMMAND;
 
-    private Facts(Map<String, Object> variables) {
-        this.variables = variables;
+        /** The lowercase name, as {@code request.type} and a rule's {@code on} write it. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
-    /** The facts about {@code command}, sent by {@code identity} over {@code connection}. */
+    private final Map<String, Object> variables;
+    private final RequestType requestType;
+
+    private Facts(Map<String, Object> variables, RequestType requestType) {
+        this.variables = variables;
+        this.requestType = requestType;
+    }
+
+    /**
+     * When and where a command arrived, beyond the command itself.
+     *
+     * @param now              the command's recorded time (its CommandReceived's timestamp)
+     * @param zone             the zone {@code time.hour}, {@code time.date}, ... are read in
+     * @param sessionStartedAt when the session began, or null when not recorded
+     * @param clientAddress    the client's IP address, or null when not recorded
+     */
+    public record Context(Instant now, ZoneId zone, Instant sessionStartedAt, String clientAddress) {
+        public Context {
+            Objects.requireNonNull(now, "now");
+            Objects.requireNonNull(zone, "zone");
+        }
+
+        /** A context with only a time and zone (session start and client unknown). */
+        public static Context at(Instant now, ZoneId zone) {
+            return new Context(now, zone, null, null);
+        }
+    }
+
+    /**
+     * The facts about {@code command}, sent by {@code identity} over {@code connection}, at the
+     * command's {@link SqlCommand#receivedAt()} in UTC, with the session's start and client unknown.
+     */
     public static Facts of(Identity identity, ConnectionRef connection, SqlCommand command) {
+        Objects.requireNonNull(command, "command");
+        Instant receivedAt = Objects.requireNonNull(command.receivedAt(),
+                "the command has no receivedAt: give the time in a Facts.Context");
+        return of(identity, connection, command, Context.at(receivedAt, ZoneOffset.UTC));
+    }
+
+    /** The facts about {@code command}, sent by {@code identity} over {@code connection}, in {@code context}. */
+    public static Facts of(Identity identity, ConnectionRef connection, SqlCommand command, Context context) {
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(command, "command");
+        Objects.requireNonNull(context, "context");
         Map<String, Object> vars = new LinkedHashMap<>();
         vars.put(IDENTITY, identity(identity));
         vars.put(CONNECTION, connection(connection));
         vars.put(COMMAND, command(command));
-        vars.put(SESSION, Map.of("id", command.sessionId().value()));
-        return new Facts(Collections.unmodifiableMap(vars));
+        vars.put(SESSION, session(command, context));
+        vars.put(TIME, time(context));
+        vars.put(REQUEST, request(RequestType.COMMAND));
+        return new Facts(Collections.unmodifiableMap(vars), RequestType.COMMAND);
+    }
+
+    /**
+     * The facts about a connection attempt by {@code identity} to {@code connection} in session
+     * {@code sessionId}: the command facts are empty ({@code ""}, {@code []}, false, 0), and
+     * {@code request.type} is "connect".
+     */
+    public static Facts connect(Identity identity, ConnectionRef connection, String sessionId, Context context) {
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(connection, "connection");
+        Objects.requireNonNull(sessionId, "sessionId");
+        Objects.requireNonNull(context, "context");
+        Map<String, Object> vars = new LinkedHashMap<>();
+        vars.put(IDENTITY, identity(identity));
+        vars.put(CONNECTION, connection(connection));
+        vars.put(COMMAND, EMPTY_COMMAND);
+        vars.put(SESSION, session(sessionId, context));
+        vars.put(TIME, time(context));
+        vars.put(REQUEST, request(RequestType.CONNECT));
+        return new Facts(Collections.unmodifiableMap(vars), RequestType.CONNECT);
+    }
+
+    /** Whether these facts describe a connection attempt or a command. */
+    public RequestType requestType() {
+        return requestType;
     }
 
     /** The CEL activation: variable name to its value. */
@@ -67,7 +154,7 @@ public final class Facts {
         return variables;
     }
 
-    /** The value of one variable ("identity", "connection", "command", "session"), for inspection. */
+    /** The value of one variable ("identity", "connection", "command", "session", "time", "request"), for inspection. */
     @SuppressWarnings("unchecked")
     public Map<String, Object> variable(String name) {
         Object value = variables.get(name);
@@ -97,6 +184,17 @@ public final class Facts {
         putIfPresent(m, "workflow", ci.workflow());
         putIfPresent(m, "run_id", ci.runId());
         putIfPresent(m, "job", ci.job());
+        putIfPresent(m, "workflow_ref", ci.workflowRef());
+        putIfPresent(m, "workflow_sha", ci.workflowSha());
+        putIfPresent(m, "job_workflow_ref", ci.jobWorkflowRef());
+        putIfPresent(m, "job_workflow_sha", ci.jobWorkflowSha());
+        putIfPresent(m, "run_attempt", ci.runAttempt());
+        putIfPresent(m, "actor", ci.actor());
+        putIfPresent(m, "actor_id", ci.actorId());
+        putIfPresent(m, "environment", ci.environment());
+        putIfPresent(m, "event", ci.event());
+        putIfPresent(m, "ref_protected", ci.refProtected());
+        putIfPresent(m, "runner_environment", ci.runnerEnvironment());
         return Collections.unmodifiableMap(m);
     }
 
@@ -130,6 +228,60 @@ public final class Facts {
         m.put("statement_count", (long) analysis.statements().size());
         m.put("parameters", celList(command.parameters()));
         return Collections.unmodifiableMap(m);
+    }
+
+    /** The command facts of a connection attempt: there is no command. */
+    private static final Map<String, Object> EMPTY_COMMAND = emptyCommand();
+
+    private static Map<String, Object> emptyCommand() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("text", "");
+        m.put("form", "");
+        m.put("fingerprint", "");
+        m.put("parseable", false);
+        m.put("kinds", List.of());
+        m.put("tags", List.of());
+        m.put("object_types", List.of());
+        m.put("tables_read", List.of());
+        m.put("tables_written", List.of());
+        m.put("functions", List.of());
+        m.put("missing_where", false);
+        m.put("statement_count", 0L);
+        m.put("parameters", List.of());
+        return Collections.unmodifiableMap(m);
+    }
+
+    private static Map<String, Object> request(RequestType type) {
+        return Map.of("type", type.label());
+    }
+
+    private static Map<String, Object> session(SqlCommand command, Context context) {
+        return session(command.sessionId().value(), context);
+    }
+
+    private static Map<String, Object> session(String sessionId, Context context) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", sessionId);
+        m.put("started_at", timestamp(Objects.requireNonNullElse(context.sessionStartedAt(), Instant.EPOCH)));
+        m.put("client_address", Objects.requireNonNullElse(context.clientAddress(), ""));
+        return Collections.unmodifiableMap(m);
+    }
+
+    private static Map<String, Object> time(Context context) {
+        ZonedDateTime local = context.now().atZone(context.zone());
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("now", timestamp(context.now()));
+        m.put("zone", context.zone().getId());
+        m.put("hour", (long) local.getHour());
+        m.put("minute", (long) local.getMinute());
+        m.put("day_of_week", local.getDayOfWeek().name().toLowerCase(Locale.ROOT));
+        m.put("date", local.toLocalDate().toString());
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** A CEL timestamp value. */
+    private static Timestamp timestamp(Instant instant) {
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
     }
 
     private static LinkedHashSet<String> distinctNonNull(List<String> values) {

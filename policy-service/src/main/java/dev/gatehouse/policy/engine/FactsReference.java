@@ -41,6 +41,9 @@ public final class FactsReference {
                     "a CI identity changes the schema or truncates a table"),
             new Example("\"ci\" in identity.groups && !(has(identity.ci.ref) && identity.ci.ref == \"refs/heads/main\")",
                     "a CI identity whose job did not run on the main branch"),
+            new Example("\"ddl\" in command.kinds && (time.day_of_week in [\"saturday\", \"sunday\"] || time.hour < 7"
+                    + " || time.hour >= 20)",
+                    "a schema change at the weekend or outside 07:00 to 20:00 (in `policy.time-zone`)"),
             new Example("connection.labels[\"env\"] == \"prod\" && \"write\" in command.kinds"
                     + " && !identity.claims[\"email\"].endsWith(\"@corp.example\")",
                     "a write to production by someone without a corporate e-mail address"));
@@ -58,8 +61,8 @@ public final class FactsReference {
                 .append("     Regenerate: ").append(REGENERATE_COMMAND).append(" -->\n\n");
         md.append("# Policy facts\n\n");
         md.append("""
-                A policy rule's `when` is a [CEL](https://cel.dev) expression over four variables: `identity`,
-                `connection`, `command` and `session`. Conditions are parsed and type-checked when the policy
+                A policy rule's `when` is a [CEL](https://cel.dev) expression over six variables: `identity`,
+                `connection`, `command`, `session`, `time` and `request`. Conditions are parsed and type-checked when the policy
                 is loaded: an undeclared variable, a misspelt field, an operand of the wrong type or a
                 condition that is not `bool` rejects the whole policy, and Gatehouse keeps the previous one
                 (or refuses to start). For example, the condition `%s` is rejected with:
@@ -80,7 +83,7 @@ public final class FactsReference {
             md.append("| field | CEL type | description |\n|---|---|---|\n");
             for (FactCatalog.Field field : variable.fields()) {
                 md.append("| `").append(variable.name()).append('.').append(field.name()).append("` | `")
-                        .append(CelTypes.format(field.type())).append("` | ")
+                        .append(typeName(field.type())).append("` | ")
                         .append(field.description().replace("|", "\\|")).append(" |\n");
             }
             md.append('\n');
@@ -94,6 +97,11 @@ public final class FactsReference {
                     .append(example.meaning()).append(" |\n");
         }
         return md.toString();
+    }
+
+    /** The type as a condition author writes it: {@code timestamp}, not its protobuf message name. */
+    private static String typeName(dev.cel.common.types.CelType type) {
+        return type.equals(dev.cel.common.types.SimpleType.TIMESTAMP) ? "timestamp" : CelTypes.format(type);
     }
 
     /** Writes the page to {@code path}. */

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.HashSet;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * id: gatehouse-example          # required
  * version: "1"                   # optional; else the first 12 hex chars of SHA-256 of the text
- * default: allow                 # required: allow | deny
+ * default: allow                 # required: allow | deny (commands no rule matched)
+ * connect_default: allow         # optional: allow | deny (connection attempts no rule matched; default allow)
  * rules:                         # required, may be empty
  *   - id: ci-no-ddl              # required, unique, not "default"
  *     description: ...           # optional
@@ -38,6 +40,21 @@ import org.slf4j.LoggerFactory;
  *     when: '"ci" in identity.groups && "ddl" in command.kinds'   # required, CEL, must be bool
  *     action: deny               # required: allow | deny | require_approval | mask
  *     reason: CI identities may not change the schema              # required unless allow
+ *     dry_run: false             # optional: true records the would-be verdict and does not decide
+ *     on: command                # optional: command (default) | connect | [connect, command];
+ *                                # connect rules decide connection attempts, allow or deny only
+ *   - id: prod-ddl-approval
+ *     when: 'connection.labels["env"] == "prod" && "ddl" in command.kinds'
+ *     action: require_approval
+ *     approval: {group: dba, count: 2, mode: hold, expires_in: 10m}  # required for require_approval;
+ *                                # count 1..10 (default 1), mode hold | deferred (default hold),
+ *                                # expires_in <n>s|m|h|d up to 7d (default 10m)
+ *     reason: schema changes in production need two DBAs
+ *   - id: mask-customers
+ *     when: '"public.customers" in command.tables_read'
+ *     action: mask
+ *     mask: {profile: pii-basic} # required for mask: letters, digits, _ - .
+ *     reason: customer data is masked
  * }</pre>
  *
  * <p>A rule with a {@code scope} (connections, connection_labels, protocols, subjects, groups,
@@ -46,8 +63,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every condition is parsed and type-checked against the fact variables (see {@link Facts})
  * when the document is parsed. A document with any error is rejected as a whole with a
- * {@link PolicyException} listing every error. {@code require_approval} and {@code mask} parse
- * but evaluate to DENY until the approval service and masking are deployed (see {@link Action}).
+ * {@link PolicyException} listing every error, each naming its rule.
  */
 public final class Policy {
 
@@ -55,8 +71,15 @@ public final class Policy {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    private static final Set<String> DOCUMENT_FIELDS = Set.of("id", "version", "description", "default", "rules");
-    private static final Set<String> RULE_FIELDS = Set.of("id", "description", "scope", "when", "action", "reason");
+    private static final Set<String> DOCUMENT_FIELDS = Set.of("id", "version", "description", "default",
+            "connect_default", "rules");
+    private static final Set<String> RULE_FIELDS = Set.of("id", "description", "scope", "when", "action", "reason",
+            "dry_run", "approval", "mask", "on");
+    private static final Set<String> APPROVAL_FIELDS = Set.of("group", "count", "mode", "expires_in");
+    private static final Set<String> MASK_FIELDS = Set.of("profile");
+    private static final Pattern MASK_PROFILE = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern DURATION = Pattern.compile("([0-9]{1,7})([smhd])");
+    private static final Duration MAX_EXPIRES_IN = Duration.ofDays(7);
     private static final Pattern RULE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]*");
     private static final int HASH_HEX_CHARS = 12;
 
@@ -64,13 +87,16 @@ public final class Policy {
     private final String version;
     private final String description;
     private final Action defaultAction;
+    private final Action connectDefault;
     private final List<Rule> rules;
 
-    private Policy(String id, String version, String description, Action defaultAction, List<Rule> rules) {
+    private Policy(String id, String version, String description, Action defaultAction, Action connectDefault,
+                   List<Rule> rules) {
         this.id = id;
         this.version = version;
         this.description = description;
         this.defaultAction = defaultAction;
+        this.connectDefault = connectDefault;
         this.rules = List.copyOf(rules);
     }
 
@@ -119,6 +145,16 @@ public final class Policy {
             }
         }
 
+        Action connectDefault = Action.ALLOW;
+        String connectDefaultText = optionalScalar(root, "connect_default", "policy", errors);
+        if (connectDefaultText != null) {
+            connectDefault = Action.fromLabel(connectDefaultText).filter(a -> a == Action.ALLOW || a == Action.DENY)
+                    .orElse(null);
+            if (connectDefault == null) {
+                errors.add("policy: 'connect_default' must be allow or deny, found '" + connectDefaultText + "'");
+            }
+        }
+
         List<Rule> rules = new ArrayList<>();
         JsonNode rulesNode = root.get("rules");
         if (rulesNode == null || rulesNode.isNull()) {
@@ -139,9 +175,9 @@ public final class Policy {
             LOGGER.warn("policy rejected source={} errors={}", source, errors.size());
             throw new PolicyException(source, errors);
         }
-        LOGGER.info("policy loaded source={} id={} version={} rules={} default={}", source, id, version, rules.size(),
-                defaultAction.label());
-        return new Policy(id, version, description, defaultAction, rules);
+        LOGGER.info("policy loaded source={} id={} version={} rules={} default={} connectDefault={}", source, id, version,
+                rules.size(), defaultAction.label(), connectDefault.label());
+        return new Policy(id, version, description, defaultAction, connectDefault, rules);
     }
 
     private static Rule parseRule(JsonNode node, int index, Set<String> seen, List<String> errors) {
@@ -181,6 +217,23 @@ public final class Policy {
                 errors.add(where + ": missing required field 'reason' (required for action " + action.label() + ")");
             }
         }
+        boolean dryRun = false;
+        JsonNode dryRunNode = node.get("dry_run");
+        if (dryRunNode != null && !dryRunNode.isNull()) {
+            if (dryRunNode.isBoolean()) {
+                dryRun = dryRunNode.booleanValue();
+            } else {
+                errors.add(where + ": 'dry_run' must be true or false, found " + describe(dryRunNode));
+            }
+        }
+        int errorsBefore = errors.size();
+        java.util.Set<Facts.RequestType> on = on(node.get("on"), where, errors);
+        if (on != null && on.contains(Facts.RequestType.CONNECT) && (action == Action.MASK || action == Action.REQUIRE_APPROVAL)) {
+            errors.add(where + ": action " + action.label() + " is for commands only; a rule 'on: connect' may allow or deny");
+        }
+        Rule.Approval approval = action == null ? null : approval(node.get("approval"), action, where, errors);
+        String maskProfile = action == null ? null : maskProfile(node.get("mask"), action, where, errors);
+        boolean parametersOk = errors.size() == errorsBefore;
         Conditions.Compiled compiled = null;
         if (condition != null) {
             Conditions.Result result = Conditions.compile(condition);
@@ -189,10 +242,135 @@ public final class Policy {
             }
             compiled = result.compiled();
         }
-        if (id == null || scope == null || condition == null || action == null || reason == null || compiled == null) {
+        if (id == null || scope == null || condition == null || action == null || reason == null || compiled == null
+                || !parametersOk) {
             return null;
         }
-        return new Rule(id, description, scope, condition, action, reason, compiled);
+        return new Rule(id, description, scope, condition, action, reason, compiled, dryRun, approval, maskProfile, on);
+    }
+
+    /** A rule's {@code on}: connect, command (the default) or a list of both; null (with an error) when invalid. */
+    private static java.util.Set<Facts.RequestType> on(JsonNode node, String where, List<String> errors) {
+        if (node == null || node.isNull()) return java.util.EnumSet.of(Facts.RequestType.COMMAND);
+        List<JsonNode> values = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(values::add);
+            if (values.isEmpty()) {
+                errors.add(where + ": 'on' must not be an empty list (connect, command or [connect, command])");
+                return null;
+            }
+        } else {
+            values.add(node);
+        }
+        java.util.Set<Facts.RequestType> on = java.util.EnumSet.noneOf(Facts.RequestType.class);
+        for (JsonNode value : values) {
+            Facts.RequestType type = value.isTextual() ? java.util.Arrays.stream(Facts.RequestType.values())
+                    .filter(t -> t.label().equals(value.asText().strip())).findFirst().orElse(null) : null;
+            if (type == null) {
+                errors.add(where + ": 'on' must be connect, command or [connect, command], found " + quoted(value));
+                return null;
+            }
+            on.add(type);
+        }
+        return on;
+    }
+
+    /** The {@code approval} of a require_approval rule; null (with an error if it was needed or misplaced) otherwise. */
+    private static Rule.Approval approval(JsonNode node, Action action, String where, List<String> errors) {
+        boolean present = node != null && !node.isNull();
+        if (action != Action.REQUIRE_APPROVAL) {
+            if (present) errors.add(where + ": 'approval' is only for action require_approval, not " + action.label());
+            return null;
+        }
+        if (!present) {
+            errors.add(where + ": action require_approval needs 'approval' with at least the approver group, "
+                    + "e.g. approval: {group: dba, count: 1}");
+            return null;
+        }
+        if (!node.isObject()) {
+            errors.add(where + ": 'approval' must be a mapping (group, count, mode, expires_in), found " + describe(node));
+            return null;
+        }
+        int before = errors.size();
+        unknownFields(node, APPROVAL_FIELDS, where + ": approval", errors);
+        String group = requiredText(node, "group", where + ": approval", errors);
+
+        int count = Rule.Approval.DEFAULT_COUNT;
+        JsonNode countNode = node.get("count");
+        if (countNode != null && !countNode.isNull()) {
+            if (countNode.isIntegralNumber() && countNode.canConvertToInt()
+                    && countNode.intValue() >= Rule.Approval.MIN_COUNT && countNode.intValue() <= Rule.Approval.MAX_COUNT) {
+                count = countNode.intValue();
+            } else {
+                errors.add(where + ": approval.count must be a whole number from " + Rule.Approval.MIN_COUNT + " to "
+                        + Rule.Approval.MAX_COUNT + ", found " + quoted(countNode));
+            }
+        }
+
+        Rule.Approval.Mode mode = Rule.Approval.Mode.HOLD;
+        JsonNode modeNode = node.get("mode");
+        if (modeNode != null && !modeNode.isNull()) {
+            mode = java.util.Arrays.stream(Rule.Approval.Mode.values())
+                    .filter(m -> modeNode.isTextual() && m.label().equals(modeNode.asText().strip()))
+                    .findFirst().orElse(null);
+            if (mode == null) errors.add(where + ": approval.mode must be hold or deferred, found " + quoted(modeNode));
+        }
+
+        Duration expiresIn = Rule.Approval.DEFAULT_EXPIRES_IN;
+        JsonNode expiresNode = node.get("expires_in");
+        if (expiresNode != null && !expiresNode.isNull()) {
+            expiresIn = duration(expiresNode);
+            if (expiresIn == null) {
+                errors.add(where + ": approval.expires_in must be a duration such as 90s, 10m, 2h or 1d, found "
+                        + quoted(expiresNode));
+            } else if (expiresIn.isZero() || expiresIn.compareTo(MAX_EXPIRES_IN) > 0) {
+                errors.add(where + ": approval.expires_in must be more than 0 and at most 7d, found " + quoted(expiresNode));
+            }
+        }
+        if (errors.size() > before || group == null || mode == null) return null;
+        return new Rule.Approval(group, count, mode, expiresIn);
+    }
+
+    /** The {@code mask.profile} of a mask rule; null (with an error if it was needed or misplaced) otherwise. */
+    private static String maskProfile(JsonNode node, Action action, String where, List<String> errors) {
+        boolean present = node != null && !node.isNull();
+        if (action != Action.MASK) {
+            if (present) errors.add(where + ": 'mask' is only for action mask, not " + action.label());
+            return null;
+        }
+        if (!present) {
+            errors.add(where + ": action mask needs 'mask' with the masking profile, e.g. mask: {profile: pii-basic}");
+            return null;
+        }
+        if (!node.isObject()) {
+            errors.add(where + ": 'mask' must be a mapping (profile), found " + describe(node));
+            return null;
+        }
+        int before = errors.size();
+        unknownFields(node, MASK_FIELDS, where + ": mask", errors);
+        String profile = requiredText(node, "profile", where + ": mask", errors);
+        if (profile != null && !MASK_PROFILE.matcher(profile).matches()) {
+            errors.add(where + ": mask.profile must be letters, digits and _ - . only, found '" + profile + "'");
+        }
+        return errors.size() > before ? null : profile;
+    }
+
+    /** A duration written as a whole number and a unit (s, m, h, d), or null. */
+    private static Duration duration(JsonNode node) {
+        if (!node.isTextual()) return null;
+        java.util.regex.Matcher m = DURATION.matcher(node.asText().strip());
+        if (!m.matches()) return null;
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+
+    private static String quoted(JsonNode node) {
+        return node.isValueNode() ? "'" + node.asText() + "'" : describe(node);
     }
 
     private static void unknownFields(JsonNode node, Set<String> known, String where, List<String> errors) {
@@ -269,9 +447,19 @@ public final class Policy {
         return description;
     }
 
-    /** ALLOW or DENY: what applies when no rule matches. */
+    /** ALLOW or DENY: what applies to a command when no rule matches. */
     public Action defaultAction() {
         return defaultAction;
+    }
+
+    /** ALLOW or DENY: what applies to a connection attempt when no {@code on: connect} rule matches ({@code connect_default}, default allow). */
+    public Action connectDefault() {
+        return connectDefault;
+    }
+
+    /** The default for requests of this type: {@link #connectDefault()} or {@link #defaultAction()}. */
+    public Action defaultFor(Facts.RequestType type) {
+        return type == Facts.RequestType.CONNECT ? connectDefault : defaultAction;
     }
 
     /** The rules in document order. */

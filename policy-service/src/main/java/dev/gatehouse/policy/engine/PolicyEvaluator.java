@@ -1,7 +1,7 @@
 package dev.gatehouse.policy.engine;
 
 import dev.cel.runtime.CelEvaluationException;
-import dev.gatehouse.platform.core.Verdict;
+import dev.gatehouse.platform.core.DryRunVerdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -10,15 +10,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Evaluates one {@link Policy} against {@link Facts}: rules in order, the first that matches
- * decides, the policy's default when none does. A rule whose {@link RuleScope} does not cover the
- * command is skipped without running its condition, and traced as out of scope. Pure and
+ * decides, the policy's default when none does. Only the rules {@linkplain Rule#appliesTo for the
+ * request's type} are considered: {@code on: connect} rules and {@code connect_default} for a
+ * connection attempt, command rules and {@code default} for a command. A rule whose {@link RuleScope} does not cover the
+ * command is skipped without running its condition, and traced as out of scope. A matching
+ * {@linkplain Rule#dryRun() dry-run} rule does not decide: its would-be verdict is recorded in
+ * {@link Evaluation#dryRun()} and evaluation goes on as if it had not matched. Pure and
  * thread-safe.
  *
  * <p>Fail closed: a condition that fails at run time (a missing map key, a claim of the wrong
- * type) counts as matched when the rule would deny (deny, require_approval, mask) and as not
- * matched when it would allow; either way the error is recorded in the trace. Rules with
- * {@code require_approval} or {@code mask} yield DENY with the reason
- * "&lt;action&gt; is not available yet: ..." until the approval service and masking exist.
+ * type) counts as matched when the rule would not allow (deny, require_approval, mask) and as not
+ * matched when it would allow; either way the error is recorded in the trace and in the reason.
  */
 public final class PolicyEvaluator {
 
@@ -38,7 +40,10 @@ public final class PolicyEvaluator {
     public Evaluation evaluate(Facts facts) {
         Objects.requireNonNull(facts, "facts");
         List<Evaluation.RuleTrace> trace = new ArrayList<>();
+        List<DryRunVerdict> dryRun = new ArrayList<>();
+        Facts.RequestType type = facts.requestType();
         for (Rule rule : policy.rules()) {
+            if (!rule.appliesTo(type)) continue; // a connect rule is not a command rule: not even traced
             if (!rule.scope().matches(facts)) {
                 trace.add(Evaluation.RuleTrace.outOfScope(rule.id()));
                 continue;
@@ -63,25 +68,31 @@ public final class PolicyEvaluator {
                         policy.id(), policy.version(), rule.id(), matched, error);
             }
             trace.add(new Evaluation.RuleTrace(rule.id(), matched, error));
-            if (matched) return decide(rule, error, trace);
+            if (!matched) continue;
+            if (rule.dryRun()) {
+                dryRun.add(wouldBe(rule, error));
+                continue;
+            }
+            return new Evaluation(rule.action().verdict(), rule.action(), rule.id(), reason(rule, error),
+                    policy.id(), policy.version(), rule.approval(), rule.maskProfile(), dryRun, trace);
         }
-        Verdict verdict = policy.defaultAction() == Action.ALLOW ? Verdict.ALLOW : Verdict.DENY;
-        return new Evaluation(verdict, policy.defaultAction(), Evaluation.DEFAULT_RULE_ID,
-                "no rule matched; the policy's default is " + policy.defaultAction().label(),
-                policy.id(), policy.version(), trace);
+        Action fallback = policy.defaultFor(type);
+        String reason = type == Facts.RequestType.CONNECT
+                ? "no connect rule matched; the policy's connect_default is " + fallback.label()
+                : "no rule matched; the policy's default is " + fallback.label();
+        return new Evaluation(fallback.verdict(), fallback, Evaluation.DEFAULT_RULE_ID, reason,
+                policy.id(), policy.version(), null, null, dryRun, trace);
     }
 
-    private Evaluation decide(Rule rule, String error, List<Evaluation.RuleTrace> trace) {
-        String reason = switch (rule.action()) {
-            case ALLOW, DENY -> rule.reason();
-            case REQUIRE_APPROVAL -> "require_approval is not available yet: the approval service is not deployed"
-                    + " (rule reason: " + rule.reason() + ")";
-            case MASK -> "mask is not available yet: masking is not deployed (rule reason: " + rule.reason() + ")";
-        };
-        if (error != null) {
-            reason = reason + " [the condition could not be evaluated, so the rule applied: " + error + "]";
-        }
-        Verdict verdict = rule.action() == Action.ALLOW ? Verdict.ALLOW : Verdict.DENY;
-        return new Evaluation(verdict, rule.action(), rule.id(), reason, policy.id(), policy.version(), trace);
+    private DryRunVerdict wouldBe(Rule rule, String error) {
+        Rule.Approval approval = rule.approval();
+        return new DryRunVerdict(rule.id(), rule.action().verdict(), reason(rule, error), policy.version(),
+                false, approval == null ? null : approval.group(), approval == null ? 0 : approval.count(),
+                rule.maskProfile());
+    }
+
+    private static String reason(Rule rule, String error) {
+        return error == null ? rule.reason()
+                : rule.reason() + " [the condition could not be evaluated, so the rule applied: " + error + "]";
     }
 }

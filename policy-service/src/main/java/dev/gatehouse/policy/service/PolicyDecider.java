@@ -1,6 +1,8 @@
 package dev.gatehouse.policy.service;
 
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.policy.engine.Evaluation;
 import dev.gatehouse.policy.engine.Facts;
@@ -9,49 +11,158 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * Turns a recorded command into its decision with the active policy. Pure apart from the clock:
- * the Kafka loop around it ({@code DecisionService}) is a thin adapter.
+ * Turns a recorded command, or a connection attempt ({@code SessionRequested}, decided by the
+ * policy's {@code on: connect} rules, sequence 0), into its decision with the active policy. Pure apart from the clock
+ * that times the evaluation: the Kafka loop around it ({@code DecisionService}) is a thin adapter.
+ *
+ * <ul>
+ *   <li>Time facts are read at the command's recorded time (its CommandReceived's timestamp) in the
+ *       configured zone, never at the evaluation's wall clock.</li>
+ *   <li>A staged (shadow) policy, when there is one, also evaluates every command; its decision is
+ *       recorded as a {@link DryRunVerdict} ({@code staged} true, the staged version) after those of
+ *       the active policy's dry-run rules, and never changes the outcome.</li>
+ *   <li>Idempotent by request id (a command's id, a connection attempt's request id): the decisions of the last {@value #DEFAULT_CACHE_SIZE} commands are
+ *       kept, and a redelivered CommandReceived gets the very same DecisionMade (same event id,
+ *       verdict, rule, reason and version) even when another policy was activated in between.</li>
+ * </ul>
  */
-public final class PolicyDecider implements Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> {
+public final class PolicyDecider implements Function<AuditEvent.DecisionRequest, AuditEvent.DecisionMade> {
     private static final Logger LOGGER = LoggerFactory.getLogger(PolicyDecider.class);
 
-    private final AtomicReference<PolicyEvaluator> evaluator;
-    private final String instanceId;
+    /** How many decisions are remembered for redeliveries. */
+    public static final int DEFAULT_CACHE_SIZE = 100_000;
 
-    public PolicyDecider(PolicyEvaluator evaluator, String instanceId) {
-        this.evaluator = new AtomicReference<>(Objects.requireNonNull(evaluator, "evaluator"));
-        this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+    /** The active policy and the staged one (null when none), swapped together. */
+    private record Policies(PolicyEvaluator active, PolicyEvaluator staged) {
     }
 
-    /** Swaps the active policy; decisions already made keep the version that made them. */
+    private final AtomicReference<Policies> policies;
+    private final String instanceId;
+    private final ZoneId zone;
+    private final Map<CommandId, AuditEvent.DecisionMade> decided;
+
+    /** A decider that reads time facts in UTC. */
+    public PolicyDecider(PolicyEvaluator evaluator, String instanceId) {
+        this(evaluator, instanceId, ZoneOffset.UTC);
+    }
+
+    /** A decider that reads time facts ({@code time.hour}, {@code time.day_of_week}, ...) in {@code zone}. */
+    public PolicyDecider(PolicyEvaluator evaluator, String instanceId, ZoneId zone) {
+        this(evaluator, instanceId, zone, DEFAULT_CACHE_SIZE);
+    }
+
+    PolicyDecider(PolicyEvaluator evaluator, String instanceId, ZoneId zone, int cacheSize) {
+        this.policies = new AtomicReference<>(new Policies(Objects.requireNonNull(evaluator, "evaluator"), null));
+        this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+        this.zone = Objects.requireNonNull(zone, "zone");
+        if (cacheSize < 1) throw new IllegalArgumentException("cacheSize must be at least 1: " + cacheSize);
+        this.decided = new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<CommandId, AuditEvent.DecisionMade> eldest) {
+                return size() > cacheSize;
+            }
+        };
+    }
+
+    /** Swaps the active policy and drops any staged one; decisions already made keep the version that made them. */
     public void activate(PolicyEvaluator next) {
-        PolicyEvaluator previous = evaluator.getAndSet(Objects.requireNonNull(next));
-        LOGGER.info("policy {} version {} active (was {})", next.policy().id(), next.policy().version(),
-                previous.policy().version());
+        activate(next, null);
+    }
+
+    /**
+     * Swaps the active policy and the staged one ({@code staged} null: none) at once. Commands are
+     * decided by {@code active}; {@code staged}'s decision about each is recorded as a dry-run verdict.
+     */
+    public void activate(PolicyEvaluator active, PolicyEvaluator staged) {
+        Objects.requireNonNull(active, "active");
+        Policies previous = policies.getAndSet(new Policies(active, staged));
+        LOGGER.info("policy {} version {} active (was {}), staged {}", active.policy().id(), active.policy().version(),
+                previous.active().policy().version(),
+                staged == null ? "none" : staged.policy().id() + " version " + staged.policy().version());
     }
 
     public PolicyEvaluator active() {
-        return evaluator.get();
+        return policies.get().active();
+    }
+
+    /** The staged (shadow) policy, if one is set. */
+    public Optional<PolicyEvaluator> staged() {
+        return Optional.ofNullable(policies.get().staged());
+    }
+
+    /** The zone time facts are read in. */
+    public ZoneId zone() {
+        return zone;
     }
 
     @Override
-    public AuditEvent.DecisionMade apply(AuditEvent.CommandReceived received) {
+    public AuditEvent.DecisionMade apply(AuditEvent.DecisionRequest received) {
+        CommandId commandId = received.requestId();
+        AuditEvent.DecisionMade earlier = remembered(commandId);
+        if (earlier != null) {
+            LOGGER.debug("request redelivered session={} request={}: the earlier decision stands (rule {}, version {})",
+                    received.sessionId(), commandId, earlier.decision().ruleId(), earlier.decision().policyVersion());
+            return earlier;
+        }
         long start = System.nanoTime();
-        Evaluation evaluation = evaluator.get().evaluate(Facts.of(received.identity(), received.connection(), received.command()));
+        Policies now = policies.get();
+        Facts facts = facts(received);
+        long sequence = received instanceof AuditEvent.CommandReceived c ? c.command().sequence() : 0;
+        Evaluation evaluation = now.active().evaluate(facts);
+        List<DryRunVerdict> dryRun = new ArrayList<>(evaluation.dryRun());
+        if (now.staged() != null) {
+            dryRun.add(now.staged().evaluate(facts).toDryRunVerdict(true));
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        return new AuditEvent.DecisionMade(
+        AuditEvent.DecisionMade made = new AuditEvent.DecisionMade(
                 EventHeader.now(received.sessionId(), "policy", instanceId),
-                received.command().id(),
-                received.command().sequence(),
-                evaluation.toDecision(received.command().id()),
+                commandId,
+                sequence,
+                evaluation.toDecision(commandId),
                 received.edgeId(),
                 received.replyPartition(),
                 received.mode(),
-                took);
+                took,
+                dryRun);
+        return remember(commandId, made);
+    }
+
+    /**
+     * The facts of a request. A connection attempt's session started when it was requested, and
+     * its time facts are those of the request.
+     */
+    private Facts facts(AuditEvent.DecisionRequest request) {
+        return switch (request) {
+            case AuditEvent.CommandReceived c -> Facts.of(c.identity(), c.connection(), c.command(),
+                    new Facts.Context(c.header().timestamp(), zone, c.sessionStartedAt(), c.clientAddress()));
+            case AuditEvent.SessionRequested r -> Facts.connect(r.identity(), r.connection(), r.sessionId().value(),
+                    new Facts.Context(r.header().timestamp(), zone, r.header().timestamp(), r.clientAddress()));
+        };
+    }
+
+    private AuditEvent.DecisionMade remembered(CommandId commandId) {
+        synchronized (decided) {
+            return decided.get(commandId);
+        }
+    }
+
+    /** Keeps {@code made}, unless a decision about the command was kept meanwhile: then that one stands. */
+    private AuditEvent.DecisionMade remember(CommandId commandId, AuditEvent.DecisionMade made) {
+        synchronized (decided) {
+            AuditEvent.DecisionMade first = decided.putIfAbsent(commandId, made);
+            return first == null ? made : first;
+        }
     }
 }

@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -49,8 +50,10 @@ class PolicyEvaluatorTest {
         assertThat(example.policy().defaultAction()).isEqualTo(Action.ALLOW);
         assertThat(example.policy().version()).matches("[0-9a-f]{12}");
         assertThat(example.policy().rules()).extracting(Rule::id).containsExactly(
-                "deny-unparseable-sql", "no-create-drop-database", "no-function-call-protocol",
-                "no-update-delete-without-where", "ci-no-ddl");
+                "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "no-create-drop-database",
+                "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl",
+                "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "prod-mask-customer-data",
+                "ci-orders-not-on-prod");
     }
 
     @Test
@@ -190,9 +193,11 @@ class PolicyEvaluatorTest {
         assertThat(e.verdict()).isEqualTo(Verdict.DENY);
         assertThat(e.ruleId()).isEqualTo("ci-no-ddl");
         assertThat(e.trace()).extracting(Evaluation.RuleTrace::ruleId).containsExactly(
-                "deny-unparseable-sql", "no-create-drop-database", "no-function-call-protocol",
-                "no-update-delete-without-where", "ci-no-ddl");
-        assertThat(e.trace()).extracting(Evaluation.RuleTrace::matched).containsExactly(false, false, false, false, true);
+                "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "no-create-drop-database",
+                "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl");
+        assertThat(e.trace()).extracting(Evaluation.RuleTrace::matched)
+                .containsExactly(false, false, false, false, false, true);
+        assertThat(e.trace().getFirst().inScope()).as("the prod-only dry run, on a dev connection").isFalse();
     }
 
     @Test
@@ -203,7 +208,8 @@ class PolicyEvaluatorTest {
         // Then
         assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
         assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is allow");
-        assertThat(e.trace()).hasSize(5).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(e.trace()).hasSize(9).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(e.dryRun()).isEmpty();
     }
 
     // --- the engine ---
@@ -414,28 +420,184 @@ class PolicyEvaluatorTest {
     }
 
     @Test
-    void approvalAndMaskDenyUntilTheyAreAvailable() throws Exception {
+    void approvalAndMaskRulesDecideWithTheirParameters() throws Exception {
         // Given
         PolicyEvaluator evaluator = evaluator("""
                 id: p
+                version: v9
                 default: allow
                 rules:
-                  - {id: approve-ddl, when: '"ddl" in command.kinds', action: require_approval, reason: DDL needs a second pair of eyes}
-                  - {id: mask-reads, when: '"read" in command.kinds', action: mask, reason: reads are masked}
+                  - id: approve-ddl
+                    when: '"ddl" in command.kinds'
+                    action: require_approval
+                    approval: {group: dba, count: 2}
+                    reason: DDL needs a second pair of eyes
+                  - {id: mask-reads, when: '"read" in command.kinds', action: mask, mask: {profile: pii-basic}, reason: reads are masked}
                 """);
+        CommandId id = CommandId.random();
 
         // When
         Evaluation ddl = evaluator.evaluate(facts(person("bob"), command("DROP TABLE t", ddl("DROP TABLE", "TABLE", "t"))));
         Evaluation read = evaluator.evaluate(facts(person("bob"), select()));
 
         // Then
-        assertThat(ddl.verdict()).isEqualTo(Verdict.DENY);
-        assertThat(ddl.action()).isEqualTo(Action.REQUIRE_APPROVAL);
-        assertThat(ddl.reason()).isEqualTo("require_approval is not available yet: the approval service is not deployed"
-                + " (rule reason: DDL needs a second pair of eyes)");
-        assertThat(read.verdict()).isEqualTo(Verdict.DENY);
-        assertThat(read.action()).isEqualTo(Action.MASK);
-        assertThat(read.reason()).startsWith("mask is not available yet: masking is not deployed");
+        assertThat(ddl.verdict()).isEqualTo(Verdict.REQUIRE_APPROVAL);
+        assertThat(ddl.reason()).isEqualTo("DDL needs a second pair of eyes");
+        assertThat(ddl.toDecision(id)).isEqualTo(
+                new Decision.RequireApproval(id, "approve-ddl", "DDL needs a second pair of eyes", "v9", "dba", 2));
+        assertThat(read.verdict()).isEqualTo(Verdict.MASK);
+        assertThat(read.toDecision(id)).isEqualTo(new Decision.Mask(id, "mask-reads", "reads are masked", "v9", "pii-basic"));
+    }
+
+    @Test
+    void anErroringApprovalRuleAppliesAndSaysWhy() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - id: approve-non-staff
+                    when: '!identity.claims["email"].endsWith("@corp.example")'
+                    action: require_approval
+                    approval: {group: security}
+                    reason: outsiders need an approval
+                """);
+
+        // When
+        Evaluation e = evaluator.evaluate(facts(person("bob"), select()));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.REQUIRE_APPROVAL);
+        assertThat(e.reason()).startsWith("outsiders need an approval [the condition could not be evaluated");
+        assertThat(e.approval().group()).isEqualTo("security");
+    }
+
+    @Test
+    void aDryRunRuleRecordsItsWouldBeVerdictWithoutDeciding() throws Exception {
+        // Given
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                version: v2
+                default: allow
+                rules:
+                  - {id: try-no-ddl, when: '"ddl" in command.kinds', action: deny, reason: no DDL, dry_run: true}
+                  - id: try-approval
+                    when: 'true'
+                    action: require_approval
+                    approval: {group: dba, count: 3}
+                    reason: everything needs approval
+                    dry_run: true
+                  - {id: try-mask, when: 'false', action: mask, mask: {profile: p1}, reason: never, dry_run: true}
+                  - {id: no-truncate, when: '"TRUNCATE TABLE" in command.tags', action: deny, reason: no truncate}
+                  - {id: after-deciding, when: 'true', action: deny, reason: not reached, dry_run: true}
+                """);
+
+        // When
+        Evaluation ddl = evaluator.evaluate(facts(person("bob"), command("DROP TABLE t", ddl("DROP TABLE", "TABLE", "t"))));
+        Evaluation truncate = evaluator.evaluate(facts(person("bob"),
+                command("TRUNCATE t", stmt(StatementKind.DDL, "TRUNCATE TABLE"))));
+
+        // Then
+        assertThat(ddl.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(ddl.isDefault()).isTrue();
+        assertThat(ddl.dryRun()).extracting(DryRunVerdict::ruleId)
+                .containsExactly("try-no-ddl", "try-approval", "after-deciding");
+        assertThat(truncate.ruleId()).isEqualTo("no-truncate");
+        assertThat(truncate.dryRun()).containsExactly(
+                new DryRunVerdict("try-no-ddl", Verdict.DENY, "no DDL", "v2", false, null, 0, null),
+                new DryRunVerdict("try-approval", Verdict.REQUIRE_APPROVAL, "everything needs approval", "v2", false,
+                        "dba", 3, null));
+        assertThat(truncate.trace()).extracting(Evaluation.RuleTrace::ruleId, Evaluation.RuleTrace::matched)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("try-no-ddl", true),
+                        org.assertj.core.groups.Tuple.tuple("try-approval", true),
+                        org.assertj.core.groups.Tuple.tuple("try-mask", false),
+                        org.assertj.core.groups.Tuple.tuple("no-truncate", true));
+    }
+
+    @Test
+    void aDryRunRuleDoesNotChangeTheOutcome() throws Exception {
+        // Given
+        String rules = """
+                  - {id: try-no-ddl, when: '"ddl" in command.kinds', action: deny, reason: no DDL%s}
+                """;
+        PolicyEvaluator dryRun = evaluator("id: p\nversion: v2\ndefault: allow\nrules:\n" + rules.formatted(", dry_run: true"));
+        PolicyEvaluator enforced = evaluator("id: p\nversion: v2\ndefault: allow\nrules:\n" + rules.formatted(""));
+        SqlCommand drop = command("DROP TABLE t", ddl("DROP TABLE", "TABLE", "t"));
+
+        // When
+        Evaluation tried = dryRun.evaluate(facts(person("bob"), drop));
+        Evaluation applied = enforced.evaluate(facts(person("bob"), drop));
+
+        // Then
+        assertThat(tried.verdict()).isEqualTo(Verdict.ALLOW);
+        assertThat(tried.isDefault()).isTrue();
+        assertThat(tried.dryRun()).singleElement()
+                .isEqualTo(new DryRunVerdict("try-no-ddl", Verdict.DENY, "no DDL", "v2", false, null, 0, null));
+        assertThat(applied.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(applied.dryRun()).isEmpty();
+    }
+
+    @Test
+    void timeFactsAreTheCommandsTimeInTheConfiguredZone() throws Exception {
+        // Given 23:30 UTC on Monday 2026-11-23 is 00:30 on Tuesday in Berlin
+        java.time.Instant at = java.time.Instant.parse("2026-11-23T23:30:00Z");
+        Facts utc = Facts.of(person("bob"), TestFacts.DEMO, select(), Facts.Context.at(at, java.time.ZoneOffset.UTC));
+        Facts berlin = Facts.of(person("bob"), TestFacts.DEMO, select(),
+                Facts.Context.at(at, java.time.ZoneId.of("Europe/Berlin")));
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - id: night
+                    when: 'time.hour < 7 && time.day_of_week == "tuesday" && time.date == "2026-11-24" && time.minute == 30'
+                    action: deny
+                    reason: not at night
+                """);
+
+        // When
+        Evaluation inUtc = evaluator.evaluate(utc);
+        Evaluation inBerlin = evaluator.evaluate(berlin);
+
+        // Then
+        assertThat(utc.variable("time")).containsEntry("hour", 23L).containsEntry("minute", 30L)
+                .containsEntry("day_of_week", "monday").containsEntry("date", "2026-11-23").containsEntry("zone", "Z");
+        assertThat(berlin.variable("time")).containsEntry("hour", 0L).containsEntry("minute", 30L)
+                .containsEntry("day_of_week", "tuesday").containsEntry("date", "2026-11-24")
+                .containsEntry("zone", "Europe/Berlin");
+        assertThat(inUtc.isDefault()).isTrue();
+        assertThat(inBerlin.ruleId()).isEqualTo("night");
+    }
+
+    @Test
+    void sessionFactsGiveTheStartAsATimestampAndTheClientAddress() throws Exception {
+        // Given
+        java.time.Instant started = java.time.Instant.parse("2026-11-24T08:00:00Z");
+        java.time.Instant now = java.time.Instant.parse("2026-11-24T17:00:00Z");
+        Facts facts = Facts.of(person("bob"), TestFacts.DEMO, select(),
+                new Facts.Context(now, java.time.ZoneOffset.UTC, started, "10.1.2.3"));
+        Facts unknown = Facts.of(person("bob"), TestFacts.DEMO, select(), Facts.Context.at(now, java.time.ZoneOffset.UTC));
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: allow
+                rules:
+                  - id: long-session-from-office
+                    when: 'time.now - session.started_at > duration("8h") && session.client_address.startsWith("10.")'
+                    action: deny
+                    reason: sessions from the office end after 8 hours
+                  - id: started-in-2026
+                    when: 'session.started_at > timestamp("2026-01-01T00:00:00Z")'
+                    action: deny
+                    reason: marker
+                """);
+
+        // When
+        Evaluation known = evaluator.evaluate(facts);
+        Evaluation notRecorded = evaluator.evaluate(unknown);
+
+        // Then
+        assertThat(known.ruleId()).isEqualTo("long-session-from-office");
+        assertThat(notRecorded.isDefault()).isTrue();
+        assertThat(unknown.variable("session")).containsEntry("client_address", "");
     }
 
     @Test

@@ -86,17 +86,94 @@ class PolicyTest {
                   - id: approve-prod
                     when: 'connection.labels["env"] == "prod"'
                     action: require_approval
+                    approval: {group: dba, count: 2, mode: deferred, expires_in: 2h}
                     reason: production needs an approval
+                  - id: approve-ddl
+                    when: '"ddl" in command.kinds'
+                    action: require_approval
+                    approval: {group: dba}
+                    reason: DDL needs an approval
                   - id: mask-pii
                     when: '"public.customers" in command.tables_read'
                     action: mask
+                    mask: {profile: pii-basic.v2}
                     reason: customer data is masked
+                    dry_run: true
                 """);
 
         // Then
         assertThat(policy.rules()).extracting(Rule::action)
-                .containsExactly(Action.ALLOW, Action.REQUIRE_APPROVAL, Action.MASK);
+                .containsExactly(Action.ALLOW, Action.REQUIRE_APPROVAL, Action.REQUIRE_APPROVAL, Action.MASK);
         assertThat(policy.rules().getFirst().reason()).isEqualTo("allowed by rule 'readers'");
+        assertThat(policy.rules().get(1).approval()).isEqualTo(
+                new Rule.Approval("dba", 2, Rule.Approval.Mode.DEFERRED, java.time.Duration.ofHours(2)));
+        assertThat(policy.rules().get(2).approval()).isEqualTo(
+                new Rule.Approval("dba", 1, Rule.Approval.Mode.HOLD, java.time.Duration.ofMinutes(10)));
+        assertThat(policy.rules().get(3).maskProfile()).isEqualTo("pii-basic.v2");
+        assertThat(policy.rules()).extracting(Rule::dryRun).containsExactly(false, false, false, true);
+        assertThat(policy.rules().getFirst().approval()).isNull();
+        assertThat(policy.rules().getFirst().maskProfile()).isNull();
+    }
+
+    @Test
+    void badApprovalParametersNameTheRuleAndWhatIsWrong() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: no-params, when: 'true', action: require_approval, reason: r}
+                  - {id: not-a-map, when: 'true', action: require_approval, approval: dba, reason: r}
+                  - {id: no-group, when: 'true', action: require_approval, approval: {count: 2}, reason: r}
+                  - {id: zero, when: 'true', action: require_approval, approval: {group: dba, count: 0}, reason: r}
+                  - {id: eleven, when: 'true', action: require_approval, approval: {group: dba, count: 11}, reason: r}
+                  - {id: text-count, when: 'true', action: require_approval, approval: {group: dba, count: two}, reason: r}
+                  - {id: bad-mode, when: 'true', action: require_approval, approval: {group: dba, mode: wait}, reason: r}
+                  - {id: bad-expiry, when: 'true', action: require_approval, approval: {group: dba, expires_in: soon}, reason: r}
+                  - {id: long-expiry, when: 'true', action: require_approval, approval: {group: dba, expires_in: 8d}, reason: r}
+                  - {id: typo, when: 'true', action: require_approval, approval: {group: dba, cuont: 2}, reason: r}
+                  - {id: misplaced, when: 'true', action: deny, approval: {group: dba}, reason: r}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "rule 'no-params' (#1): action require_approval needs 'approval' with at least the approver group, "
+                        + "e.g. approval: {group: dba, count: 1}",
+                "rule 'not-a-map' (#2): 'approval' must be a mapping (group, count, mode, expires_in), found string",
+                "rule 'no-group' (#3): approval: missing required field 'group'",
+                "rule 'zero' (#4): approval.count must be a whole number from 1 to 10, found '0'",
+                "rule 'eleven' (#5): approval.count must be a whole number from 1 to 10, found '11'",
+                "rule 'text-count' (#6): approval.count must be a whole number from 1 to 10, found 'two'",
+                "rule 'bad-mode' (#7): approval.mode must be hold or deferred, found 'wait'",
+                "rule 'bad-expiry' (#8): approval.expires_in must be a duration such as 90s, 10m, 2h or 1d, found 'soon'",
+                "rule 'long-expiry' (#9): approval.expires_in must be more than 0 and at most 7d, found '8d'",
+                "rule 'typo' (#10): approval: unknown field 'cuont' (expected count, expires_in, group, mode)",
+                "rule 'misplaced' (#11): 'approval' is only for action require_approval, not deny");
+    }
+
+    @Test
+    void badMaskParametersAndDryRunNameTheRuleAndWhatIsWrong() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: no-profile, when: 'true', action: mask, reason: r}
+                  - {id: empty, when: 'true', action: mask, mask: {}, reason: r}
+                  - {id: spaces, when: 'true', action: mask, mask: {profile: pii basic}, reason: r}
+                  - {id: slash, when: 'true', action: mask, mask: {profile: ../etc}, reason: r}
+                  - {id: misplaced, when: 'true', action: allow, mask: {profile: pii}}
+                  - {id: maybe, when: 'true', action: deny, reason: r, dry_run: maybe}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "rule 'no-profile' (#1): action mask needs 'mask' with the masking profile, e.g. mask: {profile: pii-basic}",
+                "rule 'empty' (#2): mask: missing required field 'profile'",
+                "rule 'spaces' (#3): mask.profile must be letters, digits and _ - . only, found 'pii basic'",
+                "rule 'slash' (#4): mask.profile must be letters, digits and _ - . only, found '../etc'",
+                "rule 'misplaced' (#5): 'mask' is only for action mask, not allow",
+                "rule 'maybe' (#6): 'dry_run' must be true or false, found string");
     }
 
     @Test
@@ -246,9 +323,10 @@ class PolicyTest {
 
         // Then
         assertThat(e.errors()).containsExactly(
-                "policy: unknown field 'rule' (expected default, description, id, rules, version)",
+                "policy: unknown field 'rule' (expected connect_default, default, description, id, rules, version)",
                 "rule 'default' (#1): the id 'default' is reserved for the policy's default action",
-                "rule 'default' (#1): unknown field 'acton' (expected action, description, id, reason, scope, when)",
+                "rule 'default' (#1): unknown field 'acton' (expected action, approval, description, dry_run, id, mask, "
+                        + "on, reason, scope, when)",
                 "rule 'default' (#1): missing required field 'action'");
     }
 

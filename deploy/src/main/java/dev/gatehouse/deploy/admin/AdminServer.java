@@ -1,0 +1,126 @@
+package dev.gatehouse.deploy.admin;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The admin HTTP API ({@code /admin/v1/...}): every route requires an administrator's bearer
+ * token (see {@link AdminAuth}); 401 with {@code WWW-Authenticate} without one, 403 outside the
+ * admin group. Routes come from {@link AdminRoutes}, added before {@link #start()}. Answers are
+ * JSON; errors are {@code {"error": "..."}}.
+ */
+public final class AdminServer {
+    private static final Logger LOGGER = LoggerFactory.getLogger(AdminServer.class);
+
+    /** Every admin route lives under this prefix. */
+    public static final String PREFIX = "/admin/v1";
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final Vertx vertx;
+    private final String host;
+    private final int port;
+    private final AdminAuth auth;
+    private final Router router;
+    private HttpServer server;
+
+    public AdminServer(Vertx vertx, String host, int port, AdminAuth auth) {
+        this.vertx = Objects.requireNonNull(vertx, "vertx");
+        this.host = Objects.requireNonNull(host, "host");
+        this.port = port;
+        this.auth = Objects.requireNonNull(auth, "auth");
+        this.router = Router.router(vertx);
+        router.route(PREFIX + "/*").handler(BodyHandler.create().setBodyLimit(MAX_BODY));
+    }
+
+    /** Adds a group of routes; call before {@link #start()}. */
+    public AdminServer add(AdminRoutes routes) {
+        routes.register(this::route);
+        return this;
+    }
+
+    private void route(HttpMethod method, String path, AdminRoutes.Handler handler) {
+        if (!path.startsWith("/")) throw new IllegalArgumentException("admin route path must start with '/': " + path);
+        router.route(method, PREFIX + path).handler(ctx -> dispatch(ctx, handler));
+    }
+
+    private void dispatch(RoutingContext ctx, AdminRoutes.Handler handler) {
+        Context context = vertx.getOrCreateContext();
+        String what = ctx.request().method() + " " + ctx.request().path();
+        auth.authenticate(ctx.request().getHeader("Authorization"))
+                .thenCompose(admin -> {
+                    LOGGER.info("admin request subject={} {}", admin.subject(), what);
+                    try {
+                        return handler.handle(new AdminRequest(ctx, admin));
+                    } catch (RuntimeException e) {
+                        return CompletableFuture.failedFuture(e);
+                    }
+                })
+                .whenComplete((response, err) -> context.runOnContext(v -> {
+                    if (err == null) {
+                        reply(ctx, response.status(), response.body());
+                    } else {
+                        fail(ctx, what, err);
+                    }
+                }));
+    }
+
+    private static void fail(RoutingContext ctx, String what, Throwable err) {
+        Throwable cause = unwrap(err);
+        switch (cause) {
+            case AdminAuth.Unauthenticated u -> {
+                ctx.response().putHeader("WWW-Authenticate", u.challenge());
+                reply(ctx, 401, new JsonObject().put("error", u.getMessage()));
+            }
+            case AdminException a -> reply(ctx, a.status(), new JsonObject().put("error", a.getMessage()));
+            default -> {
+                LOGGER.error("admin request failed {}", what, cause);
+                reply(ctx, 500, new JsonObject().put("error", "internal error: " + cause.getMessage()));
+            }
+        }
+    }
+
+    private static void reply(RoutingContext ctx, int status, JsonObject body) {
+        if (ctx.response().ended()) return;
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
+        return t;
+    }
+
+    /** Starts listening; the future holds the bound port. */
+    public Future<Integer> start() {
+        router.route(PREFIX + "/*").last().handler(ctx -> reply(ctx, 404,
+                new JsonObject().put("error", "no admin route " + ctx.request().method() + " " + ctx.request().path())));
+        server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port));
+        return server.requestHandler(router).listen().map(s -> {
+            LOGGER.info("admin API on http://{}:{}{} (admin group {})", host, s.actualPort(), PREFIX, auth.adminGroup());
+            return s.actualPort();
+        });
+    }
+
+    public Future<Void> stop() {
+        return server == null ? Future.succeededFuture() : server.close();
+    }
+
+    /** A completed stage, for handlers that answer at once. */
+    public static CompletionStage<AdminResponse> now(AdminResponse response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,145 @@
+package dev.gatehouse.deploy.cli;
+
+import dev.gatehouse.deploy.config.GatehouseConfig;
+import dev.gatehouse.deploy.dev.DevEnvironment;
+import dev.gatehouse.platform.identity.DevTokenIssuer;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+/**
+ * How the admin commands reach the admin API: its URL ({@code --admin-url}, env
+ * {@code GATEHOUSE_ADMIN_URL}, or the local {@code gatehouse dev}'s) and a bearer token
+ * ({@code --token}, env {@code GATEHOUSE_TOKEN}, or, only for the local {@code gatehouse dev}, one
+ * minted from its development issuer for the development administrator).
+ */
+final class AdminClient {
+
+    /** The picocli options every admin command shares. */
+    static final class Options {
+        @Option(names = "--admin-url", description = "Admin API base URL, e.g. https://gatehouse-admin:9470 "
+                + "(default: env GATEHOUSE_ADMIN_URL, else the local gatehouse dev's).")
+        String adminUrl;
+        @Option(names = "--token", description = "An administrator's OIDC token (default: env GATEHOUSE_TOKEN; with a local "
+                + "gatehouse dev, a development admin token is minted).")
+        String token;
+        @Option(names = "--data-dir", defaultValue = ".gatehouse", description = "The dev data directory (default: ${DEFAULT-VALUE}).")
+        Path dataDir;
+    }
+
+    /** An answer other than 2xx: the status and the API's error message. */
+    static final class ApiError extends RuntimeException {
+        final int status;
+
+        ApiError(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final String baseUrl;
+    private final String token;
+
+    private AdminClient(String baseUrl, String token) {
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.token = token;
+    }
+
+    /**
+     * Resolves the URL and the token.
+     *
+     * @throws IllegalArgumentException when there is no admin API to talk to or no token to present
+     */
+    static AdminClient from(Options options) {
+        String url = options.adminUrl != null ? options.adminUrl : System.getenv("GATEHOUSE_ADMIN_URL");
+        String token = options.token != null ? options.token : System.getenv("GATEHOUSE_TOKEN");
+        if (url != null && token != null) return new AdminClient(url, token);
+        Path dir = GatehouseCli.home().resolve(options.dataDir);
+        Properties dev = DevEnvironment.readState(dir);
+        String devUrl = dev.getProperty("admin.url");
+        if (url == null) {
+            if (devUrl == null) {
+                throw new IllegalArgumentException("no admin API to talk to: pass --admin-url (or set GATEHOUSE_ADMIN_URL), "
+                        + "or start ./gatehouse dev");
+            }
+            url = devUrl;
+        }
+        if (token == null) {
+            if (!url.equals(devUrl) || !isLoopback(url)) {
+                throw new IllegalArgumentException("no token: pass --token or set GATEHOUSE_TOKEN to an administrator's token"
+                        + " (a development admin token is minted only for the local gatehouse dev)");
+            }
+            String issuerUrl = dev.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
+            String group = dev.getProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP);
+            token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl)
+                    .issue(DevEnvironment.DEV_ADMIN, List.of(group), Duration.ofMinutes(5), Map.of());
+        }
+        return new AdminClient(url, token);
+    }
+
+    private static boolean isLoopback(String url) {
+        String host = URI.create(url).getHost();
+        return host != null && (host.equals("127.0.0.1") || host.equals("localhost") || host.equals("[::1]") || host.equals("::1"));
+    }
+
+    JsonObject get(String path, Map<String, String> query) {
+        String q = query.entrySet().stream().filter(e -> e.getValue() != null)
+                .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        return send(request(path + (q.isEmpty() ? "" : "?" + q)).GET().build());
+    }
+
+    JsonObject post(String path, JsonObject body) {
+        return send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build());
+    }
+
+    JsonObject delete(String path) {
+        return send(request(path).DELETE().build());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(baseUrl + "/admin/v1" + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "application/json");
+    }
+
+    private JsonObject send(HttpRequest request) {
+        HttpResponse<String> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot reach the admin API at " + baseUrl + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+        JsonObject body;
+        try {
+            body = response.body().isBlank() ? new JsonObject() : new JsonObject(response.body());
+        } catch (DecodeException e) {
+            body = new JsonObject().put("error", response.body());
+        }
+        if (response.statusCode() / 100 != 2) {
+            throw new ApiError(response.statusCode(), "admin API answered " + response.statusCode() + ": "
+                    + body.getString("error", "(no message)"));
+        }
+        return body;
+    }
+}
