@@ -21,6 +21,32 @@ class JdbcIT {
     private final Gateway gw = Gateway.get();
 
     @Test
+    void aResultLargerThanTheSocketBufferReachesAPlaintextClient() throws Exception {
+        // Given a plaintext session (sslmode=disable) and a result far above the edge's write
+        // high-water mark, read by a fast client: the case where the edge once paused the target
+        // after its queue had already drained, and never resumed it
+        try (Connection c = gw.jdbc("demo", "alice", "dba"); Statement s = c.createStatement()) {
+            long rows = 0;
+            long chars = 0;
+
+            // When the whole result is read
+            try (ResultSet rs = s.executeQuery("SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g")) {
+                while (rs.next()) {
+                    rows++;
+                    chars += rs.getString(2).length();
+                }
+            }
+
+            // Then every row arrived, and the session still answers
+            assertThat(rows).isEqualTo(20000);
+            assertThat(chars).isEqualTo(20000L * 200);
+            try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void preparedStatementsWithParametersRunManyTimes() throws Exception {
         try (Connection c = gw.jdbc("demo", "alice", "dba");
              PreparedStatement ps = c.prepareStatement("SELECT name FROM customers WHERE id = ? AND country <> ?")) {

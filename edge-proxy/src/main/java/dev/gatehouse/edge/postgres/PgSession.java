@@ -707,7 +707,10 @@ final class PgSession implements SessionRegistry.LiveSession {
             // the client reads slower than the target answers: stop reading from the target
             // until the client has taken what is queued (bounded memory for any result size)
             flushClient();
-            if (!upstreamPaused) {
+            // the flush may have drained the queue at once (a fast reader on a plaintext socket),
+            // firing the writability event before the pause: pause only if it is still full, or
+            // nothing would ever resume the target
+            if (!upstreamPaused && PgSocketBridge.writeQueueFull(client)) {
                 upstreamPaused = true;
                 upstream.pause();
             }

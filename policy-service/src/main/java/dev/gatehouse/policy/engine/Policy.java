@@ -175,7 +175,7 @@ public final class Policy {
             LOGGER.warn("policy rejected source={} errors={}", source, errors.size());
             throw new PolicyException(source, errors);
         }
-        LOGGER.info("policy loaded source={} id={} version={} rules={} default={} connectDefault={}", source, id, version,
+        LOGGER.debug("policy loaded source={} id={} version={} rules={} default={} connectDefault={}", source, id, version,
                 rules.size(), defaultAction.label(), connectDefault.label());
         return new Policy(id, version, description, defaultAction, connectDefault, rules);
     }
