@@ -160,9 +160,8 @@ public final class GatehouseRuntime implements AutoCloseable {
         PolicyActivator activator = new PolicyActivator(decider, config.instanceId(), sink, meters);
         activator.acceptAll(log.entries());
         long next = log.entries().isEmpty() ? 0 : log.entries().getLast().offset() + 1;
-        PolicyLog.Follower follower = new PolicyLog.Follower(kafka.bootstrapServers(), "gatehouse-policy-follower-"
-                + config.instanceId(), Duration.ofSeconds(30), activator, next).start();
-        closeables.add(follower);
+        var follower = closeables.add(PolicyLog.follow(kafka.bootstrapServers(), "gatehouse-policy-follower-"
+                + config.instanceId(), Duration.ofSeconds(30), next, activator));
         observability.addReadinessCheck("policy-follower", follower::isRunning);
         LOGGER.info("policy {} version {} active ({} rules, applied by {} at {})", policy.id(), policy.version(),
                 policy.rules().size(), current.appliedBy(), current.appliedAt());

@@ -38,6 +38,12 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
         void onRecord(String key, V value);
     }
 
+    /** Like {@link Listener}, with the record's offset (for logs whose order matters). */
+    @FunctionalInterface
+    public interface OffsetListener<V> {
+        void onRecord(String key, V value, long offset);
+    }
+
     /**
      * @param bootstrapServers Kafka bootstrap servers
      * @param topic            the compacted topic
@@ -55,7 +61,7 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
 
     private final Settings settings;
     private final Function<byte[], V> decoder;
-    private final Listener<V> listener;
+    private final OffsetListener<V> listener;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Thread poller;
     private volatile boolean running = true;
@@ -67,6 +73,16 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
      * @throws IllegalStateException when the topic is missing or cannot be read to its end in time
      */
     public CompactedTopicReader(Settings settings, Function<byte[], V> decoder, Listener<V> listener) {
+        this(settings, decoder, offsetListener(listener));
+    }
+
+    private static <V> OffsetListener<V> offsetListener(Listener<V> listener) {
+        Objects.requireNonNull(listener, "listener");
+        return (key, value, offset) -> listener.onRecord(key, value);
+    }
+
+    /** Like the other constructor, with each record's offset handed to the listener. */
+    public CompactedTopicReader(Settings settings, Function<byte[], V> decoder, OffsetListener<V> listener) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.decoder = Objects.requireNonNull(decoder, "decoder");
         this.listener = Objects.requireNonNull(listener, "listener");
@@ -150,10 +166,15 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
             }
         }
         try {
-            listener.onRecord(record.key(), value);
+            listener.onRecord(record.key(), value, record.offset());
         } catch (RuntimeException e) {
             LOGGER.error("Listener failed topic={} key={}", record.topic(), record.key(), e);
         }
+    }
+
+    /** Whether the poll thread is still following the topic. */
+    public boolean isRunning() {
+        return running && poller != null && poller.isAlive();
     }
 
     @Override

@@ -3,18 +3,11 @@ package dev.gatehouse.platform.kafka;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -236,133 +228,23 @@ public final class PolicyLog {
     /** Reads the whole topic up to its current end and folds it. */
     public static State read(String bootstrapServers, Duration timeout) {
         List<Entry> entries = new ArrayList<>();
-        try (Follower follower = new Follower(bootstrapServers, "gatehouse-policy-reader", timeout, entries::add)) {
-            follower.readToEnd();
-        }
+        follow(bootstrapServers, "gatehouse-policy-reader", timeout, 0, entries::add).close();
         return State.fold(entries);
     }
 
     /**
-     * Follows the topic from its beginning on a thread of its own and hands every entry, in order,
-     * to a listener. Undecodable records are logged and skipped (they cannot change the state).
+     * Reads the topic to its current end and then follows it ({@link CompactedTopicReader}),
+     * handing every entry at or after {@code fromOffset} to {@code listener} in offset order:
+     * during this call on the calling thread, afterwards on the reader's thread. Undecodable
+     * records are logged and skipped (they cannot change the state).
      */
-    public static final class Follower implements AutoCloseable {
-        private final KafkaConsumer<String, byte[]> consumer;
-        private final TopicPartition partition = new TopicPartition(Topics.POLICIES, 0);
-        private final Consumer<Entry> listener;
-        private final Duration timeout;
-        private final CountDownLatch caughtUp = new CountDownLatch(1);
-        private Thread thread;
-        private volatile boolean running = true;
-
-        /**
-         * @param clientId names the reader in the broker's logs
-         * @param timeout  bound on metadata and offset lookups
-         * @param listener called with every entry, on the follower's thread (or the caller's for
-         *                 {@link #readToEnd})
-         */
-        public Follower(String bootstrapServers, String clientId, Duration timeout, Consumer<Entry> listener) {
-            this(bootstrapServers, clientId, timeout, listener, 0);
-        }
-
-        /** Like the other constructor, but starts reading at {@code fromOffset} instead of the beginning. */
-        public Follower(String bootstrapServers, String clientId, Duration timeout, Consumer<Entry> listener,
-                        long fromOffset) {
-            this.listener = Objects.requireNonNull(listener, "listener");
-            this.timeout = Objects.requireNonNull(timeout, "timeout");
-            this.consumer = new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Objects.requireNonNull(bootstrapServers, "bootstrapServers"),
-                    ConsumerConfig.CLIENT_ID_CONFIG, clientId,
-                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100,
-                    ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
-                    new StringDeserializer(), new ByteArrayDeserializer());
-            consumer.assign(List.of(partition));
-            if (fromOffset <= 0) {
-                consumer.seekToBeginning(List.of(partition));
-            } else {
-                consumer.seek(partition, fromOffset);
-            }
-        }
-
-        /** Reads on the calling thread up to the end offset as of now, then returns. */
-        public void readToEnd() {
-            long end = endOffset();
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (consumer.position(partition) < end) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("timed out reading " + Topics.POLICIES + " (at offset "
-                            + consumer.position(partition) + " of " + end + ")");
-                }
-                poll(Duration.ofMillis(200));
-            }
-        }
-
-        private long endOffset() {
-            try {
-                return consumer.endOffsets(List.of(partition), timeout).getOrDefault(partition, 0L);
-            } catch (RuntimeException e) {
-                throw new IllegalStateException("cannot read " + Topics.POLICIES + ": " + e.getMessage(), e);
-            }
-        }
-
-        /** Starts following on a thread of its own: first up to the current end, then new records. */
-        public Follower start() {
-            thread = Thread.ofPlatform().daemon().name("gatehouse-policy-follower").start(() -> {
-                try {
-                    readToEnd();
-                    caughtUp.countDown();
-                    while (running) poll(Duration.ofMillis(500));
-                } catch (WakeupException e) {
-                    if (running) LOGGER.error("Policy follower woken unexpectedly");
-                } catch (RuntimeException e) {
-                    LOGGER.error("Policy follower stops: {}", e.toString(), e);
-                } finally {
-                    running = false;
-                    consumer.close(Duration.ofSeconds(2));
-                }
-            });
-            return this;
-        }
-
-        /** Waits until everything present at start was handed to the listener. */
-        public boolean awaitCaughtUp(Duration wait) throws InterruptedException {
-            return caughtUp.await(wait.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        /** Whether the follower is still reading. */
-        public boolean isRunning() {
-            return running && thread != null && thread.isAlive();
-        }
-
-        private void poll(Duration wait) {
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(wait)) {
-                if (record.value() == null) continue; // a tombstone: nothing to apply
-                Entry entry;
-                try {
-                    entry = decode(record.value(), record.offset());
-                } catch (IllegalArgumentException e) {
-                    LOGGER.error("Skipping undecodable policy record offset={} error={}", record.offset(), e.getMessage());
-                    continue;
-                }
-                listener.accept(entry);
-            }
-        }
-
-        @Override
-        public void close() {
-            running = false;
-            if (thread == null) {
-                consumer.close(Duration.ofSeconds(2));
-                return;
-            }
-            consumer.wakeup();
-            try {
-                thread.join(Duration.ofSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    public static CompactedTopicReader<Entry> follow(String bootstrapServers, String clientId, Duration timeout,
+                                                     long fromOffset, Consumer<Entry> listener) {
+        Objects.requireNonNull(listener, "listener");
+        return new CompactedTopicReader<>(new CompactedTopicReader.Settings(bootstrapServers, Topics.POLICIES, clientId, timeout),
+                value -> decode(value, -1),
+                (key, entry, offset) -> {
+                    if (entry != null && offset >= fromOffset) listener.accept(entry.at(offset));
+                });
     }
 }
