@@ -15,6 +15,19 @@ class MaskingConfigTest {
     Path dir;
 
     @Test
+    void theShippedExampleProfilesLoad() throws Exception {
+        // Given the example profiles next to the example configuration
+        Path example = Path.of("config/masking.yaml");
+
+        // When it is loaded as an edge would
+        var profiles = dev.gatehouse.edge.masking.MaskingProfiles.load(example,
+                () -> dev.gatehouse.edge.masking.HmacKey.of("an-example-key-0001"));
+
+        // Then both profiles are there
+        assertThat(profiles.names()).containsExactlyInAnyOrder("pii-basic", "secrets-only");
+    }
+
+    @Test
     void loadsTheProfilesFileAndTheHmacKeyFile() throws Exception {
         // Given a configuration naming a profiles file and a key file
         Path profiles = Files.writeString(dir.resolve("masking.yaml"), """
