@@ -147,7 +147,7 @@ public final class PolicyRoutes implements AdminRoutes, AutoCloseable {
     }
 
     private PolicyLog.State read() {
-        return PolicyLog.State.fold(PolicyLog.read(bootstrapServers, TIMEOUT).entries(), PolicyActivator::loads);
+        return PolicyActivator.fold(PolicyLog.read(bootstrapServers, TIMEOUT).entries());
     }
 
     private static JsonObject entry(PolicyLog.Entry e, String state) {

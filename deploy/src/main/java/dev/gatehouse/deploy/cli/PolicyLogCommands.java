@@ -217,7 +217,7 @@ final class PolicyLogCommands {
 
     /** The log folded as the policy services fold it: documents that do not load are skipped. */
     static PolicyLog.State read(String servers) {
-        return PolicyLog.State.fold(PolicyLog.read(servers, Duration.ofSeconds(15)).entries(), PolicyActivator::loads);
+        return PolicyActivator.fold(PolicyLog.read(servers, Duration.ofSeconds(15)).entries());
     }
 
     /** How many members the policy services' consumer group has now; 0 when unknown. */

@@ -141,7 +141,7 @@ public final class GatehouseRuntime implements AutoCloseable {
 
     private void startPolicy(GatehouseConfig.Kafka kafka, ObservabilityServer observability) {
         PolicyLog.State log = initialPolicyLog(kafka.bootstrapServers(), config.policy().file());
-        PolicyLog.State loadable = PolicyLog.State.fold(log.entries(), PolicyActivator::loads);
+        PolicyLog.State loadable = PolicyActivator.fold(log.entries());
         if (loadable.active().isEmpty()) {
             PolicyLog.Entry newest = log.active().orElseThrow();
             throw new IllegalStateException("no applied policy version loads on this instance, so it cannot decide (newest: "

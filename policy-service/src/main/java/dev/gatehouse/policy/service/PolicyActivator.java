@@ -121,6 +121,14 @@ public final class PolicyActivator implements Consumer<PolicyLog.Entry> {
         return parsed;
     }
 
+    /**
+     * The log folded as an instance folds it: versions whose document does not load are skipped
+     * (for the runtime's start, the admin API and the CLI).
+     */
+    public static PolicyLog.State fold(List<PolicyLog.Entry> entries) {
+        return PolicyLog.State.fold(entries, PolicyActivator::loads);
+    }
+
     /** Whether an entry's document parses and type-checks (for folding the log outside an instance). */
     public static boolean loads(PolicyLog.Entry entry) {
         try {
