@@ -1,32 +1,24 @@
 package dev.gatehouse.deploy.it;
 
 import com.nimbusds.jwt.JWTClaimsSet;
-import dev.gatehouse.deploy.config.GatehouseConfig;
-import dev.gatehouse.deploy.roles.GatehouseRuntime;
-import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.identity.DevTokenIssuer;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,35 +33,18 @@ class CiTokenIT {
     private static final String GITHUB_AUDIENCE = "https://github.com/octo-org";
 
     private static final Gateway gw = Gateway.get();
-    private static Vertx vertx;
     private static DevTokenIssuer github;
-    private static GatehouseRuntime edge;
+    private static GitHubActionsEdge edge;
 
     @BeforeAll
     static void startEdge() throws Exception {
-        vertx = Vertx.vertx();
-        github = DevTokenIssuer.load(Files.createTempDirectory("github-issuer"));
-        github.serve(vertx, "127.0.0.1", 0).await(30, TimeUnit.SECONDS);
-        DevTokenIssuer dev = gw.env.issuer();
-        var base = EdgeConfigs.edge(EDGE, gw.dataDir.resolve(EDGE), gw.env.kafka().bootstrapServers(), "5s",
-                EdgeConfigs.plaintextListener("5s"), List.of(EdgeConfigs.connection("demo", gw.env.target(), "enforce")));
-        GatehouseConfig config = new GatehouseConfig(base.instanceId(), base.dataDir(), base.kafka(), base.edge(),
-                base.connections(),
-                new GatehouseConfig.Identity(List.of(
-                        new GatehouseConfig.Issuer(dev.issuerUrl(), dev.jwksUri(), Set.of(DevTokenIssuer.AUDIENCE),
-                                null, null, null),
-                        // no jwks-uri: found through OIDC discovery
-                        new GatehouseConfig.Issuer(github.issuerUrl(), null, Set.of(GITHUB_AUDIENCE), Set.of("RS256"),
-                                null, null, "github-actions", null, null, null)),
-                        "0s", null, null),
-                base.policy(), base.observability());
-        edge = new GatehouseRuntime(config, EnumSet.of(Role.EDGE)).start();
+        edge = GitHubActionsEdge.start(gw, EDGE, GITHUB_AUDIENCE, "5s", List.of(EdgeConfigs.connection("demo", gw.env.target(), "enforce")));
+        github = edge.github();
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (edge != null) edge.close();
-        if (vertx != null) vertx.close().await(30, TimeUnit.SECONDS);
     }
 
     @Test

@@ -3,18 +3,14 @@ package dev.gatehouse.deploy.it;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.dev.DemoTarget;
-import dev.gatehouse.deploy.roles.GatehouseRuntime;
-import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.identity.DevTokenIssuer;
-import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -22,13 +18,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -46,39 +39,23 @@ class ConnectPolicyIT {
     private static final String GITHUB_AUDIENCE = "https://github.com/acme";
 
     private static final Gateway gw = Gateway.get();
-    private static Vertx vertx;
     private static DevTokenIssuer github;
-    private static GatehouseRuntime edge;
+    private static GitHubActionsEdge edge;
 
     @BeforeAll
     static void startEdge() throws Exception {
-        vertx = Vertx.vertx();
-        github = DevTokenIssuer.load(Files.createTempDirectory("github-issuer"));
-        github.serve(vertx, "127.0.0.1", 0).await(30, TimeUnit.SECONDS);
-        DevTokenIssuer dev = gw.env.issuer();
         DemoTarget target = gw.env.target();
-        var base = EdgeConfigs.edge(EDGE, gw.dataDir.resolve(EDGE), gw.env.kafka().bootstrapServers(), "5s",
-                EdgeConfigs.plaintextListener("10s"), List.of(
+        edge = GitHubActionsEdge.start(gw, EDGE, GITHUB_AUDIENCE, "10s", List.of(
                         new GatehouseConfig.Connection("orders-prod", target.host(), target.port(), DemoTarget.DATABASE,
                                 target.role(), target.password(), false, null, "enforce", Map.of("env", "prod")),
                         new GatehouseConfig.Connection("orders-staging", target.host(), target.port(), DemoTarget.DATABASE,
                                 target.role(), target.password(), false, null, "enforce", Map.of("env", "staging"))));
-        GatehouseConfig config = new GatehouseConfig(base.instanceId(), base.dataDir(), base.kafka(), base.edge(),
-                base.connections(),
-                new GatehouseConfig.Identity(List.of(
-                        new GatehouseConfig.Issuer(dev.issuerUrl(), dev.jwksUri(), Set.of(DevTokenIssuer.AUDIENCE),
-                                null, null, null),
-                        new GatehouseConfig.Issuer(github.issuerUrl(), null, Set.of(GITHUB_AUDIENCE), Set.of("RS256"),
-                                null, null, "github-actions", null, null, null)),
-                        "0s", null, null),
-                base.policy(), base.observability());
-        edge = new GatehouseRuntime(config, EnumSet.of(Role.EDGE)).start();
+        github = edge.github();
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (edge != null) edge.close();
-        if (vertx != null) vertx.close().await(30, TimeUnit.SECONDS);
     }
 
     @Test
