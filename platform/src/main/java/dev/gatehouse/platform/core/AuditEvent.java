@@ -135,13 +135,59 @@ public sealed interface AuditEvent {
         }
     }
 
-    /** A command needs human approval before it may run. */
+    /**
+     * A command needs human approval before it may run. Written by the policy service to
+     * {@code gatehouse.approvals} (keyed by approval id) and to {@code gatehouse.audit}.
+     *
+     * @param mode           "hold" or "deferred" (see {@link Decision.RequireApproval})
+     * @param command        what is to be approved: SQL text, bound parameters, analysis
+     * @param identity       who asks; the requester never approves their own request
+     * @param edgeId         the edge holding the session (hold mode)
+     * @param replyPartition the waiting edge's partition of gatehouse.decisions; -1 when none
+     * @param validFor       deferred mode: how long after the grant the content may run (once)
+     * @param channel        where approvers are asked, as shown to the client
+     */
     record ApprovalRequested(EventHeader header, CommandId commandId, String approvalId, String contentFingerprint,
                              String approverGroup, int approvalsRequired, java.time.Instant expiresAt, String ruleId,
-                             String reason) implements AuditEvent {
+                             String reason, String mode, SqlCommand command, Identity identity,
+                             ConnectionRef connection, String edgeId, int replyPartition, Duration validFor,
+                             String channel) implements AuditEvent {
+        /** Without the request's context (records written before it was recorded). */
+        public ApprovalRequested(EventHeader header, CommandId commandId, String approvalId, String contentFingerprint,
+                                 String approverGroup, int approvalsRequired, java.time.Instant expiresAt,
+                                 String ruleId, String reason) {
+            this(header, commandId, approvalId, contentFingerprint, approverGroup, approvalsRequired, expiresAt,
+                    ruleId, reason, null, null, null, null, null, -1, null, null);
+        }
     }
 
-    record ApprovalGranted(EventHeader header, String approvalId, List<String> approvers) implements AuditEvent {
+    /** @param validUntil deferred mode: until when the approved content may run (once); null in hold mode */
+    record ApprovalGranted(EventHeader header, String approvalId, List<String> approvers,
+                           java.time.Instant validUntil) implements AuditEvent {
+        public ApprovalGranted(EventHeader header, String approvalId, List<String> approvers) {
+            this(header, approvalId, approvers, null);
+        }
+    }
+
+    /**
+     * An approver answered (Slack, CLI, REST, console). Whether it counts is decided by the
+     * approval state (requester, group, repeats and votes after the outcome never count).
+     *
+     * @param channel      "slack", "cli", "rest" or "console"
+     * @param externalUser the channel's own user id (a Slack user id), or null
+     */
+    record ApprovalVoted(EventHeader header, String approvalId, String approver, String approverIssuer,
+                         List<String> approverGroups, boolean approve, String reason, String channel,
+                         String externalUser) implements AuditEvent {
+    }
+
+    /** One attempt to tell approvers (or update the message), failed ones included. */
+    record ApprovalNotified(EventHeader header, String approvalId, String channel, String destination,
+                            boolean delivered, int attempt, String error, String messageRef) implements AuditEvent {
+    }
+
+    /** An approved command was let through (hold: the held command; deferred: the one redeeming re-send). */
+    record ApprovalExecuted(EventHeader header, String approvalId, CommandId commandId) implements AuditEvent {
     }
 
     record ApprovalDenied(EventHeader header, String approvalId, String deniedBy, String reason) implements AuditEvent {
@@ -153,6 +199,55 @@ public sealed interface AuditEvent {
     /** Access was revoked for identities matching the selector; live sessions end. */
     record AccessRevoked(EventHeader header, String selectorType, String selectorValue, String revokedBy,
                          String reason, boolean lifted) implements AuditEvent {
+    }
+
+    /**
+     * The audit indexer sealed a finished session: a hash chain over the exact record bytes of the
+     * session's events, signed with the indexer's key (see {@code dev.gatehouse.platform.evidence}).
+     * Not itself part of the chain.
+     *
+     * @param sealedSessionId the session sealed; part of the signed message
+     * @param events          how many events the chain covers
+     * @param chainHead       the chain's last value, 64 lower-case hex digits
+     * @param algorithm       {@code "sha256-chain/ed25519"}
+     * @param signature       base64 of the Ed25519 signature
+     * @param keyId           first 16 hex digits of SHA-256 over the public key's X.509 encoding
+     * @param status          {@code "closed"} or {@code "aborted"}
+     */
+    record SessionSealed(EventHeader header, String sealedSessionId, long events, String chainHead, String algorithm,
+                         String signature, String keyId, String status) implements AuditEvent {
+    }
+
+    /**
+     * One chunk of a bounded sample of a command's result, captured by the edge after masking and
+     * written before the command's {@link CommandCompleted}. Concatenating the rows of chunks
+     * {@code 0..last} reassembles the sample; the columns are in chunk 0 only.
+     *
+     * @param chunk         index of this chunk, from 0
+     * @param last          whether this is the last chunk
+     * @param columns       column names of the first RowDescription (chunk 0 only, else empty)
+     * @param rows          this chunk's rows: text values, binary ones as {@code \x} hex, SQL NULL as null
+     * @param truncated     whether the result had more rows or bytes than were captured
+     * @param rowsCaptured  rows in the whole sample
+     * @param bytesCaptured value bytes in the whole sample (UTF-8 of the rendered values)
+     * @param masked        whether the command ran under a Mask decision
+     */
+    record ResultSampled(EventHeader header, CommandId commandId, long sequence, int chunk, boolean last,
+                         List<String> columns, List<List<String>> rows, boolean truncated, long rowsCaptured,
+                         long bytesCaptured, boolean masked) implements AuditEvent {
+        public ResultSampled {
+            java.util.Objects.requireNonNull(commandId, "commandId");
+            if (chunk < 0) throw new IllegalArgumentException("chunk must be >= 0, not " + chunk);
+            columns = columns == null ? List.of() : List.copyOf(columns);
+            // values may be null (SQL NULL): List.copyOf refuses nulls
+            List<List<String>> copy = new java.util.ArrayList<>(rows == null ? 0 : rows.size());
+            if (rows != null) {
+                for (List<String> row : rows) {
+                    copy.add(java.util.Collections.unmodifiableList(new java.util.ArrayList<>(row)));
+                }
+            }
+            rows = java.util.Collections.unmodifiableList(copy);
+        }
     }
 
     /**

@@ -49,10 +49,36 @@ public sealed interface Decision {
         }
     }
 
+    /**
+     * The command needs human approval.
+     *
+     * @param approvalId the approval request's id (null until the policy service assigns one)
+     * @param mode       "hold" (the command waits) or "deferred" (refused now, runs once when re-sent
+     *                   after approval); null means hold
+     * @param expiresAt  when the request expires unanswered; null when not known
+     * @param channel    where approvers are asked, as shown to the client (e.g. "#db-approvals"); may be null
+     */
     record RequireApproval(CommandId commandId, String ruleId, String reason, String policyVersion,
-                           String approverGroup, int approvals) implements Decision {
+                           String approverGroup, int approvals, String approvalId, String mode,
+                           java.time.Instant expiresAt, String channel) implements Decision {
+        /** Hold mode. */
+        public static final String HOLD = "hold";
+        /** Deferred mode. */
+        public static final String DEFERRED = "deferred";
+
         public RequireApproval {
             Objects.requireNonNull(commandId, "commandId");
+        }
+
+        /** As decided by the rule engine, before an approval request exists. */
+        public RequireApproval(CommandId commandId, String ruleId, String reason, String policyVersion,
+                               String approverGroup, int approvals) {
+            this(commandId, ruleId, reason, policyVersion, approverGroup, approvals, null, null, null, null);
+        }
+
+        /** True when the command is refused at once and runs only when re-sent after approval. */
+        public boolean deferred() {
+            return DEFERRED.equals(mode);
         }
 
         public Verdict verdict() {

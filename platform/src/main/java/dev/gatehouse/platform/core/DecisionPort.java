@@ -25,4 +25,14 @@ public interface DecisionPort {
      * stage completes once the write is durable, and fails when it is not.
      */
     CompletionStage<Void> record(AuditEvent.DecisionRequest request);
+
+    /**
+     * Waits for the final decision about a command whose decision was a held
+     * {@link Decision.RequireApproval} (the approval service's Allow or Deny, a second decision for
+     * the same command). The port keeps a waiter from the moment the RequireApproval arrives, so
+     * an outcome that comes before this call is not lost. The stage fails with
+     * {@link DecisionUnavailableException} when no approval is awaited for the command or no outcome
+     * arrives within {@code deadline}: callers fail closed.
+     */
+    CompletionStage<Decision> awaitOutcome(CommandId commandId, Duration deadline);
 }

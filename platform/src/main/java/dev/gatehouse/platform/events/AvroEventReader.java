@@ -41,6 +41,7 @@ import dev.gatehouse.schemas.v1.SessionClosed;
 import dev.gatehouse.schemas.v1.SessionOpened;
 import dev.gatehouse.schemas.v1.SessionRejected;
 import dev.gatehouse.schemas.v1.SessionRequested;
+import dev.gatehouse.schemas.v1.SessionSealed;
 
 /**
  * Maps the generated Avro records of {@code schemas/} back to core events and control messages;
@@ -82,12 +83,29 @@ public final class AvroEventReader {
                     p.getAppliedBy(), p.getStaged(), p.getAppliedAt(), p.getSha256());
             case ApprovalRequested p -> new AuditEvent.ApprovalRequested(h, new CommandId(p.getCommandId()),
                     p.getApprovalId(), p.getContentFingerprint(), p.getApproverGroup(), p.getApprovalsRequired(),
-                    p.getExpiresAt(), p.getRuleId(), p.getReason());
-            case ApprovalGranted p -> new AuditEvent.ApprovalGranted(h, p.getApprovalId(), List.copyOf(p.getApprovers()));
+                    p.getExpiresAt(), p.getRuleId(), p.getReason(), p.getMode(),
+                    p.getCommand() == null ? null : command(p.getCommand()), identity(p.getIdentity()),
+                    connection(p.getConnection()), p.getEdgeId(), p.getReplyPartition(),
+                    duration(p.getValidForMicros()), p.getChannel());
+            case ApprovalGranted p -> new AuditEvent.ApprovalGranted(h, p.getApprovalId(), List.copyOf(p.getApprovers()),
+                    p.getValidUntil());
+            case dev.gatehouse.schemas.v1.ApprovalVoted p -> new AuditEvent.ApprovalVoted(h, p.getApprovalId(),
+                    p.getApprover(), p.getApproverIssuer(), List.copyOf(p.getApproverGroups()), p.getApprove(),
+                    p.getReason(), p.getChannel(), p.getExternalUser());
+            case dev.gatehouse.schemas.v1.ApprovalNotified p -> new AuditEvent.ApprovalNotified(h, p.getApprovalId(),
+                    p.getChannel(), p.getDestination(), p.getDelivered(), p.getAttempt(), p.getError(),
+                    p.getMessageRef());
+            case dev.gatehouse.schemas.v1.ApprovalExecuted p -> new AuditEvent.ApprovalExecuted(h, p.getApprovalId(),
+                    new CommandId(p.getCommandId()));
             case ApprovalDenied p -> new AuditEvent.ApprovalDenied(h, p.getApprovalId(), p.getDeniedBy(), p.getReason());
             case ApprovalExpired p -> new AuditEvent.ApprovalExpired(h, p.getApprovalId());
             case AccessRevoked p -> new AuditEvent.AccessRevoked(h, p.getSelectorType(), p.getSelectorValue(),
                     p.getRevokedBy(), p.getReason(), p.getLifted());
+            case SessionSealed p -> new AuditEvent.SessionSealed(h, p.getSealedSessionId(), p.getEvents(),
+                    p.getChainHead(), p.getAlgorithm(), p.getSignature(), p.getKeyId(), p.getStatus());
+            case dev.gatehouse.schemas.v1.ResultSampled p -> new AuditEvent.ResultSampled(h,
+                    new CommandId(p.getCommandId()), p.getSequence(), p.getChunk(), p.getLast(), p.getColumns(),
+                    p.getRows(), p.getTruncated(), p.getRowsCaptured(), p.getBytesCaptured(), p.getMasked());
             case null -> throw new EventDecodingException("audit record " + record.getEventId() + " has no payload");
             default -> throw new EventDecodingException("audit record " + record.getEventId()
                     + " has an unknown payload type " + record.getPayload().getClass().getName());
@@ -168,7 +186,8 @@ public final class AvroEventReader {
             case DENY -> new Decision.Deny(id, d.getRuleId(), d.getReason(), d.getPolicyVersion());
             case MASK -> new Decision.Mask(id, d.getRuleId(), d.getReason(), d.getPolicyVersion(), d.getMaskProfile());
             case REQUIRE_APPROVAL -> new Decision.RequireApproval(id, d.getRuleId(), d.getReason(),
-                    d.getPolicyVersion(), d.getApproverGroup(), d.getApprovals());
+                    d.getPolicyVersion(), d.getApproverGroup(), d.getApprovals(), d.getApprovalId(),
+                    d.getApprovalMode(), d.getApprovalExpiresAt(), d.getApprovalChannel());
         };
     }
 

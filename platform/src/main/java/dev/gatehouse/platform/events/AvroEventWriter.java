@@ -40,6 +40,7 @@ import dev.gatehouse.schemas.v1.SessionClosed;
 import dev.gatehouse.schemas.v1.SessionOpened;
 import dev.gatehouse.schemas.v1.SessionRejected;
 import dev.gatehouse.schemas.v1.SessionRequested;
+import dev.gatehouse.schemas.v1.SessionSealed;
 import dev.gatehouse.schemas.v1.SqlCommandForm;
 
 /**
@@ -166,10 +167,42 @@ public final class AvroEventWriter {
                     .setExpiresAt(e.expiresAt())
                     .setRuleId(e.ruleId())
                     .setReason(e.reason())
+                    .setMode(e.mode())
+                    .setCommand(command(e.command()))
+                    .setIdentity(identity(e.identity()))
+                    .setConnection(connection(e.connection()))
+                    .setEdgeId(e.edgeId())
+                    .setReplyPartition(e.replyPartition())
+                    .setValidForMicros(micros(e.validFor()))
+                    .setChannel(e.channel())
                     .build();
             case AuditEvent.ApprovalGranted e -> ApprovalGranted.newBuilder()
                     .setApprovalId(e.approvalId())
                     .setApprovers(e.approvers() == null ? List.of() : List.copyOf(e.approvers()))
+                    .setValidUntil(e.validUntil())
+                    .build();
+            case AuditEvent.ApprovalVoted e -> dev.gatehouse.schemas.v1.ApprovalVoted.newBuilder()
+                    .setApprovalId(e.approvalId())
+                    .setApprover(e.approver())
+                    .setApproverIssuer(e.approverIssuer())
+                    .setApproverGroups(e.approverGroups() == null ? List.of() : List.copyOf(e.approverGroups()))
+                    .setApprove(e.approve())
+                    .setReason(e.reason())
+                    .setChannel(e.channel())
+                    .setExternalUser(e.externalUser())
+                    .build();
+            case AuditEvent.ApprovalNotified e -> dev.gatehouse.schemas.v1.ApprovalNotified.newBuilder()
+                    .setApprovalId(e.approvalId())
+                    .setChannel(e.channel())
+                    .setDestination(e.destination())
+                    .setDelivered(e.delivered())
+                    .setAttempt(e.attempt())
+                    .setError(e.error())
+                    .setMessageRef(e.messageRef())
+                    .build();
+            case AuditEvent.ApprovalExecuted e -> dev.gatehouse.schemas.v1.ApprovalExecuted.newBuilder()
+                    .setApprovalId(e.approvalId())
+                    .setCommandId(e.commandId().value())
                     .build();
             case AuditEvent.ApprovalDenied e -> ApprovalDenied.newBuilder()
                     .setApprovalId(e.approvalId())
@@ -185,6 +218,27 @@ public final class AvroEventWriter {
                     .setRevokedBy(e.revokedBy())
                     .setReason(e.reason())
                     .setLifted(e.lifted())
+                    .build();
+            case AuditEvent.SessionSealed e -> SessionSealed.newBuilder()
+                    .setSealedSessionId(e.sealedSessionId())
+                    .setEvents(e.events())
+                    .setChainHead(e.chainHead())
+                    .setAlgorithm(e.algorithm())
+                    .setSignature(e.signature())
+                    .setKeyId(e.keyId())
+                    .setStatus(e.status())
+                    .build();
+            case AuditEvent.ResultSampled e -> dev.gatehouse.schemas.v1.ResultSampled.newBuilder()
+                    .setCommandId(e.commandId().value())
+                    .setSequence(e.sequence())
+                    .setChunk(e.chunk())
+                    .setLast(e.last())
+                    .setColumns(e.columns())
+                    .setRows(e.rows())
+                    .setTruncated(e.truncated())
+                    .setRowsCaptured(e.rowsCaptured())
+                    .setBytesCaptured(e.bytesCaptured())
+                    .setMasked(e.masked())
                     .build();
         };
     }
@@ -303,7 +357,9 @@ public final class AvroEventWriter {
                 .setPolicyVersion(decision.policyVersion());
         switch (decision) {
             case Decision.Mask m -> builder.setMaskProfile(m.profile());
-            case Decision.RequireApproval r -> builder.setApproverGroup(r.approverGroup()).setApprovals(r.approvals());
+            case Decision.RequireApproval r -> builder.setApproverGroup(r.approverGroup()).setApprovals(r.approvals())
+                    .setApprovalId(r.approvalId()).setApprovalMode(r.mode()).setApprovalExpiresAt(r.expiresAt())
+                    .setApprovalChannel(r.channel());
             case Decision.Allow a -> { }
             case Decision.Deny d -> { }
         }

@@ -45,6 +45,12 @@ import java.util.concurrent.TimeUnit;
  * command id; decisions for requests this edge does not hold (other edges on
  * the partition, duplicates, late arrivals) are ignored.
  *
+ * <p>Held approvals: when the decision completing a request is a held
+ * {@link Decision.RequireApproval}, an outcome waiter for the command is registered on the poll
+ * thread before the next record is read, so the final decision (a second DecisionMade for the
+ * same command, written by the approval service) cannot be missed; {@link #awaitOutcome} hands it
+ * out. Uncollected waiters are dropped at the approval's expiry plus {@link #OUTCOME_RETENTION}.
+ *
  * <p>Threads: every stage returned by this class completes on one internal thread
  * ({@code gatehouse-decisions-<edge>}), never on the Kafka I/O or poll thread. Dependents
  * should hop to their own event loop at once and never block.
@@ -52,6 +58,11 @@ import java.util.concurrent.TimeUnit;
 public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(KafkaDecisionPort.class);
+
+    /** How long an outcome waiter outlives the approval's expiry (or an arrived outcome its arrival) uncollected. */
+    public static final Duration OUTCOME_RETENTION = Duration.ofMinutes(2);
+    /** How long an outcome is awaited when the RequireApproval names no expiry. */
+    static final Duration OUTCOME_WAIT_WITHOUT_EXPIRY = Duration.ofHours(1);
 
     /**
      * @param bootstrapServers Kafka bootstrap servers
@@ -80,6 +91,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     private final TopicPartition replyPartition;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Map<CommandId, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<CommandId, Pending> outcomes = new ConcurrentHashMap<>();
     private final ScheduledExecutorService completer;
     private final Thread poller;
     private volatile boolean running = true;
@@ -209,6 +221,57 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         return done.minimalCompletionStage();
     }
 
+    @Override
+    public CompletionStage<Decision> awaitOutcome(CommandId commandId, Duration deadline) {
+        Objects.requireNonNull(commandId, "commandId");
+        Objects.requireNonNull(deadline, "deadline");
+        Pending entry = outcomes.get(commandId);
+        if (entry == null) {
+            return CompletableFuture.<Decision>failedFuture(new DecisionUnavailableException(
+                    "no approval is awaited for command " + commandId)).minimalCompletionStage();
+        }
+        if (!entry.future().isDone()) {
+            entry.cancelTimer();
+            try {
+                entry.timer = completer.schedule(() -> expireOutcome(commandId, entry, deadline), deadline.toNanos(),
+                        TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                outcomes.remove(commandId, entry);
+                entry.future().completeExceptionally(new DecisionUnavailableException("decision port is closed"));
+            }
+        }
+        return entry.future().minimalCompletionStage();
+    }
+
+    /** The number of held commands whose outcome is awaited or not yet collected. */
+    public int outcomeCount() {
+        return outcomes.size();
+    }
+
+    private void expireOutcome(CommandId id, Pending entry, Duration deadline) {
+        if (outcomes.remove(id, entry) && !entry.future().isDone()) {
+            LOGGER.warn("No approval outcome within deadline edgeId={} commandId={} deadlineMs={}", settings.edgeId(), id,
+                    deadline.toMillis());
+            entry.future().completeExceptionally(new DecisionUnavailableException("no approval outcome within " + human(deadline)));
+        }
+    }
+
+    /** Registers the outcome waiter of a held command; on the poll thread, before the next record. */
+    private void awaitApproval(Decision.RequireApproval held) {
+        CommandId id = held.commandId();
+        Pending waiter = new Pending();
+        if (outcomes.putIfAbsent(id, waiter) != null) return;
+        java.time.Instant expiry = held.expiresAt();
+        Duration untilExpiry = (expiry == null ? OUTCOME_WAIT_WITHOUT_EXPIRY
+                : Duration.between(java.time.Instant.now(), expiry)).plus(OUTCOME_RETENTION);
+        Duration keep = untilExpiry.isNegative() ? OUTCOME_RETENTION : untilExpiry;
+        try {
+            waiter.timer = completer.schedule(() -> expireOutcome(id, waiter, keep), keep.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            outcomes.remove(id, waiter);
+        }
+    }
+
     private void expire(CommandId id, Duration deadline) {
         Pending removed = pending.remove(id);
         if (removed != null) {
@@ -246,9 +309,33 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         }
         if (!(event instanceof AuditEvent.DecisionMade made)) return;
         Pending entry = pending.remove(made.commandId());
-        if (entry == null) return; // another edge's command, a duplicate, or one already expired
+        if (entry == null) {
+            onOutcome(made);
+            return;
+        }
         entry.cancelTimer();
+        if (made.decision() instanceof Decision.RequireApproval held && !held.deferred() && held.approvalId() != null) {
+            awaitApproval(held); // before the next record: the outcome cannot slip by
+        }
         onCompleter(() -> entry.future().complete(made.decision()));
+    }
+
+    /** A decision for a command not awaiting its first decision: the outcome of a held approval, or nothing of ours. */
+    private void onOutcome(AuditEvent.DecisionMade made) {
+        if (made.decision() instanceof Decision.RequireApproval) return; // a redelivered first decision
+        Pending waiter = outcomes.get(made.commandId());
+        if (waiter == null || waiter.future().isDone()) return; // another edge's command, or a duplicate outcome
+        waiter.cancelTimer();
+        CommandId id = made.commandId();
+        try {
+            // kept a little for an awaitOutcome that comes after the outcome
+            waiter.timer = completer.schedule(() -> outcomes.remove(id, waiter), OUTCOME_RETENTION.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            outcomes.remove(id, waiter);
+        }
+        LOGGER.info("Approval outcome edgeId={} commandId={} verdict={} rule={}", settings.edgeId(), id,
+                made.decision().verdict(), made.decision().ruleId());
+        onCompleter(() -> waiter.future().complete(made.decision()));
     }
 
     /** Runs a completion on the completer thread, or inline once the port is closed. */
@@ -261,6 +348,13 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     }
 
     private void failAll(String reason) {
+        for (CommandId id : List.copyOf(outcomes.keySet())) {
+            Pending entry = outcomes.remove(id);
+            if (entry != null) {
+                entry.cancelTimer();
+                onCompleter(() -> entry.future().completeExceptionally(new DecisionUnavailableException(reason)));
+            }
+        }
         for (CommandId id : List.copyOf(pending.keySet())) {
             Pending entry = pending.remove(id);
             if (entry != null) {

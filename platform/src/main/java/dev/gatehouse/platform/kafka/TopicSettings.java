@@ -51,6 +51,13 @@ public record TopicSettings(String name, int partitions, short replicationFactor
                 new TopicSettings(Topics.CONTROL, partitions, replicationFactor, Duration.ofHours(1), false),
                 new TopicSettings(Topics.POLICIES, 1, replicationFactor, null, true),
                 new TopicSettings(Topics.REVOCATIONS, 1, replicationFactor, null, true),
-                new TopicSettings(Topics.SESSIONS, 1, replicationFactor, null, true));
+                new TopicSettings(Topics.SESSIONS, 1, replicationFactor, null, true),
+                // Derived from the audit log (rebuilt by resetting the exporter's group): a week is enough for a SIEM.
+                new TopicSettings(Topics.AUDIT_OCSF, partitions, replicationFactor, Duration.ofDays(7), false),
+                // Audit records the indexer could not decode, parked with the reason; kept forever like the audit log.
+                new TopicSettings(Topics.AUDIT_DLQ, 1, replicationFactor, null, false),
+                // The approval log is folded from its beginning by every approval-service instance:
+                // kept 30 days, far longer than any approval's expiry plus its deferred validity.
+                new TopicSettings(Topics.APPROVALS, 1, replicationFactor, Duration.ofDays(30), false));
     }
 }

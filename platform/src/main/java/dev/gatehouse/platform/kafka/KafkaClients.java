@@ -1,0 +1,61 @@
+package dev.gatehouse.platform.kafka;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The Kafka client settings every Gatehouse service shares, in one place: a durable producer and a
+ * consumer-group member with fast, client-chosen failure detection. Each returns a mutable map a
+ * caller may add its own settings to.
+ */
+public final class KafkaClients {
+
+    private KafkaClients() {
+    }
+
+    /**
+     * A producer whose writes are durable and never duplicated by its own retries: {@code acks=all},
+     * idempotence on, no linger (every write is somebody waiting).
+     */
+    public static Map<String, Object> durableProducer(String bootstrapServers, String clientId) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return config;
+    }
+
+    /**
+     * A consumer-group member that commits by itself (no auto-commit) and reads only committed
+     * records. Failover: the classic group protocol, whose session timeout the client chooses
+     * (KIP-848's "consumer" protocol takes it from broker configs, 45 s at least on stock brokers),
+     * heartbeats every third of it, and the cooperative assignor, so the members that stay keep
+     * their partitions while a dead or leaving member's partitions move.
+     *
+     * @param sessionTimeout must lie within the brokers' {@code group.min.session.timeout.ms}
+     *                       (default 6 s) and {@code group.max.session.timeout.ms}
+     * @param fromBeginning  where a new group starts: the beginning of the log or its end
+     */
+    public static Map<String, Object> groupConsumer(String bootstrapServers, String clientId, String groupId,
+                                                    Duration sessionTimeout, boolean fromBeginning) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, fromBeginning ? "earliest" : "latest");
+        config.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeout.toMillis());
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeout.toMillis() / 3));
+        return config;
+    }
+}
