@@ -54,7 +54,8 @@ public record Evaluation(Verdict verdict, Action action, String ruleId, String r
 
     /**
      * The decision about command {@code commandId}: {@link Decision.Allow}, {@link Decision.Deny},
-     * {@link Decision.RequireApproval} (approver group and count) or {@link Decision.Mask} (profile).
+     * {@link Decision.RequireApproval} (approver group, count and mode; the approval id, expiry and
+     * channel are the policy service's to fill in) or {@link Decision.Mask} (profile).
      */
     public Decision toDecision(CommandId commandId) {
         return switch (verdict) {
@@ -62,7 +63,7 @@ public record Evaluation(Verdict verdict, Action action, String ruleId, String r
             case DENY -> new Decision.Deny(commandId, ruleId, reason, policyVersion);
             case MASK -> new Decision.Mask(commandId, ruleId, reason, policyVersion, maskProfile);
             case REQUIRE_APPROVAL -> new Decision.RequireApproval(commandId, ruleId, reason, policyVersion,
-                    approval.group(), approval.count());
+                    approval.group(), approval.count(), null, approval.mode().label(), null, null);
         };
     }
 

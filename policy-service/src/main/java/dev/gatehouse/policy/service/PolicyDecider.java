@@ -2,8 +2,10 @@ package dev.gatehouse.policy.service;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.policy.approval.ApprovalRequests;
 import dev.gatehouse.policy.engine.Evaluation;
 import dev.gatehouse.policy.engine.Facts;
 import dev.gatehouse.policy.engine.PolicyEvaluator;
@@ -36,6 +38,9 @@ import java.util.function.Function;
  *   <li>Idempotent by request id (a command's id, a connection attempt's request id): the decisions of the last {@value #DEFAULT_CACHE_SIZE} commands are
  *       kept, and a redelivered CommandReceived gets the very same DecisionMade (same event id,
  *       verdict, rule, reason and version) even when another policy was activated in between.</li>
+ *   <li>With {@link #useApprovals} a require_approval decision about a command in enforce mode
+ *       becomes an approval request (written, blocking, before the decision is returned) or, in
+ *       deferred mode, the redemption of an earlier grant ({@link ApprovalRequests}).</li>
  * </ul>
  */
 public final class PolicyDecider implements Function<AuditEvent.DecisionRequest, AuditEvent.DecisionMade> {
@@ -43,6 +48,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
 
     /** How many decisions are remembered for redeliveries. */
     public static final int DEFAULT_CACHE_SIZE = 100_000;
+    private static final String OBSERVE = "observe";
 
     /** The active policy and the staged one (null when none), swapped together. */
     private record Policies(PolicyEvaluator active, PolicyEvaluator staged) {
@@ -52,6 +58,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
     private final String instanceId;
     private final ZoneId zone;
     private final Map<CommandId, AuditEvent.DecisionMade> decided;
+    private volatile ApprovalRequests approvals;
 
     /** A decider that reads time facts in UTC. */
     public PolicyDecider(PolicyEvaluator evaluator, String instanceId) {
@@ -93,6 +100,15 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
                 staged == null ? "none" : staged.policy().id() + " version " + staged.policy().version());
     }
 
+    /**
+     * Turns require_approval decisions about commands in enforce mode into approval requests (and
+     * redeems deferred grants); without it they are recorded as the rule engine decided them.
+     */
+    public PolicyDecider useApprovals(ApprovalRequests requests) {
+        this.approvals = Objects.requireNonNull(requests, "requests");
+        return this;
+    }
+
     public PolicyEvaluator active() {
         return policies.get().active();
     }
@@ -125,12 +141,19 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
         if (now.staged() != null) {
             dryRun.add(now.staged().evaluate(facts).toDryRunVerdict(true));
         }
+        Decision decision = evaluation.toDecision(commandId);
+        ApprovalRequests requests = approvals;
+        if (decision instanceof Decision.RequireApproval required && requests != null
+                && received instanceof AuditEvent.CommandReceived command && !OBSERVE.equals(command.mode())) {
+            // observe mode records only: no approval is asked for a command that runs anyway
+            decision = requests.decide(command, required, evaluation.approval().expiresIn());
+        }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         AuditEvent.DecisionMade made = new AuditEvent.DecisionMade(
                 EventHeader.now(received.sessionId(), "policy", instanceId),
                 commandId,
                 sequence,
-                evaluation.toDecision(commandId),
+                decision,
                 received.edgeId(),
                 received.replyPartition(),
                 received.mode(),

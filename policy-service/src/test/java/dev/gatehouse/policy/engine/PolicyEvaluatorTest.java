@@ -52,8 +52,9 @@ class PolicyEvaluatorTest {
         assertThat(example.policy().rules()).extracting(Rule::id).containsExactly(
                 "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "no-create-drop-database",
                 "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl",
-                "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "prod-mask-customer-data",
-                "ci-orders-not-on-prod");
+                "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "demo-payouts-need-a-dba",
+                "demo-payroll-needs-two-dbas", "demo-ledger-corrections-deferred", "demo-gift-cards-quick-approval",
+                "prod-mask-customer-data", "ci-orders-not-on-prod");
     }
 
     @Test
@@ -208,7 +209,7 @@ class PolicyEvaluatorTest {
         // Then
         assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
         assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is allow");
-        assertThat(e.trace()).hasSize(9).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(e.trace()).hasSize(13).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
         assertThat(e.dryRun()).isEmpty();
     }
 
@@ -444,7 +445,8 @@ class PolicyEvaluatorTest {
         assertThat(ddl.verdict()).isEqualTo(Verdict.REQUIRE_APPROVAL);
         assertThat(ddl.reason()).isEqualTo("DDL needs a second pair of eyes");
         assertThat(ddl.toDecision(id)).isEqualTo(
-                new Decision.RequireApproval(id, "approve-ddl", "DDL needs a second pair of eyes", "v9", "dba", 2));
+                new Decision.RequireApproval(id, "approve-ddl", "DDL needs a second pair of eyes", "v9", "dba", 2,
+                        null, "hold", null, null));
         assertThat(read.verdict()).isEqualTo(Verdict.MASK);
         assertThat(read.toDecision(id)).isEqualTo(new Decision.Mask(id, "mask-reads", "reads are masked", "v9", "pii-basic"));
     }
