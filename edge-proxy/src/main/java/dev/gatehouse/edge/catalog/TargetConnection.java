@@ -23,9 +23,11 @@ import java.util.Map;
  *                 default trust store. Only with {@code tls}
  * @param mode     enforce (the edge waits for each decision) or observe (records and forwards)
  * @param labels   free-form labels that policies can match on
+ * @param resultCapture how much of each result is sampled into the audit log; null: {@link ResultCapture#DEFAULT}
  */
 public record TargetConnection(String name, String host, int port, String database, String user, String password,
-                               boolean tls, Path tlsCa, Mode mode, Map<String, String> labels) {
+                               boolean tls, Path tlsCa, Mode mode, Map<String, String> labels,
+                               ResultCapture resultCapture) {
 
     public enum Mode {
         ENFORCE, OBSERVE;
@@ -57,6 +59,13 @@ public record TargetConnection(String name, String host, int port, String databa
         password = password == null ? "" : password;
         mode = mode == null ? Mode.ENFORCE : mode;
         labels = labels == null ? Map.of() : Map.copyOf(labels);
+        resultCapture = resultCapture == null ? ResultCapture.DEFAULT : resultCapture;
+    }
+
+    /** A connection with the default result capture. */
+    public TargetConnection(String name, String host, int port, String database, String user, String password,
+                            boolean tls, Path tlsCa, Mode mode, Map<String, String> labels) {
+        this(name, host, port, database, user, password, tls, tlsCa, mode, labels, null);
     }
 
     private static void require(String value, String field) {

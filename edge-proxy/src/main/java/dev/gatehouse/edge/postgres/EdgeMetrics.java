@@ -17,6 +17,8 @@ public final class EdgeMetrics {
     private final Counter observed;
     private final Counter violations;
     private final Timer decisionLatency;
+    private final io.micrometer.core.instrument.DistributionSummary sampleBytes;
+    private final Counter samplesTruncated;
 
     public EdgeMetrics(MeterRegistry registry, Supplier<Number> openSessions) {
         for (Verdict v : Verdict.values()) {
@@ -32,6 +34,13 @@ public final class EdgeMetrics {
         decisionLatency = Timer.builder("gatehouse.edge.decision.latency").tag("protocol", "postgres")
                 .description("From the command's arrival to its decision at the edge (write-ahead included)")
                 .publishPercentileHistogram().register(registry);
+        sampleBytes = io.micrometer.core.instrument.DistributionSummary.builder("gatehouse.edge.result.sample.bytes")
+                .tag("protocol", "postgres").baseUnit("bytes")
+                .description("Value bytes of each result sample written to the audit log (ResultSampled)")
+                .register(registry);
+        samplesTruncated = Counter.builder("gatehouse.edge.result.samples.truncated").tag("protocol", "postgres")
+                .description("Result samples that hold less than the whole result (row or byte limit reached)")
+                .register(registry);
         registry.gauge("gatehouse.edge.sessions.open", java.util.List.of(io.micrometer.core.instrument.Tag.of("protocol", "postgres")),
                 openSessions, s -> s.get().doubleValue());
     }
@@ -51,5 +60,10 @@ public final class EdgeMetrics {
 
     void violation() {
         violations.increment();
+    }
+
+    void sampled(long bytes, boolean truncated) {
+        sampleBytes.record(bytes);
+        if (truncated) samplesTruncated.increment();
     }
 }

@@ -52,6 +52,10 @@ public final class PgEdge implements AutoCloseable {
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
     private final MaskingCatalog maskingCatalog;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
+    private volatile java.time.Duration approvalNoticeInterval = DEFAULT_APPROVAL_NOTICE_INTERVAL;
+
+    /** How often a client whose command waits for approval is reminded, unless configured. */
+    public static final java.time.Duration DEFAULT_APPROVAL_NOTICE_INTERVAL = java.time.Duration.ofSeconds(30);
 
     public PgEdge(Vertx vertx, PgEdgeConfig config, ConnectionCatalog catalog, Authenticator authenticator,
                   DecisionPort decisions, AuditSink audit, SqlAnalyzer analyzer, ControlPort control,
@@ -83,6 +87,21 @@ public final class PgEdge implements AutoCloseable {
             LOGGER.info("edge={} masking profiles: {}", config.edgeId(), new java.util.TreeSet<>(profiles.names()));
         }
         return this;
+    }
+
+    /**
+     * How often a client whose command is held for approval gets a NoticeResponse saying it still
+     * waits ({@code edge.postgres.approval-notice-interval}, default 30s).
+     */
+    public PgEdge useApprovalNoticeInterval(java.time.Duration interval) {
+        Objects.requireNonNull(interval, "interval");
+        if (interval.toMillis() < 1) throw new IllegalArgumentException("approval notice interval must be positive: " + interval);
+        this.approvalNoticeInterval = interval;
+        return this;
+    }
+
+    java.time.Duration approvalNoticeInterval() {
+        return approvalNoticeInterval;
     }
 
     /** Starts listening; the future holds the bound port. */

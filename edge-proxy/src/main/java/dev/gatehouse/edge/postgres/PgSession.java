@@ -40,6 +40,12 @@ import java.util.Optional;
  */
 final class PgSession implements SessionRegistry.LiveSession {
     private static final Logger LOGGER = LoggerFactory.getLogger(PgSession.class);
+    /** How long a held command waits beyond its approval's expiry for the outcome before failing closed. */
+    static final Duration APPROVAL_GRACE = Duration.ofSeconds(30);
+    /** The wait when a held approval names no expiry. */
+    private static final Duration DEFAULT_APPROVAL_WAIT = Duration.ofMinutes(10);
+    /** The rule id of the approval service's denial of an expired request. */
+    private static final String APPROVAL_EXPIRED_RULE = "approval-expired";
 
     private enum State { STARTUP, AWAIT_PASSWORD, AUTHENTICATING, CONNECTING, READY, DECIDING, IN_FLIGHT, CLOSED }
 
@@ -502,9 +508,7 @@ final class PgSession implements SessionRegistry.LiveSession {
                         case Decision.Allow a -> forward(flight);
                         case Decision.Deny d -> deny(flight, d);
                         case Decision.Mask mk -> mask(flight, mk);
-                        case Decision.RequireApproval ra -> deny(flight, new Decision.Deny(ra.commandId(), ra.ruleId(),
-                                "approval is required (" + ra.reason() + ") but no approval service is deployed; the command was not executed",
-                                ra.policyVersion()));
+                        case Decision.RequireApproval ra -> approval(flight, ra);
                     }
                 }));
     }
@@ -512,6 +516,9 @@ final class PgSession implements SessionRegistry.LiveSession {
     private void forward(InFlight flight) {
         state = State.IN_FLIGHT;
         flight.forwarded = true;
+        if (target.resultCapture().enabled()) {
+            flight.sampler = new ResultSampler(target.resultCapture(), ResultSampler.resultFormatsOf(flight.messages));
+        }
         flight.expectedReadyForQuery = flight.sync ? 1 : 0;
         upstream.writeAll(flight.messages);
         if (!flight.sync) {
@@ -585,6 +592,133 @@ final class PgSession implements SessionRegistry.LiveSession {
         reject(flight, PgProtocol.INSUFFICIENT_PRIVILEGE,
                 "gatehouse: denied by rule \"" + d.ruleId() + "\": " + d.reason(),
                 "policy version " + d.policyVersion() + ", command " + flight.command.id());
+    }
+
+    // ---------------------------------------------------------------- approvals
+
+    /**
+     * A RequireApproval decision. Hold mode: the command waits (the client is told at once and
+     * every approval-notice-interval) for the approval service's outcome, then runs or is refused.
+     * Deferred mode: refused at once with the approval id; the same statement runs once when re-sent
+     * after the approval. Without an approval id no approval service took the request: refused.
+     */
+    private void approval(InFlight flight, Decision.RequireApproval ra) {
+        if (ra.approvalId() == null) {
+            deny(flight, new Decision.Deny(ra.commandId(), ra.ruleId(), "approval is required (" + ra.reason()
+                    + ") but no approval service is deployed; the command was not executed", ra.policyVersion()));
+            return;
+        }
+        if (ra.deferred()) {
+            LOGGER.info("session={} command={} approval={} requested, deferred rule={}", sessionId, flight.command.id(),
+                    ra.approvalId(), ra.ruleId());
+            reject(flight, PgProtocol.INSUFFICIENT_PRIVILEGE, "gatehouse: approval required: request " + ra.approvalId()
+                            + " sent to " + channelOf(ra) + "; run the same statement again once it is approved (rule "
+                            + ra.ruleId() + ": " + ra.reason() + ")",
+                    "approval " + ra.approvalId() + " is deferred: once granted, the same statement from the same identity runs"
+                            + " once, for a limited time; policy version " + ra.policyVersion() + ", command " + flight.command.id());
+            return;
+        }
+        hold(flight, ra);
+    }
+
+    private void hold(InFlight flight, Decision.RequireApproval ra) {
+        flight.held = ra;
+        Instant now = Instant.now();
+        Instant expiresAt = ra.expiresAt() != null ? ra.expiresAt() : now.plus(DEFAULT_APPROVAL_WAIT);
+        LOGGER.info("session={} command={} held for approval={} rule={} expiresAt={}", sessionId, flight.command.id(),
+                ra.approvalId(), ra.ruleId(), expiresAt);
+        notice("approval required: request " + ra.approvalId() + " sent to " + channelOf(ra) + ", waiting up to "
+                + humanDuration(Duration.between(now, expiresAt)) + " (rule " + ra.ruleId() + ": " + ra.reason() + ")");
+        long every = Math.max(1, edge.approvalNoticeInterval().toMillis());
+        flight.noticeTimer = context.owner().setPeriodic(every, every, timer -> {
+            if (inFlight != flight || flight.held == null || state == State.CLOSED) {
+                context.owner().cancelTimer(timer);
+                return;
+            }
+            notice("still waiting for approval " + ra.approvalId() + ": "
+                    + humanDuration(Duration.between(Instant.now(), expiresAt)) + " left");
+        });
+        Duration wait = Duration.between(now, expiresAt).plus(APPROVAL_GRACE);
+        edge.decisions().awaitOutcome(flight.command.id(), wait.isNegative() ? APPROVAL_GRACE : wait)
+                .whenComplete((outcome, err) -> context.runOnContext(v -> {
+                    if (inFlight != flight || flight.held == null || state == State.CLOSED) return;
+                    stopHolding(flight);
+                    if (err != null) {
+                        failClosed(flight, "no answer to approval " + ra.approvalId() + " by its expiry ("
+                                + unwrap(err).getMessage() + ")");
+                        return;
+                    }
+                    switch (outcome) {
+                        case Decision.Allow a -> runApproved(flight, ra, a);
+                        case Decision.Deny d -> {
+                            LOGGER.info("session={} command={} approval={} refused rule={}", sessionId, flight.command.id(),
+                                    ra.approvalId(), d.ruleId());
+                            boolean expired = APPROVAL_EXPIRED_RULE.equals(d.ruleId());
+                            reject(flight, PgProtocol.INSUFFICIENT_PRIVILEGE, "gatehouse: approval " + ra.approvalId()
+                                            + (expired ? " expired: " : " denied: ") + d.reason(),
+                                    "rule " + ra.ruleId() + " (" + ra.reason() + "), command " + flight.command.id()
+                                            + "; the statement was not executed");
+                        }
+                        case Decision.Mask mk -> mask(flight, mk);
+                        case Decision.RequireApproval again -> failClosed(flight, "approval " + ra.approvalId()
+                                + " ended without an outcome");
+                    }
+                }));
+    }
+
+    /** Granted: records that the approval was executed (acknowledged) and forwards the held command. */
+    private void runApproved(InFlight flight, Decision.RequireApproval ra, Decision.Allow granted) {
+        LOGGER.info("session={} command={} approval={} granted: {}", sessionId, flight.command.id(), ra.approvalId(),
+                granted.reason());
+        notice("approval " + ra.approvalId() + " granted: " + granted.reason() + "; running the statement");
+        edge.audit().append(new AuditEvent.ApprovalExecuted(header(), ra.approvalId(), flight.command.id()))
+                .whenComplete((ok, err) -> context.runOnContext(v -> {
+                    if (inFlight != flight || state == State.CLOSED) return;
+                    if (err != null) {
+                        failClosed(flight, "the audit log is unavailable (" + unwrap(err).getMessage() + ")");
+                    } else {
+                        forward(flight);
+                    }
+                }));
+    }
+
+    /** The client cancelled a held command: PostgreSQL's own answer to a cancelled statement. */
+    private void abandonHeld(InFlight flight) {
+        Decision.RequireApproval ra = flight.held;
+        stopHolding(flight);
+        LOGGER.info("session={} command={} approval={} abandoned: cancelled by the client", sessionId, flight.command.id(),
+                ra.approvalId());
+        reject(flight, PgProtocol.QUERY_CANCELED, "canceling statement due to user request",
+                "gatehouse: the statement was waiting for approval " + ra.approvalId() + " and was not executed");
+    }
+
+    private void stopHolding(InFlight flight) {
+        flight.held = null;
+        if (flight.noticeTimer >= 0) {
+            context.owner().cancelTimer(flight.noticeTimer);
+            flight.noticeTimer = -1;
+        }
+    }
+
+    private void notice(String message) {
+        client.write(encode(new BackendMessage.NoticeResponse(PgProtocol.SEVERITY_NOTICE, "00000", message, null, null)));
+    }
+
+    private static String channelOf(Decision.RequireApproval ra) {
+        return ra.channel() == null || ra.channel().isBlank() ? "the approvers" : ra.channel();
+    }
+
+    /** "10m", "1h5m", "45s", "9m30s". */
+    static String humanDuration(Duration d) {
+        long seconds = Math.max(0, (d.toMillis() + 999) / 1000);
+        long h = seconds / 3600;
+        long m = (seconds % 3600) / 60;
+        long s = seconds % 60;
+        StringBuilder out = new StringBuilder();
+        if (h > 0) out.append(h).append('h');
+        if (m > 0) out.append(m).append('m');
+        if (s > 0 || out.isEmpty()) out.append(s).append('s');
+        return out.toString();
     }
 
     private void failClosed(InFlight flight, String why) {
@@ -697,6 +831,7 @@ final class PgSession implements SessionRegistry.LiveSession {
                 default -> { }
             }
             f.bytesToClient += frame.size();
+            if (f.sampler != null) f.sampler.onFrame(frame); // after masking: only masked values are sampled
         }
         boolean endOfCommand = type == 'Z';
         PgSocketBridge.writeNoFlush(client, frame.frame()); // hands the frame over: released once written
@@ -756,6 +891,7 @@ final class PgSession implements SessionRegistry.LiveSession {
     private void complete(InFlight f) {
         if (f.command == null || f.completed) return;
         f.completed = true;
+        if (f.sampler != null) recordSample(f);
         var outcome = new AuditEvent.Outcome(f.forwarded && !f.rejected, f.tags, f.rows, f.sqlState, f.errorMessage,
                 Duration.ofNanos(System.nanoTime() - f.startNanos), f.bytesToClient, String.valueOf(txStatus),
                 f.masker == null ? null : new AuditEvent.Masking(f.masker.profile().name(), f.masker.stats().values(),
@@ -770,6 +906,25 @@ final class PgSession implements SessionRegistry.LiveSession {
         if (inFlight == f) inFlight = null;
     }
 
+    /**
+     * Writes the command's result sample, in chunks, before its CommandCompleted: the one producer
+     * keeps a session's events in order. Never waited for: the rows have long reached the client.
+     */
+    private void recordSample(InFlight f) {
+        var events = f.sampler.events(this::header, f.command.id(), f.command.sequence(), f.masker != null);
+        if (events.isEmpty()) return;
+        var first = events.getFirst();
+        edge.metrics().sampled(first.bytesCaptured(), first.truncated());
+        for (AuditEvent.ResultSampled chunk : events) {
+            edge.audit().append(chunk).whenComplete((ok, err) -> {
+                if (err != null) {
+                    LOGGER.error("session={} command={} result sample chunk {} could not be recorded: {}", sessionId,
+                            f.command.id(), chunk.chunk(), err.toString());
+                }
+            });
+        }
+    }
+
     private void drainQueue() {
         while (state == State.READY && !queued.isEmpty()) {
             onReady(queued.poll());
@@ -782,6 +937,10 @@ final class PgSession implements SessionRegistry.LiveSession {
     @Override
     public void cancel() {
         context.runOnContext(v -> {
+            if (inFlight != null && inFlight.held != null) {
+                abandonHeld(inFlight);
+                return;
+            }
             if (upstream != null) upstream.cancel(edge.netClient());
         });
     }
@@ -844,6 +1003,10 @@ final class PgSession implements SessionRegistry.LiveSession {
         queued.forEach(PgSession::release);
         queued.clear();
         batch.drain().forEach(PgSession::release);
+        if (inFlight != null && inFlight.held != null) {
+            inFlight.errorMessage = "session ended while waiting for approval " + inFlight.held.approvalId() + ": " + reason;
+            stopHolding(inFlight);
+        }
         if (inFlight != null && !inFlight.completed && inFlight.command != null) {
             inFlight.errorMessage = inFlight.errorMessage == null ? "session ended before the command completed: " + reason : inFlight.errorMessage;
             complete(inFlight);
@@ -897,8 +1060,12 @@ final class PgSession implements SessionRegistry.LiveSession {
         boolean rejected;
         boolean copyIn;
         ResultMasker masker;
+        ResultSampler sampler;
         boolean swallowTargetError;
         boolean completed;
+        // held for approval: the RequireApproval, and the timer of the reminders (-1: none)
+        Decision.RequireApproval held;
+        long noticeTimer = -1;
 
         InFlight(SqlCommand command, List<FrontendMessage> messages, boolean sync, long startNanos) {
             this.command = command;
