@@ -1,0 +1,65 @@
+package dev.gatehouse.approval;
+
+import dev.gatehouse.platform.approval.Approval;
+import dev.gatehouse.platform.core.Identity;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Instant;
+
+/** The JSON form of an approval in the REST API (and the CLI that reads it). */
+public final class ApprovalJson {
+
+    private ApprovalJson() {
+    }
+
+    public static JsonObject toJson(Approval a) {
+        JsonObject json = new JsonObject()
+                .put("id", a.id())
+                .put("state", a.state().label())
+                .put("mode", a.mode())
+                .put("sessionId", a.sessionId().value())
+                .put("commandId", a.commandId() == null ? null : a.commandId().value())
+                .put("fingerprint", a.fingerprint())
+                .put("approverGroup", a.approverGroup())
+                .put("approvalsRequired", a.approvalsRequired())
+                .put("approvedBy", new JsonArray(a.approvedBy()))
+                .put("requestedAt", text(a.requestedAt()))
+                .put("expiresAt", text(a.expiresAt()))
+                .put("validUntil", text(a.validUntil()))
+                .put("ruleId", a.ruleId())
+                .put("reason", a.reason())
+                .put("channel", a.channel());
+        Identity who = a.requester();
+        if (who != null) {
+            JsonObject requester = new JsonObject().put("subject", who.subject()).put("issuer", who.issuer())
+                    .put("groups", new JsonArray(who.groups()));
+            if (who.ci() != null) requester.put("ci", JsonObject.mapFrom(who.ci()));
+            json.put("requester", requester);
+        }
+        if (a.connection() != null) json.put("connection", a.connection().name());
+        if (a.command() != null) {
+            json.put("sql", a.command().sql());
+            json.put("parameters", new JsonArray(new java.util.ArrayList<>(a.command().parameters())));
+        }
+        JsonArray votes = new JsonArray();
+        for (Approval.Vote v : a.votes()) {
+            votes.add(new JsonObject().put("approver", v.approver()).put("approve", v.approve())
+                    .put("reason", v.reason()).put("channel", v.channel()).put("at", text(v.at()))
+                    .put("counted", v.counted()).put("refusal", v.refusal()));
+        }
+        json.put("votes", votes);
+        if (a.outcome() != null) {
+            json.put("outcome", new JsonObject().put("state", a.outcome().state().label())
+                    .put("by", new JsonArray(a.outcome().by())).put("at", text(a.outcome().at()))
+                    .put("reason", a.outcome().reason()));
+        }
+        a.executedBy().ifPresent(c -> json.put("executedBy", c.value()));
+        json.put("notifications", a.notifications().size());
+        return json;
+    }
+
+    private static String text(Instant t) {
+        return t == null ? null : t.toString();
+    }
+}

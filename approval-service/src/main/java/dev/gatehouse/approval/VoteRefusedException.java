@@ -1,0 +1,41 @@
+package dev.gatehouse.approval;
+
+import dev.gatehouse.platform.approval.Approval;
+
+import java.util.Objects;
+
+/**
+ * A vote that does not count, with a message an approver can act on. {@link #status()} is the
+ * HTTP status to answer with.
+ */
+public final class VoteRefusedException extends RuntimeException {
+
+    /** Why, beyond the fold's own reasons: the approval does not exist. */
+    public static final String UNKNOWN = "UNKNOWN";
+
+    private final String kind;
+
+    public VoteRefusedException(String kind, String message) {
+        super(message, null, false, false);
+        this.kind = Objects.requireNonNull(kind, "kind");
+    }
+
+    public static VoteRefusedException of(Approval.Refusal refusal) {
+        return new VoteRefusedException(refusal.kind().name(), refusal.message());
+    }
+
+    /** {@link #UNKNOWN} or the name of an {@link Approval.Refusal.Kind}. */
+    public String kind() {
+        return kind;
+    }
+
+    /** 404 unknown approval, 403 self-approval or outside the group, 409 decided / expired / repeated, 400 else. */
+    public int status() {
+        return switch (kind) {
+            case UNKNOWN -> 404;
+            case "SELF", "NOT_IN_GROUP" -> 403;
+            case "DECIDED", "EXPIRED", "ALREADY_VOTED" -> 409;
+            default -> 400;
+        };
+    }
+}
