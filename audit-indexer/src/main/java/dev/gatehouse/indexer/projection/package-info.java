@@ -1,0 +1,2 @@
+/** Audit indexer: projection. */
+package dev.gatehouse.indexer.projection;

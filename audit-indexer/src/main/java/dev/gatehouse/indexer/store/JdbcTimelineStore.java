@@ -1,0 +1,825 @@
+package dev.gatehouse.indexer.store;
+
+import dev.gatehouse.indexer.projection.Entry;
+import dev.gatehouse.indexer.projection.SessionSummary;
+import dev.gatehouse.indexer.projection.Timeline;
+import dev.gatehouse.indexer.projection.TimelineJson;
+import dev.gatehouse.indexer.projection.TimelineProjection;
+import dev.gatehouse.indexer.projection.TimelineWriter;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.evidence.SessionChain;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The {@link TimelineStore} on a JDBC database: an embedded H2 file database for development, or
+ * PostgreSQL for a fleet. One schema (Flyway migrations under {@code db/migration}, the large
+ * types filled in per database), the same SQL for both. The projector writes on a connection of
+ * its own; reads open a connection each.
+ *
+ * <p>To rebuild from the log: stop the indexer, delete the H2 files (or drop the tables of the
+ * PostgreSQL schema), start it again; it re-projects {@code gatehouse.audit} from the beginning.
+ */
+public final class JdbcTimelineStore implements TimelineStore {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(JdbcTimelineStore.class);
+
+    /** The database products the store supports. */
+    public enum Dialect {
+        H2("CLOB", "BLOB"), POSTGRESQL("TEXT", "BYTEA");
+
+        private final String text;
+        private final String bytes;
+
+        Dialect(String text, String bytes) {
+            this.text = text;
+            this.bytes = bytes;
+        }
+    }
+
+    private final String url;
+    private final String user;
+    private final String password;
+    private final Dialect dialect;
+    private final Connection writer;
+    private final Object writeLock = new Object();
+
+    private JdbcTimelineStore(String url, String user, String password, Dialect dialect) {
+        this.url = Objects.requireNonNull(url, "url");
+        this.user = user;
+        this.password = password;
+        this.dialect = dialect;
+        migrate();
+        try {
+            this.writer = connect();
+            writer.setAutoCommit(false);
+        } catch (SQLException e) {
+            throw new StoreException("cannot connect to the indexer store " + url + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The embedded store: an H2 database in {@code directory} (created if missing). */
+    public static JdbcTimelineStore embedded(Path directory) {
+        Path file = directory.toAbsolutePath().resolve("timelines");
+        return new JdbcTimelineStore("jdbc:h2:file:" + file + ";DB_CLOSE_ON_EXIT=FALSE", "sa", "", Dialect.H2);
+    }
+
+    /** A store on PostgreSQL ({@code jdbc:postgresql://host:port/db}); migrates the schema on open. */
+    public static JdbcTimelineStore postgres(String url, String user, String password) {
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("the indexer's PostgreSQL URL must start with jdbc:postgresql:, was " + url);
+        }
+        return new JdbcTimelineStore(url, user, password, Dialect.POSTGRESQL);
+    }
+
+    private void migrate() {
+        var result = Flyway.configure(getClass().getClassLoader())
+                .dataSource(url, user, password)
+                .locations("classpath:db/migration")
+                .placeholders(Map.of("text", dialect.text, "bytes", dialect.bytes))
+                .table("indexer_schema_history")
+                .load()
+                .migrate();
+        LOGGER.info("Indexer store ready dialect={} schemaVersion={} migrationsApplied={}", dialect,
+                result.targetSchemaVersion, result.migrationsExecuted);
+    }
+
+    private Connection connect() throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+
+    // ---------------------------------------------------------------- projection (the writer)
+
+    @Override
+    public Map<Integer, Long> nextOffsets(String topic) {
+        Map<Integer, Long> offsets = new TreeMap<>();
+        try (Connection c = connect();
+             PreparedStatement ps = c.prepareStatement("SELECT kafka_partition, next_offset FROM indexer_offsets WHERE topic = ?")) {
+            ps.setString(1, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) offsets.put(rs.getInt(1), rs.getLong(2));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the stored offsets of " + topic + ": " + e.getMessage(), e);
+        }
+        return offsets;
+    }
+
+    @Override
+    public ProjectionResult project(String topic, List<IndexedRecord> records) {
+        synchronized (writeLock) {
+            try {
+                Batch batch = new Batch(writer);
+                Map<Integer, Long> stored = readOffsets(writer, topic);
+                Map<Integer, Long> next = new TreeMap<>(stored);
+                int projected = 0;
+                int duplicates = 0;
+                int skipped = 0;
+                for (IndexedRecord r : records) {
+                    Long from = stored.get(r.partition());
+                    if (from != null && r.offset() < from) {
+                        skipped++;
+                        continue;
+                    }
+                    next.merge(r.partition(), r.offset() + 1, Math::max);
+                    if (r.event() == null) continue;
+                    if (!batch.storeEvent(r)) {
+                        duplicates++;
+                        continue;
+                    }
+                    projected++;
+                }
+                batch.flush();
+                writeOffsets(writer, topic, stored, next);
+                writer.commit();
+                return new ProjectionResult(projected, duplicates, skipped);
+            } catch (SQLException | RuntimeException e) {
+                rollback();
+                throw new StoreException("projecting " + records.size() + " records of " + topic + " failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void rollback() {
+        try {
+            writer.rollback();
+        } catch (SQLException e) {
+            LOGGER.warn("Rollback failed error={}", e.toString());
+        }
+    }
+
+    private static Map<Integer, Long> readOffsets(Connection c, String topic) throws SQLException {
+        Map<Integer, Long> offsets = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT kafka_partition, next_offset FROM indexer_offsets WHERE topic = ?")) {
+            ps.setString(1, topic);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) offsets.put(rs.getInt(1), rs.getLong(2));
+            }
+        }
+        return offsets;
+    }
+
+    private static void writeOffsets(Connection c, String topic, Map<Integer, Long> stored, Map<Integer, Long> next) throws SQLException {
+        try (PreparedStatement update = c.prepareStatement(
+                "UPDATE indexer_offsets SET next_offset = ? WHERE topic = ? AND kafka_partition = ?");
+             PreparedStatement insert = c.prepareStatement(
+                     "INSERT INTO indexer_offsets (topic, kafka_partition, next_offset) VALUES (?, ?, ?)")) {
+            for (var e : next.entrySet()) {
+                if (e.getValue().equals(stored.get(e.getKey()))) continue;
+                if (stored.containsKey(e.getKey())) {
+                    update.setLong(1, e.getValue());
+                    update.setString(2, topic);
+                    update.setInt(3, e.getKey());
+                    update.executeUpdate();
+                } else {
+                    insert.setString(1, topic);
+                    insert.setInt(2, e.getKey());
+                    insert.setLong(3, e.getValue());
+                    insert.executeUpdate();
+                }
+            }
+        }
+    }
+
+    /** A session row as the batch holds it. */
+    private static final class SessionRow {
+        SessionSummary summary;
+        final int partition;
+        String chainHead;
+        long chainEvents;
+        boolean sealRequested;
+        long lastEventUs;
+        final boolean inDb;
+        List<String> storedGroups;
+        boolean dirty;
+
+        SessionRow(SessionSummary summary, int partition, String chainHead, long chainEvents, boolean sealRequested,
+                   long lastEventUs, boolean inDb, List<String> storedGroups) {
+            this.summary = summary;
+            this.partition = partition;
+            this.chainHead = chainHead;
+            this.chainEvents = chainEvents;
+            this.sealRequested = sealRequested;
+            this.lastEventUs = lastEventUs;
+            this.inDb = inDb;
+            this.storedGroups = storedGroups;
+        }
+    }
+
+    /** One command row as the batch holds it. */
+    private static final class CommandRow {
+        Entry.CommandEntry entry;
+        final boolean inDb;
+        boolean dirty;
+
+        CommandRow(Entry.CommandEntry entry, boolean inDb) {
+            this.entry = entry;
+            this.inDb = inDb;
+        }
+    }
+
+    /** The writes of one transaction, cached so each row is read and written once per batch. */
+    private final class Batch implements TimelineWriter {
+        private final Connection c;
+        private final Map<String, SessionRow> sessions = new LinkedHashMap<>();
+        private final Map<String, CommandRow> commands = new LinkedHashMap<>(); // sessionId \0 commandId
+        private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
+        private final List<Object[]> events = new ArrayList<>(); // sessionId, EventEntry
+        private final Set<String> eventIds = new HashSet<>();
+        private IndexedRecord current;
+
+        Batch(Connection c) {
+            this.c = c;
+        }
+
+        /** Stores and folds one record; false when its event id was stored before. */
+        boolean storeEvent(IndexedRecord r) throws SQLException {
+            AuditEvent event = r.event();
+            String eventId = event.header().eventId();
+            if (!eventIds.add(eventId) || exists("SELECT 1 FROM audit_events WHERE event_id = ?", eventId)) {
+                LOGGER.debug("Duplicate event skipped eventId={} partition={} offset={}", eventId, r.partition(), r.offset());
+                return false;
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_events (kafka_partition, kafka_offset, event_id,"
+                    + " session_id, event_type, event_time_us, record_value) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setInt(1, r.partition());
+                ps.setLong(2, r.offset());
+                ps.setString(3, eventId);
+                ps.setString(4, event.sessionId().value());
+                ps.setString(5, event.getClass().getSimpleName());
+                ps.setLong(6, micros(event.header().timestamp()));
+                ps.setBytes(7, r.value());
+                ps.executeUpdate();
+            }
+            if (!TimelineProjection.projects(event)) return true;
+            current = r;
+            TimelineProjection.apply(event, r.offset(), this);
+            SessionRow row = row(event.sessionId().value());
+            if (row != null) {
+                if (!(event instanceof AuditEvent.SessionSealed)) {
+                    row.chainHead = SessionChain.next(row.chainHead, r.value());
+                    row.chainEvents++;
+                }
+                row.lastEventUs = Math.max(row.lastEventUs, micros(event.header().timestamp()));
+                row.dirty = true;
+            }
+            return true;
+        }
+
+        private boolean exists(String sql, String key) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        }
+
+        private SessionRow row(String sessionId) {
+            SessionRow row = sessions.get(sessionId);
+            if (row != null) return row;
+            try {
+                row = loadSession(c, sessionId);
+            } catch (SQLException e) {
+                throw new StoreException("cannot read session " + sessionId + ": " + e.getMessage(), e);
+            }
+            if (row != null) sessions.put(sessionId, row);
+            return row;
+        }
+
+        @Override
+        public Optional<SessionSummary> session(String sessionId) {
+            return Optional.ofNullable(row(sessionId)).map(r -> r.summary);
+        }
+
+        @Override
+        public void putSession(SessionSummary summary) {
+            SessionRow row = row(summary.sessionId());
+            if (row == null) {
+                row = new SessionRow(summary, current.partition(), SessionChain.genesis(summary.sessionId()), 0, false,
+                        micros(current.event().header().timestamp()), false, List.of());
+                sessions.put(summary.sessionId(), row);
+            }
+            row.summary = summary;
+            row.dirty = true;
+        }
+
+        @Override
+        public Optional<Entry.CommandEntry> command(String sessionId, String commandId) {
+            String key = sessionId + '\0' + commandId;
+            CommandRow row = commands.get(key);
+            if (row == null) {
+                Entry.CommandEntry loaded = loadCommand("command_id", sessionId, commandId);
+                if (loaded == null) return Optional.empty();
+                row = new CommandRow(loaded, true);
+                commands.put(key, row);
+            }
+            return Optional.of(row.entry);
+        }
+
+        @Override
+        public Optional<Entry.CommandEntry> commandByApproval(String sessionId, String approvalId) {
+            for (CommandRow row : commands.values()) {
+                if (row.entry.approval() != null && approvalId.equals(row.entry.approval().approvalId())
+                        && sessionIdOf(row).equals(sessionId)) {
+                    return Optional.of(row.entry);
+                }
+            }
+            Entry.CommandEntry loaded = loadCommand("approval_id", sessionId, approvalId);
+            if (loaded == null) return Optional.empty();
+            return command(sessionId, loaded.commandId());
+        }
+
+        private String sessionIdOf(CommandRow row) {
+            for (var e : commands.entrySet()) {
+                if (e.getValue() == row) return e.getKey().substring(0, e.getKey().indexOf('\0'));
+            }
+            return "";
+        }
+
+        private Entry.CommandEntry loadCommand(String column, String sessionId, String value) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT body FROM timeline_entries WHERE session_id = ? AND "
+                    + column + " = ? AND entry_type = 'command'")) {
+                ps.setString(1, sessionId);
+                ps.setString(2, value);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? TimelineJson.read(rs.getString(1), Entry.CommandEntry.class) : null;
+                }
+            } catch (SQLException e) {
+                throw new StoreException("cannot read a command of session " + sessionId + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void putCommand(String sessionId, Entry.CommandEntry entry) {
+            String key = sessionId + '\0' + entry.commandId();
+            CommandRow row = commands.get(key);
+            if (row == null) {
+                boolean inDb = loadCommand("command_id", sessionId, entry.commandId()) != null;
+                row = new CommandRow(entry, inDb);
+                commands.put(key, row);
+            }
+            row.entry = entry;
+            row.dirty = true;
+        }
+
+        @Override
+        public void addEvent(String sessionId, Entry.EventEntry entry) {
+            events.add(new Object[] {sessionId, entry});
+        }
+
+        void flush() throws SQLException {
+            for (SessionRow row : sessions.values()) {
+                if (row.dirty) writeSession(row);
+            }
+            for (var e : commands.entrySet()) {
+                if (e.getValue().dirty) writeCommand(e.getKey().substring(0, e.getKey().indexOf('\0')), e.getValue());
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO timeline_entries (session_id, kafka_offset,"
+                    + " entry_type, at_us, body) VALUES (?, ?, 'event', ?, ?)")) {
+                for (Object[] ev : events) {
+                    Entry.EventEntry entry = (Entry.EventEntry) ev[1];
+                    ps.setString(1, (String) ev[0]);
+                    ps.setLong(2, entry.offset());
+                    ps.setLong(3, micros(entry.at()));
+                    setText(ps, 4, TimelineJson.write(entry));
+                    ps.executeUpdate();
+                }
+            }
+        }
+
+        private void writeSession(SessionRow row) throws SQLException {
+            SessionSummary s = row.summary;
+            String sql = row.inDb
+                    ? "UPDATE sessions SET status = ?, started_us = ?, ended_us = ?, last_event_us = ?, edge_id = ?, subject = ?,"
+                      + " issuer = ?, ci_repository = ?, ci_commit = ?, connection_name = ?, summary = ?, chain_head = ?,"
+                      + " chain_events = ?, sealed = ?, seal_requested = ? WHERE session_id = ?"
+                    : "INSERT INTO sessions (status, started_us, ended_us, last_event_us, edge_id, subject, issuer, ci_repository,"
+                      + " ci_commit, connection_name, summary, chain_head, chain_events, sealed, seal_requested, session_id,"
+                      + " kafka_partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, s.status());
+                ps.setLong(2, s.startedAt() == null ? row.lastEventUs : micros(s.startedAt()));
+                if (s.endedAt() == null) ps.setNull(3, java.sql.Types.BIGINT);
+                else ps.setLong(3, micros(s.endedAt()));
+                ps.setLong(4, row.lastEventUs);
+                ps.setString(5, s.edgeId());
+                ps.setString(6, s.identity() == null ? null : s.identity().subject());
+                ps.setString(7, s.identity() == null ? null : s.identity().issuer());
+                ps.setString(8, s.identity() == null || s.identity().ci() == null ? null : s.identity().ci().repository());
+                ps.setString(9, s.identity() == null || s.identity().ci() == null ? null : s.identity().ci().commitSha());
+                ps.setString(10, s.connection() == null ? null : s.connection().name());
+                setText(ps, 11, TimelineJson.write(s));
+                ps.setString(12, row.chainHead);
+                ps.setLong(13, row.chainEvents);
+                ps.setBoolean(14, s.sealed());
+                ps.setBoolean(15, row.sealRequested);
+                ps.setString(16, s.sessionId());
+                if (!row.inDb) ps.setInt(17, row.partition);
+                ps.executeUpdate();
+            }
+            List<String> groups = s.identity() == null ? List.of() : s.identity().groups();
+            if (!new LinkedHashSet<>(groups).equals(new LinkedHashSet<>(row.storedGroups))) {
+                try (PreparedStatement del = c.prepareStatement("DELETE FROM session_groups WHERE session_id = ?");
+                     PreparedStatement ins = c.prepareStatement("INSERT INTO session_groups (session_id, group_name) VALUES (?, ?)")) {
+                    del.setString(1, s.sessionId());
+                    del.executeUpdate();
+                    for (String g : new LinkedHashSet<>(groups)) {
+                        ins.setString(1, s.sessionId());
+                        ins.setString(2, g);
+                        ins.executeUpdate();
+                    }
+                }
+                row.storedGroups = groups;
+            }
+        }
+
+        private void writeCommand(String sessionId, CommandRow row) throws SQLException {
+            Entry.CommandEntry e = row.entry;
+            String verdict = e.decision() == null ? null : e.decision().verdict();
+            String approvalId = e.approval() == null ? null : e.approval().approvalId();
+            if (row.inDb) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE timeline_entries SET verdict = ?, approval_id = ?, body = ?"
+                        + " WHERE session_id = ? AND kafka_offset = ?")) {
+                    ps.setString(1, verdict);
+                    ps.setString(2, approvalId);
+                    setText(ps, 3, TimelineJson.write(e));
+                    ps.setString(4, sessionId);
+                    ps.setLong(5, e.offset());
+                    ps.executeUpdate();
+                }
+                return;
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO timeline_entries (session_id, kafka_offset, entry_type,"
+                    + " at_us, command_id, approval_id, verdict, sql_lower, body) VALUES (?, ?, 'command', ?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, sessionId);
+                ps.setLong(2, e.offset());
+                ps.setLong(3, micros(e.receivedAt() != null ? e.receivedAt() : e.at()));
+                ps.setString(4, e.commandId());
+                ps.setString(5, approvalId);
+                ps.setString(6, verdict);
+                setText(ps, 7, e.sql().toLowerCase(Locale.ROOT));
+                setText(ps, 8, TimelineJson.write(e));
+                ps.executeUpdate();
+            }
+            Set<String> terms = new LinkedHashSet<>();
+            for (Entry.StatementInfo st : e.statements()) {
+                terms.add("k" + st.kind());
+                for (String object : st.objects()) {
+                    String lower = object.toLowerCase(Locale.ROOT);
+                    terms.add("o" + lower);
+                    int dot = lower.lastIndexOf('.');
+                    if (dot >= 0 && dot < lower.length() - 1) terms.add("o" + lower.substring(dot + 1));
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO command_terms (session_id, kafka_offset, term_type, term)"
+                    + " VALUES (?, ?, ?, ?)")) {
+                for (String term : terms) {
+                    if (term.length() > 501) continue;
+                    ps.setString(1, sessionId);
+                    ps.setLong(2, e.offset());
+                    ps.setString(3, term.substring(0, 1));
+                    ps.setString(4, term.substring(1));
+                    ps.executeUpdate();
+                }
+            }
+        }
+    }
+
+    private static SessionRow loadSession(Connection c, String sessionId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT summary, kafka_partition, chain_head, chain_events, seal_requested,"
+                + " last_event_us FROM sessions WHERE session_id = ?")) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) return null;
+                SessionSummary summary = TimelineJson.read(rs.getString(1), SessionSummary.class);
+                return new SessionRow(summary, rs.getInt(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5), rs.getLong(6),
+                        true, summary.identity() == null ? List.of() : summary.identity().groups());
+            }
+        }
+    }
+
+    private void setText(PreparedStatement ps, int index, String value) throws SQLException {
+        ps.setString(index, value);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public Optional<Timeline> timeline(String sessionId) {
+        try (Connection c = connect()) {
+            c.setAutoCommit(false); // one snapshot (PostgreSQL) for the summary and its entries
+            try {
+                SessionRow row = loadSession(c, sessionId);
+                if (row == null) return Optional.empty();
+                List<Entry> entries = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT entry_type, body FROM timeline_entries WHERE session_id = ? ORDER BY kafka_offset")) {
+                    ps.setString(1, sessionId);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            entries.add("command".equals(rs.getString(1))
+                                    ? TimelineJson.read(rs.getString(2), Entry.CommandEntry.class)
+                                    : TimelineJson.read(rs.getString(2), Entry.EventEntry.class));
+                        }
+                    }
+                }
+                return Optional.of(new Timeline(row.summary, entries));
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read session " + sessionId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Page<SessionSummary> sessions(SearchQuery q) {
+        Sql sql = new Sql("SELECT s.summary, s.started_us, s.session_id FROM sessions s WHERE 1 = 1");
+        sessionFilters(sql, q);
+        if (q.from() != null) sql.and("(s.ended_us IS NULL OR s.ended_us >= ?)", micros(q.from()));
+        if (q.to() != null) sql.and("s.started_us <= ?", micros(q.to()));
+        if (q.filtersCommands()) {
+            Sql sub = new Sql("EXISTS (SELECT 1 FROM timeline_entries e WHERE e.session_id = s.session_id AND e.entry_type = 'command'");
+            commandFilters(sub, q);
+            sql.and(sub.text + ")", sub.params.toArray());
+        }
+        Cursor cursor = Cursor.parse(q.before());
+        if (cursor != null) {
+            sql.and("(s.started_us < ? OR (s.started_us = ? AND s.session_id < ?))", cursor.micros, cursor.micros, cursor.sessionId);
+        }
+        sql.text += " ORDER BY s.started_us DESC, s.session_id DESC LIMIT " + (q.limit() + 1);
+        List<SessionSummary> items = new ArrayList<>();
+        String next = null;
+        try (Connection c = connect(); PreparedStatement ps = sql.prepare(c); ResultSet rs = ps.executeQuery()) {
+            long lastMicros = 0;
+            while (rs.next()) {
+                if (items.size() == q.limit()) {
+                    next = new Cursor(lastMicros, items.getLast().sessionId(), 0).encode();
+                    break;
+                }
+                items.add(TimelineJson.read(rs.getString(1), SessionSummary.class));
+                lastMicros = rs.getLong(2);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("session search failed: " + e.getMessage(), e);
+        }
+        return new Page<>(items, next);
+    }
+
+    @Override
+    public Page<CommandHit> commands(SearchQuery q) {
+        Sql sql = new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM timeline_entries e"
+                + " JOIN sessions s ON s.session_id = e.session_id WHERE e.entry_type = 'command'");
+        sessionFilters(sql, q);
+        commandFilters(sql, q);
+        if (q.from() != null) sql.and("e.at_us >= ?", micros(q.from()));
+        if (q.to() != null) sql.and("e.at_us <= ?", micros(q.to()));
+        Cursor cursor = Cursor.parse(q.before());
+        if (cursor != null) {
+            sql.and("(e.at_us < ? OR (e.at_us = ? AND (e.session_id < ? OR (e.session_id = ? AND e.kafka_offset < ?))))",
+                    cursor.micros, cursor.micros, cursor.sessionId, cursor.sessionId, cursor.offset);
+        }
+        sql.text += " ORDER BY e.at_us DESC, e.session_id DESC, e.kafka_offset DESC LIMIT " + (q.limit() + 1);
+        List<CommandHit> items = new ArrayList<>();
+        String next = null;
+        try (Connection c = connect(); PreparedStatement ps = sql.prepare(c); ResultSet rs = ps.executeQuery()) {
+            long lastMicros = 0;
+            String lastSession = null;
+            long lastOffset = 0;
+            while (rs.next()) {
+                if (items.size() == q.limit()) {
+                    next = new Cursor(lastMicros, lastSession, lastOffset).encode();
+                    break;
+                }
+                items.add(new CommandHit(TimelineJson.read(rs.getString(1), SessionSummary.class),
+                        TimelineJson.read(rs.getString(2), Entry.CommandEntry.class)));
+                lastMicros = rs.getLong(3);
+                lastSession = rs.getString(4);
+                lastOffset = rs.getLong(5);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("command search failed: " + e.getMessage(), e);
+        }
+        return new Page<>(items, next);
+    }
+
+    private static void sessionFilters(Sql sql, SearchQuery q) {
+        if (q.subject() != null) sql.and("s.subject = ?", q.subject());
+        if (q.issuer() != null) sql.and("s.issuer = ?", q.issuer());
+        if (q.repository() != null) sql.and("s.ci_repository = ?", q.repository());
+        if (q.commit() != null) sql.and("s.ci_commit LIKE ? ESCAPE '!'", like(q.commit().toLowerCase(Locale.ROOT)) + "%");
+        if (q.connection() != null) sql.and("s.connection_name = ?", q.connection());
+        if (q.status() != null) sql.and("s.status = ?", q.status());
+        if (q.group() != null) {
+            sql.and("EXISTS (SELECT 1 FROM session_groups g WHERE g.session_id = s.session_id AND g.group_name = ?)", q.group());
+        }
+    }
+
+    private static void commandFilters(Sql sql, SearchQuery q) {
+        if (q.verdict() != null) sql.and("e.verdict = ?", q.verdict());
+        if (q.text() != null) sql.and("e.sql_lower LIKE ? ESCAPE '!'", "%" + like(q.text().toLowerCase(Locale.ROOT)) + "%");
+        if (q.object() != null) {
+            sql.and("EXISTS (SELECT 1 FROM command_terms t WHERE t.session_id = e.session_id AND t.kafka_offset = e.kafka_offset"
+                    + " AND t.term_type = 'o' AND t.term = ?)", q.object().toLowerCase(Locale.ROOT));
+        }
+        if (q.kind() != null) {
+            sql.and("EXISTS (SELECT 1 FROM command_terms t WHERE t.session_id = e.session_id AND t.kafka_offset = e.kafka_offset"
+                    + " AND t.term_type = 'k' AND t.term = ?)", q.kind());
+        }
+    }
+
+    private static String like(String literal) {
+        return literal.replace("!", "!!").replace("%", "!%").replace("_", "!_");
+    }
+
+    /** A WHERE clause and its parameters, built up filter by filter. */
+    private static final class Sql {
+        String text;
+        final List<Object> params = new ArrayList<>();
+
+        Sql(String text) {
+            this.text = text;
+        }
+
+        void and(String condition, Object... values) {
+            text += " AND " + condition;
+            params.addAll(List.of(values));
+        }
+
+        PreparedStatement prepare(Connection c) throws SQLException {
+            PreparedStatement ps = c.prepareStatement(text);
+            for (int i = 0; i < params.size(); i++) ps.setObject(i + 1, params.get(i));
+            return ps;
+        }
+    }
+
+    /** A position in a newest-first listing: the row's time, session id and (for commands) offset. */
+    private record Cursor(long micros, String sessionId, long offset) {
+        String encode() {
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    (micros + ":" + offset + ":" + sessionId).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor parse(String text) {
+            if (text == null) return null;
+            try {
+                String[] parts = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8).split(":", 3);
+                return new Cursor(Long.parseLong(parts[0]), parts[2], Long.parseLong(parts[1]));
+            } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+                throw new IllegalArgumentException("before is not a cursor this indexer returned: " + text);
+            }
+        }
+    }
+
+    @Override
+    public List<StoredEvent> events(String sessionId) {
+        List<StoredEvent> events = new ArrayList<>();
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT kafka_partition, kafka_offset, event_id,"
+                + " event_type, event_time_us, record_value FROM audit_events WHERE session_id = ? ORDER BY kafka_partition, kafka_offset")) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new StoredEvent(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getString(4),
+                            instant(rs.getLong(5)), rs.getBytes(6)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the records of session " + sessionId + ": " + e.getMessage(), e);
+        }
+        return events;
+    }
+
+    @Override
+    public Map<String, String> digests() {
+        Map<String, String> digests = new TreeMap<>();
+        List<String> ids = new ArrayList<>();
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT session_id FROM sessions ORDER BY session_id");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) ids.add(rs.getString(1));
+        } catch (SQLException e) {
+            throw new StoreException("cannot list sessions: " + e.getMessage(), e);
+        }
+        for (String id : ids) timeline(id).ifPresent(t -> digests.put(id, TimelineJson.digest(t)));
+        return digests;
+    }
+
+    @Override
+    public List<OpenSession> openSessions() {
+        List<OpenSession> open = new ArrayList<>();
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT session_id, kafka_partition, edge_id,"
+                + " started_us, last_event_us FROM sessions WHERE status = 'open'"); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                open.add(new OpenSession(rs.getString(1), rs.getInt(2), rs.getString(3), instant(rs.getLong(4)),
+                        instant(rs.getLong(5))));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot list open sessions: " + e.getMessage(), e);
+        }
+        return open;
+    }
+
+    @Override
+    public boolean markAborted(String sessionId, Instant at) {
+        synchronized (writeLock) {
+            try {
+                SessionRow row = loadSession(writer, sessionId);
+                if (row == null || !SessionSummary.OPEN.equals(row.summary.status())) {
+                    writer.rollback();
+                    return false;
+                }
+                SessionSummary aborted = row.summary.withStatus(SessionSummary.ABORTED, at.toString(),
+                        TimelineProjection.abortReason(row.summary.edgeId()));
+                try (PreparedStatement ps = writer.prepareStatement(
+                        "UPDATE sessions SET status = ?, ended_us = ?, summary = ? WHERE session_id = ? AND status = 'open'")) {
+                    ps.setString(1, SessionSummary.ABORTED);
+                    ps.setLong(2, micros(at));
+                    ps.setString(3, TimelineJson.write(aborted));
+                    ps.setString(4, sessionId);
+                    int n = ps.executeUpdate();
+                    writer.commit();
+                    return n == 1;
+                }
+            } catch (SQLException | RuntimeException e) {
+                rollback();
+                throw new StoreException("cannot mark session " + sessionId + " aborted: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public List<PendingSeal> pendingSeals() {
+        List<PendingSeal> pending = new ArrayList<>();
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT session_id, kafka_partition, chain_head,"
+                + " chain_events, status FROM sessions WHERE sealed = FALSE AND seal_requested = FALSE"
+                + " AND status IN ('closed', 'aborted') ORDER BY session_id"); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                pending.add(new PendingSeal(rs.getString(1), rs.getInt(2), rs.getString(3), rs.getLong(4), rs.getString(5)));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot list sessions to seal: " + e.getMessage(), e);
+        }
+        return pending;
+    }
+
+    @Override
+    public void sealWritten(String sessionId) {
+        synchronized (writeLock) {
+            try (PreparedStatement ps = writer.prepareStatement("UPDATE sessions SET seal_requested = TRUE WHERE session_id = ?")) {
+                ps.setString(1, sessionId);
+                ps.executeUpdate();
+                writer.commit();
+            } catch (SQLException e) {
+                rollback();
+                throw new StoreException("cannot record the seal of session " + sessionId + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (writeLock) {
+            try {
+                writer.close();
+            } catch (SQLException e) {
+                LOGGER.warn("Closing the indexer store failed error={}", e.toString());
+            }
+        }
+    }
+
+    static long micros(Instant instant) {
+        return instant == null ? 0 : ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+    }
+
+    static long micros(String iso) {
+        return iso == null ? 0 : micros(Instant.parse(iso));
+    }
+
+    static Instant instant(long micros) {
+        return Instant.EPOCH.plus(micros, ChronoUnit.MICROS);
+    }
+}

@@ -1,0 +1,2 @@
+/** Audit indexer: store. */
+package dev.gatehouse.indexer.store;

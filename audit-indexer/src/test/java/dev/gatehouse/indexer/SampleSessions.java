@@ -1,0 +1,110 @@
+package dev.gatehouse.indexer;
+
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.SqlAnalysis;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
+import dev.gatehouse.platform.core.StatementKind;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Realistic audit events of whole sessions, for the indexer's tests. */
+public final class SampleSessions {
+
+    private final String sessionId;
+    private final String edgeId;
+    private Instant clock;
+    private long sequence;
+
+    public SampleSessions(String sessionId, String edgeId, Instant start) {
+        this.sessionId = sessionId;
+        this.edgeId = edgeId;
+        this.clock = start;
+    }
+
+    public static Identity ciIdentity() {
+        return new Identity("repo:acme/shop:ref:refs/heads/main", "https://token.actions.githubusercontent.com",
+                List.of("ci", "deployers"), List.of(), Map.of(),
+                new CiProvenance("github-actions", "acme/shop", "42", "0123456789abcdef0123456789abcdef01234567",
+                        "refs/heads/main", "deploy", "9001", "17"));
+    }
+
+    public static ConnectionRef connection() {
+        return new ConnectionRef("demo", "postgres", "127.0.0.1:5432/shop", Map.of("env", "dev"));
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    private EventHeader header(String service) {
+        clock = clock.plusMillis(7);
+        return new EventHeader(UUID.randomUUID().toString(), new SessionId(sessionId), clock, service,
+                service.equals("edge") ? edgeId : "policy-1");
+    }
+
+    public AuditEvent opened() {
+        return new AuditEvent.SessionOpened(header("edge"), ciIdentity(), connection(), "10.0.0.7", "app", "psql", "enforce", true);
+    }
+
+    public AuditEvent.CommandReceived command(String sql, StatementKind kind, String tag, String objectType, List<String> written,
+                                              List<String> read, String... params) {
+        StatementAnalysis st = new StatementAnalysis(kind, tag, objectType, read, written, List.of(), false);
+        SqlCommand cmd = new SqlCommand(CommandId.random(), new SessionId(sessionId), ++sequence, clock.plusMillis(1),
+                params.length == 0 ? SqlCommand.Form.SIMPLE_QUERY : SqlCommand.Form.EXTENDED, sql, List.of(params),
+                new SqlAnalysis(true, null, "fp", List.of(st)));
+        return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
+                clock, "10.0.0.7");
+    }
+
+    public AuditEvent decided(AuditEvent.CommandReceived c, Decision decision) {
+        return new AuditEvent.DecisionMade(header("policy"), c.command().id(), c.command().sequence(), decision, edgeId, 0,
+                "enforce", Duration.ofMillis(2));
+    }
+
+    public AuditEvent completed(AuditEvent.CommandReceived c, boolean forwarded, long rows, String sqlState, String error) {
+        return new AuditEvent.CommandCompleted(header("edge"), c.command().id(), c.command().sequence(),
+                new AuditEvent.Outcome(forwarded, forwarded && sqlState == null ? List.of("SELECT " + rows) : List.of(), rows,
+                        sqlState, error, Duration.ofMillis(3), 120, "I"));
+    }
+
+    public AuditEvent closed(long commands) {
+        return new AuditEvent.SessionClosed(header("edge"), "client terminated", commands, Duration.ofSeconds(2));
+    }
+
+    /**
+     * A whole session: open, an allowed SELECT with a parameter, a denied DROP TABLE, an allowed
+     * CREATE DATABASE (its name only in the text), and, when {@code close}, its close.
+     */
+    public List<AuditEvent> typical(boolean close) {
+        List<AuditEvent> events = new ArrayList<>();
+        events.add(opened());
+        var select = command("SELECT * FROM public.orders WHERE id = $1", StatementKind.READ, "SELECT", null,
+                List.of(), List.of("public.orders"), "42");
+        events.add(select);
+        events.add(decided(select, new Decision.Allow(select.command().id(), "reads", "reads are fine", "v3")));
+        events.add(completed(select, true, 1, null, null));
+        var drop = command("DROP TABLE public.orders", StatementKind.DDL, "DROP TABLE", "TABLE", List.of("public.orders"), List.of());
+        events.add(drop);
+        events.add(decided(drop, new Decision.Deny(drop.command().id(), "no-drop", "dropping tables is not allowed", "v3")));
+        events.add(completed(drop, false, 0, "42501", "denied by policy"));
+        var create = command("CREATE DATABASE reports", StatementKind.DDL, "CREATE DATABASE", "DATABASE", List.of(), List.of());
+        events.add(create);
+        events.add(decided(create, new Decision.Allow(create.command().id(), "ddl", "ok", "v3")));
+        events.add(completed(create, true, 0, null, null));
+        if (close) events.add(closed(3));
+        return events;
+    }
+}

@@ -1,0 +1,141 @@
+package dev.gatehouse.indexer.projection;
+
+import dev.gatehouse.indexer.SampleSessions;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.StatementKind;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TimelineProjectionTest {
+
+    private static InMemoryTimelines fold(List<AuditEvent> events) {
+        InMemoryTimelines timelines = new InMemoryTimelines();
+        long offset = 100;
+        for (AuditEvent e : events) TimelineProjection.apply(e, offset++, timelines);
+        return timelines;
+    }
+
+    @Test
+    void foldsASessionIntoIdentityCommandsDecisionsAndOutcomes() {
+        // Given
+        SampleSessions session = new SampleSessions("s-1", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        // When
+        Timeline timeline = fold(session.typical(true)).timeline("s-1").orElseThrow();
+        // Then
+        SessionSummary s = timeline.session();
+        assertThat(s.status()).isEqualTo("closed");
+        assertThat(s.closeReason()).isEqualTo("client terminated");
+        assertThat(s.edgeId()).isEqualTo("edge-a");
+        assertThat(s.identity().ci().repository()).isEqualTo("acme/shop");
+        assertThat(s.identity().ci().runUrl()).isEqualTo("https://github.com/acme/shop/actions/runs/9001");
+        assertThat(s.connection()).isEqualTo(new SessionSummary.ConnectionInfo("demo", "shop", "postgres"));
+        assertThat(s.commands()).isEqualTo(3);
+        assertThat(s.denied()).isEqualTo(1);
+        List<Entry.CommandEntry> commands = timeline.entries().stream()
+                .filter(Entry.CommandEntry.class::isInstance).map(Entry.CommandEntry.class::cast).toList();
+        assertThat(commands).extracting(Entry.CommandEntry::sql).containsExactly(
+                "SELECT * FROM public.orders WHERE id = $1", "DROP TABLE public.orders", "CREATE DATABASE reports");
+        assertThat(commands.get(0).parameters()).containsExactly("42");
+        assertThat(commands.get(0).form()).isEqualTo("extended");
+        assertThat(commands.get(0).outcome().rows()).isEqualTo(1);
+        assertThat(commands.get(1).decision().verdict()).isEqualTo("deny");
+        assertThat(commands.get(1).decision().ruleId()).isEqualTo("no-drop");
+        assertThat(commands.get(1).outcome().forwarded()).isFalse();
+        assertThat(commands.get(1).outcome().sqlState()).isEqualTo("42501");
+        assertThat(commands.get(2).statements()).containsExactly(new Entry.StatementInfo("CREATE_DATABASE", List.of("reports")));
+        assertThat(timeline.entries().getFirst()).isInstanceOf(Entry.EventEntry.class);
+        assertThat(((Entry.EventEntry) timeline.entries().getLast()).event()).isEqualTo("SessionClosed");
+    }
+
+    @Test
+    void aDecisionWrittenTwiceCountsOnce() {
+        // Given
+        SampleSessions session = new SampleSessions("s-2", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        var drop = session.command("DROP TABLE t", StatementKind.DDL, "DROP TABLE", "TABLE", List.of("t"), List.of());
+        var deny = new Decision.Deny(drop.command().id(), "no-drop", "no", "v1");
+        // When
+        InMemoryTimelines timelines = fold(List.of(session.opened(), drop, session.decided(drop, deny), session.decided(drop, deny)));
+        // Then
+        assertThat(timelines.session("s-2").orElseThrow().denied()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownEventsBecomePlainEntriesAndSystemEventsAreSkipped() {
+        // Given
+        SampleSessions session = new SampleSessions("s-3", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        AuditEvent violation = new AuditEvent.ProtocolViolation(new EventHeader(UUID.randomUUID().toString(),
+                new SessionId("s-3"), Instant.parse("2025-03-01T10:00:01Z"), "edge", "edge-a"), "postgres", "10.0.0.7", "bad frame");
+        AuditEvent policy = new AuditEvent.PolicyActivated(EventHeader.now(SessionId.system("policy"), "policy", "p1"),
+                "main", "v4", "alice");
+        // When
+        InMemoryTimelines timelines = fold(List.of(session.opened(), violation, policy));
+        // Then
+        Timeline timeline = timelines.timeline("s-3").orElseThrow();
+        assertThat(timeline.entries()).last().isEqualTo(new Entry.EventEntry("2025-03-01T10:00:01Z", 101,
+                "ProtocolViolation", "postgres protocol violation from 10.0.0.7: bad frame"));
+        assertThat(timelines.sessions()).extracting(SessionSummary::sessionId).containsExactly("s-3");
+    }
+
+    @Test
+    void anAbortedSealMarksAnOpenSessionAbortedAndTheFirstSealWins() {
+        // Given
+        SampleSessions session = new SampleSessions("s-4", "edge-b", Instant.parse("2025-03-01T10:00:00Z"));
+        Instant sealedAt = Instant.parse("2025-03-01T11:00:00Z");
+        AuditEvent aborted = seal("s-4", sealedAt, "aborted");
+        AuditEvent again = seal("s-4", sealedAt.plusSeconds(5), "closed");
+        // When
+        SessionSummary s = fold(List.of(session.opened(), aborted, again)).session("s-4").orElseThrow();
+        // Then
+        assertThat(s.status()).isEqualTo("aborted");
+        assertThat(s.sealed()).isTrue();
+        assertThat(s.endedAt()).isEqualTo(sealedAt.toString());
+        assertThat(s.closeReason()).isEqualTo(TimelineProjection.abortReason("edge-b"));
+    }
+
+    @Test
+    void resultSampleChunksAreJoinedOnTheirCommand() {
+        // Given
+        SampleSessions session = new SampleSessions("s-6", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        var select = session.command("SELECT id, email FROM users", StatementKind.READ, "SELECT", null, List.of(), List.of("users"));
+        EventHeader h1 = new EventHeader(UUID.randomUUID().toString(), new SessionId("s-6"), Instant.parse("2025-03-01T10:00:01Z"), "edge", "edge-a");
+        EventHeader h2 = new EventHeader(UUID.randomUUID().toString(), new SessionId("s-6"), Instant.parse("2025-03-01T10:00:02Z"), "edge", "edge-a");
+        var first = new AuditEvent.ResultSampled(h1, select.command().id(), 1, 0, false, List.of("id", "email"),
+                List.of(List.of("1", "a***@x.org")), false, 1, 12, true);
+        var second = new AuditEvent.ResultSampled(h2, select.command().id(), 1, 1, true, List.of(),
+                java.util.Arrays.asList(java.util.Arrays.asList("2", null)), true, 2, 14, true);
+        // When
+        Timeline timeline = fold(List.of(session.opened(), select, first, second)).timeline("s-6").orElseThrow();
+        // Then
+        Entry.SampleInfo sample = ((Entry.CommandEntry) timeline.entries().get(1)).sample();
+        assertThat(sample.columns()).containsExactly("id", "email");
+        assertThat(sample.rows()).containsExactly(List.of("1", "a***@x.org"), java.util.Arrays.asList("2", null));
+        assertThat(sample.truncated()).isTrue();
+        assertThat(sample.rowsCaptured()).isEqualTo(2);
+        assertThat(sample.masked()).isTrue();
+    }
+
+    @Test
+    void theDigestDependsOnlyOnTheEvents() {
+        // Given
+        List<AuditEvent> events = new SampleSessions("s-5", "edge-a", Instant.parse("2025-03-01T10:00:00Z")).typical(true);
+        // When
+        String first = TimelineJson.digest(fold(events).timeline("s-5").orElseThrow());
+        String second = TimelineJson.digest(fold(events).timeline("s-5").orElseThrow());
+        String shorter = TimelineJson.digest(fold(events.subList(0, events.size() - 1)).timeline("s-5").orElseThrow());
+        // Then
+        assertThat(first).hasSize(64).isEqualTo(second).isNotEqualTo(shorter);
+    }
+
+    static AuditEvent seal(String sessionId, Instant at, String status) {
+        return new AuditEvent.SessionSealed(new EventHeader(UUID.randomUUID().toString(), new SessionId(sessionId), at,
+                "indexer", "indexer-1"), sessionId, 1, "00".repeat(32), "sha256-chain/ed25519", "c2ln", "0011223344556677", status);
+    }
+}

@@ -1,0 +1,152 @@
+package dev.gatehouse.indexer.store;
+
+import dev.gatehouse.indexer.SampleSessions;
+import dev.gatehouse.indexer.projection.InMemoryTimelines;
+import dev.gatehouse.indexer.projection.TimelineJson;
+import dev.gatehouse.indexer.projection.TimelineProjection;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.events.AuditEventCodec;
+import dev.gatehouse.platform.evidence.SessionChain;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The same behaviour from the embedded H2 store and the PostgreSQL store. */
+class JdbcTimelineStoreTest {
+
+    private static final AuditEventCodec CODEC = new AuditEventCodec();
+    private static EmbeddedPostgres postgres;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startPostgres() throws IOException {
+        postgres = EmbeddedPostgres.builder().start();
+    }
+
+    @AfterAll
+    static void stopPostgres() throws IOException {
+        if (postgres != null) postgres.close();
+    }
+
+    private JdbcTimelineStore open(String kind) {
+        if (kind.equals("h2")) return JdbcTimelineStore.embedded(dir.resolve("indexer"));
+        String db = "idx_" + UUID.randomUUID().toString().replace("-", "");
+        try (var c = postgres.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + db);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        return JdbcTimelineStore.postgres(postgres.getJdbcUrl("postgres", db), "postgres", "postgres");
+    }
+
+    private static List<TimelineStore.IndexedRecord> records(List<AuditEvent> events, int partition, long firstOffset) {
+        List<TimelineStore.IndexedRecord> records = new ArrayList<>();
+        long offset = firstOffset;
+        for (AuditEvent e : events) records.add(new TimelineStore.IndexedRecord(partition, offset++, CODEC.encode(e), e));
+        return records;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void storesTheTimelineTheFoldBuildsWithTheOffsetsAndTheChain(String kind) {
+        // Given
+        List<AuditEvent> events = new SampleSessions("s-a", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(true);
+        List<TimelineStore.IndexedRecord> records = records(events, 2, 40);
+        InMemoryTimelines reference = new InMemoryTimelines();
+        for (var r : records) TimelineProjection.apply(r.event(), r.offset(), reference);
+        try (JdbcTimelineStore store = open(kind)) {
+            // When: two batches, the second with a dead letter at its end
+            store.project("audit", records.subList(0, 4));
+            List<TimelineStore.IndexedRecord> rest = new ArrayList<>(records.subList(4, records.size()));
+            rest.add(new TimelineStore.IndexedRecord(2, 40 + records.size(), new byte[] {1, 2, 3}, null));
+            var result = store.project("audit", rest);
+            // Then
+            assertThat(result.projected()).isEqualTo(records.size() - 4);
+            assertThat(store.nextOffsets("audit")).containsEntry(2, 40L + records.size() + 1);
+            var timeline = store.timeline("s-a").orElseThrow();
+            assertThat(TimelineJson.write(timeline)).isEqualTo(TimelineJson.write(reference.timeline("s-a").orElseThrow()));
+            assertThat(TimelineJson.write(timeline)).contains("\"type\":\"command\"", "\"type\":\"event\"");
+            assertThat(store.digests()).containsExactly(java.util.Map.entry("s-a",
+                    TimelineJson.digest(reference.timeline("s-a").orElseThrow())));
+            assertThat(store.events("s-a")).hasSize(records.size()).first().satisfies(e -> {
+                assertThat(e.offset()).isEqualTo(40);
+                assertThat(e.value()).isEqualTo(records.getFirst().value());
+            });
+            assertThat(store.pendingSeals()).containsExactly(new TimelineStore.PendingSeal("s-a", 2,
+                    SessionChain.head("s-a", records.stream().map(TimelineStore.IndexedRecord::value).toList()),
+                    records.size(), "closed"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void neverProjectsAnEventTwice(String kind) {
+        // Given
+        List<AuditEvent> events = new SampleSessions("s-b", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(false);
+        List<TimelineStore.IndexedRecord> records = records(events, 0, 0);
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records);
+            String before = store.digests().get("s-b");
+            // When: the same offsets again (a replayed batch), and the same events at new offsets (a producer retry)
+            var replayed = store.project("audit", records);
+            var retried = store.project("audit", records(events, 0, records.size()));
+            // Then
+            assertThat(replayed.skipped()).isEqualTo(records.size());
+            assertThat(retried.duplicates()).isEqualTo(records.size());
+            assertThat(store.digests().get("s-b")).isEqualTo(before);
+            assertThat(store.timeline("s-b").orElseThrow().session().commands()).isEqualTo(3);
+            assertThat(store.nextOffsets("audit")).containsEntry(0, 2L * records.size());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void searchesByIdentityCommitObjectKindVerdictAndText(String kind) {
+        // Given
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records(new SampleSessions("s-old", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(true), 0, 0));
+            store.project("audit", records(new SampleSessions("s-new", "edge-1", Instant.parse("2025-03-02T10:00:00Z")).typical(false), 1, 0));
+            // When
+            var all = store.sessions(SearchQuery.all());
+            var byDatabase = store.commands(query("reports", "CREATE_DATABASE", null, null, "0123456"));
+            var denied = store.sessions(query(null, null, "deny", null, null));
+            var text = store.commands(query(null, null, null, "PUBLIC.ORDERS where", null));
+            var open = store.sessions(SearchQuery.all().withStatus("open"));
+            var firstPage = store.sessions(new SearchQuery(null, "deployers", null, null, null, null, null, null, null,
+                    null, null, null, null, 1, null));
+            var secondPage = store.sessions(firstPage.items().isEmpty() ? SearchQuery.all() : new SearchQuery(null, "deployers",
+                    null, null, null, null, null, null, null, null, null, null, null, 1, firstPage.next()));
+            // Then
+            assertThat(all.items()).extracting(s -> s.sessionId()).containsExactly("s-new", "s-old");
+            assertThat(byDatabase.items()).hasSize(2).allSatisfy(hit -> {
+                assertThat(hit.command().sql()).isEqualTo("CREATE DATABASE reports");
+                assertThat(hit.session().identity().ci().commitSha()).startsWith("0123456");
+            });
+            assertThat(byDatabase.items().getFirst().session().sessionId()).isEqualTo("s-new");
+            assertThat(denied.items()).hasSize(2);
+            assertThat(text.items()).hasSize(2).allSatisfy(hit -> assertThat(hit.command().parameters()).containsExactly("42"));
+            assertThat(open.items()).extracting(s -> s.sessionId()).containsExactly("s-new");
+            assertThat(firstPage.items()).extracting(s -> s.sessionId()).containsExactly("s-new");
+            assertThat(secondPage.items()).extracting(s -> s.sessionId()).containsExactly("s-old");
+            assertThat(secondPage.next()).isNull();
+        }
+    }
+
+    private static SearchQuery query(String object, String kind, String verdict, String text, String commit) {
+        return new SearchQuery(null, null, null, null, commit, null, verdict, null, null, object, kind, text, null, 0, null);
+    }
+}
