@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,10 +23,11 @@ import java.util.Properties;
 import java.util.stream.Collectors;
 
 /**
- * How the admin commands reach the admin API: its URL ({@code --admin-url}, env
+ * The small HTTP client of the CLI. How the admin commands reach the admin API: its URL ({@code --admin-url}, env
  * {@code GATEHOUSE_ADMIN_URL}, or the local {@code gatehouse dev}'s) and a bearer token
  * ({@code --token}, env {@code GATEHOUSE_TOKEN}, or, only for the local {@code gatehouse dev}, one
- * minted from its development issuer for the development administrator).
+ * minted from its development issuer for the development administrator); the same for the audit
+ * indexer's query API ({@link #indexer(IndexerOptions)}).
  */
 final class AdminClient {
 
@@ -51,13 +53,74 @@ final class AdminClient {
         }
     }
 
+    /** The picocli options of the commands that read the audit indexer's query API. */
+    static final class IndexerOptions {
+        @Option(names = "--indexer", description = "Audit indexer base URL (default: env GATEHOUSE_INDEXER_URL, else the "
+                + "local gatehouse dev's, else " + DEFAULT_INDEXER_URL + ").")
+        String indexerUrl;
+        @Option(names = "--token", description = "An OIDC token with the indexer's read group (default: env GATEHOUSE_TOKEN; "
+                + "with a local gatehouse dev, a development admin token is minted).")
+        String token;
+        @Option(names = "--data-dir", defaultValue = ".gatehouse", description = "The dev data directory (default: ${DEFAULT-VALUE}).")
+        Path dataDir;
+    }
+
+    /** Where {@code gatehouse dev} serves the audit indexer's API. */
+    static final String DEFAULT_INDEXER_URL = "http://127.0.0.1:18082";
+    /** The indexer's default read group, carried by minted development tokens. */
+    static final String DEFAULT_INDEXER_READ_GROUP = "gatehouse-auditors";
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String baseUrl;
     private final String token;
+    private final String prefix;
+    private final String service;
 
     private AdminClient(String baseUrl, String token) {
+        this(baseUrl, token, "/admin/v1", "admin API");
+    }
+
+    private AdminClient(String baseUrl, String token, String prefix, String service) {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.token = token;
+        this.prefix = prefix;
+        this.service = service;
+    }
+
+    /**
+     * A client of the audit indexer's query API ({@code /api/v1}): the URL from {@code --indexer}, env
+     * {@code GATEHOUSE_INDEXER_URL}, the local {@code gatehouse dev}'s or the default; the token from
+     * {@code --token}, env {@code GATEHOUSE_TOKEN}, or minted for the development administrator (with the
+     * admin and the indexer read groups) when the indexer is on this machine and a dev issuer exists.
+     *
+     * @throws IllegalArgumentException when there is no token to present
+     */
+    static AdminClient indexer(IndexerOptions options) {
+        Path dir = GatehouseCli.home().resolve(options.dataDir);
+        Properties dev = DevEnvironment.readState(dir);
+        String url = options.indexerUrl != null ? options.indexerUrl : System.getenv("GATEHOUSE_INDEXER_URL");
+        if (url == null) url = dev.getProperty("indexer.url", DEFAULT_INDEXER_URL);
+        String token = options.token != null ? options.token : System.getenv("GATEHOUSE_TOKEN");
+        if (token == null) {
+            if (!isLoopback(url) || !Files.isDirectory(dir.resolve("issuer"))) {
+                throw new IllegalArgumentException("no token: pass --token or set GATEHOUSE_TOKEN to a token with the indexer's "
+                        + "read group (a development token is minted only for a local gatehouse dev)");
+            }
+            token = devAdminToken(dir, dev, List.of(dev.getProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP),
+                    dev.getProperty("indexer.read-group", DEFAULT_INDEXER_READ_GROUP)));
+        }
+        return new AdminClient(url, token, "/api/v1", "indexer API");
+    }
+
+    /** A client of another Gatehouse API (e.g. the approvals API under {@code /api/v1/approvals}). */
+    static AdminClient of(String baseUrl, String token, String prefix, String service) {
+        return new AdminClient(baseUrl, token, prefix, service);
+    }
+
+    private static String devAdminToken(Path dir, Properties dev, List<String> groups) {
+        String issuerUrl = dev.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
+        return DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl)
+                .issue(DevEnvironment.DEV_ADMIN, groups, Duration.ofMinutes(5), Map.of());
     }
 
     /**
@@ -84,10 +147,7 @@ final class AdminClient {
                 throw new IllegalArgumentException("no token: pass --token or set GATEHOUSE_TOKEN to an administrator's token"
                         + " (a development admin token is minted only for the local gatehouse dev)");
             }
-            String issuerUrl = dev.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
-            String group = dev.getProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP);
-            token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl)
-                    .issue(DevEnvironment.DEV_ADMIN, List.of(group), Duration.ofMinutes(5), Map.of());
+            token = devAdminToken(dir, dev, List.of(dev.getProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP)));
         }
         return new AdminClient(url, token);
     }
@@ -114,7 +174,7 @@ final class AdminClient {
     }
 
     private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create(baseUrl + "/admin/v1" + path))
+        return HttpRequest.newBuilder(URI.create(baseUrl + prefix + path))
                 .timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + token)
                 .header("Accept", "application/json");
@@ -125,7 +185,7 @@ final class AdminClient {
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new IllegalStateException("cannot reach the admin API at " + baseUrl + ": " + e, e);
+            throw new IllegalStateException("cannot reach the " + service + " at " + baseUrl + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -137,7 +197,7 @@ final class AdminClient {
             body = new JsonObject().put("error", response.body());
         }
         if (response.statusCode() / 100 != 2) {
-            throw new ApiError(response.statusCode(), "admin API answered " + response.statusCode() + ": "
+            throw new ApiError(response.statusCode(), service + " answered " + response.statusCode() + ": "
                     + body.getString("error", "(no message)"));
         }
         return body;

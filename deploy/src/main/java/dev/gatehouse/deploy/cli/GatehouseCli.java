@@ -31,7 +31,8 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
         description = "Identity-aware gateway: every command in the Kafka log and decided before it reaches the target.",
         subcommands = {GatehouseCli.Dev.class, GatehouseCli.Run.class, GatehouseCli.Token.class, GatehouseCli.Audit.class,
-                PolicyCommand.class, RevokeCommand.class, SessionsCommand.class})
+                PolicyCommand.class, RevokeCommand.class, SessionsCommand.class, ReplayCommand.class,
+                ApprovalsCommand.class, ConsoleCommand.class})
 public final class GatehouseCli {
 
     public static void main(String[] args) {
@@ -113,6 +114,14 @@ public final class GatehouseCli {
             out.println("  Kafka bootstrap servers:    " + env.kafka().bootstrapServers());
             out.println("  Token issuer (JWKS):        " + env.issuer().jwksUri());
             out.println("  Admin API:                  " + env.adminUrl() + "/admin/v1 (./gatehouse revoke, ./gatehouse sessions)");
+            if (env.runtime().indexerPort() > 0) {
+                out.println("  Audit indexer API:          http://127.0.0.1:" + env.runtime().indexerPort()
+                        + "/api/v1 (./gatehouse audit search, ./gatehouse replay, ./gatehouse audit verify)");
+            }
+            if (env.runtime().approvalPort() > 0) {
+                out.println("  Approvals API:              " + env.approvalUrl()
+                        + "/api/v1/approvals (./gatehouse approvals list|show|approve|deny)");
+            }
             out.println();
             out.println("Press Ctrl-C to stop.");
             out.flush();
@@ -170,7 +179,8 @@ public final class GatehouseCli {
     }
 
     @Command(name = "audit", mixinStandardHelpOptions = true, description = "Read the audit log.",
-            subcommands = {Audit.Tail.class})
+            subcommands = {Audit.Tail.class, AuditSearchCommand.class, AuditEvidenceCommands.Export.class,
+                    AuditEvidenceCommands.Verify.class})
     static final class Audit implements Callable<Integer> {
         @Override
         public Integer call() {

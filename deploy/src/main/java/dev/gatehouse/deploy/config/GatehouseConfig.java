@@ -24,12 +24,26 @@ public record GatehouseConfig(
         Identity identity,
         Policy policy,
         Observability observability,
-        Admin admin) {
+        Admin admin,
+        Approval approval,
+        Indexer indexer) {
 
     /** A configuration without an {@code admin} section (the admin API on its defaults). */
     public GatehouseConfig(String instanceId, Path dataDir, Kafka kafka, Edge edge, List<Connection> connections,
                            Identity identity, Policy policy, Observability observability) {
-        this(instanceId, dataDir, kafka, edge, connections, identity, policy, observability, null);
+        this(instanceId, dataDir, kafka, edge, connections, identity, policy, observability, null, null, null);
+    }
+
+    /** A configuration without an {@code approval} section (the approval service on its defaults). */
+    public GatehouseConfig(String instanceId, Path dataDir, Kafka kafka, Edge edge, List<Connection> connections,
+                           Identity identity, Policy policy, Observability observability, Admin admin) {
+        this(instanceId, dataDir, kafka, edge, connections, identity, policy, observability, admin, null, null);
+    }
+
+    /** A configuration without an {@code indexer} section (the audit indexer on its defaults). */
+    public GatehouseConfig(String instanceId, Path dataDir, Kafka kafka, Edge edge, List<Connection> connections,
+                           Identity identity, Policy policy, Observability observability, Admin admin, Approval approval) {
+        this(instanceId, dataDir, kafka, edge, connections, identity, policy, observability, admin, approval, null);
     }
 
     public GatehouseConfig {
@@ -42,6 +56,8 @@ public record GatehouseConfig(
         policy = policy == null ? new Policy(null) : policy;
         observability = observability == null ? new Observability(null, null) : observability;
         admin = admin == null ? new Admin(null, null, null) : admin;
+        approval = approval == null ? new Approval(null, null, null, null, null) : approval;
+        indexer = indexer == null ? new Indexer(null, null, null, null, null, null, null, null) : indexer;
     }
 
     private static String defaultInstanceId() {
@@ -145,7 +161,9 @@ public record GatehouseConfig(
             @JsonProperty("allow-plaintext") Boolean allowPlaintext,
             @JsonProperty("decision-deadline") String decisionDeadline,
             @JsonProperty("max-message-size") Integer maxMessageSize,
-            @JsonProperty("max-parameter-bytes") Integer maxParameterBytes) {
+            @JsonProperty("max-parameter-bytes") Integer maxParameterBytes,
+            @JsonProperty("result-capture") ResultCapture resultCapture,
+            @JsonProperty("approval-notice-interval") String approvalNoticeInterval) {
 
         public Postgres {
             host = host == null ? "127.0.0.1" : host;
@@ -155,10 +173,55 @@ public record GatehouseConfig(
             Durations.parse("edge.postgres.decision-deadline", decisionDeadline);
             maxMessageSize = maxMessageSize == null ? 1 << 20 : maxMessageSize;
             maxParameterBytes = maxParameterBytes == null ? 4096 : maxParameterBytes;
+            resultCapture = resultCapture == null ? new ResultCapture(null, null) : resultCapture;
+            approvalNoticeInterval = approvalNoticeInterval == null ? "30s" : approvalNoticeInterval;
+            if (Durations.parse("edge.postgres.approval-notice-interval", approvalNoticeInterval).isZero()) {
+                throw new IllegalArgumentException("edge.postgres.approval-notice-interval must be positive");
+            }
+        }
+
+        /** A listener with the default approval notice interval. */
+        public Postgres(String host, Integer port, Tls tls, Boolean allowPlaintext, String decisionDeadline,
+                        Integer maxMessageSize, Integer maxParameterBytes, ResultCapture resultCapture) {
+            this(host, port, tls, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, resultCapture, null);
+        }
+
+        /** A listener with the default result capture. */
+        public Postgres(String host, Integer port, Tls tls, Boolean allowPlaintext, String decisionDeadline,
+                        Integer maxMessageSize, Integer maxParameterBytes) {
+            this(host, port, tls, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, null, null);
         }
 
         public Duration decisionDeadlineDuration() {
             return Durations.parse("edge.postgres.decision-deadline", decisionDeadline);
+        }
+
+        /** How often a client whose command is held for approval is reminded (NoticeResponse); default 30s. */
+        public Duration approvalNoticeIntervalDuration() {
+            return Durations.parse("edge.postgres.approval-notice-interval", approvalNoticeInterval);
+        }
+    }
+
+    /**
+     * How much of each result the edge samples into the audit log ({@code ResultSampled}): the
+     * first {@code rows} rows, at most {@code bytes} bytes of values (defaults 20 and 16384; either
+     * at 0 disables capture; bytes at most 4 MiB). Under {@code edge.postgres.result-capture} for
+     * every connection, under a connection to override it.
+     */
+    public record ResultCapture(Integer rows, Integer bytes) {
+        public ResultCapture {
+            rows = rows == null ? dev.gatehouse.edge.catalog.ResultCapture.DEFAULT.rows() : rows;
+            bytes = bytes == null ? dev.gatehouse.edge.catalog.ResultCapture.DEFAULT.bytes() : bytes;
+            limits(rows, bytes);
+        }
+
+        /** The edge's form of these limits. */
+        public dev.gatehouse.edge.catalog.ResultCapture limits() {
+            return limits(rows, bytes);
+        }
+
+        private static dev.gatehouse.edge.catalog.ResultCapture limits(int rows, int bytes) {
+            return new dev.gatehouse.edge.catalog.ResultCapture(rows, bytes);
         }
     }
 
@@ -174,7 +237,8 @@ public record GatehouseConfig(
      * to trust for the target's certificate (default: the JDK's trust store); only with {@code tls}.
      */
     public record Connection(String name, String host, Integer port, String database, String user, String password,
-                             Boolean tls, @JsonProperty("tls-ca") Path tlsCa, String mode, Map<String, String> labels) {
+                             Boolean tls, @JsonProperty("tls-ca") Path tlsCa, String mode, Map<String, String> labels,
+                             @JsonProperty("result-capture") ResultCapture resultCapture) {
         public Connection {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("connections: every entry needs a name");
             port = port == null ? 5432 : port;
@@ -184,6 +248,12 @@ public record GatehouseConfig(
             }
             mode = mode == null ? "enforce" : mode;
             labels = labels == null ? Map.of() : Map.copyOf(labels);
+        }
+
+        /** A connection without a result capture of its own (the edge-wide one applies). */
+        public Connection(String name, String host, Integer port, String database, String user, String password,
+                          Boolean tls, Path tlsCa, String mode, Map<String, String> labels) {
+            this(name, host, port, database, user, password, tls, tlsCa, mode, labels, null);
         }
 
         @Override
@@ -351,6 +421,138 @@ public record GatehouseConfig(
             group = group == null ? DEFAULT_GROUP : group.strip();
             if (port < 0 || port > 65535) throw new IllegalArgumentException("admin.port must be 0..65535, not " + port);
             if (group.isEmpty()) throw new IllegalArgumentException("admin.group must not be blank");
+        }
+    }
+
+    /**
+     * The approval service (role {@code approval}) and how approval requests are made: its HTTP
+     * server (REST API, Slack interactivity), the expiry of a request whose rule names none, and how
+     * long a deferred grant stays redeemable.
+     *
+     * @param host             address to listen on (default 127.0.0.1)
+     * @param port             port to listen on (default 18083; 0 picks a free one)
+     * @param defaultExpiry    a request expires unanswered after this (default 10m)
+     * @param deferredValidity a deferred grant may be redeemed (once) within this (default 1h)
+     * @param sessionTimeout   how soon a standby approval service takes over from a dead arbiter (default 6s)
+     * @param slack            the Slack integration (notifications, buttons), or null for none
+     */
+    public record Approval(String host, Integer port, @JsonProperty("default-expiry") String defaultExpiry,
+                           @JsonProperty("deferred-validity") String deferredValidity,
+                           @JsonProperty("session-timeout") String sessionTimeout,
+                           dev.gatehouse.approval.slack.SlackConfig slack) {
+        /** Without Slack. */
+        public Approval(String host, Integer port, String defaultExpiry, String deferredValidity, String sessionTimeout) {
+            this(host, port, defaultExpiry, deferredValidity, sessionTimeout, null);
+        }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public Approval {
+            host = host == null ? "127.0.0.1" : host;
+            port = port == null ? 18083 : port;
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("approval.port must be 0..65535, not " + port);
+            defaultExpiry = defaultExpiry == null ? "10m" : defaultExpiry;
+            deferredValidity = deferredValidity == null ? "1h" : deferredValidity;
+            sessionTimeout = sessionTimeout == null ? "6s" : sessionTimeout;
+            positive("approval.default-expiry", defaultExpiry);
+            positive("approval.deferred-validity", deferredValidity);
+            positive("approval.session-timeout", sessionTimeout);
+        }
+
+        private static void positive(String field, String text) {
+            Duration d = Durations.parse(field, text);
+            if (d.isZero() || d.isNegative()) throw new IllegalArgumentException(field + " must be positive, not " + text);
+        }
+
+        public Duration defaultExpiryDuration() {
+            return Durations.parse("approval.default-expiry", defaultExpiry);
+        }
+
+        public Duration deferredValidityDuration() {
+            return Durations.parse("approval.deferred-validity", deferredValidity);
+        }
+
+        public Duration sessionTimeoutDuration() {
+            return Durations.parse("approval.session-timeout", sessionTimeout);
+        }
+    }
+
+    /**
+     * The audit indexer (role {@code indexer}): session timelines projected from the audit log, their
+     * store, the query API and the evidence seals. Callers of the API present an OIDC token of a
+     * trusted issuer whose groups include {@code readGroup}.
+     *
+     * @param store          {@code embedded} (H2 files under data-dir/indexer, the default) or {@code postgres}
+     * @param postgres       the PostgreSQL store, with {@code store: postgres}
+     * @param host           address of the HTTP API (default 127.0.0.1)
+     * @param port           port of the HTTP API (default 18082; 0 picks a free one)
+     * @param readGroup      the group a reader must be in (default gatehouse-auditors)
+     * @param signingKeyFile Ed25519 PKCS#8 PEM key that signs session seals (default data-dir/indexer/signing-key.pem,
+     *                       generated when missing)
+     * @param abortGrace     how long an open session's edge must have stopped reporting it before it is
+     *                       marked aborted (default 15s)
+     * @param ocsf           the OCSF exporter
+     */
+    public record Indexer(String store, IndexerPostgres postgres, String host, Integer port,
+                          @JsonProperty("read-group") String readGroup,
+                          @JsonProperty("signing-key-file") Path signingKeyFile,
+                          @JsonProperty("abort-grace") String abortGrace, Ocsf ocsf) {
+        public static final String DEFAULT_READ_GROUP = "gatehouse-auditors";
+
+        public Indexer {
+            store = store == null ? "embedded" : store.strip().toLowerCase(java.util.Locale.ROOT);
+            if (!store.equals("embedded") && !store.equals("postgres")) {
+                throw new IllegalArgumentException("indexer.store must be embedded or postgres, not " + store);
+            }
+            if (store.equals("postgres") && postgres == null) {
+                throw new IllegalArgumentException("indexer.postgres: url and user are required with indexer.store: postgres");
+            }
+            host = host == null ? "127.0.0.1" : host;
+            port = port == null ? 18082 : port;
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("indexer.port must be 0..65535, not " + port);
+            readGroup = readGroup == null ? DEFAULT_READ_GROUP : readGroup.strip();
+            if (readGroup.isEmpty()) throw new IllegalArgumentException("indexer.read-group must not be blank");
+            abortGrace = abortGrace == null ? "15s" : abortGrace;
+            Durations.parse("indexer.abort-grace", abortGrace);
+            ocsf = ocsf == null ? new Ocsf(null) : ocsf;
+        }
+
+        public Duration abortGraceDuration() {
+            return Durations.parse("indexer.abort-grace", abortGrace);
+        }
+
+        /** The signing key file: the configured one, or {@code indexer/signing-key.pem} under the data dir. */
+        public Path signingKeyFile(Path dataDir) {
+            return signingKeyFile != null ? signingKeyFile : dataDir.resolve("indexer").resolve("signing-key.pem");
+        }
+
+        /** The OCSF exporter's switch (default on). */
+        public record Ocsf(Boolean enabled) {
+            public Ocsf {
+                enabled = enabled == null ? Boolean.TRUE : enabled;
+            }
+        }
+    }
+
+    /**
+     * The indexer's PostgreSQL store. The password is read from the environment variable
+     * {@code passwordEnv}, never from the file.
+     */
+    public record IndexerPostgres(String url, String user, @JsonProperty("password-env") String passwordEnv) {
+        public IndexerPostgres {
+            if (url == null || !url.startsWith("jdbc:postgresql:")) {
+                throw new IllegalArgumentException("indexer.postgres.url must be a jdbc:postgresql: URL, was " + url);
+            }
+            if (user == null || user.isBlank()) throw new IllegalArgumentException("indexer.postgres.user is required");
+        }
+
+        /** The password from the environment, or null when no variable is named. */
+        public String password() {
+            if (passwordEnv == null) return null;
+            String value = System.getenv(passwordEnv);
+            if (value == null) {
+                throw new IllegalArgumentException("indexer.postgres.password-env names " + passwordEnv + ", which is not set");
+            }
+            return value;
         }
     }
 

@@ -100,7 +100,12 @@ public final class DevEnvironment implements AutoCloseable {
                             Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
                     new GatehouseConfig.Policy(policy),
                     new GatehouseConfig.Observability("127.0.0.1", settings.observabilityPort()),
-                    new GatehouseConfig.Admin("127.0.0.1", settings.adminPort(), null));
+                    new GatehouseConfig.Admin("127.0.0.1", settings.adminPort(), null),
+                    // the approval service on its default port, or on a free one beside a free admin port (tests)
+                    settings.adminPort() == 0 ? new GatehouseConfig.Approval(null, 0, null, null, null) : null,
+                    // the indexer on 18082 beside a fixed admin port; on a free port when the admin's is free too (tests)
+                    new GatehouseConfig.Indexer(null, null, "127.0.0.1", settings.adminPort() == 0 ? 0 : 18082, null,
+                            null, null, null));
             progress("starting the edge and the policy service");
             runtime = new GatehouseRuntime(config, EnumSet.allOf(Role.class)).start();
             closeables.add(runtime);
@@ -132,6 +137,11 @@ public final class DevEnvironment implements AutoCloseable {
         p.setProperty("observability.port", String.valueOf(runtime.observabilityPort()));
         p.setProperty("admin.url", adminUrl());
         p.setProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP);
+        if (runtime.indexerPort() > 0) {
+            p.setProperty("indexer.url", "http://127.0.0.1:" + runtime.indexerPort());
+            p.setProperty("indexer.read-group", runtime.config().indexer().readGroup());
+        }
+        if (runtime.approvalPort() > 0) p.setProperty("approval.url", approvalUrl());
         try (var out = Files.newBufferedWriter(dir.resolve(STATE_FILE))) {
             p.store(out, "written by gatehouse dev; read by gatehouse token and gatehouse audit tail");
         }
@@ -166,6 +176,11 @@ public final class DevEnvironment implements AutoCloseable {
     /** The admin API's base URL ({@code http://127.0.0.1:PORT}). */
     public String adminUrl() {
         return "http://127.0.0.1:" + runtime.adminPort();
+    }
+
+    /** The approval service's base URL ({@code http://127.0.0.1:PORT}; port 18083 by default). */
+    public String approvalUrl() {
+        return "http://127.0.0.1:" + runtime.approvalPort();
     }
 
     public DevTokenIssuer issuer() {

@@ -77,8 +77,25 @@ public final class GatehouseRuntime implements AutoCloseable {
     private KafkaAuditSink sink;
     private dev.gatehouse.platform.kafka.RevocationLog revocations;
     private int adminPort = -1;
+    private volatile IndexerRole.Started indexer;
+    private java.util.function.Function<String, CompletionStage<dev.gatehouse.platform.core.Identity>> indexerValidator;
+    private int stoppedIndexerPort;
+    private volatile dev.gatehouse.approval.ApprovalService approval;
+    /** Where secrets named by the configuration are read (Slack's token and signing secret). */
+    private final java.util.function.Function<String, String> env;
+    private dev.gatehouse.approval.slack.SlackApprovalPlugin slackPlugin;
+    private int stoppedApprovalPort = -1;
 
     public GatehouseRuntime(GatehouseConfig config, Set<Role> roles) {
+        this(config, roles, System::getenv);
+    }
+
+    /**
+     * A runtime reading the secrets its configuration names from {@code env} (normally the process
+     * environment).
+     */
+    public GatehouseRuntime(GatehouseConfig config, Set<Role> roles, java.util.function.Function<String, String> env) {
+        this.env = java.util.Objects.requireNonNull(env, "env");
         this.config = config;
         this.roles = Set.copyOf(roles);
         AuditEventCodec codec = new AuditEventCodec();
@@ -128,6 +145,17 @@ public final class GatehouseRuntime implements AutoCloseable {
         if (roles.contains(Role.POLICY)) startPolicy(kafka, observability);
         if (roles.contains(Role.EDGE)) startEdge(kafka, observability);
         if (roles.contains(Role.ADMIN)) startAdmin(kafka);
+        if (roles.contains(Role.APPROVAL)) startApproval(kafka, observability);
+        if (roles.contains(Role.INDEXER)) {
+            indexerValidator = authenticator(config.identity())::authenticate;
+            indexer = IndexerRole.start(config, config.indexer().port(), kafka.bootstrapServers(), vertx, meters,
+                    auditSerde, indexerValidator, this::approvalUrl);
+            closeables.add(this::stopIndexer);
+            observability.addReadinessCheck("indexer-projector", () -> {
+                IndexerRole.Started running = indexer;
+                return running != null && running.projector().isRunning();
+            });
+        }
         LOGGER.info("gatehouse instance {} running roles {}", config.instanceId(), roles);
     }
 
@@ -157,6 +185,14 @@ public final class GatehouseRuntime implements AutoCloseable {
             throw new IllegalStateException("policy version " + current.version() + " loaded once and not again", e);
         }
         decider = new PolicyDecider(new PolicyEvaluator(policy), config.instanceId(), config.policy().zone());
+        // require_approval: requests (and deferred redemptions) go through gatehouse.approvals
+        var approvalLog = closeables.add(new dev.gatehouse.policy.approval.KafkaApprovalLog(
+                dev.gatehouse.policy.approval.KafkaApprovalLog.Settings.of(kafka.bootstrapServers(), config.instanceId()),
+                auditSerde));
+        decider.useApprovals(new dev.gatehouse.policy.approval.ApprovalRequests(approvalLog,
+                dev.gatehouse.policy.approval.ApprovalFingerprint.withLibPgQueryIfAvailable(), approvalRequestSettings(),
+                config.instanceId()));
+        observability.addReadinessCheck("policy-approvals", approvalLog::isRunning);
         PolicyActivator activator = new PolicyActivator(decider, config.instanceId(), sink, meters);
         activator.acceptAll(log.entries());
         long next = log.entries().isEmpty() ? 0 : log.entries().getLast().offset() + 1;
@@ -170,6 +206,14 @@ public final class GatehouseRuntime implements AutoCloseable {
                 auditSerde, decider, meters);
         closeables.add(service);
         observability.addReadinessCheck("policy-consumer", service::isRunning);
+    }
+
+    /** Channel, default expiry and deferred validity of approval requests (the {@code approval} section). */
+    private dev.gatehouse.policy.approval.ApprovalRequests.Settings approvalRequestSettings() {
+        GatehouseConfig.Approval approval = config.approval();
+        String channel = approval.slack() == null ? null : approval.slack().channel();
+        return new dev.gatehouse.policy.approval.ApprovalRequests.Settings(channel, approval.defaultExpiryDuration(),
+                approval.deferredValidityDuration());
     }
 
     /**
@@ -223,7 +267,8 @@ public final class GatehouseRuntime implements AutoCloseable {
                 config.instanceId());
         ConnectionCatalog catalog = new ConnectionCatalog(config.connections().stream().map(c ->
                 new TargetConnection(c.name(), c.host(), c.port(), c.database(), c.user(), c.password(), c.tls(),
-                        checkedTlsCa(c), TargetConnection.Mode.parse(c.mode()), c.labels())).toList());
+                        checkedTlsCa(c), TargetConnection.Mode.parse(c.mode()), c.labels(),
+                        (c.resultCapture() != null ? c.resultCapture() : pg.resultCapture()).limits())).toList());
         if (catalog.all().isEmpty()) LOGGER.warn("edge: no connections are configured; every client will be refused");
 
         KafkaDecisionPort decisions = new KafkaDecisionPort(
@@ -245,6 +290,7 @@ public final class GatehouseRuntime implements AutoCloseable {
                 }), meters);
         FleetWiring.attach(edge, revocations, kafka.bootstrapServers(), config.instanceId(), closeables);
         edge.useMasking(config.edge().masking().profiles());
+        edge.useApprovalNoticeInterval(pg.approvalNoticeIntervalDuration());
         edgePort = edge.start().await();
         closeables.add(edge);
         edgeRef.complete(edge);
@@ -324,6 +370,136 @@ public final class GatehouseRuntime implements AutoCloseable {
                 .add(closeables.add(new dev.gatehouse.deploy.admin.PolicyRoutes(kafka.bootstrapServers())));
         adminPort = admin.start().await();
         closeables.add(() -> admin.stop().await());
+    }
+
+    private void startApproval(GatehouseConfig.Kafka kafka, ObservabilityServer observability) {
+        startApprovalService(kafka, config.approval().port());
+        observability.addReadinessCheck("approval-log", () -> {
+            dev.gatehouse.approval.ApprovalService running = approval;
+            return running != null && running.isRunning();
+        });
+    }
+
+    /**
+     * Stops this process's approval service and starts a new instance on the same port, as a restart
+     * of the process would: the new instance rebuilds its state from the approvals log, takes over as
+     * arbiter and re-arms the expiry timers of pending approvals.
+     */
+    public synchronized void restartApproval() {
+        dev.gatehouse.approval.ApprovalService running = approval;
+        if (running == null && stoppedApprovalPort < 0) {
+            throw new IllegalStateException("this instance does not run the approval role");
+        }
+        int port = running == null ? stoppedApprovalPort : running.port();
+        if (running != null) stopApproval();
+        LOGGER.info("approval service stopped (port {} released); starting a new instance", port);
+        stoppedApprovalPort = -1;
+        startApprovalService(config.kafka(), port);
+    }
+
+    /**
+     * Stops this process's approval service (a standby elsewhere takes over as arbiter), as a crash
+     * of the process would; {@link #restartApproval()} starts it again on the same port.
+     */
+    public synchronized void stopApproval() {
+        dev.gatehouse.approval.ApprovalService running = approval;
+        if (running == null) return;
+        stoppedApprovalPort = running.port();
+        approval = null;
+        running.close();
+        if (slackPlugin != null) {
+            slackPlugin.close();
+            slackPlugin = null;
+        }
+        LOGGER.info("approval service stopped port={}", stoppedApprovalPort);
+    }
+
+    /** The approval service: its fold, arbiter and HTTP server (REST API, plugins' routes). */
+    private void startApprovalService(GatehouseConfig.Kafka kafka, int port) {
+        GatehouseConfig.Approval settings = config.approval();
+        Authenticator authenticator = authenticator(config.identity());
+        dev.gatehouse.approval.BearerAuth auth = token -> authenticator.authenticate(token).exceptionallyCompose(err -> {
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            return CompletableFuture.failedFuture(cause instanceof Authenticator.AuthenticationFailure f
+                    ? new dev.gatehouse.approval.BearerAuth.Refused(f.getMessage()) : cause);
+        });
+        approval = closeables.add(dev.gatehouse.approval.ApprovalService.start(
+                new dev.gatehouse.approval.ApprovalService.Settings(kafka.bootstrapServers(), config.instanceId(),
+                        settings.host(), port, settings.sessionTimeoutDuration(),
+                        settings.deferredValidityDuration()),
+                auditSerde, vertx, auth, approvalPlugins(), java.time.Clock.systemUTC()));
+    }
+
+    /** Extensions of the approval service (the Slack integration, when configured). */
+    private List<dev.gatehouse.approval.ApprovalPlugin> approvalPlugins() {
+        dev.gatehouse.approval.slack.SlackConfig slack = config.approval().slack();
+        if (slack == null) {
+            LOGGER.info("approval.slack is not configured; approvals go through the REST API, the CLI and the console");
+            return List.of();
+        }
+        slackPlugin = closeables.add(new dev.gatehouse.approval.slack.SlackApprovalPlugin(slack.settings(env), sink, meters));
+        return List.of(slackPlugin);
+    }
+
+    /** The approval service's HTTP port, or -1 without the approval role. */
+    public int approvalPort() {
+        return approval == null ? -1 : approval.port();
+    }
+
+    /**
+     * Where the console's approvals page finds the approval service: this process's when it runs the
+     * approval role, else the {@code approval} section's host and port.
+     */
+    private java.net.URI approvalUrl() {
+        int port = approvalPort();
+        GatehouseConfig.Approval settings = config.approval();
+        if (port <= 0) port = settings.port() == null ? 0 : settings.port();
+        if (port <= 0) return null;
+        String host = settings.host() == null || settings.host().equals("0.0.0.0") ? "127.0.0.1" : settings.host();
+        return java.net.URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
+    }
+
+    /** The approval service, or null without the approval role. */
+    public dev.gatehouse.approval.ApprovalService approval() {
+        return approval;
+    }
+
+    /** The indexer API's port, or -1 without the indexer role. */
+    public int indexerPort() {
+        return indexer == null ? -1 : indexer.port();
+    }
+
+    /** The indexer's timeline store, or null without the indexer role. */
+    public dev.gatehouse.indexer.store.TimelineStore indexerStore() {
+        return indexer == null ? null : indexer.store();
+    }
+
+    /** The indexer's projector (its lag, counters), or null without the indexer role or while it is stopped. */
+    public dev.gatehouse.indexer.projection.AuditProjector indexerProjector() {
+        IndexerRole.Started running = indexer;
+        return running == null ? null : running.projector();
+    }
+
+    /**
+     * Stops the indexer role (API, OCSF exporter, projector, store) and leaves the other roles running;
+     * does nothing when it is not running. With {@link #startIndexer()} an operator (or a test) can
+     * drop the embedded store in between and have it rebuilt from the log.
+     */
+    public synchronized void stopIndexer() {
+        IndexerRole.Started running = indexer;
+        if (running == null) return;
+        indexer = null;
+        running.close();
+        LOGGER.info("indexer stopped (port {} released)", running.port());
+        stoppedIndexerPort = running.port();
+    }
+
+    /** Starts the indexer role again after {@link #stopIndexer()}, on the port it had, so its URL stays valid. */
+    public synchronized void startIndexer() {
+        if (!roles.contains(Role.INDEXER)) throw new IllegalStateException("this instance does not run the indexer role");
+        if (indexer != null) throw new IllegalStateException("the indexer is already running on port " + indexer.port());
+        indexer = IndexerRole.start(config, stoppedIndexerPort, config.kafka().bootstrapServers(), vertx, meters,
+                auditSerde, indexerValidator, this::approvalUrl);
     }
 
     /** The admin API's port, or -1 without the admin role. */

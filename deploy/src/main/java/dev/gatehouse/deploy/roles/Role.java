@@ -11,7 +11,11 @@ public enum Role {
     /** The policy service: decides commands from the log. */
     POLICY,
     /** The admin API: revocations and the fleet's live sessions, for administrators. */
-    ADMIN;
+    ADMIN,
+    /** The approval service: approval state, the arbiter, the approvals REST API (and Slack). */
+    APPROVAL,
+    /** The audit indexer: session timelines from the log, their query API, evidence seals. */
+    INDEXER;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
@@ -27,10 +31,10 @@ public enum Role {
             try {
                 roles.add(valueOf(p.toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: edge, policy, admin, all)");
+                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: edge, policy, admin, approval, indexer, all)");
             }
         }
-        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: edge, policy, admin, all)");
+        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: edge, policy, admin, approval, indexer, all)");
         return roles;
     }
 }

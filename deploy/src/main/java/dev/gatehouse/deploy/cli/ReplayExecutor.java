@@ -1,0 +1,238 @@
+package dev.gatehouse.deploy.cli;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.ParameterMetaData;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * Re-runs the recorded commands of one session timeline that reached the target, in order, on one
+ * JDBC connection in autocommit mode (a recorded BEGIN / COMMIT is a statement itself), and compares
+ * each outcome with the recording: the command tags (rows affected) and the error's SQLSTATE.
+ * Extended-protocol commands run as prepared statements with their recorded parameters as texts of
+ * unspecified type (binary ones, recorded as hex, turned into text by the type the server infers:
+ * {@link BinaryParameters}); simple queries run as they were sent. A command with a parameter the
+ * edge recorded truncated is skipped.
+ */
+final class ReplayExecutor {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ReplayExecutor.class);
+    /** How the edge marks a parameter it recorded only in part. */
+    private static final Pattern TRUNCATED = Pattern.compile("\\.\\.\\.\\(truncated, \\d+ bytes\\)$");
+
+    /** How one command compares. */
+    enum Status { SAME, DIFFERS, SKIPPED }
+
+    /** One command's result: its sequence, SQL, status and a human explanation. */
+    record Step(Object sequence, String sql, Status status, String detail) {
+    }
+
+    /**
+     * An outcome, recorded or observed now: the command tags ({@code INSERT 0 3}), and the SQLSTATE and
+     * message when it failed (null when it did not).
+     */
+    record Outcome(List<String> tags, String sqlState, String error) {
+        Outcome {
+            tags = List.copyOf(tags);
+        }
+
+        boolean failed() {
+            return sqlState != null || error != null;
+        }
+
+        String describe() {
+            if (failed()) return "error " + Objects.requireNonNullElse(sqlState, "?????")
+                    + (error != null ? " (" + error + ")" : "");
+            return tags.isEmpty() ? "OK" : String.join("; ", tags);
+        }
+    }
+
+    /** What the driver reported for one statement: a result set of n rows, or an update count. */
+    record Result(boolean rows, long count) {
+    }
+
+    private ReplayExecutor() {
+    }
+
+    /** Replays every command entry of {@code entries} on {@code connection}, reporting each step as it completes. */
+    static List<Step> run(Connection connection, JsonArray entries, Consumer<Step> listener) throws SQLException {
+        connection.setAutoCommit(true);
+        List<Step> steps = new ArrayList<>();
+        for (Object o : entries) {
+            JsonObject entry = (JsonObject) o;
+            if (!"command".equals(entry.getString("type"))) continue;
+            Step step = replay(connection, entry);
+            LOGGER.debug("replayed command sequence={} status={}", step.sequence(), step.status());
+            steps.add(step);
+            listener.accept(step);
+        }
+        return steps;
+    }
+
+    static Step replay(Connection connection, JsonObject command) {
+        Object sequence = command.getValue("sequence");
+        String sql = command.getString("sql", "");
+        String skip = skipReason(command);
+        if (skip != null) return new Step(sequence, sql, Status.SKIPPED, skip);
+        Outcome recorded = recorded(command.getJsonObject("outcome"));
+        List<Result> results = new ArrayList<>();
+        Outcome now;
+        try {
+            execute(connection, command, results);
+            now = new Outcome(tags(recorded.tags(), results), null, null);
+        } catch (SQLException e) {
+            now = new Outcome(tags(recorded.tags(), results), e.getSQLState() == null ? "?????" : e.getSQLState(),
+                    firstLine(e.getMessage()));
+        } catch (IllegalArgumentException e) {
+            return new Step(sequence, sql, Status.SKIPPED, "cannot replay: " + e.getMessage());
+        }
+        return compare(sequence, sql, recorded, now);
+    }
+
+    /** Why a command is not replayed (denied, not forwarded, never completed, COPY), or null. */
+    static String skipReason(JsonObject command) {
+        JsonObject decision = command.getJsonObject("decision");
+        JsonObject outcome = command.getJsonObject("outcome");
+        if (decision != null && "deny".equalsIgnoreCase(decision.getString("verdict"))) {
+            return "denied by rule " + decision.getString("ruleId", "?") + ", never forwarded";
+        }
+        if (outcome == null) return "no outcome recorded (it never completed), not replayed";
+        if (!Boolean.TRUE.equals(outcome.getBoolean("forwarded", true))) return "never forwarded to the target";
+        JsonArray parameters = command.getJsonArray("parameters");
+        if (parameters != null && parameters.stream().anyMatch(p -> p instanceof String v && TRUNCATED.matcher(v).find())) {
+            return "a parameter was recorded truncated, so it cannot be replayed";
+        }
+        String form = String.valueOf(command.getString("form")).toLowerCase(Locale.ROOT);
+        if (form.equals("function-call")) return "a protocol-level FunctionCall is not replayed (it carries no SQL)";
+        if (form.equals("copy")) return "COPY is not replayed (its data stream is not recorded)";
+        JsonArray statements = command.getJsonArray("statements");
+        if (statements != null) {
+            for (Object s : statements) {
+                if (s instanceof JsonObject st && String.valueOf(st.getString("kind")).toUpperCase(Locale.ROOT).startsWith("COPY")) {
+                    return "COPY is not replayed (its data stream is not recorded)";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The recorded outcome of a command entry. */
+    static Outcome recorded(JsonObject outcome) {
+        List<String> tags = new ArrayList<>();
+        JsonArray recordedTags = outcome.getJsonArray("tags");
+        if (recordedTags != null) recordedTags.forEach(t -> tags.add(String.valueOf(t)));
+        return new Outcome(tags, outcome.getString("sqlState"), outcome.getString("error"));
+    }
+
+    /**
+     * Same when both succeeded with the same tags, or both failed with the same SQLSTATE; differs
+     * otherwise, saying how.
+     */
+    static Step compare(Object sequence, String sql, Outcome recorded, Outcome now) {
+        if (recorded.failed() && now.failed()) {
+            if (Objects.equals(recorded.sqlState(), now.sqlState())) {
+                return new Step(sequence, sql, Status.SAME, "error " + now.sqlState() + " as recorded");
+            }
+            return new Step(sequence, sql, Status.DIFFERS, "error now " + now.sqlState() + " (" + now.error()
+                    + "), error recorded " + recorded.sqlState());
+        }
+        if (now.failed()) {
+            return new Step(sequence, sql, Status.DIFFERS, "error now " + now.sqlState() + " (" + now.error()
+                    + "), recorded \"" + recorded.describe() + "\"");
+        }
+        if (recorded.failed()) {
+            return new Step(sequence, sql, Status.DIFFERS, "error recorded " + recorded.sqlState()
+                    + (recorded.error() != null ? " (" + recorded.error() + ")" : "") + ", now \"" + now.describe() + "\"");
+        }
+        if (recorded.tags().equals(now.tags())) return new Step(sequence, sql, Status.SAME, now.describe());
+        return new Step(sequence, sql, Status.DIFFERS, "recorded \"" + recorded.describe() + "\", now \"" + now.describe() + "\"");
+    }
+
+    /**
+     * The command tags the target would have sent now, from what the driver reports (counts only):
+     * the recorded tag with its count replaced ({@code INSERT 0 3} and 0 rows now give
+     * {@code INSERT 0 0}); {@code SELECT n} or {@code n rows} where nothing was recorded.
+     */
+    static List<String> tags(List<String> recorded, List<Result> results) {
+        List<String> tags = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+            Result r = results.get(i);
+            String was = i < recorded.size() ? recorded.get(i) : null;
+            if (was != null) {
+                int space = was.lastIndexOf(' ');
+                String last = was.substring(space + 1);
+                tags.add(space > 0 && !last.isEmpty() && last.chars().allMatch(Character::isDigit)
+                        ? was.substring(0, space + 1) + r.count() : was);
+            } else {
+                tags.add(r.rows() ? "SELECT " + r.count() : r.count() + " rows");
+            }
+        }
+        return tags;
+    }
+
+    private static void execute(Connection connection, JsonObject command, List<Result> results) throws SQLException {
+        String sql = command.getString("sql", "");
+        if ("extended".equalsIgnoreCase(command.getString("form"))) {
+            List<String> parameters = new ArrayList<>();
+            JsonArray recorded = command.getJsonArray("parameters");
+            if (recorded != null) recorded.forEach(p -> parameters.add(p == null ? null : String.valueOf(p)));
+            Placeholders.Jdbc jdbc = Placeholders.toJdbc(sql, parameters);
+            try (PreparedStatement ps = connection.prepareStatement(jdbc.sql())) {
+                ParameterMetaData types = jdbc.parameters().stream().anyMatch(BinaryParameters::isHex)
+                        ? ps.getParameterMetaData() : null;
+                for (int i = 0; i < jdbc.parameters().size(); i++) {
+                    String value = jdbc.parameters().get(i);
+                    if (types != null) value = BinaryParameters.toText(types.getParameterTypeName(i + 1), value);
+                    if (value == null) {
+                        ps.setNull(i + 1, Types.OTHER);
+                    } else {
+                        ps.setObject(i + 1, value, Types.OTHER);
+                    }
+                }
+                collect(ps, ps.execute(), results);
+            }
+        } else {
+            try (Statement st = connection.createStatement()) {
+                st.setEscapeProcessing(false);
+                collect(st, st.execute(sql), results);
+            }
+        }
+    }
+
+    private static void collect(Statement st, boolean resultSet, List<Result> results) throws SQLException {
+        boolean rows = resultSet;
+        while (true) {
+            if (rows) {
+                long n = 0;
+                try (ResultSet rs = st.getResultSet()) {
+                    while (rs.next()) n++;
+                }
+                results.add(new Result(true, n));
+            } else {
+                long count = st.getLargeUpdateCount();
+                if (count == -1) return;
+                results.add(new Result(false, count));
+            }
+            rows = st.getMoreResults();
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) return null;
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

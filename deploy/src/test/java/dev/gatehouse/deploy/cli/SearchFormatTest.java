@@ -1,0 +1,64 @@
+package dev.gatehouse.deploy.cli;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SearchFormatTest {
+
+    @Test
+    void aCiCommandAnswersWhoCreatedTheDatabaseInOneLine() {
+        // Given
+        JsonObject match = Fixtures.json("/replay/commands.json").getJsonArray("commands").getJsonObject(0);
+
+        // When
+        String line = SearchFormat.commandLine(match);
+
+        // Then
+        assertThat(line).isEqualTo("2026-11-24T07:02:11Z  CREATE DATABASE scratch  by ci:github repo=acme/infra commit=3f2a1c9 "
+                + "run=https://github.com/acme/infra/actions/runs/9912 (subject repo:acme/infra:ref:refs/heads/main)  on demo  "
+                + "session 5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11  allow");
+    }
+
+    @Test
+    void aPersonIsShownWithGroupsAndIssuerAndADenialWithItsRule() {
+        // Given
+        JsonObject match = Fixtures.json("/replay/commands.json").getJsonArray("commands").getJsonObject(1);
+
+        // When
+        String line = SearchFormat.commandLine(match);
+
+        // Then
+        assertThat(line).startsWith("2026-11-23T10:00:05Z  DROP DATABASE scratch  by alice groups=dba,ops issuer=http://127.0.0.1:18080")
+                .endsWith("session 77aa  deny (rule no-create-drop-database) -> error 42501")
+                .doesNotContain("\n");
+    }
+
+    @Test
+    void aSessionLineCountsItsMarks() {
+        // Given
+        JsonObject session = Fixtures.json("/replay/timeline.json").getJsonObject("session");
+
+        // When
+        String line = SearchFormat.sessionLine(session);
+
+        // Then
+        assertThat(line).isEqualTo("2026-11-24T07:02:10Z  session 5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11  closed  by ci:github "
+                + "repo=acme/infra commit=3f2a1c9 run=https://github.com/acme/infra/actions/runs/9912 "
+                + "(subject repo:acme/infra:ref:refs/heads/main)  on demo  6 commands (1 denied, 1 approval(s), 1 masked)  "
+                + "ended 2026-11-24T07:05:30Z  sealed");
+    }
+
+    @Test
+    void longSqlIsCutToOneLine() {
+        // Given
+        String sql = "SELECT " + "x, ".repeat(60) + "\n y FROM t";
+
+        // When
+        String line = SearchFormat.oneLine(sql, SearchFormat.SQL_WIDTH);
+
+        // Then
+        assertThat(line).hasSize(SearchFormat.SQL_WIDTH).endsWith("…").doesNotContain("\n");
+    }
+}
