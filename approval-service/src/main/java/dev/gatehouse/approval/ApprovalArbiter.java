@@ -237,6 +237,7 @@ public final class ApprovalArbiter implements AutoCloseable {
     }
 
     private void decided(Approval a, long offset, String eventId) {
+        writing.remove(a.id());
         if (a.outcome() == null || a.outcome().offset() != offset) {
             myOutcomeEvents.remove(eventId);
             return; // a later outcome: ignored by the fold
@@ -294,9 +295,11 @@ public final class ApprovalArbiter implements AutoCloseable {
         if (!writing.add(a.id())) return;
         myOutcomeEvents.add(outcome.header().eventId());
         long gen = generation;
+        // The id stays in 'writing' until the outcome comes back through the log (decided()): a vote
+        // folded between the write's ack and then must not make this arbiter write a second outcome.
         events.write(outcome).whenComplete((offset, err) -> executor.execute(() -> {
-            writing.remove(a.id());
             if (err == null) return;
+            writing.remove(a.id());
             myOutcomeEvents.remove(outcome.header().eventId());
             LOGGER.warn("Writing an approval outcome failed, retrying approvalId={} event={} error={}",
                     a.id(), outcome.getClass().getSimpleName(), err.toString());
