@@ -1,5 +1,6 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.Identity;
 import io.vertx.core.Context;
@@ -47,7 +48,8 @@ public final class ApprovalHttpServer {
 
     /** The REST API's prefix. */
     public static final String PREFIX = "/api/v1/approvals";
-    private static final String REALM = "gatehouse-approvals";
+    /** The realm named in challenges. */
+    public static final String REALM = "gatehouse-approvals";
     private static final int MAX_BODY = 64 * 1024;
 
     private final Vertx vertx;
@@ -88,27 +90,7 @@ public final class ApprovalHttpServer {
     private void authenticated(RoutingContext ctx, java.util.function.Function<Identity, CompletionStage<JsonObject>> handler) {
         Context context = vertx.getOrCreateContext();
         String what = ctx.request().method() + " " + ctx.request().path();
-        String header = ctx.request().getHeader("Authorization");
-        CompletionStage<Identity> who;
-        if (header == null || header.isBlank()) {
-            who = CompletableFuture.failedFuture(new Unauthenticated("invalid_request",
-                    "a bearer token is required (Authorization: Bearer <token>)"));
-        } else {
-            String[] parts = header.strip().split("\\s+", 2);
-            if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer") || parts[1].isBlank()) {
-                who = CompletableFuture.failedFuture(new Unauthenticated("invalid_request",
-                        "the Authorization header must be: Bearer <token>"));
-            } else {
-                who = auth.authenticate(parts[1].strip()).handle((identity, err) -> {
-                    if (err != null) {
-                        Throwable cause = unwrap(err);
-                        throw new Unauthenticated("invalid_token", cause instanceof dev.gatehouse.platform.identity.TokenRejectedException
-                                || cause instanceof BearerAuth.Refused ? cause.getMessage() : "the token could not be validated");
-                    }
-                    return identity;
-                });
-            }
-        }
+        CompletionStage<Identity> who = auth.authenticate(ctx.request().getHeader("Authorization"));
         who.thenCompose(identity -> {
             LOGGER.debug("approval request subject={} {}", identity.subject(), what);
             try {
@@ -169,9 +151,9 @@ public final class ApprovalHttpServer {
     private static void fail(RoutingContext ctx, String what, Throwable err) {
         Throwable cause = unwrap(err);
         switch (cause) {
-            case Unauthenticated u -> {
-                ctx.response().putHeader("WWW-Authenticate", u.challenge());
-                reply(ctx, 401, new JsonObject().put("error", u.getMessage()));
+            case BearerAuth.Refused r -> {
+                if (r.challenge() != null) ctx.response().putHeader("WWW-Authenticate", r.challenge());
+                reply(ctx, r.status(), new JsonObject().put("error", r.getMessage()));
             }
             case VoteRefusedException v -> reply(ctx, v.status(), new JsonObject().put("error", v.getMessage()));
             case HttpError h -> reply(ctx, h.status, new JsonObject().put("error", h.getMessage()));
@@ -217,21 +199,6 @@ public final class ApprovalHttpServer {
         HttpError(int status, String message) {
             super(message, null, false, false);
             this.status = status;
-        }
-    }
-
-    /** No token, or a refused one: 401 with a challenge. */
-    static final class Unauthenticated extends RuntimeException {
-        private final String error;
-
-        Unauthenticated(String error, String message) {
-            super(message, null, false, false);
-            this.error = error;
-        }
-
-        String challenge() {
-            return "Bearer realm=\"" + REALM + "\", error=\"" + error + "\", error_description=\""
-                    + getMessage().replace("\"", "'") + "\"";
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.Topics;
@@ -50,11 +51,11 @@ public final class ApprovalService implements AutoCloseable {
     }
 
     /** Starts an instance; on failure stops what was started and rethrows. */
-    public static ApprovalService start(Settings settings, EventSerde<AuditEvent> serde, Vertx vertx, BearerAuth auth,
+    public static ApprovalService start(Settings settings, EventSerde<AuditEvent> serde, Vertx vertx, BearerAuth.Validator tokens,
                                         List<ApprovalPlugin> plugins, Clock clock) {
         ApprovalService service = new ApprovalService();
         try {
-            service.doStart(settings, serde, vertx, auth, plugins, clock);
+            service.doStart(settings, serde, vertx, tokens, plugins, clock);
             return service;
         } catch (RuntimeException e) {
             service.close();
@@ -62,7 +63,7 @@ public final class ApprovalService implements AutoCloseable {
         }
     }
 
-    private void doStart(Settings settings, EventSerde<AuditEvent> serde, Vertx vertx, BearerAuth auth,
+    private void doStart(Settings settings, EventSerde<AuditEvent> serde, Vertx vertx, BearerAuth.Validator tokens,
                          List<ApprovalPlugin> plugins, Clock clock) {
         String id = settings.instanceId();
         events = new ApprovalEvents(ApprovalEvents.Settings.of(settings.bootstrapServers(), "gatehouse-approval-" + id), serde);
@@ -79,7 +80,8 @@ public final class ApprovalService implements AutoCloseable {
                 notifier = n;
             }
         }
-        http = new ApprovalHttpServer(vertx, settings.host(), settings.port(), desk, auth);
+        http = new ApprovalHttpServer(vertx, settings.host(), settings.port(), desk,
+                new BearerAuth(ApprovalHttpServer.REALM, tokens, null));
         for (ApprovalPlugin p : plugins) http.addRoutes(router -> p.routes(router, parts));
         arbiter = new ApprovalArbiter(new ApprovalArbiter.Settings(settings.bootstrapServers(), ApprovalArbiter.GROUP,
                 Topics.APPROVALS, id, settings.sessionTimeout(), settings.deferredValidity()), log, events,

@@ -1,5 +1,6 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.Decision;
@@ -26,7 +27,7 @@ import static org.awaitility.Awaitility.await;
 class ApprovalArbiterTest {
 
     private static final String ISSUER = "https://idp.test";
-    private static final BearerAuth NO_TOKENS = token -> CompletableFuture.failedFuture(new IllegalStateException("no tokens here"));
+    private static final BearerAuth.Validator NO_TOKENS = token -> CompletableFuture.failedFuture(new IllegalStateException("no tokens here"));
     private static Vertx vertx;
 
     @BeforeAll

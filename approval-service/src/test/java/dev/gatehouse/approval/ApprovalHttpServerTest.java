@@ -1,5 +1,6 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.identity.DevTokenIssuer;
@@ -41,7 +42,7 @@ class ApprovalHttpServerTest {
         vertx = Vertx.vertx();
         issuer = DevTokenIssuer.load(keys);
         issuer.serve(vertx, "127.0.0.1", 0).await();
-        BearerAuth auth = BearerAuth.of(new TokenValidator(List.of(issuer.trustedIssuer())), vertx);
+        BearerAuth.Validator auth = BearerAuth.tokens(new TokenValidator(List.of(issuer.trustedIssuer())), vertx);
         service = ApprovalTestKit.start(vertx, "rest", auth);
         await().atMost(Duration.ofSeconds(30)).until(() -> service.arbiter().isActive());
     }

@@ -1,5 +1,6 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
@@ -42,7 +43,7 @@ final class ApprovalTestKit {
     private ApprovalTestKit() {
     }
 
-    static ApprovalService start(Vertx vertx, String instance, BearerAuth auth) {
+    static ApprovalService start(Vertx vertx, String instance, BearerAuth.Validator auth) {
         return ApprovalService.start(new ApprovalService.Settings(KafkaFixture.bootstrapServers(), instance, "127.0.0.1", 0,
                 Duration.ofSeconds(6), Duration.ofHours(1)), SERDE, vertx, auth, List.of(), Clock.systemUTC());
     }

@@ -1,5 +1,6 @@
 package dev.gatehouse.indexer.api;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.indexer.projection.TimelineJson;
 import dev.gatehouse.indexer.store.SearchQuery;
@@ -42,7 +43,7 @@ public final class IndexerApi {
 
     private final Vertx vertx;
     private final TimelineStore store;
-    private final ReadAuth auth;
+    private final BearerAuth auth;
     private final PublicKey sealingKey;
     private final Function<byte[], AuditEvent> decoder;
     private final Router router;
@@ -52,7 +53,7 @@ public final class IndexerApi {
      * @param sealingKey the public half of the indexer's sealing key, for exports; may be null
      * @param decoder    decodes stored record values (for the seal of an export)
      */
-    public IndexerApi(Vertx vertx, TimelineStore store, ReadAuth auth, PublicKey sealingKey, Function<byte[], AuditEvent> decoder) {
+    public IndexerApi(Vertx vertx, TimelineStore store, BearerAuth auth, PublicKey sealingKey, Function<byte[], AuditEvent> decoder) {
         this.vertx = Objects.requireNonNull(vertx, "vertx");
         this.store = Objects.requireNonNull(store, "store");
         this.auth = Objects.requireNonNull(auth, "auth");
@@ -72,7 +73,7 @@ public final class IndexerApi {
         return router;
     }
 
-    public ReadAuth auth() {
+    public BearerAuth auth() {
         return auth;
     }
 
@@ -103,10 +104,8 @@ public final class IndexerApi {
     private static void fail(RoutingContext ctx, String what, Throwable err) {
         Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         switch (cause) {
-            case ReadAuth.Refused r -> {
-                if (r.status() == 401) {
-                    ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"" + ReadAuth.REALM + "\"");
-                }
+            case BearerAuth.Refused r -> {
+                if (r.challenge() != null) ctx.response().putHeader("WWW-Authenticate", r.challenge());
                 reply(ctx, r.status(), error(r.getMessage()));
             }
             case IllegalArgumentException bad -> reply(ctx, 400, error(bad.getMessage()));
@@ -210,7 +209,7 @@ public final class IndexerApi {
                 error("no route " + ctx.request().method() + " " + ctx.request().path())));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port));
         return server.requestHandler(router).listen().map(s -> {
-            LOGGER.info("Indexer API on http://{}:{}{} (read group {})", host, s.actualPort(), PREFIX, auth.readGroup());
+            LOGGER.info("Indexer API on http://{}:{}{} (read group {})", host, s.actualPort(), PREFIX, auth.requiredGroup());
             return s.actualPort();
         });
     }

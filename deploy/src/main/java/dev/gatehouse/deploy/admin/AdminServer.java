@@ -1,5 +1,6 @@
 package dev.gatehouse.deploy.admin;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,7 +21,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * The admin HTTP API ({@code /admin/v1/...}): every route requires an administrator's bearer
- * token (see {@link AdminAuth}); 401 with {@code WWW-Authenticate} without one, 403 outside the
+ * token of the admin group (see {@link BearerAuth}); 401 with {@code WWW-Authenticate} without one, 403 outside the
  * admin group. Routes come from {@link AdminRoutes}, added before {@link #start()}. Answers are
  * JSON; errors are {@code {"error": "..."}}.
  */
@@ -34,11 +35,12 @@ public final class AdminServer {
     private final Vertx vertx;
     private final String host;
     private final int port;
-    private final AdminAuth auth;
+    private final BearerAuth auth;
     private final Router router;
     private HttpServer server;
 
-    public AdminServer(Vertx vertx, String host, int port, AdminAuth auth) {
+    /** @param auth bearer tokens, normally requiring the admin group */
+    public AdminServer(Vertx vertx, String host, int port, BearerAuth auth) {
         this.vertx = Objects.requireNonNull(vertx, "vertx");
         this.host = Objects.requireNonNull(host, "host");
         this.port = port;
@@ -82,9 +84,9 @@ public final class AdminServer {
     private static void fail(RoutingContext ctx, String what, Throwable err) {
         Throwable cause = unwrap(err);
         switch (cause) {
-            case AdminAuth.Unauthenticated u -> {
-                ctx.response().putHeader("WWW-Authenticate", u.challenge());
-                reply(ctx, 401, new JsonObject().put("error", u.getMessage()));
+            case BearerAuth.Refused r -> {
+                if (r.challenge() != null) ctx.response().putHeader("WWW-Authenticate", r.challenge());
+                reply(ctx, r.status(), new JsonObject().put("error", r.getMessage()));
             }
             case AdminException a -> reply(ctx, a.status(), new JsonObject().put("error", a.getMessage()));
             default -> {
@@ -110,7 +112,7 @@ public final class AdminServer {
                 new JsonObject().put("error", "no admin route " + ctx.request().method() + " " + ctx.request().path())));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port));
         return server.requestHandler(router).listen().map(s -> {
-            LOGGER.info("admin API on http://{}:{}{} (admin group {})", host, s.actualPort(), PREFIX, auth.adminGroup());
+            LOGGER.info("admin API on http://{}:{}{} (admin group {})", host, s.actualPort(), PREFIX, auth.requiredGroup());
             return s.actualPort();
         });
     }

@@ -1,5 +1,6 @@
 package dev.gatehouse.deploy.roles;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.deploy.config.Durations;
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.edge.Authenticator;
@@ -78,7 +79,7 @@ public final class GatehouseRuntime implements AutoCloseable {
     private dev.gatehouse.platform.kafka.RevocationLog revocations;
     private int adminPort = -1;
     private volatile IndexerRole.Started indexer;
-    private java.util.function.Function<String, CompletionStage<dev.gatehouse.platform.core.Identity>> indexerValidator;
+    private BearerAuth.Validator indexerValidator;
     private int stoppedIndexerPort;
     private volatile dev.gatehouse.approval.ApprovalService approval;
     /** Where secrets named by the configuration are read (Slack's token and signing secret). */
@@ -147,7 +148,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         if (roles.contains(Role.ADMIN)) startAdmin(kafka);
         if (roles.contains(Role.APPROVAL)) startApproval(kafka, observability);
         if (roles.contains(Role.INDEXER)) {
-            indexerValidator = authenticator(config.identity())::authenticate;
+            indexerValidator = bearerTokens();
             indexer = IndexerRole.start(config, config.indexer().port(), kafka.bootstrapServers(), vertx, meters,
                     auditSerde, indexerValidator, this::approvalUrl);
             closeables.add(this::stopIndexer);
@@ -314,6 +315,19 @@ public final class GatehouseRuntime implements AutoCloseable {
         return ca;
     }
 
+    /**
+     * Bearer tokens of the HTTP APIs (admin, approvals, indexer), validated as the edge validates a
+     * client's token; its refusal reasons are safe to show.
+     */
+    private BearerAuth.Validator bearerTokens() {
+        Authenticator authenticator = authenticator(config.identity());
+        return token -> authenticator.authenticate(token).exceptionallyCompose(err -> {
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            return CompletableFuture.failedFuture(cause instanceof Authenticator.AuthenticationFailure f
+                    ? BearerAuth.Refused.invalidToken(f.getMessage()) : cause);
+        });
+    }
+
     private Authenticator authenticator(GatehouseConfig.Identity identity) {
         if (identity.issuers().isEmpty()) {
             throw new IllegalArgumentException("identity.issuers: at least one trusted issuer is required for the edge");
@@ -364,7 +378,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         var directory = closeables.add(new dev.gatehouse.platform.kafka.SessionDirectory(kafka.bootstrapServers(),
                 config.instanceId(), dev.gatehouse.platform.kafka.Topics.SESSIONS, Duration.ofSeconds(30)));
         var admin = new dev.gatehouse.deploy.admin.AdminServer(vertx, settings.host(), settings.port(),
-                new dev.gatehouse.deploy.admin.AdminAuth(authenticator(config.identity()), settings.group()))
+                new BearerAuth("gatehouse-admin", bearerTokens(), settings.group()))
                 .add(new dev.gatehouse.deploy.admin.RevocationRoutes(revocations, sink, config.instanceId()))
                 .add(new dev.gatehouse.deploy.admin.SessionRoutes(directory))
                 .add(closeables.add(new dev.gatehouse.deploy.admin.PolicyRoutes(kafka.bootstrapServers())));
@@ -417,12 +431,7 @@ public final class GatehouseRuntime implements AutoCloseable {
     /** The approval service: its fold, arbiter and HTTP server (REST API, plugins' routes). */
     private void startApprovalService(GatehouseConfig.Kafka kafka, int port) {
         GatehouseConfig.Approval settings = config.approval();
-        Authenticator authenticator = authenticator(config.identity());
-        dev.gatehouse.approval.BearerAuth auth = token -> authenticator.authenticate(token).exceptionallyCompose(err -> {
-            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            return CompletableFuture.failedFuture(cause instanceof Authenticator.AuthenticationFailure f
-                    ? new dev.gatehouse.approval.BearerAuth.Refused(f.getMessage()) : cause);
-        });
+        BearerAuth.Validator auth = bearerTokens();
         approval = closeables.add(dev.gatehouse.approval.ApprovalService.start(
                 new dev.gatehouse.approval.ApprovalService.Settings(kafka.bootstrapServers(), config.instanceId(),
                         settings.host(), port, settings.sessionTimeoutDuration(),

@@ -1,8 +1,8 @@
 package dev.gatehouse.deploy.roles;
 
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.indexer.api.IndexerApi;
-import dev.gatehouse.indexer.api.ReadAuth;
 import dev.gatehouse.indexer.ocsf.OcsfExporter;
 import dev.gatehouse.indexer.projection.AuditProjector;
 import dev.gatehouse.indexer.store.JdbcTimelineStore;
@@ -52,7 +52,7 @@ final class IndexerRole {
      * @param validator validates a bearer token into an identity (the same issuers as the edge)
      */
     static Started start(GatehouseConfig config, int port, String bootstrapServers, Vertx vertx, MeterRegistry meters,
-                         EventSerde<AuditEvent> serde, Function<String, CompletionStage<Identity>> validator) {
+                         EventSerde<AuditEvent> serde, BearerAuth.Validator validator) {
         return start(config, port, bootstrapServers, vertx, meters, serde, validator, () -> null);
     }
 
@@ -60,7 +60,7 @@ final class IndexerRole {
      * @param approvalsUrl the approval service's base URL for the console's approvals page (null while there is none)
      */
     static Started start(GatehouseConfig config, int port, String bootstrapServers, Vertx vertx, MeterRegistry meters,
-                         EventSerde<AuditEvent> serde, Function<String, CompletionStage<Identity>> validator,
+                         EventSerde<AuditEvent> serde, BearerAuth.Validator validator,
                          java.util.function.Supplier<java.net.URI> approvalsUrl) {
         GatehouseConfig.Indexer settings = config.indexer();
         Closer closer = new Closer();
@@ -81,7 +81,7 @@ final class IndexerRole {
                 ocsf = closer.add(new OcsfExporter(OcsfExporter.Settings.of(bootstrapServers), serde, meters));
                 ocsf.start();
             }
-            IndexerApi api = new IndexerApi(vertx, store, new ReadAuth(validator, settings.readGroup()), keys.publicKey(),
+            IndexerApi api = new IndexerApi(vertx, store, new BearerAuth("gatehouse-indexer", validator, settings.readGroup()), keys.publicKey(),
                     serde::decode);
             var console = dev.gatehouse.indexer.console.ConsoleRoutes.install(vertx, api.router(), approvalsUrl);
             closer.add(() -> console.close().await());

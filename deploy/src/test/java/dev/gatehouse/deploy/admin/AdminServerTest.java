@@ -1,6 +1,6 @@
 package dev.gatehouse.deploy.admin;
 
-import dev.gatehouse.edge.Authenticator;
+import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.identity.DevTokenIssuer;
 import dev.gatehouse.platform.identity.TokenRejectedException;
 import dev.gatehouse.platform.identity.TokenValidator;
@@ -41,11 +41,11 @@ class AdminServerTest {
         issuer = DevTokenIssuer.load(dir.resolve("issuer"));
         issuer.serve(vertx, "127.0.0.1", 0).await();
         TokenValidator validator = new TokenValidator(List.of(issuer.trustedIssuer()));
-        Authenticator authenticator = token -> CompletableFuture.supplyAsync(() -> {
+        BearerAuth.Validator tokens = token -> CompletableFuture.supplyAsync(() -> {
             try {
                 return validator.validate(token);
             } catch (TokenRejectedException e) {
-                throw new CompletionException(new Authenticator.AuthenticationFailure(e.getMessage(), true));
+                throw new CompletionException(e);
             }
         });
         AdminRoutes echo = r -> {
@@ -57,7 +57,7 @@ class AdminServerTest {
                 throw AdminException.notFound("nothing here");
             });
         };
-        port = new AdminServer(vertx, "127.0.0.1", 0, new AdminAuth(authenticator, "gatehouse-admins")).add(echo).start().await();
+        port = new AdminServer(vertx, "127.0.0.1", 0, new BearerAuth("gatehouse-admin", tokens, "gatehouse-admins")).add(echo).start().await();
     }
 
     @AfterAll
@@ -115,7 +115,7 @@ class AdminServerTest {
 
         // Then
         assertThat(r.statusCode()).isEqualTo(403);
-        assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("subject eve is not in the admin group gatehouse-admins");
+        assertThat(new JsonObject(r.body()).getString("error")).isEqualTo("subject eve is not in the group gatehouse-admins");
     }
 
     @Test
