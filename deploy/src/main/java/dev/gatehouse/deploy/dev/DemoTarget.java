@@ -127,6 +127,8 @@ public final class DemoTarget implements AutoCloseable {
                         amount numeric(10,2) NOT NULL,
                         placed_at timestamptz NOT NULL DEFAULT now()
                     )""");
+            // Changes to payouts wait for a DBA's approval under the example policy (demo-payouts-need-a-dba).
+            s.execute("CREATE TABLE IF NOT EXISTS payouts (id serial PRIMARY KEY, note text, amount int DEFAULT 0)");
             try (ResultSet rs = s.executeQuery("SELECT count(*) FROM customers")) {
                 rs.next();
                 if (rs.getLong(1) == 0) {
