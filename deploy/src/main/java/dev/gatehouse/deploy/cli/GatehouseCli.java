@@ -117,6 +117,8 @@ public final class GatehouseCli {
             if (env.runtime().indexerPort() > 0) {
                 out.println("  Audit indexer API:          http://127.0.0.1:" + env.runtime().indexerPort()
                         + "/api/v1 (./gatehouse audit search, ./gatehouse replay, ./gatehouse audit verify)");
+                out.println("  Web console:                http://127.0.0.1:" + env.runtime().indexerPort()
+                        + "/console/ (./gatehouse console --open signs you in)");
             }
             if (env.runtime().approvalPort() > 0) {
                 out.println("  Approvals API:              " + env.approvalUrl()
