@@ -10,13 +10,10 @@ import dev.gatehouse.platform.kafka.AuditTail;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.Topics;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -27,7 +24,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -40,13 +36,12 @@ import org.junit.jupiter.api.Test;
  * (payouts: one DBA; payroll: two; ledger: deferred; gift_cards: expires in 5s).
  */
 class ApprovalIT {
-    private static final Pattern APPROVAL_ID = Pattern.compile("request (ap-[0-9a-f]{12})");
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+        private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final Gateway gw = Gateway.get();
     private final String requester = "req-" + UUID.randomUUID().toString().substring(0, 8);
-    private Held held;
-    private Held alsoHeld;
+    private HeldPsql held;
+    private HeldPsql alsoHeld;
 
     @BeforeAll
     static void tables() throws Exception {
@@ -61,15 +56,15 @@ class ApprovalIT {
 
     @AfterEach
     void stopPsql() {
-        if (held != null) held.process.destroyForcibly();
-        if (alsoHeld != null) alsoHeld.process.destroyForcibly();
+        if (held != null) held.process().destroyForcibly();
+        if (alsoHeld != null) alsoHeld.process().destroyForcibly();
     }
 
     @Test
     void aHeldStatementRunsOnceADbaApproves() throws Exception {
         // Given
         String note = "payout " + UUID.randomUUID();
-        held = psqlAsync(requester, "INSERT INTO payouts (note, amount) VALUES ('" + note + "', 100) RETURNING note");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note, amount) VALUES ('" + note + "', 100) RETURNING note");
         String approvalId = held.approvalId();
 
         // When
@@ -89,7 +84,7 @@ class ApprovalIT {
     void aDenialReachesPsqlWithTheApproverAndTheReason() throws Exception {
         // Given
         String note = "payout " + UUID.randomUUID();
-        held = psqlAsync(requester, "INSERT INTO payouts (note) VALUES ('" + note + "')");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note) VALUES ('" + note + "')");
         String approvalId = held.approvalId();
 
         // When
@@ -109,7 +104,7 @@ class ApprovalIT {
         String note = "gift " + UUID.randomUUID();
 
         // When
-        held = psqlAsync(requester, "INSERT INTO gift_cards (note) VALUES ('" + note + "')");
+        held = HeldPsql.start(gw, requester, "INSERT INTO gift_cards (note) VALUES ('" + note + "')");
         String approvalId = held.approvalId();
         Gateway.Result r = held.await();
 
@@ -123,7 +118,7 @@ class ApprovalIT {
     void theRequesterCannotApproveTheirOwnStatement() throws Exception {
         // Given
         String note = "payout " + UUID.randomUUID();
-        held = psqlAsync(requester, "INSERT INTO payouts (note) VALUES ('" + note + "')");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note) VALUES ('" + note + "')");
         String approvalId = held.approvalId();
 
         // When
@@ -131,7 +126,7 @@ class ApprovalIT {
 
         // Then
         assertThat(own.statusCode()).as(own.body()).isBetween(400, 499);
-        assertThat(held.process.isAlive()).isTrue();
+        assertThat(held.process().isAlive()).isTrue();
         assertThat(vote(approvalId, "bob", true, null).statusCode()).isEqualTo(200);
         assertThat(held.await().exitCode()).isZero();
         assertThat(count("payouts", note)).isEqualTo(1);
@@ -141,7 +136,7 @@ class ApprovalIT {
     void aRuleWithCountTwoNeedsASecondDistinctApprover() throws Exception {
         // Given
         String note = "payroll " + UUID.randomUUID();
-        held = psqlAsync(requester, "INSERT INTO payroll (note) VALUES ('" + note + "')");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payroll (note) VALUES ('" + note + "')");
         String approvalId = held.approvalId();
 
         // When
@@ -150,7 +145,7 @@ class ApprovalIT {
 
         // Then
         assertThat(again.statusCode()).as(again.body()).isBetween(400, 499);
-        assertThat(held.process.waitFor(2, TimeUnit.SECONDS)).as("still held after one approval").isFalse();
+        assertThat(held.process().waitFor(2, TimeUnit.SECONDS)).as("still held after one approval").isFalse();
         assertThat(count("payroll", note)).isZero();
         assertThat(vote(approvalId, "carol", true, null).statusCode()).isEqualTo(200);
         Gateway.Result r = held.await();
@@ -164,7 +159,7 @@ class ApprovalIT {
         String note = "correction " + UUID.randomUUID();
         String sql = "INSERT INTO ledger (note) VALUES ('" + note + "')";
         Gateway.Result refused = gw.psql(requester, "demo", null, "-c", sql);
-        Matcher m = APPROVAL_ID.matcher(refused.stderr());
+        Matcher m = HeldPsql.APPROVAL_ID.matcher(refused.stderr());
         assertThat(m.find()).as(refused.toString()).isTrue();
         String approvalId = m.group(1);
         assertThat(refused.stderr()).contains("run the same statement again once it is approved");
@@ -188,10 +183,10 @@ class ApprovalIT {
     void pendingApprovalsAndTheirTimersSurviveARestartOfTheApprovalService() throws Exception {
         // Given: a payout held for a DBA (10m to answer) and a gift card change held for 5s
         String note = "payout " + UUID.randomUUID();
-        held = psqlAsync(requester, "INSERT INTO payouts (note, amount) VALUES ('" + note + "', 100) RETURNING note");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note, amount) VALUES ('" + note + "', 100) RETURNING note");
         String approvalId = held.approvalId();
         String gift = "gift " + UUID.randomUUID();
-        alsoHeld = psqlAsync(requester, "INSERT INTO gift_cards (note) VALUES ('" + gift + "')");
+        alsoHeld = HeldPsql.start(gw, requester, "INSERT INTO gift_cards (note) VALUES ('" + gift + "')");
         String giftId = alsoHeld.approvalId();
         JsonObject before = approval(approvalId);
         Instant giftExpiresAt = Instant.parse(approval(giftId).getString("expiresAt"));
@@ -230,52 +225,7 @@ class ApprovalIT {
 
     // ---------------------------------------------------------------- helpers
 
-    /** psql running in the background, its output in files so the NOTICE can be read while it waits. */
-    private record Held(Process process, Path out, Path err) {
-        String approvalId() {
-            String[] id = new String[1];
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-                Matcher m = APPROVAL_ID.matcher(Files.readString(err));
-                if (m.find()) id[0] = m.group(1);
-                return id[0] != null || !process.isAlive();
-            });
-            if (id[0] == null) throw new AssertionError("psql ended without an approval notice:\n" + read(out) + read(err));
-            return id[0];
-        }
 
-        Gateway.Result await() throws InterruptedException {
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError("psql still waiting:\n" + read(err));
-            }
-            return new Gateway.Result(process.exitValue(), read(out), read(err));
-        }
-
-        private static String read(Path p) {
-            try {
-                return Files.readString(p);
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }
-    }
-
-    private Held psqlAsync(String subject, String sql) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", subject, "-d", "demo",
-                "-c", sql);
-        pb.environment().put("PGPASSWORD", gw.token(subject, "dba"));
-        pb.environment().put("PGHOST", "127.0.0.1");
-        pb.environment().put("PGPORT", String.valueOf(gw.edgePort()));
-        pb.environment().put("PGCONNECT_TIMEOUT", "30");
-        pb.environment().remove("PGSSLMODE");
-        pb.environment().remove("PGDATABASE");
-        Path out = Files.createTempFile("gatehouse-approval-out", ".txt");
-        Path err = Files.createTempFile("gatehouse-approval-err", ".txt");
-        pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        return new Held(p, out, err);
-    }
 
     private HttpResponse<String> vote(String approvalId, String approver, boolean approve, String reason) throws Exception {
         JsonObject body = new JsonObject();

@@ -22,8 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,10 +33,10 @@ import picocli.CommandLine;
  * with a real psql waiting on the held statement.
  */
 class ApprovalsCliIT {
-    private static final Pattern APPROVAL_ID = Pattern.compile("request (ap-[0-9a-f]{12})");
-
+    
     private final Gateway gw = Gateway.get();
     private final String requester = "req-" + UUID.randomUUID().toString().substring(0, 8);
+    private HeldPsql held;
     private Process psql;
 
     @BeforeAll
@@ -180,29 +178,13 @@ class ApprovalsCliIT {
     private Path hold(String sql) throws IOException {
         assertThat(DevEnvironment.readState(gw.dataDir).getProperty("approval.url"))
                 .isEqualTo("http://127.0.0.1:" + gw.env.runtime().approvalPort());
-        ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", requester, "-d", "demo",
-                "-c", sql);
-        pb.environment().put("PGPASSWORD", gw.token(requester, "dba"));
-        pb.environment().put("PGHOST", "127.0.0.1");
-        pb.environment().put("PGPORT", String.valueOf(gw.edgePort()));
-        pb.environment().put("PGCONNECT_TIMEOUT", "30");
-        pb.environment().remove("PGSSLMODE");
-        pb.environment().remove("PGDATABASE");
-        Path out = Files.createTempFile("gatehouse-cli-out", ".txt");
-        Path err = Files.createTempFile("gatehouse-cli-err", ".txt");
-        pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
-        psql = pb.start();
-        psql.getOutputStream().close();
-        return err;
+        held = HeldPsql.start(gw, requester, sql);
+        psql = held.process();
+        return held.err();
     }
 
     private String approvalId(Path err) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> {
-            Matcher m = APPROVAL_ID.matcher(Files.readString(err));
-            if (m.find()) return m.group(1);
-            if (!psql.isAlive()) throw new AssertionError("psql ended without an approval notice:\n" + Files.readString(err));
-            return null;
-        }, id -> id != null);
+        return held.approvalId();
     }
 
     private int count(String note) throws Exception {

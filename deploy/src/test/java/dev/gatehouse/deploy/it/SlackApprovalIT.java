@@ -13,7 +13,6 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.testsupport.FakeSlack;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -23,7 +22,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -34,9 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,8 +51,7 @@ import picocli.CommandLine;
  * arbiter (the one that notifies), and started again afterwards.
  */
 class SlackApprovalIT {
-    private static final Pattern APPROVAL_ID = Pattern.compile("request (ap-[0-9a-f]{12})");
-    private static final String SECRET = "it-signing-secret-" + UUID.randomUUID();
+        private static final String SECRET = "it-signing-secret-" + UUID.randomUUID();
     private static final String BOB = "U0BOB";
     private static final String CAROL = "U0CAROL";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -67,7 +61,7 @@ class SlackApprovalIT {
 
     private final Gateway gw = Gateway.get();
     private final String requester = "req-" + UUID.randomUUID().toString().substring(0, 8);
-    private Held held;
+    private HeldPsql held;
 
     @BeforeAll
     static void startSlackAndTheApprovalService() throws Exception {
@@ -107,14 +101,14 @@ class SlackApprovalIT {
 
     @AfterEach
     void stopPsql() {
-        if (held != null) held.process.destroyForcibly();
+        if (held != null) held.process().destroyForcibly();
     }
 
     @Test
     void aSlackApproverReleasesTheHeldStatementAndTheMessageShowsWhoDecided() throws Exception {
         // Given: a statement whose text needs escaping in Slack
         String note = "payout <b>&" + UUID.randomUUID();
-        held = psqlAsync("INSERT INTO payouts (note, amount) VALUES ('" + note + "', 100) RETURNING note");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note, amount) VALUES ('" + note + "', 100) RETURNING note");
         String approvalId = held.approvalId();
         FakeSlack.Captured post = posted(approvalId);
 
@@ -151,7 +145,7 @@ class SlackApprovalIT {
     void forgedStaleAndReplayedCallbacksAreRefusedAndCastNoVote() throws Exception {
         // Given: a payroll change, which needs two DBAs
         String note = "payroll " + UUID.randomUUID();
-        held = psqlAsync("INSERT INTO payroll (note) VALUES ('" + note + "')");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payroll (note) VALUES ('" + note + "')");
         String approvalId = held.approvalId();
         posted(approvalId);
         String body = FakeSlack.formBody(FakeSlack.blockActions(BOB, approvalId, true, slack.responseUrl()));
@@ -189,7 +183,7 @@ class SlackApprovalIT {
         JsonObject half = approval(approvalId);
         assertThat(half.getString("state")).isEqualTo("pending");
         assertThat(half.getJsonArray("approvedBy").getList()).containsExactly("bob");
-        assertThat(held.process.isAlive()).isTrue();
+        assertThat(held.process().isAlive()).isTrue();
         assertThat(count("payroll", note)).isZero();
 
         // When: carol, known to Slack only by her e-mail address, approves too
@@ -208,7 +202,7 @@ class SlackApprovalIT {
         // Given: Slack answers 503 twice, then works
         slack.failNext(2, 503);
         String first = "payout " + UUID.randomUUID();
-        held = psqlAsync("INSERT INTO payouts (note) VALUES ('" + first + "')");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note) VALUES ('" + first + "')");
         String retriedId = held.approvalId();
 
         // When
@@ -232,7 +226,7 @@ class SlackApprovalIT {
         // Given: Slack is down for every attempt of the next request
         slack.failNext(3, 503);
         String second = "payout " + UUID.randomUUID();
-        held = psqlAsync("INSERT INTO payouts (note) VALUES ('" + second + "') RETURNING note");
+        held = HeldPsql.start(gw, requester, "INSERT INTO payouts (note) VALUES ('" + second + "') RETURNING note");
         String downId = held.approvalId();
         await().atMost(Duration.ofSeconds(20)).until(() -> notified(downId).size() >= 3);
         assertThat(notified(downId)).extracting(AuditEvent.ApprovalNotified::delivered).containsExactly(false, false, false);
@@ -318,52 +312,7 @@ class SlackApprovalIT {
         return new JsonObject(response.body());
     }
 
-    /** psql running in the background, its output in files so the NOTICE can be read while it waits. */
-    private record Held(Process process, Path out, Path err) {
-        String approvalId() {
-            String[] id = new String[1];
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-                Matcher m = APPROVAL_ID.matcher(Files.readString(err));
-                if (m.find()) id[0] = m.group(1);
-                return id[0] != null || !process.isAlive();
-            });
-            if (id[0] == null) throw new AssertionError("psql ended without an approval notice:\n" + read(out) + read(err));
-            return id[0];
-        }
 
-        Gateway.Result await() throws InterruptedException {
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
-                process.destroyForcibly();
-                throw new AssertionError("psql still waiting:\n" + read(err));
-            }
-            return new Gateway.Result(process.exitValue(), read(out), read(err));
-        }
-
-        private static String read(Path p) {
-            try {
-                return Files.readString(p);
-            } catch (IOException e) {
-                return e.toString();
-            }
-        }
-    }
-
-    private Held psqlAsync(String sql) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", requester, "-d", "demo",
-                "-c", sql);
-        pb.environment().put("PGPASSWORD", gw.token(requester, "dba"));
-        pb.environment().put("PGHOST", "127.0.0.1");
-        pb.environment().put("PGPORT", String.valueOf(gw.edgePort()));
-        pb.environment().put("PGCONNECT_TIMEOUT", "30");
-        pb.environment().remove("PGSSLMODE");
-        pb.environment().remove("PGDATABASE");
-        Path out = Files.createTempFile("gatehouse-slack-out", ".txt");
-        Path err = Files.createTempFile("gatehouse-slack-err", ".txt");
-        pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        return new Held(p, out, err);
-    }
 
     private int count(String table, String note) throws Exception {
         try (Connection c = gw.targetDirect(DemoTarget.DATABASE); Statement s = c.createStatement();
