@@ -138,17 +138,25 @@ public final class ApprovalArbiter implements AutoCloseable {
         });
         this.poller = Thread.ofPlatform().daemon().name("gatehouse-approval-group-" + settings.instanceId())
                 .unstarted(this::pollLoop);
+        member = true;
         poller.start();
     }
+
+    private volatile boolean member;
 
     private void pollLoop() {
         try {
             while (running) consumer.poll(Duration.ofMillis(500));
         } catch (WakeupException e) {
             if (running) LOGGER.error("Approval arbiter woken unexpectedly instanceId={}", settings.instanceId());
+        } catch (org.apache.kafka.common.errors.InvalidSessionTimeoutException e) {
+            LOGGER.error("Approval arbiter cannot join its group: the brokers refuse approval.session-timeout={} (it must "
+                    + "lie within their group.min.session.timeout.ms and group.max.session.timeout.ms); this instance "
+                    + "is not ready and never becomes the arbiter instanceId={}", settings.sessionTimeout(), settings.instanceId());
         } catch (RuntimeException e) {
             LOGGER.error("Approval arbiter group membership failed instanceId={}", settings.instanceId(), e);
         } finally {
+            member = false;
             try {
                 consumer.close(Duration.ofSeconds(5));
             } catch (RuntimeException e) {
@@ -156,6 +164,15 @@ public final class ApprovalArbiter implements AutoCloseable {
             }
             executor.execute(() -> deposed("stopped"));
         }
+    }
+
+    /**
+     * Whether this instance still takes part in the arbiter election (its group membership loop
+     * runs). False after a fatal group error, e.g. a session timeout the brokers refuse: the
+     * instance could never take over, so it is not ready.
+     */
+    public boolean isMember() {
+        return member;
     }
 
     /** Whether this instance is the active arbiter (caught up and writing outcomes). */

@@ -115,9 +115,9 @@ public final class ApprovalService implements AutoCloseable {
         return port;
     }
 
-    /** Whether the log follower runs (readiness). */
+    /** Readiness: the log follower runs and the instance takes part in the arbiter election. */
     public boolean isRunning() {
-        return log != null && log.isRunning();
+        return log != null && log.isRunning() && arbiter != null && arbiter.isMember();
     }
 
     @Override

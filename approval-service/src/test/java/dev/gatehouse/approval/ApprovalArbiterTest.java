@@ -122,6 +122,21 @@ class ApprovalArbiterTest {
         }
     }
 
+    @Test
+    void anInstanceThatCannotJoinTheElectionIsNotReady() {
+        // Given a session timeout below the brokers' group.min.session.timeout.ms (6 s by default)
+        var settings = new ApprovalService.Settings(dev.gatehouse.testsupport.KafkaFixture.bootstrapServers(), "too-quick",
+                "127.0.0.1", 0, Duration.ofSeconds(1), Duration.ofHours(1));
+        // When it starts
+        try (ApprovalService service = ApprovalService.start(settings, ApprovalTestKit.SERDE, vertx, NO_TOKENS, List.of(),
+                java.time.Clock.systemUTC())) {
+            // Then the brokers refuse its membership, and readiness says so instead of hiding it
+            await().atMost(Duration.ofSeconds(30)).until(() -> !service.isRunning());
+            assertThat(service.arbiter().isMember()).isFalse();
+            assertThat(service.arbiter().isActive()).isFalse();
+        }
+    }
+
     /** Casts a vote once {@code go} opens; true when it counted, false when refused as already decided. */
     private static boolean cast(CountDownLatch go, ApprovalService service, AuditEvent.ApprovalRequested r, String who,
                                 boolean approve) {
