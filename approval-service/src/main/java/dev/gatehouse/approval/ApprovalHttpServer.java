@@ -1,5 +1,7 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.http.JsonReplies;
+import dev.gatehouse.platform.http.ApiError;
 import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.Identity;
@@ -22,7 +24,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
@@ -72,7 +73,7 @@ public final class ApprovalHttpServer {
         router.get(PREFIX + "/:id").handler(ctx -> authenticated(ctx, who -> show(ctx)));
         router.post(PREFIX + "/:id/approve").handler(ctx -> authenticated(ctx, who -> vote(ctx, who, true)));
         router.post(PREFIX + "/:id/deny").handler(ctx -> authenticated(ctx, who -> vote(ctx, who, false)));
-        router.get("/health").handler(ctx -> reply(ctx, 200, new JsonObject().put("status", "UP")));
+        router.get("/health").handler(ctx -> JsonReplies.reply(ctx, 200, new JsonObject().put("status", "UP")));
     }
 
     /** Adds routes (e.g. {@code POST /slack/interactivity}); call before {@link #start()}. */
@@ -99,8 +100,8 @@ public final class ApprovalHttpServer {
                 return CompletableFuture.failedFuture(e);
             }
         }).whenComplete((body, err) -> context.runOnContext(v -> {
-            if (err == null) reply(ctx, 200, body);
-            else fail(ctx, what, err);
+            if (err == null) JsonReplies.reply(ctx, 200, body);
+            else JsonReplies.fail(ctx, LOGGER, what, err);
         }));
     }
 
@@ -113,7 +114,7 @@ public final class ApprovalHttpServer {
             try {
                 states = EnumSet.of(Approval.State.valueOf(state.toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new HttpError(400, "unknown state '" + state + "': use pending, granted, denied, expired, executed or all");
+                throw new ApiError(400, "unknown state '" + state + "': use pending, granted, denied, expired, executed or all");
             }
         }
         JsonArray items = new JsonArray();
@@ -124,7 +125,7 @@ public final class ApprovalHttpServer {
     private CompletionStage<JsonObject> show(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         return CompletableFuture.completedFuture(desk.get(id).map(ApprovalJson::toJson)
-                .orElseThrow(() -> new HttpError(404, "no approval " + id)));
+                .orElseThrow(() -> new ApiError(404, "no approval " + id)));
     }
 
     private CompletionStage<JsonObject> vote(RoutingContext ctx, Identity who, boolean approve) {
@@ -134,44 +135,18 @@ public final class ApprovalHttpServer {
         if (body != null && !body.isBlank()) {
             try {
                 Object r = new JsonObject(body).getValue("reason");
-                if (r != null && !(r instanceof String)) throw new HttpError(400, "\"reason\" must be a string");
+                if (r != null && !(r instanceof String)) throw new ApiError(400, "\"reason\" must be a string");
                 reason = (String) r;
             } catch (DecodeException | ClassCastException e) {
-                throw new HttpError(400, "the body must be a JSON object like {\"reason\": \"...\"}");
+                throw new ApiError(400, "the body must be a JSON object like {\"reason\": \"...\"}");
             }
         }
         if (!approve && (reason == null || reason.isBlank())) {
-            throw new HttpError(400, "a reason is required to deny ({\"reason\": \"...\"})");
+            throw new ApiError(400, "a reason is required to deny ({\"reason\": \"...\"})");
         }
         return desk.vote(id, Approver.of(who), approve, reason, "rest", null)
                 .thenApply(result -> ApprovalJson.toJson(result.approval()).put("counted", result.counted())
                         .put("tally", result.tally().label()));
-    }
-
-    private static void fail(RoutingContext ctx, String what, Throwable err) {
-        Throwable cause = unwrap(err);
-        switch (cause) {
-            case BearerAuth.Refused r -> {
-                if (r.challenge() != null) ctx.response().putHeader("WWW-Authenticate", r.challenge());
-                reply(ctx, r.status(), new JsonObject().put("error", r.getMessage()));
-            }
-            case VoteRefusedException v -> reply(ctx, v.status(), new JsonObject().put("error", v.getMessage()));
-            case HttpError h -> reply(ctx, h.status, new JsonObject().put("error", h.getMessage()));
-            default -> {
-                LOGGER.error("approval request failed {}", what, cause);
-                reply(ctx, 500, new JsonObject().put("error", "internal error: " + cause.getMessage()));
-            }
-        }
-    }
-
-    private static void reply(RoutingContext ctx, int status, JsonObject body) {
-        if (ctx.response().ended()) return;
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
-        return t;
     }
 
     /** Starts listening; the future holds the bound port. */
@@ -190,15 +165,5 @@ public final class ApprovalHttpServer {
 
     public Future<Void> stop() {
         return server == null ? Future.succeededFuture() : server.close();
-    }
-
-    /** An error answered with its status. */
-    static final class HttpError extends RuntimeException {
-        final int status;
-
-        HttpError(int status, String message) {
-            super(message, null, false, false);
-            this.status = status;
-        }
     }
 }

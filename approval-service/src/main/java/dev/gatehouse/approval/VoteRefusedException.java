@@ -1,5 +1,6 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.http.ApiError;
 import dev.gatehouse.platform.approval.Approval;
 
 import java.util.Objects;
@@ -8,7 +9,7 @@ import java.util.Objects;
  * A vote that does not count, with a message an approver can act on. {@link #status()} is the
  * HTTP status to answer with.
  */
-public final class VoteRefusedException extends RuntimeException {
+public final class VoteRefusedException extends ApiError {
 
     /** Why, beyond the fold's own reasons: the approval does not exist. */
     public static final String UNKNOWN = "UNKNOWN";
@@ -16,8 +17,8 @@ public final class VoteRefusedException extends RuntimeException {
     private final String kind;
 
     public VoteRefusedException(String kind, String message) {
-        super(message, null, false, false);
-        this.kind = Objects.requireNonNull(kind, "kind");
+        super(statusOf(Objects.requireNonNull(kind, "kind")), message);
+        this.kind = kind;
     }
 
     public static VoteRefusedException of(Approval.Refusal refusal) {
@@ -30,7 +31,7 @@ public final class VoteRefusedException extends RuntimeException {
     }
 
     /** 404 unknown approval, 403 self-approval or outside the group, 409 decided / expired / repeated, 400 else. */
-    public int status() {
+    private static int statusOf(String kind) {
         return switch (kind) {
             case UNKNOWN -> 404;
             case "SELF", "NOT_IN_GROUP" -> 403;

@@ -1,5 +1,7 @@
 package dev.gatehouse.indexer.api;
 
+import dev.gatehouse.platform.http.JsonReplies;
+import dev.gatehouse.platform.http.ApiError;
 import dev.gatehouse.platform.identity.BearerAuth;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.indexer.projection.TimelineJson;
@@ -27,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -91,7 +92,7 @@ public final class IndexerApi {
                 .thenAccept(identity -> {
                     LOGGER.debug("indexer API request subject={} {}", identity.subject(), what);
                     context.<Reply>executeBlocking(work, false).onComplete(ar -> {
-                        if (ar.succeeded()) reply(ctx, ar.result().status(), ar.result().json());
+                        if (ar.succeeded()) JsonReplies.reply(ctx, ar.result().status(), ar.result().json());
                         else fail(ctx, what, ar.cause());
                     });
                 })
@@ -102,34 +103,9 @@ public final class IndexerApi {
     }
 
     private static void fail(RoutingContext ctx, String what, Throwable err) {
-        Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-        switch (cause) {
-            case BearerAuth.Refused r -> {
-                if (r.challenge() != null) ctx.response().putHeader("WWW-Authenticate", r.challenge());
-                reply(ctx, r.status(), error(r.getMessage()));
-            }
-            case IllegalArgumentException bad -> reply(ctx, 400, error(bad.getMessage()));
-            case NotFound nf -> reply(ctx, 404, error(nf.getMessage()));
-            default -> {
-                LOGGER.error("indexer API request failed {}", what, cause);
-                reply(ctx, 500, error("internal error: " + cause.getMessage()));
-            }
-        }
-    }
-
-    private static String error(String message) {
-        return TimelineJson.write(Map.of("error", message == null ? "error" : message));
-    }
-
-    private static void reply(RoutingContext ctx, int status, String json) {
-        if (ctx.response().ended()) return;
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
-    }
-
-    private static final class NotFound extends RuntimeException {
-        NotFound(String message) {
-            super(message, null, false, false);
-        }
+        // a query the store cannot answer as asked (a bad filter, cursor or time) is the caller's error
+        Throwable cause = JsonReplies.unwrap(err);
+        JsonReplies.fail(ctx, LOGGER, what, cause instanceof IllegalArgumentException bad ? new ApiError(400, bad.getMessage()) : cause);
     }
 
     static SearchQuery query(MultiMap p) {
@@ -184,12 +160,12 @@ public final class IndexerApi {
     }
 
     private Reply timeline(String sessionId) {
-        var timeline = store.timeline(sessionId).orElseThrow(() -> new NotFound("no session " + sessionId));
+        var timeline = store.timeline(sessionId).orElseThrow(() -> new ApiError(404, "no session " + sessionId));
         return Reply.ok(timeline);
     }
 
     private Reply export(String sessionId) {
-        if (store.timeline(sessionId).isEmpty()) throw new NotFound("no session " + sessionId);
+        if (store.timeline(sessionId).isEmpty()) throw new ApiError(404, "no session " + sessionId);
         List<SessionRecord> records = new ArrayList<>();
         AuditEvent.SessionSealed seal = null;
         for (TimelineStore.StoredEvent e : store.events(sessionId)) {
@@ -205,8 +181,8 @@ public final class IndexerApi {
 
     /** Starts listening; the future holds the bound port. */
     public Future<Integer> start(String host, int port) {
-        router.route(PREFIX + "/*").last().handler(ctx -> reply(ctx, 404,
-                error("no route " + ctx.request().method() + " " + ctx.request().path())));
+        router.route(PREFIX + "/*").last().handler(ctx -> JsonReplies.reply(ctx, 404,
+                JsonReplies.error("no route " + ctx.request().method() + " " + ctx.request().path())));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port));
         return server.requestHandler(router).listen().map(s -> {
             LOGGER.info("Indexer API on http://{}:{}{} (read group {})", host, s.actualPort(), PREFIX, auth.requiredGroup());

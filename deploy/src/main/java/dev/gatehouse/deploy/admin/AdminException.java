@@ -1,16 +1,11 @@
 package dev.gatehouse.deploy.admin;
 
+import dev.gatehouse.platform.http.ApiError;
+
 /** A request the admin API refuses: the HTTP status and a message safe to show the caller. */
-public final class AdminException extends RuntimeException {
-    private final int status;
-
+public final class AdminException extends ApiError {
     public AdminException(int status, String message) {
-        super(message, null, false, false);
-        this.status = status;
-    }
-
-    public int status() {
-        return status;
+        super(status, message);
     }
 
     public static AdminException badRequest(String message) {

@@ -1,5 +1,6 @@
 package dev.gatehouse.deploy.admin;
 
+import dev.gatehouse.platform.http.JsonReplies;
 import dev.gatehouse.platform.identity.BearerAuth;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -7,7 +8,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -74,42 +73,17 @@ public final class AdminServer {
                 })
                 .whenComplete((response, err) -> context.runOnContext(v -> {
                     if (err == null) {
-                        reply(ctx, response.status(), response.body());
+                        JsonReplies.reply(ctx, response.status(), response.body());
                     } else {
-                        fail(ctx, what, err);
+                        JsonReplies.fail(ctx, LOGGER, what, err);
                     }
                 }));
     }
 
-    private static void fail(RoutingContext ctx, String what, Throwable err) {
-        Throwable cause = unwrap(err);
-        switch (cause) {
-            case BearerAuth.Refused r -> {
-                if (r.challenge() != null) ctx.response().putHeader("WWW-Authenticate", r.challenge());
-                reply(ctx, r.status(), new JsonObject().put("error", r.getMessage()));
-            }
-            case AdminException a -> reply(ctx, a.status(), new JsonObject().put("error", a.getMessage()));
-            default -> {
-                LOGGER.error("admin request failed {}", what, cause);
-                reply(ctx, 500, new JsonObject().put("error", "internal error: " + cause.getMessage()));
-            }
-        }
-    }
-
-    private static void reply(RoutingContext ctx, int status, JsonObject body) {
-        if (ctx.response().ended()) return;
-        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        while (t instanceof CompletionException && t.getCause() != null) t = t.getCause();
-        return t;
-    }
-
     /** Starts listening; the future holds the bound port. */
     public Future<Integer> start() {
-        router.route(PREFIX + "/*").last().handler(ctx -> reply(ctx, 404,
-                new JsonObject().put("error", "no admin route " + ctx.request().method() + " " + ctx.request().path())));
+        router.route(PREFIX + "/*").last().handler(ctx -> JsonReplies.reply(ctx, 404,
+                JsonReplies.error("no admin route " + ctx.request().method() + " " + ctx.request().path())));
         server = vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port));
         return server.requestHandler(router).listen().map(s -> {
             LOGGER.info("admin API on http://{}:{}{} (admin group {})", host, s.actualPort(), PREFIX, auth.requiredGroup());
