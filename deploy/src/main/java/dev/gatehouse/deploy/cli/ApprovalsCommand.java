@@ -144,13 +144,7 @@ final class ApprovalsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try {
-                JsonObject a = options.client().post("/" + id + "/approve", new JsonObject().put("reason", reason));
-                System.out.println("approved " + id + ": " + summary(a));
-                return 0;
-            } catch (AdminClient.ApiError e) {
-                return refused("approve", e);
-            }
+            return vote(options, id, true, reason);
         }
     }
 
@@ -165,13 +159,19 @@ final class ApprovalsCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try {
-                JsonObject a = options.client().post("/" + id + "/deny", new JsonObject().put("reason", reason));
-                System.out.println("denied " + id + ": " + summary(a));
-                return 0;
-            } catch (AdminClient.ApiError e) {
-                return refused("deny", e);
-            }
+            return vote(options, id, false, reason);
+        }
+    }
+
+    /** Approves or denies through the approval service and prints the approval's new state. */
+    private static int vote(Options options, String id, boolean approve, String reason) {
+        String verb = approve ? "approve" : "deny";
+        try {
+            JsonObject a = options.client().post("/" + id + "/" + verb, new JsonObject().put("reason", reason));
+            System.out.println((approve ? "approved " : "denied ") + id + ": " + summary(a));
+            return 0;
+        } catch (AdminClient.ApiError e) {
+            return refused(verb, e);
         }
     }
 
