@@ -80,6 +80,7 @@ public final class GatehouseRuntime implements AutoCloseable {
     private int adminPort = -1;
     private volatile IndexerRole.Started indexer;
     private BearerAuth.Validator indexerValidator;
+    private Authenticator authenticator;
     private int stoppedIndexerPort;
     private volatile dev.gatehouse.approval.ApprovalService approval;
     /** Where secrets named by the configuration are read (Slack's token and signing secret). */
@@ -276,7 +277,7 @@ public final class GatehouseRuntime implements AutoCloseable {
                 KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), config.instanceId()), sink, auditSerde);
         closeables.add(decisions);
 
-        Authenticator authenticator = authenticator(config.identity());
+        Authenticator authenticator = authenticator();
         SqlAnalyzer analyzer = new PgQueryAnalyzer();
 
         // the control channel's listener needs the edge, which needs the channel: hand over later
@@ -320,7 +321,7 @@ public final class GatehouseRuntime implements AutoCloseable {
      * client's token; its refusal reasons are safe to show.
      */
     private BearerAuth.Validator bearerTokens() {
-        Authenticator authenticator = authenticator(config.identity());
+        Authenticator authenticator = authenticator();
         return token -> authenticator.authenticate(token).exceptionallyCompose(err -> {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
             return CompletableFuture.failedFuture(cause instanceof Authenticator.AuthenticationFailure f
@@ -328,9 +329,18 @@ public final class GatehouseRuntime implements AutoCloseable {
         });
     }
 
-    private Authenticator authenticator(GatehouseConfig.Identity identity) {
+    /**
+     * The one token validator of this process (its JWKS cache and worker threads), shared by the
+     * edge and the HTTP APIs; made on first use.
+     */
+    private synchronized Authenticator authenticator() {
+        if (authenticator == null) authenticator = newAuthenticator(config.identity());
+        return authenticator;
+    }
+
+    private Authenticator newAuthenticator(GatehouseConfig.Identity identity) {
         if (identity.issuers().isEmpty()) {
-            throw new IllegalArgumentException("identity.issuers: at least one trusted issuer is required for the edge");
+            throw new IllegalArgumentException("identity.issuers: at least one trusted issuer is required (the edge and the HTTP APIs validate tokens against them)");
         }
         List<TrustedIssuer> issuers = identity.issuers().stream().map(GatehouseRuntime::trustedIssuer).toList();
         TokenValidator validator = new TokenValidator(issuers, new TokenValidator.JwksSettings(
