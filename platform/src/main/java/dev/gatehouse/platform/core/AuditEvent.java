@@ -14,9 +14,33 @@ public sealed interface AuditEvent {
         return header().sessionId();
     }
 
-    /** A session was authenticated and connected to its target. Identity is captured here. */
+    /**
+     * A session was authenticated and connected to its target. Identity is captured here.
+     *
+     * @param startupParameters every parameter of the client's startup message, as sent (never a secret:
+     *                          the token travels in the password message)
+     * @param targetParameters  what the edge sent the target in its own startup message beyond user and
+     *                          database: the client's parameters as forwarded and the settings the edge
+     *                          pins ({@code standard_conforming_strings}, {@code client_encoding})
+     * @param targetProcessId   the target's process id for this session (PostgreSQL's backend pid, the key
+     *                          of its statement log), or null when not known
+     */
     record SessionOpened(EventHeader header, Identity identity, ConnectionRef connection, String clientAddress,
-                         String databaseUser, String applicationName, String mode, boolean tls) implements AuditEvent {
+                         String databaseUser, String applicationName, String mode, boolean tls,
+                         java.util.Map<String, String> startupParameters, java.util.Map<String, String> targetParameters,
+                         Integer targetProcessId) implements AuditEvent {
+        public SessionOpened {
+            startupParameters = startupParameters == null ? java.util.Map.of()
+                    : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(startupParameters));
+            targetParameters = targetParameters == null ? java.util.Map.of()
+                    : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(targetParameters));
+        }
+
+        /** Without startup parameters and target process (the first event version). */
+        public SessionOpened(EventHeader header, Identity identity, ConnectionRef connection, String clientAddress,
+                             String databaseUser, String applicationName, String mode, boolean tls) {
+            this(header, identity, connection, clientAddress, databaseUser, applicationName, mode, tls, null, null, null);
+        }
     }
 
     /** A connection attempt was refused before a session opened (bad token, unknown connection...). */
@@ -29,10 +53,21 @@ public sealed interface AuditEvent {
      *
      * @param sessionStartedAt when the session began (the edge accepted the connection); null when not recorded
      * @param clientAddress    the client's IP address (no port), for policy conditions; null when not recorded
+     * @param refusal          set when the edge refused the command itself, before any decision: a
+     *                         Gatehouse invariant (a pinned setting, a statement it cannot tie to analysed
+     *                         SQL), not a policy rule. No decision is requested and nothing is forwarded;
+     *                         the command's CommandCompleted carries the error. Null otherwise.
      */
     record CommandReceived(EventHeader header, SqlCommand command, Identity identity, ConnectionRef connection,
                            String edgeId, int replyPartition, String mode, java.time.Instant sessionStartedAt,
-                           String clientAddress) implements DecisionRequest {
+                           String clientAddress, String refusal) implements DecisionRequest {
+
+        /** A command to decide (not refused by the edge). */
+        public CommandReceived(EventHeader header, SqlCommand command, Identity identity, ConnectionRef connection,
+                               String edgeId, int replyPartition, String mode, java.time.Instant sessionStartedAt,
+                               String clientAddress) {
+            this(header, command, identity, connection, edgeId, replyPartition, mode, sessionStartedAt, clientAddress, null);
+        }
 
         /** The command's id: its DecisionMade names it. */
         @Override
@@ -43,7 +78,7 @@ public sealed interface AuditEvent {
         /** A command without the session's start and client address. */
         public CommandReceived(EventHeader header, SqlCommand command, Identity identity, ConnectionRef connection,
                                String edgeId, int replyPartition, String mode) {
-            this(header, command, identity, connection, edgeId, replyPartition, mode, null, null);
+            this(header, command, identity, connection, edgeId, replyPartition, mode, null, null, null);
         }
     }
 
@@ -262,11 +297,19 @@ public sealed interface AuditEvent {
      * @param bytesToClient  bytes of response relayed to the client
      * @param txStatus       transaction status from the next ReadyForQuery: I, T or E (or null)
      * @param masking        what was masked in the result under a Mask decision, or null
+     * @param statementsRun  how many of the command's statements the target ran to completion, in
+     *                       order (an error stops the rest); -1 when not known
      */
     record Outcome(boolean forwarded, List<String> commandTags, long rows, String sqlState, String errorMessage,
-                   Duration duration, long bytesToClient, String txStatus, Masking masking) {
+                   Duration duration, long bytesToClient, String txStatus, Masking masking, int statementsRun) {
         public Outcome {
             commandTags = List.copyOf(commandTags);
+        }
+
+        /** An outcome without the count of statements run. */
+        public Outcome(boolean forwarded, List<String> commandTags, long rows, String sqlState, String errorMessage,
+                       Duration duration, long bytesToClient, String txStatus, Masking masking) {
+            this(forwarded, commandTags, rows, sqlState, errorMessage, duration, bytesToClient, txStatus, masking, -1);
         }
 
         /** An outcome without masking. */

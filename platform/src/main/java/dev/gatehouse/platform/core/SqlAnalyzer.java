@@ -16,4 +16,25 @@ public interface SqlAnalyzer {
     default CompletionStage<SqlAnalysis> analyzeAsync(String sql) {
         return CompletableFuture.completedFuture(analyze(sql));
     }
+
+    /**
+     * Parses a text into its statements with their positions and session effects. The default
+     * knows no positions or effects (each statement spans the whole text).
+     */
+    default ParsedSql parse(String sql) {
+        return ParsedSql.of(analyze(sql), sql);
+    }
+
+    /** {@link #parse} without holding the caller's thread. */
+    default CompletionStage<ParsedSql> parseAsync(String sql) {
+        return CompletableFuture.completedFuture(parse(sql));
+    }
+
+    /**
+     * What a routine's body does, given its full definition ({@code CREATE FUNCTION ...} as
+     * {@code pg_get_functiondef} returns it) and its language. The default sees nothing.
+     */
+    default RoutineAnalysis analyzeRoutine(String language, String definition) {
+        return RoutineAnalysis.opaque("routine bodies are not analysed");
+    }
 }
