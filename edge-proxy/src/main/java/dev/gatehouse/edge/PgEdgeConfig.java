@@ -17,9 +17,26 @@ import java.util.Objects;
  * @param maxMessageSize     the largest client message accepted, in bytes
  * @param maxParameterBytes  bound parameters longer than this are truncated in events
  * @param edgeId             this edge instance's id
+ * @param authenticationTimeout how long a connection may take to open its session before it is
+ *                           closed (PostgreSQL's authentication_timeout, default 60 s)
+ * @param maxConnections     the most client connections the listener holds at once (authenticated or
+ *                           not); more are refused with PostgreSQL's "too many clients" (53300)
  */
 public record PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boolean allowPlaintext,
-                           Duration decisionDeadline, int maxMessageSize, int maxParameterBytes, String edgeId) {
+                           Duration decisionDeadline, int maxMessageSize, int maxParameterBytes, String edgeId,
+                           Duration authenticationTimeout, int maxConnections) {
+
+    /** PostgreSQL's own default authentication_timeout. */
+    public static final Duration DEFAULT_AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
+    /** Connections one listener holds by default. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+
+    /** With the default authentication timeout and connection limit. */
+    public PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boolean allowPlaintext,
+                        Duration decisionDeadline, int maxMessageSize, int maxParameterBytes, String edgeId) {
+        this(host, port, tlsCert, tlsKey, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, edgeId,
+                DEFAULT_AUTHENTICATION_TIMEOUT, DEFAULT_MAX_CONNECTIONS);
+    }
 
     public PgEdgeConfig {
         Objects.requireNonNull(host, "host");
@@ -38,6 +55,11 @@ public record PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boo
         }
         if (maxMessageSize < 1024) throw new IllegalArgumentException("edge: max message size must be at least 1024 bytes");
         if (maxParameterBytes < 0) throw new IllegalArgumentException("edge: max parameter bytes must be >= 0");
+        authenticationTimeout = authenticationTimeout == null ? DEFAULT_AUTHENTICATION_TIMEOUT : authenticationTimeout;
+        if (authenticationTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("edge: authentication timeout must be positive, not " + authenticationTimeout);
+        }
+        if (maxConnections < 1) throw new IllegalArgumentException("edge: max connections must be at least 1, not " + maxConnections);
     }
 
     public boolean tlsEnabled() {

@@ -2,6 +2,8 @@ package dev.gatehouse.edge.postgres;
 
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.ControlPort;
+import dev.gatehouse.edge.EdgeMetrics;
+import dev.gatehouse.edge.session.SessionPorts;
 import dev.gatehouse.edge.PgEdgeConfig;
 import dev.gatehouse.edge.RevocationCheck;
 import dev.gatehouse.edge.SessionRegistry;
@@ -33,7 +35,7 @@ import java.util.Objects;
  * The PostgreSQL listener of an edge: accepts clients, runs one {@link PgSession} per
  * connection, and answers cancel and kill requests routed from other edges.
  */
-public final class PgEdge implements AutoCloseable {
+public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
     private static final Logger LOGGER = LoggerFactory.getLogger(PgEdge.class);
 
     private final Vertx vertx;
@@ -53,6 +55,8 @@ public final class PgEdge implements AutoCloseable {
     private final MaskingCatalog maskingCatalog;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
     private volatile java.time.Duration approvalNoticeInterval = DEFAULT_APPROVAL_NOTICE_INTERVAL;
+    private final java.util.concurrent.atomic.AtomicInteger openConnections = new java.util.concurrent.atomic.AtomicInteger();
+    private final SessionPorts sessionPorts;
 
     /** How often a client whose command waits for approval is reminded, unless configured. */
     public static final java.time.Duration DEFAULT_APPROVAL_NOTICE_INTERVAL = java.time.Duration.ofSeconds(30);
@@ -68,13 +72,15 @@ public final class PgEdge implements AutoCloseable {
         this.audit = Objects.requireNonNull(audit);
         this.analyzer = Objects.requireNonNull(analyzer);
         this.control = control == null ? ControlPort.NONE : control;
-        this.metrics = new EdgeMetrics(meterRegistry, registry::size);
+        this.metrics = new EdgeMetrics(meterRegistry, "postgres", registry::size, openConnections::get);
         this.netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
         this.maskingCatalog = new MaskingCatalog(netClient, java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(10));
         this.sslOptions = config.tlsEnabled()
                 ? new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
                 .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()))
                 : null;
+        this.sessionPorts = new SessionPorts(authenticator, decisions, audit, () -> revocations, metrics, config.edgeId(),
+                config.decisionDeadline(), () -> approvalNoticeInterval, config.authenticationTimeout());
     }
 
     /**
@@ -100,8 +106,18 @@ public final class PgEdge implements AutoCloseable {
         return this;
     }
 
-    java.time.Duration approvalNoticeInterval() {
-        return approvalNoticeInterval;
+    /** A client connection closed: it no longer counts against the limit. */
+    void connectionClosed() {
+        openConnections.decrementAndGet();
+    }
+
+    /** Client connections open now (authenticated or not). */
+    public int openConnections() {
+        return openConnections.get();
+    }
+
+    SessionPorts sessionPorts() {
+        return sessionPorts;
     }
 
     /** Starts listening; the future holds the bound port. */
@@ -110,7 +126,17 @@ public final class PgEdge implements AutoCloseable {
                 .setTcpNoDelay(true);
         // TLS is negotiated per connection after SSLRequest (see PgSession), not from the first byte
         server = vertx.createNetServer(options);
-        server.connectHandler(socket -> new PgSession(this, socket, vertx.getOrCreateContext()).start());
+        server.connectHandler(socket -> {
+            if (openConnections.incrementAndGet() > config.maxConnections()) {
+                openConnections.decrementAndGet();
+                metrics.connectionRefused();
+                LOGGER.warn("edge={} refused a connection from {}: {} connections open (edge.postgres.max-connections)",
+                        config.edgeId(), socket.remoteAddress(), config.maxConnections());
+                PgSession.refuseTooMany(socket);
+                return;
+            }
+            new PgSession(this, socket, vertx.getOrCreateContext()).start();
+        });
         return server.listen().map(s -> {
             LOGGER.info("edge={} postgres listener on {}:{} tls={} plaintext-allowed={}", config.edgeId(), config.host(),
                     s.actualPort(), config.tlsEnabled(), config.allowPlaintext());
@@ -193,11 +219,13 @@ public final class PgEdge implements AutoCloseable {
         return revocations;
     }
 
-    PgEdgeConfig config() {
+    @Override
+    public PgEdgeConfig config() {
         return config;
     }
 
-    ConnectionCatalog catalog() {
+    @Override
+    public ConnectionCatalog catalog() {
         return catalog;
     }
 
@@ -213,7 +241,8 @@ public final class PgEdge implements AutoCloseable {
         return audit;
     }
 
-    SqlAnalyzer analyzer() {
+    @Override
+    public SqlAnalyzer analyzer() {
         return analyzer;
     }
 
@@ -225,15 +254,18 @@ public final class PgEdge implements AutoCloseable {
         return metrics;
     }
 
-    NetClient netClient() {
+    @Override
+    public NetClient netClient() {
         return netClient;
     }
 
-    dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles() {
+    @Override
+    public dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles() {
         return maskingProfiles;
     }
 
-    MaskingCatalog maskingCatalog() {
+    @Override
+    public MaskingCatalog maskingCatalog() {
         return maskingCatalog;
     }
 

@@ -57,25 +57,6 @@ final class Upstream {
     private boolean relaying;
     private boolean closed;
 
-    Upstream(PgSession session, TargetConnection target, Map<String, String> clientParameters) {
-        this(new Listener() {
-            @Override
-            public void onUpstreamFrame(BackendFrame frame) {
-                session.onUpstreamFrame(frame);
-            }
-
-            @Override
-            public void onUpstreamReadComplete() {
-                session.onUpstreamReadComplete();
-            }
-
-            @Override
-            public void onUpstreamClosed(Throwable cause) {
-                session.onUpstreamClosed(cause);
-            }
-        }, target, clientParameters);
-    }
-
     Upstream(Listener session, TargetConnection target, Map<String, String> clientParameters) {
         this.session = session;
         this.target = target;
