@@ -43,7 +43,8 @@ final class AuditEvidenceCommands {
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = {"Export a session's evidence from the audit indexer as JSON (format gatehouse-session-export/v1): "
                     + "the exact record bytes of its events, its signed seal and the public key.",
-                    "Check it anywhere with: gatehouse audit verify --file F --public-key KEY.pem"})
+                    "Check it anywhere with: gatehouse audit verify --file F --public-key KEY.pem",
+                    "Exit 1: the indexer cannot be asked or does not know the session, or the file cannot be written."})
     static final class Export implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
@@ -91,7 +92,8 @@ final class AuditEvidenceCommands {
             description = {"Check that a session's timeline was not altered: recompute the hash chain over the exact "
                     + "record bytes and check the seal's Ed25519 signature.",
                     "Prints 'verified: N events, chain head H, signed by key K' (exit 0), or exactly what broke (exit "
-                            + NOT_VERIFIED + ").",
+                            + NOT_VERIFIED + "). Exit 1: the evidence cannot be had (indexer, file, key or Kafka); "
+                            + "exit 2: bad arguments.",
                     "Sources: the indexer's export (SESSION), an export file (--file), or the audit log itself "
                             + "(SESSION --from-log, independent of the indexer's store: the strongest check)."})
     static final class Verify implements Callable<Integer> {

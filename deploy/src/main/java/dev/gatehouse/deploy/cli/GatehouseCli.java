@@ -21,11 +21,14 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 
 /** The {@code gatehouse} command. */
 @Command(name = "gatehouse", mixinStandardHelpOptions = true, version = "gatehouse 0.1.0",
@@ -60,10 +63,21 @@ public final class GatehouseCli {
         return Path.of(System.getProperty("gatehouse.home", "."));
     }
 
-    @Command(name = "dev", mixinStandardHelpOptions = true,
-            description = "Start everything in one process: embedded Kafka, the demo PostgreSQL target, the development "
-                    + "token issuer, the edge and the policy service. Stop with Ctrl-C.")
+    @Command(name = "dev", mixinStandardHelpOptions = true, modelTransformer = Dev.Description.class)
     static final class Dev implements Callable<Integer> {
+        /**
+         * Names every role in the description, as {@link DevEnvironment} starts every one: generated
+         * from {@link Role}, so the help cannot fall behind when a role is added.
+         */
+        static final class Description implements CommandLine.IModelTransformer {
+            @Override
+            public CommandLine.Model.CommandSpec transform(CommandLine.Model.CommandSpec spec) {
+                spec.usageMessage().description("Start everything in one process: embedded Kafka, the demo PostgreSQL "
+                        + "target, the development token issuer and every role (" + Role.labels() + "). Stop with Ctrl-C.");
+                return spec;
+            }
+        }
+
         @Option(names = "--data-dir", description = "Where state is kept across restarts (default: ${DEFAULT-VALUE}).",
                 defaultValue = ".gatehouse")
         Path dataDir;
@@ -137,8 +151,8 @@ public final class GatehouseCli {
     static final class Run implements Callable<Integer> {
         @Option(names = {"-c", "--config"}, required = true, description = "Configuration file (YAML).")
         Path config;
-        @Option(names = "--roles", defaultValue = "all",
-                description = "Comma-separated roles: edge, policy, admin, or all (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--roles", defaultValue = "all", completionCandidates = RoleNames.class,
+                description = "Roles to run, comma-separated, any of: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         String roles;
 
         @Override
@@ -153,6 +167,14 @@ public final class GatehouseCli {
             System.err.println("gatehouse: running roles " + roles + " as " + cfg.instanceId());
             stop.await();
             return 0;
+        }
+    }
+
+    /** What {@code --roles} accepts, from {@link Role} (the help lists them, shells complete them). */
+    static final class RoleNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Stream.concat(Arrays.stream(Role.values()).map(Role::label), Stream.of("all")).iterator();
         }
     }
 

@@ -31,9 +31,10 @@ import java.util.concurrent.Callable;
  * re-run against a scratch database and compared statement by statement with the recording.
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
-        description = {"Replay a recorded session from the audit indexer: as a transcript with its original timing,",
-                "or with --execute re-run its forwarded statements against a SCRATCH database and report, statement by",
-                "statement, where the outcome differs from the recording (exit code 6 when any differs)."})
+        description = "Replay a recorded session from the audit indexer: as a transcript with its original timing, "
+                + "or with --execute re-run its forwarded statements against a SCRATCH database and report, statement by "
+                + "statement, where the outcome differs from the recording (exit code " + ReplayCommand.DIFFERS
+                + " when any differs).")
 final class ReplayCommand implements Callable<Integer> {
     private static final Logger LOGGER = LoggerFactory.getLogger(ReplayCommand.class);
 

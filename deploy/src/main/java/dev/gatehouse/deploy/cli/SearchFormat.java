@@ -61,7 +61,8 @@ final class SearchFormat {
     }
 
     /**
-     * Who: for a CI job {@code ci:github repo=R commit=abc1234 run=URL (subject S)}, else the subject
+     * Who: for a CI job {@code ci:github-actions repo=R commit=abc1234 run=URL (subject S)} (the provider is
+     * the issuer kind the indexer recorded: github-actions or gitlab), else the subject
      * with its groups and issuer.
      */
     static String identity(JsonObject identity) {

@@ -1,8 +1,10 @@
 package dev.gatehouse.deploy.roles;
 
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /** What one Gatehouse process does; one binary serves any set of roles. */
 public enum Role {
@@ -21,6 +23,11 @@ public enum Role {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    /** Every role's label in declaration order ("edge, policy, ..."), for help texts and errors that list them. */
+    public static String labels() {
+        return Arrays.stream(values()).map(Role::label).collect(Collectors.joining(", "));
+    }
+
     /** Parses "edge,policy" (or "all"). */
     public static Set<Role> parse(String text) {
         Set<Role> roles = EnumSet.noneOf(Role.class);
@@ -31,10 +38,10 @@ public enum Role {
             try {
                 roles.add(valueOf(p.toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: edge, policy, admin, approval, indexer, all)");
+                throw new IllegalArgumentException("unknown role '" + part.trim() + "' (roles: " + labels() + ", all)");
             }
         }
-        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: edge, policy, admin, approval, indexer, all)");
+        if (roles.isEmpty()) throw new IllegalArgumentException("no role given (roles: " + labels() + ", all)");
         return roles;
     }
 }

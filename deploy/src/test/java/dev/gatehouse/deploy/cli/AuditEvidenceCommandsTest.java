@@ -168,4 +168,27 @@ class AuditEvidenceCommandsTest {
         assertThat(fromLogWithoutKey.code()).isEqualTo(1);
         assertThat(fromLogWithoutKey.err()).contains("--from-log needs the indexer's public key");
     }
+
+    @Test
+    void exitsWithTheCodesDocumentedInEvidenceMd() {
+        // When
+        CliRun fromLogWithFile = cli("audit", "verify", "--file", "x.json", "--from-log");
+        CliRun unknownOption = cli("audit", "verify", SESSION, "--no-such-option");
+        CliRun missingFile = cli("audit", "verify", "--file", dir.resolve("missing.json").toString());
+        CliRun noKafka = cli("audit", "verify", SESSION, "--from-log", "--public-key", dir.resolve("indexer.pub").toString());
+        CliRun unknownExport = cli("audit", "export", "nope", "--indexer", url, "--token", "t0k");
+
+        // Then
+        // bad arguments: 2
+        assertThat(fromLogWithFile.code()).isEqualTo(2);
+        assertThat(fromLogWithFile.err()).contains("--from-log needs a SESSION");
+        assertThat(unknownOption.code()).isEqualTo(2);
+        // what cannot be read or reached: 1
+        assertThat(missingFile.code()).isEqualTo(1);
+        assertThat(missingFile.err()).contains("cannot read");
+        assertThat(noKafka.code()).isEqualTo(1);
+        assertThat(noKafka.err()).contains("no Kafka to read");
+        assertThat(unknownExport.code()).isEqualTo(1);
+        assertThat(unknownExport.err()).contains("no session nope in the indexer");
+    }
 }

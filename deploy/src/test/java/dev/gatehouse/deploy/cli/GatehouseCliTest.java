@@ -1,13 +1,18 @@
 package dev.gatehouse.deploy.cli;
 
 import com.nimbusds.jwt.SignedJWT;
+import dev.gatehouse.deploy.roles.Role;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,5 +60,36 @@ class GatehouseCliTest {
         // Then
         assertThat(r.code()).isZero();
         assertThat(r.out()).startsWith("Usage: gatehouse " + command);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Role.class)
+    void theHelpOfDevAndRunNamesEveryRole(Role role) {
+        // When
+        CliRun dev = CliRun.run("dev", "--help");
+        CliRun run = CliRun.run("run", "--help");
+
+        // Then
+        assertThat(words(dev.out())).as("gatehouse dev --help").contains(role.label());
+        assertThat(words(run.out())).as("gatehouse run --help").contains(role.label(), "all");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Role.class)
+    void theReadmeAndTheArchitectureNameEveryRole(Role role) throws IOException {
+        // When
+        // Maven runs the tests of a module in the module's folder
+        List<String> readme = Files.readAllLines(Path.of("../README.md"));
+        List<String> architecture = Files.readAllLines(Path.of("../docs/architecture.md"));
+
+        // Then
+        assertThat(readme).as("the README's Roles line").filteredOn(line -> line.startsWith("Roles:"))
+                .singleElement().asString().contains("`" + role.label() + "`");
+        assertThat(architecture).as("the roles table of docs/architecture.md")
+                .anyMatch(line -> line.startsWith("| `" + role.label() + "` |"));
+    }
+
+    private static List<String> words(String text) {
+        return List.of(text.split("[^a-z]+"));
     }
 }

@@ -73,7 +73,7 @@ class InvestigateCommandsTest {
         assertThat(requests).containsExactly(
                 "/api/v1/commands?from=2026-11-24T00%3A00%3A00Z&object=scratch&kind=CREATE_DATABASE&limit=50");
         assertThat(run.out().lines().toList()).hasSize(3);
-        assertThat(run.out()).contains("2026-11-24T07:02:11Z  CREATE DATABASE scratch  by ci:github repo=acme/infra commit=3f2a1c9")
+        assertThat(run.out()).contains("2026-11-24T07:02:11Z  CREATE DATABASE scratch  by ci:github-actions repo=acme/infra commit=3f2a1c9")
                 .contains("... more: repeat with --before c2");
     }
 

@@ -1,7 +1,21 @@
 package dev.gatehouse.deploy.cli;
 
+import dev.gatehouse.indexer.projection.InMemoryTimelines;
+import dev.gatehouse.indexer.projection.TimelineJson;
+import dev.gatehouse.indexer.projection.TimelineProjection;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.identity.IssuerKind;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -16,9 +30,34 @@ class SearchFormatTest {
         String line = SearchFormat.commandLine(match);
 
         // Then
-        assertThat(line).isEqualTo("2026-11-24T07:02:11Z  CREATE DATABASE scratch  by ci:github repo=acme/infra commit=3f2a1c9 "
+        assertThat(line).isEqualTo("2026-11-24T07:02:11Z  CREATE DATABASE scratch  by ci:github-actions repo=acme/infra commit=3f2a1c9 "
                 + "run=https://github.com/acme/infra/actions/runs/9912 (subject repo:acme/infra:ref:refs/heads/main)  on demo  "
                 + "session 5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11  allow");
+    }
+
+    @Test
+    void aGitHubActionsJobIsNamedAsTheIndexerRecordsItsIssuerKind() {
+        // Given
+        // a session opened with a GitHub Actions token (ClaimMapping names the system by the issuer
+        // kind), projected by the indexer and served as JSON
+        String session = "5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11";
+        CiProvenance ci = new CiProvenance(IssuerKind.GITHUB_ACTIONS.configName(), "acme/infra", "42",
+                "3f2a1c9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39", "refs/heads/main", "deploy", "9912", "77");
+        Identity identity = new Identity("repo:acme/infra:ref:refs/heads/main", "https://token.actions.githubusercontent.com",
+                List.of(), List.of(), Map.of(), ci);
+        InMemoryTimelines timelines = new InMemoryTimelines();
+        TimelineProjection.apply(new AuditEvent.SessionOpened(new EventHeader("e1", new SessionId(session),
+                        Instant.parse("2026-11-24T07:02:10Z"), "edge", "dev-edge"), identity,
+                new ConnectionRef("demo", "postgres", "127.0.0.1:15433/demo", Map.of()), "10.0.0.7", "alice", "psql",
+                "enforce", false), 0, timelines);
+        JsonObject summary = new JsonObject(TimelineJson.write(timelines.session(session).orElseThrow()));
+
+        // When
+        String who = SearchFormat.identity(summary.getJsonObject("identity"));
+
+        // Then
+        assertThat(who).isEqualTo("ci:github-actions repo=acme/infra commit=3f2a1c9 "
+                + "run=https://github.com/acme/infra/actions/runs/9912 (subject repo:acme/infra:ref:refs/heads/main)");
     }
 
     @Test
@@ -44,7 +83,7 @@ class SearchFormatTest {
         String line = SearchFormat.sessionLine(session);
 
         // Then
-        assertThat(line).isEqualTo("2026-11-24T07:02:10Z  session 5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11  closed  by ci:github "
+        assertThat(line).isEqualTo("2026-11-24T07:02:10Z  session 5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11  closed  by ci:github-actions "
                 + "repo=acme/infra commit=3f2a1c9 run=https://github.com/acme/infra/actions/runs/9912 "
                 + "(subject repo:acme/infra:ref:refs/heads/main)  on demo  6 commands (1 denied, 1 approval(s), 1 masked)  "
                 + "ended 2026-11-24T07:05:30Z  sealed");

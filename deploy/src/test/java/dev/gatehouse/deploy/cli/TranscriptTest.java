@@ -25,7 +25,7 @@ class TranscriptTest {
         assertThat(header)
                 .contains("Session 5d0c2b7e-1f40-4d7a-9a51-3c0f6f1e2a11  closed  sealed")
                 .contains("who         repo:acme/infra:ref:refs/heads/main  groups ci  issuer https://token.actions.githubusercontent.com")
-                .contains("CI          github  acme/infra  commit 3f2a1c9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39  ref refs/heads/main"
+                .contains("CI          github-actions  acme/infra  commit 3f2a1c9d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39  ref refs/heads/main"
                         + "  workflow deploy  job migrate  actor octocat")
                 .contains("CI run      https://github.com/acme/infra/actions/runs/9912")
                 .contains("connection  demo (database demo, postgres)  from 10.0.0.7:51234  via edge dev-edge")
