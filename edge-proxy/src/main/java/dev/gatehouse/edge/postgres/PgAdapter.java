@@ -109,7 +109,7 @@ final class PgAdapter implements SessionProtocol {
     private boolean unflushed;
     private boolean upstreamPaused;
     private CompletableFuture<TargetLogin> login;
-    private String loginSearchPath;
+    private int targetProcessId;
 
     PgAdapter(Edge edge, PgClient client, Scheduler scheduler) {
         this.edge = edge;
@@ -582,6 +582,11 @@ final class PgAdapter implements SessionProtocol {
         return name;
     }
 
+    @Override
+    public String errorCode(Refusal refusal) {
+        return sqlState(refusal);
+    }
+
     private static String sqlState(Refusal refusal) {
         if (refusal.code() != null) return refusal.code();
         return switch (refusal.kind()) {
@@ -643,10 +648,6 @@ final class PgAdapter implements SessionProtocol {
     void onTargetFrame(BackendFrame frame) {
         if (phase == Phase.CLOSED) {
             frame.release();
-            return;
-        }
-        if (login != null && !login.isDone()) {
-            onLoginFrame(frame);
             return;
         }
         byte type = frame.type();
@@ -813,50 +814,33 @@ final class PgAdapter implements SessionProtocol {
             }
             targetParameterStatus = ready.parameterStatus();
             targetProcessId = ready.processId();
-            // the session's search_path as the target has it (role and database settings included)
-            upstream.write(new FrontendMessage.Query("SHOW search_path"));
+            model.loggedIn(startupSearchPath());
+            login.complete(new TargetLogin(params, targetProcessId));
         }));
-        return login.thenApply(v -> {
-            Map<String, String> recorded = new LinkedHashMap<>(params);
-            recorded.put("gatehouse.initial_search_path", loginSearchPath);
-            return new TargetLogin(recorded, targetProcessId);
-        });
+        return login;
     }
 
-    private int targetProcessId;
-
-    /** The answer to the edge's SHOW search_path after login; nothing of it reaches the client. */
-    private void onLoginFrame(BackendFrame frame) {
-        try {
-            switch (frame.type()) {
-                case PgProtocol.BE_DATA_ROW -> {
-                    List<byte[]> row = BackendFrames.parseDataRow(frame);
-                    loginSearchPath = row.isEmpty() || row.getFirst() == null ? ""
-                            : new String(row.getFirst(), java.nio.charset.StandardCharsets.UTF_8);
-                }
-                case PgProtocol.BE_ERROR_RESPONSE -> login.completeExceptionally(new IllegalStateException(
-                        "the target refused SHOW search_path: " + BackendFrames.parseErrorOrNotice(frame.payload())
-                                .getOrDefault(PgProtocol.FIELD_MESSAGE, "unknown error")));
-                case PgProtocol.BE_READY_FOR_QUERY -> {
-                    if (loginSearchPath == null) {
-                        login.completeExceptionally(new IllegalStateException("the target did not answer SHOW search_path"));
-                    } else {
-                        model.loggedIn(PgCommandBuilder.searchPathItems(loginSearchPath));
-                        login.complete(null);
-                    }
-                }
-                case PgProtocol.BE_PARAMETER_STATUS -> {
-                    Map.Entry<String, String> kv = BackendFrames.parseParameterStatus(frame.payload());
-                    Map<String, String> status = new LinkedHashMap<>(targetParameterStatus);
-                    status.put(kv.getKey(), kv.getValue());
-                    targetParameterStatus = status;
-                }
-                default -> { }
+    /**
+     * The search_path the session starts with when the client set it at startup ({@code search_path}
+     * parameter or {@code -c search_path=} in options, the parameter winning); otherwise the role's
+     * and database's default, which the edge does not ask the session for (every statement the
+     * target logs for a session is one of the client's): null, unknown, until the catalog says.
+     */
+    private List<String> startupSearchPath() {
+        String value = null;
+        String options = startupParameters.get("options");
+        if (options != null) {
+            List<String[]> settings = PgStartupOptions.settings(options);
+            if (settings != null) {
+                for (String[] setting : settings) if (setting[0].equals("search_path")) value = setting[1];
             }
-        } finally {
-            frame.release();
         }
+        for (Map.Entry<String, String> p : startupParameters.entrySet()) {
+            if (p.getKey().equalsIgnoreCase("search_path")) value = p.getValue();
+        }
+        return value == null ? null : PgCommandBuilder.searchPathItems(value);
     }
+
 
     /**
      * The startup parameters the edge sends the target: the client's, without user, database,

@@ -290,7 +290,7 @@ public final class SessionCore {
     public void refuseConnection(Refusal refusal, String connection, String databaseUser) {
         if (isClosed()) return;
         ports.audit().append(new AuditEvent.SessionRejected(header(), clientAddress, connection, databaseUser,
-                identity == null ? null : identity.subject(), code(refusal), refusal.message()));
+                identity == null ? null : identity.subject(), protocol.errorCode(refusal), refusal.message()));
         LOGGER.info("session={} client={} rejected: {}", sessionId, clientAddress, refusal.message());
         fatal(refusal, null);
     }
@@ -298,11 +298,6 @@ public final class SessionCore {
     private void refuseConnection(Refusal refusal) {
         refuseConnection(refusal, request == null ? null : request.target().name(),
                 request == null ? null : request.databaseUser());
-    }
-
-    /** The protocol's code of a refusal for the record: the adapter's own, or the kind's name. */
-    private static String code(Refusal refusal) {
-        return refusal.code() != null ? refusal.code() : refusal.kind().name();
     }
 
     // ---------------------------------------------------------------- commands

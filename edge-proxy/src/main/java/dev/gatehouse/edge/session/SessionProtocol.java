@@ -15,6 +15,9 @@ public interface SessionProtocol {
     /** The protocol's name as events record it ("postgres", "mysql"). */
     String name();
 
+    /** The protocol's own error code for a refusal (a PostgreSQL SQLSTATE), as events record it. */
+    String errorCode(Refusal refusal);
+
     /** What the target said when the edge logged in. */
     record TargetLogin(Map<String, String> targetParameters, Integer targetProcessId) {
         public TargetLogin {

@@ -54,6 +54,11 @@ class SessionCoreTest {
         }
 
         @Override
+        public String errorCode(Refusal refusal) {
+            return refusal.code() != null ? refusal.code() : refusal.kind().name();
+        }
+
+        @Override
         public CompletionStage<TargetLogin> connectTarget(TargetConnection target) {
             calls.add("connectTarget");
             return login;
