@@ -39,8 +39,10 @@ import java.util.Optional;
  *       ({@link MaskingProfile#holdsColumnValues}), a column of a table the catalog does not know.
  *       Such a value may be computed from a masked column ({@code upper(ssn)},
  *       {@code row_to_json(c)}, {@code array_agg(ssn)}, {@code ssn::bytea}), and no detector can be
- *       relied on to see through every transformation. Its method is redact, or the method of the column rule selecting the
- *       view column by name when that method shows no part of the value (hmac, replace, null).</li>
+ *       relied on to see through every transformation. Its method is redact, or the method of the
+ *       column rule selecting the view column by name when that method shows no part of the value
+ *       (hmac, replace, null). A NULL of a text-like derived column gets the text of redact or
+ *       replace too, so that NULL or not does not answer a condition on a masked column.</li>
  *   <li>Other text-like columns, expression columns included (table OID 0) when
  *       {@code maskDerived} is off, are scanned by the profile's detectors. Non-text types are left
  *       alone.</li>
@@ -102,6 +104,15 @@ public final class ResultMasker {
 
         boolean passes() {
             return method == null && !scan;
+        }
+
+        /**
+         * Whether a NULL gets the masked text too: for a derived text-like column with a constant
+         * method, so that NULL or not cannot answer a question about the value
+         * ({@code CASE WHEN ssn LIKE '1%' THEN 'x' END}).
+         */
+        boolean masksNull() {
+            return derived && kind != Kind.OTHER && (method instanceof MaskMethod.Redact || method instanceof MaskMethod.Replace);
         }
     }
 
@@ -322,10 +333,15 @@ public final class ResultMasker {
             offsets[i] = pos;
             lengths[i] = length;
             Plan plan = plans[i];
-            if (length >= 0 && !plan.passes()) {
-                byte[] value = new byte[length];
-                payload.getBytes(pos, value);
-                Outcome o = maskValue(plan, value);
+            if (length >= 0 && !plan.passes() || length < 0 && plan.masksNull()) {
+                Outcome o;
+                if (length < 0) {
+                    o = maskNull(plan);
+                } else {
+                    byte[] value = new byte[length];
+                    payload.getBytes(pos, value);
+                    o = maskValue(plan, value);
+                }
                 if (o != UNCHANGED) {
                     if (replaced == null) {
                         replaced = new byte[count][];
@@ -386,6 +402,14 @@ public final class ResultMasker {
         if (masked == text) return UNCHANGED;
         if (masked == null) return NULL;
         return new Outcome(withPrefix(plan.kind(), masked.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A NULL of a column whose NULLs are masked too ({@link Plan#masksNull}): the method's constant text. */
+    private Outcome maskNull(Plan plan) {
+        stats.derivedValue();
+        String replacement = plan.method().apply("");
+        if (plan.kind() != Kind.TEXT) replacement = jsonString(replacement);
+        return new Outcome(withPrefix(plan.kind(), replacement.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static byte[] withPrefix(Kind kind, byte[] text) {

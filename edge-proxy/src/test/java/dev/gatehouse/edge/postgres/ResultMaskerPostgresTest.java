@@ -228,6 +228,20 @@ class ResultMaskerPostgresTest {
     }
 
     @Test
+    void aConditionOnAMaskedColumnInTheSelectListReadsTheSameForEveryRow() throws Exception {
+        // Given a column that is NULL unless the SSN starts with 1
+        String sql = "SELECT CASE WHEN ssn LIKE '1%' THEN 'yes' END FROM customers ORDER BY id";
+
+        // When
+        Run raw = run(null, 'Z', List.of(new FrontendMessage.Query(sql)));
+        Run masked = run(masker(), 'Z', List.of(new FrontendMessage.Query(sql)));
+
+        // Then the unmasked rows differ, the masked ones do not
+        assertThat(dataRows(raw)).doesNotHaveDuplicates();
+        assertThat(dataRows(masked)).hasSize(2).containsOnly("\0\1\0\0\0\n[REDACTED]");
+    }
+
+    @Test
     void rowsFetchedFromACursorAreMasked() throws Exception {
         // Given a cursor over whole rows and an expression
         run(null, 'Z', List.of(new FrontendMessage.Query(
@@ -312,6 +326,19 @@ class ResultMaskerPostgresTest {
             out.release();
         }
         if (type == run.end) run.done.complete(run);
+    }
+
+    /** The payloads of the DataRows relayed, as ISO-8859-1 text. */
+    private static List<String> dataRows(Run run) {
+        List<String> rows = new ArrayList<>();
+        byte[] bytes = run.relayed.toByteArray();
+        for (int at = 0; at < bytes.length; ) {
+            int length = ((bytes[at + 1] & 0xff) << 24) | ((bytes[at + 2] & 0xff) << 16) | ((bytes[at + 3] & 0xff) << 8)
+                    | (bytes[at + 4] & 0xff);
+            if (bytes[at] == 'D') rows.add(new String(bytes, at + 5, length - 4, StandardCharsets.ISO_8859_1));
+            at += 1 + length;
+        }
+        return rows;
     }
 
     /** The forms of the social security numbers found in what was relayed. */

@@ -335,6 +335,27 @@ class ResultMaskerTest {
     }
 
     @Test
+    void whetherADerivedTextValueIsNullDoesNotAnswerAConditionOnAMaskedColumn() {
+        // Given CASE WHEN ssn LIKE '1%' THEN ... END as text, json, binary jsonb and int, and the table's ssn
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        describe(masker, new Field("t", 0, 0, TEXT, 0), new Field("j", 0, 0, JSON, 0), new Field("b", 0, 0, JSONB, 1),
+                new Field("n", 0, 0, INT4, 0), new Field("ssn", USERS, 3, TEXT, 0));
+
+        // When one row matches the condition and the other does not
+        List<byte[]> matches = values(relay(masker, dataRowBytes(bytes("x"), bytes("\"x\""), withVersion("\"x\""),
+                bytes("1"), bytes("123-45-6789"))));
+        List<byte[]> doesNot = values(relay(masker, dataRowBytes(null, null, null, null, null)));
+
+        // Then the derived columns read the same; non-text types and the table's own NULL stay NULL
+        assertThat(text(doesNot.get(0))).isEqualTo(text(matches.get(0))).isEqualTo("[REDACTED]");
+        assertThat(text(doesNot.get(1))).isEqualTo(text(matches.get(1))).isEqualTo("\"[REDACTED]\"");
+        assertThat(doesNot.get(2)).isEqualTo(matches.get(2)).isEqualTo(withVersion("\"[REDACTED]\""));
+        assertThat(matches.get(3)).isNull();
+        assertThat(doesNot.get(3)).isNull();
+        assertThat(doesNot.get(4)).isNull();
+    }
+
+    @Test
     void viewColumnsAreMaskedAsAWholeKeepingOnlyMethodsThatHideTheValue() {
         // Given a result over the contacts view: email (hmac rule), ssn (keep_last rule), note (no rule)
         ResultMasker masker = new ResultMasker(profile("pii"), WITH_VIEWS, true);
