@@ -1,8 +1,10 @@
 package dev.gatehouse.edge.masking;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A named masking profile: column rules (a column selected by a pattern has its whole value
@@ -15,6 +17,10 @@ import java.util.Optional;
  * @param copy     whether {@code COPY ... TO STDOUT} is refused or masked under this profile
  */
 public record MaskingProfile(String name, List<ColumnRule> columns, List<DetectorRule> detectors, CopyMode copy) {
+
+    /** The planner statistics of PostgreSQL 15, which hold sample values of other relations' columns. */
+    private static final Set<String> STATISTICS = Set.of("pg_statistic", "pg_statistic_ext_data", "pg_stats",
+            "pg_stats_ext", "pg_stats_ext_exprs");
 
     /** What happens to {@code COPY ... TO STDOUT} under this profile. */
     public enum CopyMode {
@@ -57,6 +63,38 @@ public record MaskingProfile(String name, List<ColumnRule> columns, List<Detecto
             if (rule.pattern().matches(schema, table, column)) return Optional.of(rule);
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether a column rule selects some column of the relation {@code schema.relation} (a table, a
+     * view, ...) whose columns are {@code columns}; matching ignores case, as {@link ColumnPattern}
+     * does. The session asks it for every relation a command reads, directly or through views, to
+     * decide whether the result's derived columns are masked as a whole ({@code maskDerived} of
+     * the result masker). An empty {@code columns} means they are not known: the answer is then
+     * whether a rule could select a column of the relation at all ({@code *.ssn} can). The planner
+     * statistics ({@link #holdsColumnValues}) count as masked whenever the profile has column rules.
+     */
+    public boolean masksAnyColumnOf(String schema, String relation, List<String> columns) {
+        if (holdsColumnValues(schema, relation)) return !this.columns.isEmpty();
+        for (ColumnRule rule : this.columns) {
+            ColumnPattern p = rule.pattern();
+            if (!p.schema().matcher(schema).matches() || !p.table().matcher(relation).matches()) continue;
+            if (columns.isEmpty()) return true;
+            for (String column : columns) {
+                if (p.column().matcher(column).matches()) return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether {@code schema.relation} holds copies of other tables' column values: the planner
+     * statistics ({@code pg_stats.most_common_vals} and {@code histogram_bounds} list values of any
+     * column the reader may select, a masked one included). Their columns are masked as a whole
+     * like a view's.
+     */
+    public static boolean holdsColumnValues(String schema, String relation) {
+        return schema.equalsIgnoreCase("pg_catalog") && STATISTICS.contains(relation.toLowerCase(Locale.ROOT));
     }
 
     /**

@@ -5,10 +5,12 @@ import dev.gatehouse.edge.masking.MaskMethod;
 import dev.gatehouse.edge.masking.MaskingProfile;
 import dev.gatehouse.edge.masking.MaskingStats;
 import dev.gatehouse.edge.postgres.codec.BackendFrame;
+import dev.gatehouse.edge.postgres.codec.BackendFrames;
 import dev.gatehouse.edge.postgres.codec.FrontendMessage;
 import dev.gatehouse.edge.postgres.codec.PgProtocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,8 +32,24 @@ import java.util.Optional;
  *       (text, varchar, bpchar, name, json, jsonb, xml, unknown) in text or binary format get the
  *       method's text (a JSON string for json/jsonb); other types become NULL, the one value valid
  *       for every type.</li>
- *   <li>Other text-like columns, expression columns included (table OID 0), are scanned by the
- *       profile's detectors. Non-text types are left alone.</li>
+ *   <li>With {@code maskDerived} (the command reads a relation with a column the profile masks),
+ *       every column that is not a plain table column is masked the same way, as a whole: an
+ *       expression (table OID 0), a whole row (attribute 0), a column of a view or materialized
+ *       view ({@link Columns#derived}), a column of the planner statistics
+ *       ({@link MaskingProfile#holdsColumnValues}), a column of a table the catalog does not know.
+ *       Such a value may be computed from a masked column ({@code upper(ssn)},
+ *       {@code row_to_json(c)}, {@code array_agg(ssn)}, {@code ssn::bytea}), and no detector can be
+ *       relied on to see through every transformation. Its method is redact, or the method of the
+ *       column rule selecting the view column by name when that method shows no part of the value
+ *       (hmac, replace, null). A NULL of a text-like derived column gets the text of redact or
+ *       replace too, so that NULL or not does not answer a condition on a masked column.</li>
+ *   <li>Other text-like columns, expression columns included (table OID 0) when
+ *       {@code maskDerived} is off, are scanned by the profile's detectors. Non-text types are left
+ *       alone.</li>
+ *   <li>ErrorResponse and NoticeResponse keep their severity, SQLSTATE, position and source
+ *       location; every other field (message, detail, hint, context, internal query, object names)
+ *       is withheld, as it can echo a value ({@code invalid input syntax for type integer:
+ *       "123-45-6789"}).</li>
  *   <li>Extended protocol: an Execute without a Describe of its portal gets one injected (see
  *       {@link #prepare}), so every result is described; its answer is dropped, not relayed.</li>
  *   <li>COPY TO STDOUT: refused unless the profile says {@code copy: mask} and has no column
@@ -48,6 +67,14 @@ public final class ResultMasker {
     public interface Columns {
         /** The column, or empty if the table is not known (then it is treated like an expression). */
         Optional<ColumnName> name(int tableOid, int attnum);
+
+        /**
+         * Whether the relation's column values are computed rather than stored as they are read: a
+         * view or a materialized view (whose columns may be expressions over a masked column).
+         */
+        default boolean derived(int tableOid) {
+            return false;
+        }
     }
 
     /** The result cannot be masked safely; the session must end rather than relay it. */
@@ -68,19 +95,36 @@ public final class ResultMasker {
 
     private enum Kind { TEXT, JSON, JSONB_BINARY, OTHER }
 
-    private record Plan(Kind kind, MaskMethod method, String label, boolean scan) {
-        static final Plan PASS = new Plan(Kind.OTHER, null, null, false);
+    /**
+     * How one result column is treated: masked as a whole with {@code method} (counted under the
+     * column {@code label}, or as a derived value when {@code derived}), scanned, or passed.
+     */
+    private record Plan(Kind kind, MaskMethod method, String label, boolean scan, boolean derived) {
+        static final Plan PASS = new Plan(Kind.OTHER, null, null, false, false);
 
         boolean passes() {
             return method == null && !scan;
+        }
+
+        /**
+         * Whether a NULL gets the masked text too: for a derived text-like column with a constant
+         * method, so that NULL or not cannot answer a question about the value
+         * ({@code CASE WHEN ssn LIKE '1%' THEN 'x' END}).
+         */
+        boolean masksNull() {
+            return derived && kind != Kind.OTHER && (method instanceof MaskMethod.Redact || method instanceof MaskMethod.Replace);
         }
     }
 
     private record PendingDescribe(byte kind, boolean injected) {
     }
 
+    /** How a derived column is masked when no column rule names a method that hides the whole value. */
+    private static final MaskMethod DERIVED = new MaskMethod.Redact();
+
     private final MaskingProfile profile;
     private final Columns columns;
+    private final boolean maskDerived;
     private final MaskingStats stats = new MaskingStats();
     private final ArrayDeque<PendingDescribe> describes = new ArrayDeque<>();
     private Plan[] plans;
@@ -88,9 +132,21 @@ public final class ResultMasker {
     private boolean copyOut;
     private int unknownTables;
 
+    /** A masker that masks table columns by rule and scans the rest ({@code maskDerived} off). */
     public ResultMasker(MaskingProfile profile, Columns columns) {
+        this(profile, columns, false);
+    }
+
+    /**
+     * @param maskDerived whether every result column that is not a plain table column is masked as
+     *                    a whole; the session sets it when the command reads, directly or through
+     *                    views, a relation with a column the profile masks
+     *                    ({@link MaskingProfile#masksAnyColumnOf})
+     */
+    public ResultMasker(MaskingProfile profile, Columns columns, boolean maskDerived) {
         this.profile = profile;
         this.columns = columns;
+        this.maskDerived = maskDerived;
     }
 
     MaskingProfile profile() {
@@ -158,6 +214,7 @@ public final class ResultMasker {
                     plans = null;
                     yield new Rewrite(frame.frame());
                 }
+                case PgProtocol.BE_ERROR_RESPONSE, PgProtocol.BE_NOTICE_RESPONSE -> withhold(frame);
                 case PgProtocol.BE_FUNCTION_CALL_RESPONSE -> throw new MaskingFailure(
                         "a function call result cannot be masked (its columns are not described)");
                 default -> new Rewrite(frame.frame());
@@ -210,20 +267,34 @@ public final class ResultMasker {
 
     private Plan plan(String field, int tableOid, int attnum, int typeOid, int format) {
         Kind kind = kindOf(typeOid, format);
+        // an expression (no origin) or a whole-row value (attribute 0): not a stored column's value
+        boolean derived = tableOid == 0 || attnum == 0;
+        Optional<MaskingProfile.ColumnRule> rule = Optional.empty();
+        String label = null;
         if (tableOid != 0 && attnum > 0) {
+            derived = columns.derived(tableOid);
             Optional<ColumnName> name = columns.name(tableOid, attnum);
             if (name.isPresent()) {
                 ColumnName c = name.get();
-                Optional<MaskingProfile.ColumnRule> rule = profile.columnRule(c.schema(), c.table(), c.column());
-                if (rule.isPresent()) return new Plan(kind, rule.get().method(), c.qualified(), false);
+                rule = profile.columnRule(c.schema(), c.table(), c.column());
+                label = c.qualified();
+                derived |= MaskingProfile.holdsColumnValues(c.schema(), c.table());
             } else {
+                derived = true; // a table created after the snapshot may be a view: nothing proves otherwise
                 unknownTables++;
-                LOGGER.debug("masking: table oid {} is not in the catalog snapshot; column {} is scanned by detectors only",
-                        tableOid, field);
+                LOGGER.debug("masking: table oid {} is not in the catalog snapshot; column {} is {}", tableOid, field,
+                        maskDerived ? "masked as a whole" : "scanned by detectors only");
             }
         }
+        if (maskDerived && derived) {
+            MaskMethod method = rule.map(MaskingProfile.ColumnRule::method)
+                    .filter(m -> !(m instanceof MaskMethod.KeepLast)) // shows part of a value it cannot see into
+                    .orElse(DERIVED);
+            return new Plan(kind, method, label, false, true);
+        }
+        if (rule.isPresent()) return new Plan(kind, rule.get().method(), label, false, false);
         boolean scan = kind != Kind.OTHER && !profile.detectors().isEmpty();
-        return scan ? new Plan(kind, null, field, true) : Plan.PASS;
+        return scan ? new Plan(kind, null, field, true, false) : Plan.PASS;
     }
 
     private static Kind kindOf(int typeOid, int format) {
@@ -262,10 +333,15 @@ public final class ResultMasker {
             offsets[i] = pos;
             lengths[i] = length;
             Plan plan = plans[i];
-            if (length >= 0 && !plan.passes()) {
-                byte[] value = new byte[length];
-                payload.getBytes(pos, value);
-                Outcome o = maskValue(plan, value);
+            if (length >= 0 && !plan.passes() || length < 0 && plan.masksNull()) {
+                Outcome o;
+                if (length < 0) {
+                    o = maskNull(plan);
+                } else {
+                    byte[] value = new byte[length];
+                    payload.getBytes(pos, value);
+                    o = maskValue(plan, value);
+                }
                 if (o != UNCHANGED) {
                     if (replaced == null) {
                         replaced = new byte[count][];
@@ -308,7 +384,8 @@ public final class ResultMasker {
 
     private Outcome maskValue(Plan plan, byte[] value) {
         if (plan.method() != null) {
-            stats.column(plan.label());
+            if (plan.derived()) stats.derivedValue();
+            else stats.column(plan.label());
             if (plan.kind() == Kind.OTHER) return NULL;
             int skip = plan.kind() == Kind.JSONB_BINARY ? 1 : 0;
             String replacement = plan.method().apply(new String(value, skip, value.length - skip, StandardCharsets.UTF_8));
@@ -325,6 +402,14 @@ public final class ResultMasker {
         if (masked == text) return UNCHANGED;
         if (masked == null) return NULL;
         return new Outcome(withPrefix(plan.kind(), masked.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A NULL of a column whose NULLs are masked too ({@link Plan#masksNull}): the method's constant text. */
+    private Outcome maskNull(Plan plan) {
+        stats.derivedValue();
+        String replacement = plan.method().apply("");
+        if (plan.kind() != Kind.TEXT) replacement = jsonString(replacement);
+        return new Outcome(withPrefix(plan.kind(), replacement.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static byte[] withPrefix(Kind kind, byte[] text) {
@@ -353,6 +438,50 @@ public final class ResultMasker {
             }
         }
         return b.append('"').toString();
+    }
+
+    // ------------------------------------------------------------------ ErrorResponse, NoticeResponse
+
+    /** Fields that cannot echo a value: severity, SQLSTATE, position in the client's text, source location. */
+    private static final String KEPT_FIELDS = new String(new char[]{PgProtocol.FIELD_SEVERITY,
+            PgProtocol.FIELD_SEVERITY_NONLOCALIZED, PgProtocol.FIELD_CODE, PgProtocol.FIELD_POSITION,
+            PgProtocol.FIELD_FILE, PgProtocol.FIELD_LINE, PgProtocol.FIELD_ROUTINE});
+
+    /**
+     * An ErrorResponse or NoticeResponse with its message replaced by a fixed text naming the
+     * SQLSTATE, and the other fields that can echo a value (detail, hint, context, internal query,
+     * object names, fields unknown to this version) dropped.
+     */
+    private Rewrite withhold(BackendFrame frame) {
+        boolean error = frame.type() == PgProtocol.BE_ERROR_RESPONSE;
+        Map<Character, String> fields = BackendFrames.parseErrorOrNotice(frame.payload());
+        String code = fields.getOrDefault(PgProtocol.FIELD_CODE, "XX000");
+        String message = "gatehouse: the " + (error ? "error" : "notice") + " text is withheld because the command's"
+                + " result is masked (SQLSTATE " + code + ")";
+        ByteBuf out = ByteBufAllocator.DEFAULT.buffer(frame.size());
+        out.writeByte(frame.type()).writeInt(0);
+        boolean messageWritten = false;
+        for (Map.Entry<Character, String> f : fields.entrySet()) {
+            char field = f.getKey();
+            if (field == PgProtocol.FIELD_MESSAGE) {
+                writeField(out, field, message);
+                messageWritten = true;
+            } else if (KEPT_FIELDS.indexOf(field) >= 0) {
+                writeField(out, field, f.getValue());
+            }
+        }
+        if (!messageWritten) writeField(out, PgProtocol.FIELD_MESSAGE, message);
+        out.writeByte(0);
+        out.setInt(1, out.writerIndex() - 1);
+        stats.withheldText();
+        frame.release();
+        return new Rewrite(out);
+    }
+
+    private static void writeField(ByteBuf out, char field, String value) {
+        out.writeByte(field);
+        ByteBufUtil.writeUtf8(out, value);
+        out.writeByte(0);
     }
 
     // ------------------------------------------------------------------ COPY

@@ -2,6 +2,7 @@ package dev.gatehouse.edge.masking;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,6 +54,31 @@ class MaskingProfilesTest {
         assertThat(pii.columnRule("other", "users", "email")).isEmpty();
         assertThat(profiles.find("cards-only").orElseThrow().copy()).isEqualTo(MaskingProfile.CopyMode.REFUSE);
         assertThat(profiles.find("nope")).isEmpty();
+    }
+
+    @Test
+    void tellsWhetherAProfileMasksAnyColumnOfARelation() {
+        // Given
+        MaskingProfiles profiles = MaskingProfiles.parse(VALID, KEY);
+        MaskingProfile pii = profiles.find("pii").orElseThrow();
+        MaskingProfile cardsOnly = profiles.find("cards-only").orElseThrow();
+
+        // When / Then: by schema.table.column, table.column or column pattern, ignoring case
+        assertThat(pii.masksAnyColumnOf("public", "users", List.of("id", "email"))).isTrue();
+        assertThat(pii.masksAnyColumnOf("crm", "People", List.of("id", "SSN"))).isTrue();
+        assertThat(pii.masksAnyColumnOf("billing", "cards", List.of("card_number"))).isTrue();
+        assertThat(pii.masksAnyColumnOf("public", "orders", List.of("id", "total", "email"))).isFalse();
+        assertThat(pii.masksAnyColumnOf("other", "users", List.of("email"))).isFalse();
+        // columns not known: whether some rule could select a column of the relation at all
+        assertThat(pii.masksAnyColumnOf("public", "orders", List.of())).isTrue();
+        // a profile with detectors only masks no column as a whole
+        assertThat(cardsOnly.masksAnyColumnOf("crm", "people", List.of("ssn"))).isFalse();
+        assertThat(cardsOnly.masksAnyColumnOf("crm", "people", List.of())).isFalse();
+        // the planner statistics hold values of every column
+        assertThat(pii.masksAnyColumnOf("pg_catalog", "pg_stats", List.of("attname", "histogram_bounds"))).isTrue();
+        assertThat(pii.masksAnyColumnOf("PG_CATALOG", "pg_statistic", List.of("stavalues1"))).isTrue();
+        assertThat(cardsOnly.masksAnyColumnOf("pg_catalog", "pg_stats", List.of("histogram_bounds"))).isFalse();
+        assertThat(pii.masksAnyColumnOf("pg_catalog", "pg_class", List.of("relname"))).isFalse();
     }
 
     @Test

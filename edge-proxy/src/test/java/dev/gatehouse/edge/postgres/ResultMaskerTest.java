@@ -38,6 +38,8 @@ class ResultMaskerTest {
                     method: redact
                   - column: public.users.profile
                     method: redact
+                  - column: public.contacts.email
+                    method: hmac
                 detectors:
                   - detector: email
                     method: redact
@@ -56,6 +58,35 @@ class ResultMaskerTest {
             Map.of(1, new ColumnName("public", "users", "id"), 2, new ColumnName("public", "users", "email"),
                     3, new ColumnName("public", "users", "ssn"), 4, new ColumnName("public", "users", "birth_date"),
                     5, new ColumnName("public", "users", "note"), 6, new ColumnName("public", "users", "profile")).get(attnum));
+
+    /** A view over users: email (a hmac rule names it), ssn (selected by *.ssn, keep_last), note. */
+    private static final int CONTACTS = 16400;
+
+    /** The users table and the contacts view, as the target catalog names them. */
+    private static final ResultMasker.Columns WITH_VIEWS = new ResultMasker.Columns() {
+        @Override
+        public Optional<ColumnName> name(int tableOid, int attnum) {
+            if (tableOid != CONTACTS) return CATALOG.name(tableOid, attnum);
+            return Optional.ofNullable(Map.of(1, new ColumnName("public", "contacts", "email"),
+                    2, new ColumnName("public", "contacts", "ssn"), 3, new ColumnName("public", "contacts", "note")).get(attnum));
+        }
+
+        @Override
+        public boolean derived(int tableOid) {
+            return tableOid == CONTACTS;
+        }
+    };
+
+    // type OIDs as PostgreSQL 15 describes them
+    private static final int INT4 = 23;
+    private static final int TEXT = 25;
+    private static final int BYTEA = 17;
+    private static final int JSON = 114;
+    private static final int JSONB = 3802;
+    private static final int TEXT_ARRAY = 1009;
+    private static final int TID = 27;
+    /** The row type of users (a composite). */
+    private static final int USERS_ROW = 16386;
 
     /** name, table oid, attnum, type oid, format. */
     private record Field(String name, int table, int attnum, int type, int format) {
@@ -249,6 +280,244 @@ class ResultMaskerTest {
                 .isInstanceOf(ResultMasker.MaskingFailure.class).hasMessageContaining("binary COPY");
     }
 
+
+    @Test
+    void derivedColumnsOfACommandReadingMaskedDataAreMaskedAsAWholeInTextFormat() {
+        // Given a command reading users (ssn is masked) whose result holds what PostgreSQL sends for
+        // upper(ssn), c, array_agg(ssn), ssn::bytea, row_to_json(c), to_jsonb(c), length(ssn), ctid, id, note
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        describe(masker, new Field("upper", 0, 0, TEXT, 0), new Field("c", USERS, 0, USERS_ROW, 0),
+                new Field("array_agg", 0, 0, TEXT_ARRAY, 0), new Field("ssn", 0, 0, BYTEA, 0),
+                new Field("row_to_json", 0, 0, JSON, 0), new Field("to_jsonb", 0, 0, JSONB, 0),
+                new Field("length", 0, 0, INT4, 0), new Field("ctid", USERS, -1, TID, 0),
+                new Field("id", USERS, 1, INT4, 0), new Field("note", USERS, 5, TEXT, 0));
+
+        // When
+        List<byte[]> row = values(relay(masker, dataRow("123-45-6789", "(7,ann@example.com,123-45-6789,1990-02-03,hi,)",
+                "{123-45-6789,987-65-4321}", "\\x3132332d34352d36373839", "{\"id\":7,\"ssn\":\"123-45-6789\"}",
+                "{\"id\": 7, \"ssn\": \"123-45-6789\"}", "11", "(0,1)", "7", "mail ann@example.com")));
+
+        // Then text-like values get the redaction, every other type is NULL, table columns are as before
+        assertThat(text(row.get(0))).isEqualTo("[REDACTED]");
+        assertThat(row.get(1)).as("composite").isNull();
+        assertThat(row.get(2)).as("array").isNull();
+        assertThat(row.get(3)).as("bytea").isNull();
+        assertThat(text(row.get(4))).isEqualTo("\"[REDACTED]\"");
+        assertThat(text(row.get(5))).isEqualTo("\"[REDACTED]\"");
+        assertThat(row.get(6)).as("a number computed from ssn").isNull();
+        assertThat(text(row.get(7))).as("a system column is a stored value").isEqualTo("(0,1)");
+        assertThat(text(row.get(8))).isEqualTo("7");
+        assertThat(text(row.get(9))).isEqualTo("mail [REDACTED]");
+        assertThat(masker.stats().derived()).isEqualTo(7);
+        assertThat(masker.stats().values()).isEqualTo(8);
+    }
+
+    @Test
+    void derivedColumnsAreMaskedInBinaryFormat() {
+        // Given the binary forms of reverse(ssn), ARRAY[ssn], convert_to(ssn, 'UTF8'), json_build_object(...)::jsonb
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        describe(masker, new Field("reverse", 0, 0, TEXT, 1), new Field("array", 0, 0, TEXT_ARRAY, 1),
+                new Field("convert_to", 0, 0, BYTEA, 1), new Field("json_build_object", 0, 0, JSONB, 1),
+                new Field("id", USERS, 1, INT4, 1));
+        byte[] array = textArrayBinary("123-45-6789");
+        byte[] id = {0, 0, 0, 7};
+
+        // When
+        List<byte[]> row = values(relay(masker, dataRowBytes(bytes("9876-54-321"), array, bytes("123-45-6789"),
+                withVersion("{\"s\": \"123-45-6789\"}"), id)));
+
+        // Then
+        assertThat(text(row.get(0))).isEqualTo("[REDACTED]");
+        assertThat(row.get(1)).isNull();
+        assertThat(row.get(2)).isNull();
+        assertThat(row.get(3)).isEqualTo(withVersion("\"[REDACTED]\""));
+        assertThat(row.get(4)).isEqualTo(id);
+    }
+
+    @Test
+    void whetherADerivedTextValueIsNullDoesNotAnswerAConditionOnAMaskedColumn() {
+        // Given CASE WHEN ssn LIKE '1%' THEN ... END as text, json, binary jsonb and int, and the table's ssn
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        describe(masker, new Field("t", 0, 0, TEXT, 0), new Field("j", 0, 0, JSON, 0), new Field("b", 0, 0, JSONB, 1),
+                new Field("n", 0, 0, INT4, 0), new Field("ssn", USERS, 3, TEXT, 0));
+
+        // When one row matches the condition and the other does not
+        List<byte[]> matches = values(relay(masker, dataRowBytes(bytes("x"), bytes("\"x\""), withVersion("\"x\""),
+                bytes("1"), bytes("123-45-6789"))));
+        List<byte[]> doesNot = values(relay(masker, dataRowBytes(null, null, null, null, null)));
+
+        // Then the derived columns read the same; non-text types and the table's own NULL stay NULL
+        assertThat(text(doesNot.get(0))).isEqualTo(text(matches.get(0))).isEqualTo("[REDACTED]");
+        assertThat(text(doesNot.get(1))).isEqualTo(text(matches.get(1))).isEqualTo("\"[REDACTED]\"");
+        assertThat(doesNot.get(2)).isEqualTo(matches.get(2)).isEqualTo(withVersion("\"[REDACTED]\""));
+        assertThat(matches.get(3)).isNull();
+        assertThat(doesNot.get(3)).isNull();
+        assertThat(doesNot.get(4)).isNull();
+    }
+
+    @Test
+    void viewColumnsAreMaskedAsAWholeKeepingOnlyMethodsThatHideTheValue() {
+        // Given a result over the contacts view: email (hmac rule), ssn (keep_last rule), note (no rule)
+        ResultMasker masker = new ResultMasker(profile("pii"), WITH_VIEWS, true);
+        describe(masker, new Field("email", CONTACTS, 1, TEXT, 0), new Field("ssn", CONTACTS, 2, TEXT, 0),
+                new Field("note", CONTACTS, 3, TEXT, 0));
+
+        // When the view computes its columns (the ssn column could be reverse(ssn))
+        List<byte[]> row = values(relay(masker, dataRow("ann@example.com", "9876-54-321", "ssn 123-45-6789")));
+
+        // Then hmac still joins, keep_last (which would show part of a computed value) and no rule redact
+        assertThat(text(row.get(0))).matches("[0-9a-f]{16}");
+        assertThat(text(row.get(1))).isEqualTo("[REDACTED]");
+        assertThat(text(row.get(2))).isEqualTo("[REDACTED]");
+        assertThat(masker.stats().derived()).isEqualTo(3);
+    }
+
+    @Test
+    void withoutMaskDerivedExpressionsAndViewsAreLeftToRulesAndDetectors() {
+        // Given a command that reads no relation with a masked column (the old constructor)
+        ResultMasker masker = new ResultMasker(profile("pii"), WITH_VIEWS);
+        describe(masker, new Field("ssn", CONTACTS, 2, TEXT, 0), new Field("note", CONTACTS, 3, TEXT, 0),
+                new Field("n", 0, 0, INT4, 0), new Field("t", 0, 0, TEXT, 0));
+
+        // When
+        List<byte[]> row = values(relay(masker, dataRow("123-45-6789", "plain", "42", "x")));
+
+        // Then
+        assertThat(text(row.get(0))).isEqualTo("***-**-6789");
+        assertThat(text(row.get(1))).isEqualTo("plain");
+        assertThat(text(row.get(2))).isEqualTo("42");
+        assertThat(text(row.get(3))).isEqualTo("x");
+        assertThat(masker.stats().derived()).isZero();
+    }
+
+    @Test
+    void aTableTheCatalogDoesNotKnowIsMaskedAsAWholeUnderMaskDerived() {
+        // Given a relation created after the catalog snapshot (it may be a view)
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        describe(masker, new Field("x", 99999, 1, TEXT, 0));
+
+        // When
+        List<byte[]> row = values(relay(masker, dataRow("123-45-6789")));
+
+        // Then
+        assertThat(text(row.get(0))).isEqualTo("[REDACTED]");
+        assertThat(masker.unknownTables()).isEqualTo(1);
+    }
+
+    @Test
+    void thePlannerStatisticsAreMaskedAsAWholeUnderMaskDerived() {
+        // Given SELECT stavalues1 FROM pg_statistic, the catalog naming the column
+        ResultMasker.Columns columns = (oid, attnum) -> oid == 2619 && attnum == 22
+                ? Optional.of(new ColumnName("pg_catalog", "pg_statistic", "stavalues1")) : Optional.empty();
+        ResultMasker masker = new ResultMasker(profile("pii"), columns, true);
+        describe(masker, new Field("stavalues1", 2619, 22, 2277, 0));
+
+        // When the statistics list values of users.ssn
+        List<byte[]> row = values(relay(masker, dataRow("{123-45-6789,987-65-4321}")));
+
+        // Then
+        assertThat(row.get(0)).isNull();
+    }
+
+    @Test
+    void errorAndNoticeTextsThatCanEchoAValueAreWithheld() {
+        // Given the ErrorResponse of SELECT ssn::int FROM users, and a NoticeResponse of a RAISE with all fields
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        ByteBuf error = errorOrNotice('E', "SERROR", "VERROR", "C22P02",
+                "Minvalid input syntax for type integer: \"123-45-6789\"", "P8", "Fnumutils.c", "L323", "Rpg_strtoint32");
+        ByteBuf notice = errorOrNotice('N', "SNOTICE", "VNOTICE", "C00000", "Mssn 123-45-6789", "Dfor 123-45-6789",
+                "Hhint 123-45-6789", "WPL/pgSQL function inline_code_block line 1 at RAISE 123-45-6789",
+                "qSELECT '123-45-6789'", "p8", "spublic", "tusers", "cssn", "dtext", "nusers_ssn_123456789",
+                "Fpl_exec.c", "L3889", "Rexec_stmt_raise");
+
+        // When
+        ByteBuf errorOut = relay(masker, error);
+        ByteBuf noticeOut = relay(masker, notice);
+        Map<Character, String> e = BackendFrames.parseErrorOrNotice(new BackendFrame(errorOut));
+        Map<Character, String> n = BackendFrames.parseErrorOrNotice(new BackendFrame(noticeOut));
+
+        // Then the severity, SQLSTATE, position and source location remain; nothing else does
+        assertThat(e).containsExactly(Map.entry('S', "ERROR"), Map.entry('V', "ERROR"), Map.entry('C', "22P02"),
+                Map.entry('M', "gatehouse: the error text is withheld because the command's result is masked (SQLSTATE 22P02)"),
+                Map.entry('P', "8"), Map.entry('F', "numutils.c"), Map.entry('L', "323"), Map.entry('R', "pg_strtoint32"));
+        assertThat(n).containsOnlyKeys('S', 'V', 'C', 'M', 'F', 'L', 'R')
+                .containsEntry('M', "gatehouse: the notice text is withheld because the command's result is masked (SQLSTATE 00000)");
+        assertThat(text(payload(noticeOut))).doesNotContain("123-45-6789").doesNotContain("123456789");
+        assertThat(masker.stats().withheldTexts()).isEqualTo(2);
+        errorOut.release();
+        noticeOut.release();
+    }
+
+    @Test
+    void aMalformedErrorFailsClosed() {
+        // Given an ErrorResponse whose last field is not terminated
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        ByteBuf error = frame('E', bytes("SERROR\0Mvalue 123-45-6789"));
+
+        // When / Then
+        assertThatThrownBy(() -> masker.onFrame(new BackendFrame(error))).isInstanceOf(ResultMasker.MaskingFailure.class);
+        assertThat(error.refCnt()).isZero();
+    }
+
+    @Test
+    void theContinuationOfASuspendedPortalIsDescribedAndMasked() {
+        // Given a batch that only continues portal C_1, bound and partly executed in an earlier batch
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+        List<FrontendMessage> prepared = masker.prepare(new ArrayList<>(List.of(
+                new FrontendMessage.Execute("C_1", 2), new FrontendMessage.Flush())));
+
+        // When the target answers the injected Describe, then the rows and PortalSuspended
+        ResultMasker.Rewrite description = masker.onFrame(new BackendFrame(rowDescription(
+                new Field("ssn", USERS, 3, TEXT, 1), new Field("upper", 0, 0, TEXT, 1))));
+        List<byte[]> first = values(relay(masker, dataRow("123-45-6789", "123-45-6789")));
+        List<byte[]> second = values(relay(masker, dataRow("987-65-4321", "987-65-4321")));
+        ByteBuf suspended = relay(masker, frame('s', new byte[0]));
+
+        // Then
+        assertThat(prepared).containsExactly(new FrontendMessage.Describe((byte) 'P', "C_1"),
+                new FrontendMessage.Execute("C_1", 2), new FrontendMessage.Flush());
+        assertThat(description.dropped()).isTrue();
+        assertThat(first).extracting(ResultMaskerTest::text).containsExactly("***-**-6789", "[REDACTED]");
+        assertThat(second).extracting(ResultMaskerTest::text).containsExactly("***-**-4321", "[REDACTED]");
+        suspended.release();
+    }
+
+    @Test
+    void aPortalExecutedTwiceInOneBatchIsDescribedOnce() {
+        // Given Execute(limit 1), Execute again of a portal bound earlier, then Sync
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+
+        // When
+        List<FrontendMessage> prepared = masker.prepare(new ArrayList<>(List.of(new FrontendMessage.Execute("C_2", 1),
+                new FrontendMessage.Execute("C_2", 1), new FrontendMessage.Sync())));
+
+        // Then
+        assertThat(prepared).containsExactly(new FrontendMessage.Describe((byte) 'P', "C_2"),
+                new FrontendMessage.Execute("C_2", 1), new FrontendMessage.Execute("C_2", 1), new FrontendMessage.Sync());
+    }
+
+    @Test
+    void aFetchFromACursorIsDescribedByItsOwnRowDescription() {
+        // Given FETCH 2 FROM c (simple query) on a cursor over SELECT id, upper(ssn), c FROM users c
+        ResultMasker masker = new ResultMasker(profile("pii"), CATALOG, true);
+
+        // When the target answers as it does for a FETCH
+        ResultMasker.Rewrite description = masker.onFrame(new BackendFrame(rowDescription(new Field("id", USERS, 1, INT4, 0),
+                new Field("upper", 0, 0, TEXT, 0), new Field("c", USERS, 0, USERS_ROW, 0))));
+        List<byte[]> row = values(relay(masker, dataRow("7", "123-45-6789", "(7,ann@example.com,123-45-6789,,,)")));
+        ByteBuf complete = relay(masker, frame('C', bytes("FETCH 1\0")));
+        ByteBuf ready = relay(masker, frame('Z', bytes("T")));
+
+        // Then the description is relayed and the rows are masked
+        assertThat(description.dropped()).isFalse();
+        description.frame().release();
+        assertThat(text(row.get(0))).isEqualTo("7");
+        assertThat(text(row.get(1))).isEqualTo("[REDACTED]");
+        assertThat(row.get(2)).isNull();
+        complete.release();
+        ready.release();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static MaskingProfile profile(String name) {
@@ -316,6 +585,21 @@ class ResultMaskerTest {
         b.readBytes(out);
         b.release();
         return out;
+    }
+
+    /** An ErrorResponse or NoticeResponse from fields written as code letter then value. */
+    private static ByteBuf errorOrNotice(char type, String... fields) {
+        StringBuilder b = new StringBuilder();
+        for (String f : fields) b.append(f).append('\0');
+        return frame(type, bytes(b.append('\0').toString()));
+    }
+
+    /** A one-dimensional text[] in binary format, as array_send writes it. */
+    private static byte[] textArrayBinary(String... elements) {
+        ByteBuf b = Unpooled.buffer();
+        b.writeInt(1).writeInt(0).writeInt(TEXT).writeInt(elements.length).writeInt(1);
+        for (String e : elements) b.writeInt(bytes(e).length).writeBytes(bytes(e));
+        return ByteBufUtilBytes(b);
     }
 
     private static byte[] withVersion(String json) {
