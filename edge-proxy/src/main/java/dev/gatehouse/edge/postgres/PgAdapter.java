@@ -488,12 +488,38 @@ final class PgAdapter implements SessionProtocol {
                         "Gatehouse fails closed when it cannot record or decide a command; retry later", null));
                 return;
             }
-            ResultMasker masker = new ResultMasker(profile.get(), cols);
+            boolean derived = readsMaskedRelation(profile.get(), u.plan.tablesRead(), cols);
+            ResultMasker masker = new ResultMasker(profile.get(), cols, derived);
             u.masker = masker;
             LOGGER.info("session={} command={} masked rule={} profile={}", core.sessionId(), u.pending.command().id(),
                     mk.ruleId(), mk.profile());
             send(u, u.extended() ? masker.prepare(u.messages) : u.messages);
         }));
+    }
+
+    /**
+     * Whether the command reads a relation with a column the profile masks: then every result
+     * column not provably from an unmasked table column is masked as a whole (masking by
+     * derivation). A name the edge could not qualify with its schema counts for every schema.
+     */
+    static boolean readsMaskedRelation(MaskingProfile profile, java.util.Set<String> tablesRead, ResultMasker.Columns columns) {
+        for (String name : tablesRead) {
+            String[] parts = name.split("\\.");
+            String relation = parts[parts.length - 1];
+            if (parts.length >= 2) {
+                String schema = parts[parts.length - 2];
+                List<String> known = columns instanceof ColumnLister lister ? lister.columnsOf(schema, relation) : List.of();
+                if (profile.masksAnyColumnOf(schema, relation, known)) return true;
+            } else if (profile.columns().stream().anyMatch(rule -> rule.pattern().table().matcher(relation).matches())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A catalog that can list a relation's columns. */
+    interface ColumnLister {
+        List<String> columnsOf(String schema, String relation);
     }
 
     /** Forwards a unit's messages and expects the target's answers to each. */
