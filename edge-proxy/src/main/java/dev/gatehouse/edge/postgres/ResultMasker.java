@@ -48,6 +48,7 @@ public final class ResultMasker {
     public interface Columns {
         /** The column, or empty if the table is not known (then it is treated like an expression). */
         Optional<ColumnName> name(int tableOid, int attnum);
+        default boolean derived(int tableOid) { return false; }
     }
 
     /** The result cannot be masked safely; the session must end rather than relay it. */
