@@ -36,12 +36,16 @@ import java.util.Set;
  *       query's reads; the relations whose foreign keys cascade from it (ON UPDATE/DELETE
  *       CASCADE, SET NULL, SET DEFAULT; for TRUNCATE every referencing one); its partitions and
  *       inheritance children; its ancestors (names only). Transitively, at most
- *       {@value #MAX_DEPTH} levels deep, each relation expanded once per path.</li>
+ *       {@value #MAX_DEPTH} levels deep, each relation expanded once per path. The analysis does
+ *       not say which relation gets which event (a CTE may insert while the statement deletes),
+ *       so every row event (INSERT, UPDATE, DELETE) counts for every written relation; TRUNCATE
+ *       fires TRUNCATE triggers only.</li>
  *   <li><b>Functions</b> (see {@link Snapshot#lookupRoutine}): built in ones stay as written; a
  *       user-defined function or procedure runs code, is named {@code schema.function}, and its
  *       body (analysed by {@link SqlAnalyzer#analyzeRoutine}) adds what it touches, resolved
  *       under the routine's own {@code SET search_path} if it has one. The analyser's own
- *       reasons about calls (those starting with {@value #CALLS}) are replaced by these.</li>
+ *       reasons about calls (those starting with {@value #CALLS}) are replaced by these; its
+ *       {@code runsCode} too when those were its only reasons, else it is kept.</li>
  *   <li><b>Event triggers</b> run their functions for the DDL commands they fire on.</li>
  * </ul>
  */

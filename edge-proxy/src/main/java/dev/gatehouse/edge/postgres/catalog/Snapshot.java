@@ -213,10 +213,12 @@ public final class Snapshot implements ResultMasker.Columns {
     /**
      * The relations {@code written} may name under {@code path}: every reading of the name (see
      * {@link Names}); a qualified name in its schema ({@code pg_temp}: any temporary schema), an
-     * unqualified one along the path (see {@link Resolution}). {@code missing} when none is found;
-     * then the most likely name is reported (the creation schema for an unqualified name).
-     * {@code creating}: the statement creates relations, so an unqualified name also stands for
-     * the relation it would create in the creation schema.
+     * unqualified one along the path (see {@link #unqualified}). When none is found the most likely
+     * name is reported (an unqualified name in the creation schema) and the lookup is
+     * {@code missing}, or {@code otherDatabase} when the name is qualified with another database;
+     * neither for a name qualified with {@code pg_temp} (only ever a temporary relation) or in a
+     * {@code creating} statement, whose unqualified names also stand for the relation it creates
+     * in the creation schema.
      */
     Lookup lookupRelation(String written, SearchPath path, boolean creating) {
         Set<Relation> found = new LinkedHashSet<>();

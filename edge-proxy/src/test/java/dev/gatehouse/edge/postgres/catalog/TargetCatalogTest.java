@@ -141,7 +141,7 @@ class TargetCatalogTest {
         ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
         try {
-            for (int i = 0; i < 12; i++) {
+            for (int i = 0; i < 7; i++) {
                 catalog.invalidate(big);
                 long start = System.nanoTime();
                 snapshot = EmbeddedTarget.await(catalog.snapshot(big));
