@@ -10,6 +10,9 @@ import dev.gatehouse.edge.postgres.codec.BackendFrames;
 import dev.gatehouse.edge.postgres.codec.BackendMessage;
 import dev.gatehouse.edge.postgres.codec.FrontendMessage;
 import dev.gatehouse.edge.postgres.codec.PgProtocol;
+import dev.gatehouse.edge.postgres.catalog.SearchPath;
+import dev.gatehouse.edge.postgres.catalog.Snapshot;
+import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
 import dev.gatehouse.edge.session.CommandDraft;
 import dev.gatehouse.edge.session.CommandResult;
 import dev.gatehouse.edge.session.ConnectRequest;
@@ -77,13 +80,19 @@ final class PgAdapter implements SessionProtocol {
 
         MaskingProfiles maskingProfiles();
 
-        MaskingCatalog maskingCatalog();
+        TargetCatalog targetCatalog();
 
         NetClient netClient();
 
-        /** Resolves statements' names against the target's catalog (a snapshot read once and cached). */
-        default CompletionStage<PgCommandBuilder.Resolver> resolver(TargetConnection target) {
-            return CompletableFuture.completedFuture(PgCommandBuilder.Resolver.AS_WRITTEN);
+        /**
+         * The target's catalog snapshot (read once and cached), with its routines' bodies analysed
+         * off the event loop, so that resolving a statement never waits.
+         */
+        default CompletionStage<Snapshot> targetSnapshot(TargetConnection target) {
+            return targetCatalog().snapshot(target).thenApplyAsync(snapshot -> {
+                snapshot.warm(analyzer());
+                return snapshot;
+            });
         }
     }
 
@@ -365,12 +374,20 @@ final class PgAdapter implements SessionProtocol {
 
     private void startQuery(FrontendMessage.Query q) {
         Unit u = begin(new Unit(SqlCommand.Form.SIMPLE_QUERY, List.of(q), true));
-        CompletionStage<ParsedSql> parsed = edge.analyzer().parseAsync(q.sql());
-        CompletionStage<PgCommandBuilder.Resolver> resolver = edge.resolver(target);
-        parsed.thenCombine(resolver, (p, r) -> {
+        edge.analyzer().parseAsync(q.sql()).thenCombine(edge.targetSnapshot(target), (parsed, snapshot) -> {
             scheduler.execute(() -> {
                 if (unit != u || phase != Phase.OPEN) return;
-                build(u, builder.query(q.sql(), p, model, r), q.sql());
+                PgCommandBuilder.Plan plan = builder.query(q.sql(), parsed, model, resolverOf(snapshot));
+                if (!staleFor(plan, snapshot)) {
+                    build(u, plan, q.sql());
+                    return;
+                }
+                edge.targetCatalog().invalidate(target);
+                edge.targetSnapshot(target).whenComplete((fresh, err) -> scheduler.execute(() -> {
+                    if (unit != u || phase != Phase.OPEN) return;
+                    if (err != null) failBuild(u, err);
+                    else build(u, builder.query(q.sql(), parsed, model, resolverOf(fresh)), q.sql());
+                }));
             });
             return null;
         }).exceptionally(err -> failBuild(u, err));
@@ -390,18 +407,48 @@ final class PgAdapter implements SessionProtocol {
                 parses.computeIfAbsent(p.query(), text -> edge.analyzer().parseAsync(text).toCompletableFuture());
             }
         }
-        CompletableFuture<PgCommandBuilder.Resolver> resolver = parses.isEmpty() && !binds(messages)
-                ? CompletableFuture.completedFuture(PgCommandBuilder.Resolver.AS_WRITTEN)
-                : edge.resolver(target).toCompletableFuture();
-        CompletableFuture.allOf(parses.values().toArray(CompletableFuture[]::new)).thenCombine(resolver, (v, r) -> {
-            Map<String, ParsedSql> parsed = new HashMap<>();
-            parses.forEach((text, future) -> parsed.put(text, future.join()));
-            scheduler.execute(() -> {
-                if (unit != u || phase != Phase.OPEN) return;
-                build(u, builder.batch(messages, parsed, model, r), null);
-            });
-            return null;
-        }).exceptionally(err -> failBuild(u, err));
+        if (parses.isEmpty() && !binds(messages)) {
+            // Describe, Close, Sync, Flush: nothing to parse or resolve
+            build(u, builder.batch(messages, Map.of(), model, PgCommandBuilder.Resolver.AS_WRITTEN), null);
+            return;
+        }
+        CompletableFuture.allOf(parses.values().toArray(CompletableFuture[]::new))
+                .thenCombine(edge.targetSnapshot(target), (v, snapshot) -> {
+                    Map<String, ParsedSql> parsed = new HashMap<>();
+                    parses.forEach((text, future) -> parsed.put(text, future.join()));
+                    scheduler.execute(() -> {
+                        if (unit != u || phase != Phase.OPEN) return;
+                        PgCommandBuilder.Plan plan = builder.batch(messages, parsed, model, resolverOf(snapshot));
+                        if (!staleFor(plan, snapshot)) {
+                            build(u, plan, null);
+                            return;
+                        }
+                        edge.targetCatalog().invalidate(target);
+                        edge.targetSnapshot(target).whenComplete((fresh, err) -> scheduler.execute(() -> {
+                            if (unit != u || phase != Phase.OPEN) return;
+                            if (err != null) failBuild(u, err);
+                            else build(u, builder.batch(messages, parsed, model, resolverOf(fresh)), null);
+                        }));
+                    });
+                    return null;
+                }).exceptionally(err -> failBuild(u, err));
+    }
+
+    /** Resolves statements on a catalog snapshot, with the session's search_path as the edge tracks it. */
+    private PgCommandBuilder.Resolver resolverOf(Snapshot snapshot) {
+        String role = target.user();
+        return (raw, path, temp) -> snapshot.resolve(raw,
+                path == null ? SearchPath.unknown(role, temp) : new SearchPath(path, true, role, temp), edge.analyzer());
+    }
+
+    /**
+     * Whether a plan names relations the snapshot did not know while the snapshot is older than a
+     * second: they may have been created since it was read, so the unit is built again on a fresh one.
+     */
+    private static boolean staleFor(PgCommandBuilder.Plan plan, Snapshot snapshot) {
+        if (System.nanoTime() - snapshot.readNanos() < java.util.concurrent.TimeUnit.SECONDS.toNanos(1)) return false;
+        return plan.statements().stream().anyMatch(st -> st.analysis().uncertainty().stream()
+                .anyMatch(u -> u.endsWith("is not in the target's catalog")));
     }
 
     private static boolean binds(List<FrontendMessage> messages) {
@@ -477,10 +524,7 @@ final class PgAdapter implements SessionProtocol {
                     "policy version " + mk.policyVersion() + ", command " + u.pending.command().id(), null));
             return;
         }
-        CompletionStage<? extends ResultMasker.Columns> columns = profile.get().columns().isEmpty()
-                ? CompletableFuture.completedFuture((oid, attnum) -> Optional.empty())
-                : edge.maskingCatalog().columns(target);
-        columns.whenComplete((cols, err) -> scheduler.execute(() -> {
+        edge.targetSnapshot(target).whenComplete((cols, err) -> scheduler.execute(() -> {
             if (unit != u || phase != Phase.OPEN) return;
             if (err != null) {
                 reject(u.pending, new Refusal(Refusal.Kind.FAILED_CLOSED, "gatehouse: the command was not executed: the"
@@ -502,24 +546,18 @@ final class PgAdapter implements SessionProtocol {
      * column not provably from an unmasked table column is masked as a whole (masking by
      * derivation). A name the edge could not qualify with its schema counts for every schema.
      */
-    static boolean readsMaskedRelation(MaskingProfile profile, java.util.Set<String> tablesRead, ResultMasker.Columns columns) {
+    static boolean readsMaskedRelation(MaskingProfile profile, java.util.Set<String> tablesRead, Snapshot catalog) {
         for (String name : tablesRead) {
             String[] parts = name.split("\\.");
             String relation = parts[parts.length - 1];
             if (parts.length >= 2) {
                 String schema = parts[parts.length - 2];
-                List<String> known = columns instanceof ColumnLister lister ? lister.columnsOf(schema, relation) : List.of();
-                if (profile.masksAnyColumnOf(schema, relation, known)) return true;
+                if (profile.masksAnyColumnOf(schema, relation, catalog.columnsOf(schema, relation))) return true;
             } else if (profile.columns().stream().anyMatch(rule -> rule.pattern().table().matcher(relation).matches())) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** A catalog that can list a relation's columns. */
-    interface ColumnLister {
-        List<String> columnsOf(String schema, String relation);
     }
 
     /** Forwards a unit's messages and expects the target's answers to each. */
@@ -759,12 +797,23 @@ final class PgAdapter implements SessionProtocol {
                     : u.sampler.events(core::header, u.pending.command().id(), u.pending.command().sequence(), u.masker != null);
             AuditEvent.Masking masking = u.masker == null ? null : new AuditEvent.Masking(u.masker.profile().name(),
                     u.masker.stats().values(), u.masker.stats().columns(), u.masker.stats().detectors());
-            if (u.masker != null && u.masker.unknownTables() > 0) edge.maskingCatalog().invalidate(target);
+            if ((u.masker != null && u.masker.unknownTables() > 0) || (changesCatalog(u.plan) && u.statementsRun > 0)) {
+                edge.targetCatalog().invalidate(target);
+            }
             core.completed(u.pending, new CommandResult(u.pending.forwarded() && !u.rejected, u.tags, u.rows, u.sqlState,
                     u.errorMessage, u.bytesToClient, u.txStatus, masking, u.rejected ? 0 : u.statementsRun, samples));
         }
         busy = false;
         drainQueue();
+    }
+
+    /** Whether a plan may change what the target's catalog says (DDL, DCL, code blocks). */
+    private static boolean changesCatalog(PgCommandBuilder.Plan plan) {
+        return plan != null && plan.statements().stream().anyMatch(st -> {
+            var kind = st.analysis().kind();
+            return kind == dev.gatehouse.platform.core.StatementKind.DDL || kind == dev.gatehouse.platform.core.StatementKind.DCL
+                    || "DO".equals(st.analysis().tag()) || "CALL".equals(st.analysis().tag());
+        });
     }
 
     private void drainQueue() {
@@ -824,25 +873,32 @@ final class PgAdapter implements SessionProtocol {
                 }
             }
         }, connection, params);
-        upstream.connect(edge.netClient()).whenComplete((ready, err) -> scheduler.execute(() -> {
-            if (err != null) {
-                login.completeExceptionally(unwrap(err));
-                return;
-            }
-            for (Map.Entry<String, String> p : ready.parameterStatus().entrySet()) {
-                String name = p.getKey().toLowerCase(Locale.ROOT);
-                if (PgCommandBuilder.PINNED.containsKey(name) && !PgCommandBuilder.pinnedValue(name, p.getValue())) {
-                    login.completeExceptionally(new IllegalStateException("the target reports " + name + "=" + p.getValue()
-                            + " after login, not " + PgCommandBuilder.PINNED.get(name)));
-                    upstream.close();
-                    return;
+        CompletableFuture<Snapshot> snapshot = edge.targetSnapshot(connection).toCompletableFuture();
+        upstream.connect(edge.netClient()).thenCombine(snapshot, (ready, catalog) -> {
+            scheduler.execute(() -> {
+                for (Map.Entry<String, String> p : ready.parameterStatus().entrySet()) {
+                    String name = p.getKey().toLowerCase(Locale.ROOT);
+                    if (PgCommandBuilder.PINNED.containsKey(name) && !PgCommandBuilder.pinnedValue(name, p.getValue())) {
+                        login.completeExceptionally(new IllegalStateException("the target reports " + name + "=" + p.getValue()
+                                + " after login, not " + PgCommandBuilder.PINNED.get(name)));
+                        upstream.close();
+                        return;
+                    }
                 }
-            }
-            targetParameterStatus = ready.parameterStatus();
-            targetProcessId = ready.processId();
-            model.loggedIn(startupSearchPath());
-            login.complete(new TargetLogin(params, targetProcessId));
-        }));
+                targetParameterStatus = ready.parameterStatus();
+                targetProcessId = ready.processId();
+                List<String> path = startupSearchPath();
+                model.loggedIn(path != null ? path : PgCommandBuilder.searchPathItems(catalog.searchPath()));
+                login.complete(new TargetLogin(params, targetProcessId));
+            });
+            return null;
+        }).exceptionally(err -> {
+            scheduler.execute(() -> {
+                if (upstream != null) upstream.close();
+                login.completeExceptionally(unwrap(err));
+            });
+            return null;
+        });
         return login;
     }
 
@@ -850,7 +906,7 @@ final class PgAdapter implements SessionProtocol {
      * The search_path the session starts with when the client set it at startup ({@code search_path}
      * parameter or {@code -c search_path=} in options, the parameter winning); otherwise the role's
      * and database's default, which the edge does not ask the session for (every statement the
-     * target logs for a session is one of the client's): null, unknown, until the catalog says.
+     * target logs for a session is one of the client's): the catalog reads it on its own connection.
      */
     private List<String> startupSearchPath() {
         String value = null;

@@ -3,6 +3,7 @@ package dev.gatehouse.edge.postgres;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.ControlPort;
 import dev.gatehouse.edge.EdgeMetrics;
+import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
 import dev.gatehouse.edge.session.SessionPorts;
 import dev.gatehouse.edge.PgEdgeConfig;
 import dev.gatehouse.edge.RevocationCheck;
@@ -52,7 +53,7 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
     private final ServerSSLOptions sslOptions;
     private NetServer server;
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
-    private final MaskingCatalog maskingCatalog;
+    private final TargetCatalog targetCatalog;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
     private volatile java.time.Duration approvalNoticeInterval = DEFAULT_APPROVAL_NOTICE_INTERVAL;
     private final java.util.concurrent.atomic.AtomicInteger openConnections = new java.util.concurrent.atomic.AtomicInteger();
@@ -74,7 +75,7 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
         this.control = control == null ? ControlPort.NONE : control;
         this.metrics = new EdgeMetrics(meterRegistry, "postgres", registry::size, openConnections::get);
         this.netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
-        this.maskingCatalog = new MaskingCatalog(netClient, java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(10));
+        this.targetCatalog = new TargetCatalog(netClient, java.time.Duration.ofMinutes(1), java.time.Duration.ofSeconds(10));
         this.sslOptions = config.tlsEnabled()
                 ? new ServerSSLOptions().setKeyCertOptions(new PemKeyCertOptions()
                 .setCertPath(config.tlsCert().toString()).setKeyPath(config.tlsKey().toString()))
@@ -265,8 +266,8 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
     }
 
     @Override
-    public MaskingCatalog maskingCatalog() {
-        return maskingCatalog;
+    public TargetCatalog targetCatalog() {
+        return targetCatalog;
     }
 
     ServerSSLOptions serverSslOptions() {

@@ -69,7 +69,7 @@ class ResultMaskerPostgresTest {
     private record Catalog(Map<Long, ColumnName> columns, Set<Integer> derivedRelations) implements ResultMasker.Columns {
         @Override
         public Optional<ColumnName> name(int tableOid, int attnum) {
-            return Optional.ofNullable(columns.get(MaskingCatalog.key(tableOid, attnum)));
+            return Optional.ofNullable(columns.get(columnKey(tableOid, attnum)));
         }
 
         @Override
@@ -367,10 +367,14 @@ class ResultMaskerPostgresTest {
                   AND n.nspname = 'public'""")) {
             while (r.next()) {
                 int oid = (int) r.getLong(1);
-                columns.put(MaskingCatalog.key(oid, r.getInt(2)), new ColumnName(r.getString(3), r.getString(4), r.getString(5)));
+                columns.put(columnKey(oid, r.getInt(2)), new ColumnName(r.getString(3), r.getString(4), r.getString(5)));
                 if (List.of("v", "m").contains(r.getString(6))) derived.add(oid);
             }
         }
         return new Catalog(Map.copyOf(columns), Set.copyOf(derived));
+    }
+
+    private static long columnKey(int tableOid, int attnum) {
+        return (Integer.toUnsignedLong(tableOid) << 16) | (attnum & 0xffff);
     }
 }

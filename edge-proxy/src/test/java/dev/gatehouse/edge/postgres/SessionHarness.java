@@ -7,6 +7,7 @@ import dev.gatehouse.edge.RevocationCheck;
 import dev.gatehouse.edge.catalog.ConnectionCatalog;
 import dev.gatehouse.edge.catalog.TargetConnection;
 import dev.gatehouse.edge.masking.MaskingProfiles;
+import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
 import dev.gatehouse.edge.postgres.codec.BackendMessage;
 import dev.gatehouse.edge.postgres.codec.FrontendMessage;
 import dev.gatehouse.edge.postgres.codec.PgProtocol;
@@ -160,14 +161,15 @@ final class SessionHarness implements AutoCloseable {
     final CompletableFuture<Void> closed = new CompletableFuture<>();
 
     /** The edge's pieces a session uses, shared by the sessions of a test class. */
-    record Edge(Vertx vertx, NetClient netClient, SqlAnalyzer analyzer, TargetConnection target, MaskingCatalog maskingCatalog)
+    record Edge(Vertx vertx, NetClient netClient, SqlAnalyzer analyzer, TargetConnection target,
+                TargetCatalog targetCatalog)
             implements PgAdapter.Edge {
         static Edge on(Vertx vertx, SqlAnalyzer analyzer, LoggingPostgres postgres) {
             NetClient client = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
             TargetConnection target = new TargetConnection("target", postgres.host(), postgres.port(), LoggingPostgres.DATABASE,
                     LoggingPostgres.ROLE, "", false, null, TargetConnection.Mode.ENFORCE, Map.of("env", "test"));
             return new Edge(vertx, client, analyzer, target,
-                    new MaskingCatalog(client, Duration.ofMinutes(1), Duration.ofSeconds(10)));
+                    new TargetCatalog(client, Duration.ofMinutes(1), Duration.ofSeconds(10)));
         }
 
         @Override

@@ -101,6 +101,7 @@ public final class Snapshot implements ResultMasker.Columns {
     }
 
     private final String database;
+    private final String searchPath;
     private final Map<Integer, Relation> relations;
     private final Map<String, List<Relation>> relationsByName;
     private final Set<String> schemas;
@@ -110,9 +111,10 @@ public final class Snapshot implements ResultMasker.Columns {
     private final Map<SqlAnalyzer, Map<Integer, RoutineAnalysis>> analyses = new ConcurrentHashMap<>();
     private final long readNanos = System.nanoTime();
 
-    Snapshot(String database, Set<String> schemas, Map<Integer, Relation> relations, Map<Integer, Routine> routines,
-             List<EventTrigger> eventTriggers) {
+    Snapshot(String database, String searchPath, Set<String> schemas, Map<Integer, Relation> relations,
+             Map<Integer, Routine> routines, List<EventTrigger> eventTriggers) {
         this.database = database;
+        this.searchPath = searchPath;
         this.schemas = Set.copyOf(schemas);
         this.relations = Map.copyOf(relations);
         this.routines = Map.copyOf(routines);
@@ -174,7 +176,26 @@ public final class Snapshot implements ResultMasker.Columns {
     }
 
     /** When it was read ({@link System#nanoTime}). */
-    long readNanos() {
+    /**
+     * The search_path a session of the connection's role starts with in the target's database (read
+     * on the catalog's own connection, which logs in as the sessions do), as the target shows it.
+     */
+    public String searchPath() {
+        return searchPath;
+    }
+
+    /**
+     * Analyses every user-defined routine's body now, so that resolving statements later never
+     * waits for the analyser (call it off the event loop, once per snapshot and analyser).
+     */
+    public void warm(SqlAnalyzer analyzer) {
+        for (Routine routine : routines.values()) {
+            if (routine.definition() != null) analysis(routine, analyzer);
+        }
+    }
+
+    /** When the snapshot was read ({@link System#nanoTime()}). */
+    public long readNanos() {
         return readNanos;
     }
 

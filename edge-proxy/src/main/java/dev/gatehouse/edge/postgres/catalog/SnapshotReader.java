@@ -35,7 +35,8 @@ final class SnapshotReader {
     /** No backslashes and no escape strings: read the same whatever {@code standard_conforming_strings} says. */
     static final String SQL = String.join(";\n",
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            "SELECT pg_catalog.current_database()",
+            // the database, and the search_path a session of the connection's role starts with (role and database settings)
+            "SELECT pg_catalog.current_database(), pg_catalog.current_setting('search_path')",
             // 1 schemas
             "SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n WHERE NOT pg_catalog.starts_with(n.nspname, 'pg_toast')",
             // 2 relations
@@ -97,6 +98,7 @@ final class SnapshotReader {
 
     private Snapshot snapshot(List<List<String[]>> results) {
         String database = results.get(0).getFirst()[0];
+        String searchPath = results.get(0).getFirst()[1];
         Map<Integer, String> namespaces = new HashMap<>();
         for (String[] row : results.get(1)) namespaces.put(oid(row[0]), intern(row[1]));
         Set<String> schemas = new HashSet<>();
@@ -156,7 +158,7 @@ final class SnapshotReader {
         for (String[] row : results.get(10)) {
             eventTriggers.add(new EventTrigger(row[0], oid(row[1]), row[2] == null ? null : Set.of(row[2].split("\n"))));
         }
-        return new Snapshot(database, schemas, relations, routines, eventTriggers);
+        return new Snapshot(database, searchPath, schemas, relations, routines, eventTriggers);
     }
 
     private String intern(String s) {
