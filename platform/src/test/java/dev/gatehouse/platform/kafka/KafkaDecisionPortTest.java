@@ -47,6 +47,8 @@ class KafkaDecisionPortTest {
     private static final SimpleMeterRegistry METERS = new SimpleMeterRegistry();
 
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
+    /** Acknowledgements given by hand, for the tests of write-ahead. */
+    private final ControlledAuditSink acks = new ControlledAuditSink();
 
     @BeforeAll
     static void startKafka() {
@@ -306,13 +308,10 @@ class KafkaDecisionPortTest {
     @Test
     void aDecisionBeforeTheAcknowledgementWaitsForIt() throws Exception {
         // Given: a decision has arrived for a command whose append is not acknowledged yet
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-ack-late", acks);
         AuditEvent.CommandReceived command = TestEvents.command("edge-ack-late", port.replyPartition());
-        CompletableFuture<Decision> stage = port.decide(command, Duration.ofSeconds(30)).toCompletableFuture();
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, allow(command), Duration.ofSeconds(30));
         CompletableFuture<String> completedOn = stage.thenApply(d -> Thread.currentThread().getName());
-        reply(command, allow(command));
-        decisionsReadUpToHere(port, acks);
 
         // When
         boolean doneBeforeAck = stage.isDone();
@@ -328,18 +327,15 @@ class KafkaDecisionPortTest {
     @Test
     void anAcknowledgementThatFailsAfterTheDecisionArrivedFailsClosed() throws Exception {
         // Given
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-ack-fails", acks);
         AuditEvent.CommandReceived command = TestEvents.command("edge-ack-fails", port.replyPartition());
-        CompletionStage<Decision> stage = port.decide(command, Duration.ofSeconds(30));
-        reply(command, allow(command));
-        decisionsReadUpToHere(port, acks);
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, allow(command), Duration.ofSeconds(30));
 
         // When
         acks.fail(command);
 
         // Then
-        assertThatThrownBy(() -> stage.toCompletableFuture().get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(DecisionUnavailableException.class)
                 .hasMessageContaining("audit log unreachable: injected: not enough in-sync replicas");
         assertNothingLeft(port);
@@ -348,18 +344,16 @@ class KafkaDecisionPortTest {
     @Test
     void aConnectionAttemptWhoseAcknowledgementFailsAfterItsDecisionIsRefused() throws Exception {
         // Given
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-connect-ack", acks);
         AuditEvent.SessionRequested request = TestEvents.sessionRequest("edge-connect-ack", port.replyPartition());
-        CompletionStage<Decision> stage = port.decide(request, Duration.ofSeconds(30));
-        reply(request, new Decision.Allow(request.requestId(), "connect-ok", "allowed by test", "v1"));
-        decisionsReadUpToHere(port, acks);
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, request,
+                new Decision.Allow(request.requestId(), "connect-ok", "allowed by test", "v1"), Duration.ofSeconds(30));
 
         // When
         acks.fail(request);
 
         // Then
-        assertThatThrownBy(() -> stage.toCompletableFuture().get(10, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
                 .cause().isInstanceOf(DecisionUnavailableException.class).hasMessageContaining("audit log unreachable");
         assertNothingLeft(port);
     }
@@ -367,7 +361,6 @@ class KafkaDecisionPortTest {
     @Test
     void anAcknowledgementBeforeTheDecisionCompletesWithTheDecision() throws Exception {
         // Given: the append is acknowledged while no decision has been written
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-ack-first", acks);
         AuditEvent.CommandReceived command = TestEvents.command("edge-ack-first", port.replyPartition());
         CompletableFuture<Decision> stage = port.decide(command, Duration.ofSeconds(30)).toCompletableFuture();
@@ -386,12 +379,9 @@ class KafkaDecisionPortTest {
     @Test
     void theDeadlinePassingWhileTheAcknowledgementIsAwaitedFailsClosed() throws Exception {
         // Given: the decision arrived, the acknowledgement does not come
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-ack-deadline", acks);
         AuditEvent.CommandReceived command = TestEvents.command("edge-ack-deadline", port.replyPartition());
-        CompletableFuture<Decision> stage = port.decide(command, Duration.ofSeconds(3)).toCompletableFuture();
-        reply(command, allow(command));
-        decisionsReadUpToHere(port, acks);
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, allow(command), Duration.ofSeconds(5));
 
         // When
         await().atMost(Duration.ofSeconds(15)).until(stage::isDone);
@@ -399,14 +389,13 @@ class KafkaDecisionPortTest {
 
         // Then
         assertThatThrownBy(stage::join).hasCauseInstanceOf(DecisionUnavailableException.class)
-                .hasMessageContaining("the audit log did not acknowledge the request within 3s");
+                .hasMessageContaining("the audit log did not acknowledge the request within 5s");
         assertNothingLeft(port);
     }
 
     @Test
     void aHeldApprovalDecidedBeforeTheAcknowledgementStillGetsItsOutcome() throws Exception {
         // Given: the RequireApproval and, right behind it, the approval's Allow arrive before the acknowledgement
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-held-ack", acks);
         AuditEvent.CommandReceived command = TestEvents.command("edge-held-ack", port.replyPartition());
         CommandId id = command.command().id();
@@ -415,7 +404,7 @@ class KafkaDecisionPortTest {
         Decision.Allow approved = new Decision.Allow(id, "approve-ddl", "approved by carol", "v1");
         reply(command, held);
         reply(command, approved);
-        decisionsReadUpToHere(port, acks);
+        decisionsReadUpToHere(port);
 
         // When
         acks.acknowledge(command);
@@ -431,19 +420,17 @@ class KafkaDecisionPortTest {
     @Test
     void aHeldApprovalWhoseAcknowledgementFailsLeavesNoOutcomeWaiter() throws Exception {
         // Given
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-held-fails", acks);
         AuditEvent.CommandReceived command = TestEvents.command("edge-held-fails", port.replyPartition());
-        CompletionStage<Decision> stage = port.decide(command, Duration.ofSeconds(30));
-        reply(command, held(command.command().id()));
-        decisionsReadUpToHere(port, acks);
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, held(command.command().id()),
+                Duration.ofSeconds(30));
         int waitersBefore = port.outcomeCount();
 
         // When
         acks.fail(command);
 
         // Then
-        assertThatThrownBy(() -> stage.toCompletableFuture().get(10, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
                 .cause().isInstanceOf(DecisionUnavailableException.class);
         assertThat(waitersBefore).isEqualTo(1);
         assertThat(port.outcomeCount()).isZero();
@@ -474,7 +461,6 @@ class KafkaDecisionPortTest {
         long seed = System.nanoTime();
         System.out.println("exactlyTheAcknowledgedRequestsAreDecidedWhateverTheOrder seed=" + seed);
         Random random = new Random(seed);
-        ControlledAuditSink acks = new ControlledAuditSink();
         KafkaDecisionPort port = port("edge-ack-shuffle", acks);
         List<AuditEvent.CommandReceived> commands = new ArrayList<>();
         List<CompletableFuture<Decision>> stages = new ArrayList<>();
@@ -516,10 +502,22 @@ class KafkaDecisionPortTest {
     }
 
     /**
+     * Asks for a decision about {@code request} and writes {@code decision}, and returns once the
+     * port has read it, with the request's append not acknowledged.
+     */
+    private CompletableFuture<Decision> decidedButNotAcknowledged(KafkaDecisionPort port, AuditEvent.DecisionRequest request,
+                                                                  Decision decision, Duration deadline) throws Exception {
+        CompletableFuture<Decision> stage = port.decide(request, deadline).toCompletableFuture();
+        reply(request, decision);
+        decisionsReadUpToHere(port);
+        return stage;
+    }
+
+    /**
      * Returns once the port has read every decision written so far to its partition: a marker
      * request, acknowledged at once, is decided behind them and its stage completes.
      */
-    private void decisionsReadUpToHere(KafkaDecisionPort port, ControlledAuditSink acks) throws Exception {
+    private void decisionsReadUpToHere(KafkaDecisionPort port) throws Exception {
         AuditEvent.CommandReceived marker = TestEvents.command("marker", port.replyPartition());
         CompletionStage<Decision> stage = port.decide(marker, Duration.ofSeconds(30));
         acks.acknowledge(marker);
