@@ -7,6 +7,7 @@ import org.apache.kafka.common.errors.NotEnoughReplicasAfterAppendException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -94,7 +95,7 @@ final class AcknowledgementFaults implements UnaryOperator<AuditSink> {
             return switch (fault) {
                 case Hold h -> written.thenCombine(h.release(), (a, b) -> null);
                 case Delay d -> written.thenCompose(ok -> CompletableFuture.runAsync(() -> {
-                    if (d.fail()) throw new java.util.concurrent.CompletionException(injected());
+                    if (d.fail()) throw new CompletionException(injected());
                     // on the delay's own timer thread: never queued behind blocked work in the common pool
                 }, CompletableFuture.delayedExecutor(d.delay().toNanos(), TimeUnit.NANOSECONDS, Runnable::run)));
             };

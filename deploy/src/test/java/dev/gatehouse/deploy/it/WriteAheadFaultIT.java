@@ -33,10 +33,13 @@ import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -54,6 +57,7 @@ class WriteAheadFaultIT {
     private static final Gateway gw = Gateway.get();
     private static final String EDGE_ID = "edge-writeahead-fault";
     private static final String CONNECTION = "wafault";
+    private static final Pattern RANDOM_MARKER = Pattern.compile("wa-fault-r\\d+");
     private static final AcknowledgementFaults faults = new AcknowledgementFaults();
     /** The DecisionMade records of this edge's requests, as written to gatehouse.decisions. */
     private static final Map<CommandId, Decision> decisions = new ConcurrentHashMap<>();
@@ -152,7 +156,7 @@ class WriteAheadFaultIT {
                 try {
                     return connect("wa-fault-connect");
                 } catch (SQLException e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             }, clients);
             Decision decision = awaitDecision(faults.awaitConnect("wa-fault-connect"));
@@ -232,7 +236,7 @@ class WriteAheadFaultIT {
             assertThat(requests).allSatisfy(id -> assertThat(decisions.get(id)).isInstanceOf(Decision.Allow.class));
             Map<String, Integer> ran = new HashMap<>();
             for (LoggingTarget.Executed x : target.statements()) {
-                var m = java.util.regex.Pattern.compile("wa-fault-r\\d+").matcher(x.sql());
+                Matcher m = RANDOM_MARKER.matcher(x.sql());
                 if (m.find()) assertThat(ran.put(m.group(), x.pid())).as("%s ran once (seed %d)", m.group(), seed).isNull();
             }
             assertThat(ran.keySet()).as("seed %d: the statements in the target's log", seed)
@@ -284,7 +288,7 @@ class WriteAheadFaultIT {
             rs.next();
             return rs.getString(1);
         } catch (SQLException e) {
-            throw new java.util.concurrent.CompletionException(e);
+            throw new CompletionException(e);
         }
     }
 
@@ -293,7 +297,7 @@ class WriteAheadFaultIT {
         try {
             selectText(c, sql);
             return "ok";
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             return e.getCause() instanceof SQLException s ? s.getSQLState() : e.getCause().toString();
         }
     }
