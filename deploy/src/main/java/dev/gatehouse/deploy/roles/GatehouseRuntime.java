@@ -9,6 +9,7 @@ import dev.gatehouse.edge.catalog.ConnectionCatalog;
 import dev.gatehouse.edge.catalog.TargetConnection;
 import dev.gatehouse.edge.postgres.PgEdge;
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.platform.events.AuditEventCodec;
@@ -55,6 +56,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
 
 /**
  * Starts the roles of one process from its configuration and stops them in reverse order. The
@@ -87,6 +89,7 @@ public final class GatehouseRuntime implements AutoCloseable {
     private final java.util.function.Function<String, String> env;
     private dev.gatehouse.approval.slack.SlackApprovalPlugin slackPlugin;
     private int stoppedApprovalPort = -1;
+    private UnaryOperator<AuditSink> decisionAppends = UnaryOperator.identity();
 
     public GatehouseRuntime(GatehouseConfig config, Set<Role> roles) {
         this(config, roles, System::getenv);
@@ -104,6 +107,16 @@ public final class GatehouseRuntime implements AutoCloseable {
         ControlCodec control = new ControlCodec();
         this.auditSerde = EventSerde.of(codec::encode, codec::decode);
         this.controlSerde = EventSerde.of(control::encode, control::decode);
+    }
+
+    /**
+     * Decorates the audit sink the edge's decision port appends its requests through
+     * (CommandReceived, SessionRequested), and only that one: for fault injection in tests, which
+     * delay or fail the acknowledgements the port sees. Call before {@link #start()}.
+     */
+    public GatehouseRuntime decoratingDecisionAppends(UnaryOperator<AuditSink> decorator) {
+        this.decisionAppends = java.util.Objects.requireNonNull(decorator, "decorator");
+        return this;
     }
 
     /** Starts every role; on failure, stops what was started and rethrows. */
@@ -274,7 +287,8 @@ public final class GatehouseRuntime implements AutoCloseable {
         if (catalog.all().isEmpty()) LOGGER.warn("edge: no connections are configured; every client will be refused");
 
         KafkaDecisionPort decisions = new KafkaDecisionPort(
-                KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), config.instanceId()), sink, auditSerde);
+                KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), config.instanceId()), decisionAppends.apply(sink),
+                auditSerde);
         closeables.add(decisions);
 
         Authenticator authenticator = authenticator();

@@ -15,8 +15,13 @@ public interface DecisionPort {
 
     /**
      * Writes the request (a command or a connection attempt) to the audit log and waits for its
-     * decision. The returned stage fails with {@link DecisionUnavailableException} when the log is
-     * unreachable or no decision arrives within the deadline: callers fail closed.
+     * decision. Write-ahead, exactly: the returned stage completes with the decision only once
+     * <em>both</em> the decision has arrived <em>and</em> the log has acknowledged the request's own
+     * write as durable, whichever comes first; a caller may act on the decision at once (forward,
+     * connect). The stage fails with {@link DecisionUnavailableException} when the write reports
+     * failure, <em>even if a decision arrived</em>, and when the decision, the acknowledgement or
+     * both are not there within {@code deadline} (which covers both): callers fail closed, so
+     * nothing runs that the log may not hold.
      */
     CompletionStage<Decision> decide(AuditEvent.DecisionRequest request, Duration deadline);
 

@@ -28,10 +28,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,15 +40,29 @@ import java.util.concurrent.TimeUnit;
  * partitions} of {@code gatehouse.decisions}, looked up at start. A consumer without a group
  * reads only that partition, from its end, on its own thread. {@link #decide} registers the
  * request (a command or a connection attempt) as pending, by its request id, <em>before</em>
- * appending it to the audit log (write-ahead), then waits for the DecisionMade naming that id as its
- * command id; decisions for requests this edge does not hold (other edges on
- * the partition, duplicates, late arrivals) are ignored.
+ * appending it to the audit log, then waits for the DecisionMade naming that id as its command
+ * id; decisions for requests this edge does not hold (other edges on the partition, duplicates,
+ * late arrivals) are ignored.
  *
- * <p>Held approvals: when the decision completing a request is a held
- * {@link Decision.RequireApproval}, an outcome waiter for the command is registered on the poll
- * thread before the next record is read, so the final decision (a second DecisionMade for the
- * same command, written by the approval service) cannot be missed; {@link #awaitOutcome} hands it
- * out. Uncollected waiters are dropped at the approval's expiry plus {@link #OUTCOME_RETENTION}.
+ * <p>Write-ahead, exactly: the stage returned by {@link #decide} completes with the decision only
+ * once <em>both</em> the decision has arrived <em>and</em> the request's own append was
+ * acknowledged by the audit sink ({@code acks=all}), in whichever order they come. The policy
+ * service can read and decide a request before the edge's producer hears its acknowledgement,
+ * and an acknowledgement can still turn into a failure then; so an append that reports failure
+ * fails the stage with {@link DecisionUnavailableException} even when a decision has arrived, and
+ * the caller rejects the request (fails closed): nothing runs whose record the edge does not know
+ * to be durable. The deadline given to {@code decide} covers both waits. Each pending request is
+ * settled exactly once, by the last of decision and acknowledgement, or by the first of append
+ * failure, deadline and {@link #close}; its deadline timer is then cancelled and removed from the
+ * scheduler's queue at once.
+ *
+ * <p>Held approvals: when the decision for a request is a held {@link Decision.RequireApproval},
+ * an outcome waiter for the command is registered on the poll thread before the next record is
+ * read, whether or not the append has been acknowledged yet, so the final decision (a second
+ * DecisionMade for the same command, written by the approval service) cannot be missed;
+ * {@link #awaitOutcome} hands it out. Uncollected waiters are dropped at the approval's expiry
+ * plus {@link #OUTCOME_RETENTION}, and at once when the request fails (its append failed or its
+ * deadline passed before the acknowledgement): the command was rejected, so no outcome is awaited.
  *
  * <p>Threads: every stage returned by this class completes on one internal thread
  * ({@code gatehouse-decisions-<edge>}), never on the Kafka I/O or poll thread. Dependents
@@ -90,14 +103,14 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     private final EventSerde<AuditEvent> serde;
     private final TopicPartition replyPartition;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final Map<CommandId, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<CommandId, Request> pending = new ConcurrentHashMap<>();
     private final Map<CommandId, Pending> outcomes = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService completer;
+    private final ScheduledThreadPoolExecutor completer;
     private final Thread poller;
     private volatile boolean running = true;
 
-    /** A command awaiting its decision; the timer is set just after the entry is registered. */
-    private static final class Pending {
+    /** A stage and its deadline timer: an outcome waiter, or the base of a {@link Request}. */
+    private static class Pending {
         final CompletableFuture<Decision> future = new CompletableFuture<>();
         volatile ScheduledFuture<?> timer;
 
@@ -108,6 +121,62 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         void cancelTimer() {
             ScheduledFuture<?> t = timer;
             if (t != null) t.cancel(false);
+        }
+    }
+
+    /**
+     * A request awaiting its decision and its append's acknowledgement. The decision comes on the
+     * poll thread, the acknowledgement or failure on the producer's thread, the deadline on the
+     * completer: the state is guarded by this object's monitor, and exactly one of them settles it.
+     * The timer is set before the append, so it is there before anything can settle the request.
+     */
+    private static final class Request extends Pending {
+        private Decision decision;
+        private boolean acknowledged;
+        private boolean settled;
+        /** The outcome waiter registered for a held approval, dropped if the request fails. */
+        private Pending waiter;
+
+        /** Whether a DecisionMade for this id now is the request's decision (not an outcome or a duplicate). */
+        synchronized boolean awaitsDecision() {
+            return !settled && decision == null;
+        }
+
+        /**
+         * Records the decision (and the outcome waiter of a held approval, or null).
+         *
+         * @return whether it settles the request (the append was acknowledged already); when the
+         *         request failed meanwhile, the waiter is handed back through {@link #waiter()}
+         */
+        synchronized boolean decided(Decision made, Pending outcomeWaiter) {
+            waiter = outcomeWaiter;
+            if (settled) return false;
+            decision = made;
+            settled = acknowledged;
+            return settled;
+        }
+
+        /** Records the acknowledgement; returns the decision when that settles the request, else null. */
+        synchronized Decision acknowledged() {
+            if (settled) return null;
+            acknowledged = true;
+            settled = decision != null;
+            return settled ? decision : null;
+        }
+
+        /** Settles the request as failed; false when it was settled already. */
+        synchronized boolean fail() {
+            if (settled) return false;
+            settled = true;
+            return true;
+        }
+
+        synchronized boolean hasDecision() {
+            return decision != null;
+        }
+
+        synchronized Pending waiter() {
+            return waiter;
         }
     }
 
@@ -141,8 +210,11 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
             throw e instanceof IllegalStateException ? e
                     : new IllegalStateException("decision port for edge " + settings.edgeId() + " cannot start: " + e.getMessage(), e);
         }
-        this.completer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon()
+        this.completer = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon()
                 .name("gatehouse-decisions-" + settings.edgeId()).factory());
+        // a settled request's timer leaves the queue at once instead of staying there for its whole deadline
+        completer.setRemoveOnCancelPolicy(true);
+        completer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.poller = Thread.ofPlatform().daemon().name("gatehouse-decisions-poll-" + settings.edgeId()).unstarted(this::pollLoop);
         poller.start();
     }
@@ -170,9 +242,14 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         return replyPartition.partition();
     }
 
-    /** The number of decisions being awaited. */
+    /** The number of requests awaiting their decision, their append's acknowledgement, or both. */
     public int pendingCount() {
         return pending.size();
+    }
+
+    /** The number of timers queued (deadlines of pending requests, outcome waiters' expiries), for tests. */
+    int scheduledCount() {
+        return completer.getQueue().size();
     }
 
     @Override
@@ -180,35 +257,76 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(deadline, "deadline");
         CommandId id = command.requestId();
-        Pending entry = new Pending();
-        CompletableFuture<Decision> future = entry.future();
+        Request request = new Request();
+        CompletableFuture<Decision> future = request.future();
         if (!running) {
             future.completeExceptionally(new DecisionUnavailableException("decision port is closed"));
             return future.minimalCompletionStage();
         }
-        if (pending.putIfAbsent(id, entry) != null) {
+        if (pending.putIfAbsent(id, request) != null) {
             future.completeExceptionally(new DecisionUnavailableException("request " + id + " is already awaiting a decision"));
             return future.minimalCompletionStage();
         }
         try {
-            entry.timer = completer.schedule(() -> expire(id, deadline), deadline.toNanos(), TimeUnit.NANOSECONDS);
+            request.timer = completer.schedule(() -> expire(id, request, deadline), deadline.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
-            pending.remove(id, entry);
+            pending.remove(id, request);
             future.completeExceptionally(new DecisionUnavailableException("decision port is closed"));
             return future.minimalCompletionStage();
         }
         // the entry exists before the write, so a decision cannot arrive unregistered
-        sink.append(command).whenComplete((ok, error) -> {
+        CompletionStage<Void> append;
+        try {
+            append = sink.append(command);
+        } catch (RuntimeException e) {
+            append = CompletableFuture.failedFuture(e);
+        }
+        append.whenComplete((ok, error) -> {
             if (error != null) {
-                Pending removed = pending.remove(id);
-                if (removed != null) {
-                    removed.cancelTimer();
-                    String reason = "audit log unreachable: " + rootMessage(error);
-                    onCompleter(() -> removed.future().completeExceptionally(new DecisionUnavailableException(reason, error)));
+                boolean decided = request.hasDecision();
+                if (fail(id, request, "audit log unreachable: " + rootMessage(error), error) && decided) {
+                    LOGGER.warn("Append failed after the decision arrived, failing closed edgeId={} requestId={}",
+                            settings.edgeId(), id);
                 }
+                return;
             }
+            Decision decision = request.acknowledged();
+            if (decision != null) settle(id, request, decision);
         });
         return future.minimalCompletionStage();
+    }
+
+    /** Completes a request with its decision, which arrived and whose append was acknowledged. */
+    private void settle(CommandId id, Request request, Decision decision) {
+        pending.remove(id, request);
+        request.cancelTimer();
+        onCompleter(() -> request.future().complete(decision));
+    }
+
+    /**
+     * Fails a request closed unless it was settled already, whether or not its decision arrived:
+     * the caller must not act on a decision about a request the log may not hold.
+     *
+     * @return whether this call settled it
+     */
+    private boolean fail(CommandId id, Request request, String reason, Throwable cause) {
+        if (!request.fail()) return false;
+        pending.remove(id, request);
+        request.cancelTimer();
+        dropWaiter(id, request.waiter());
+        DecisionUnavailableException failure = cause == null ? new DecisionUnavailableException(reason)
+                : new DecisionUnavailableException(reason, cause);
+        onCompleter(() -> request.future().completeExceptionally(failure));
+        return true;
+    }
+
+    /** Drops the outcome waiter of a held command that was rejected after all: no outcome is awaited for it. */
+    private void dropWaiter(CommandId id, Pending waiter) {
+        if (waiter != null && outcomes.remove(id, waiter)) {
+            waiter.cancelTimer();
+            onCompleter(() -> waiter.future().completeExceptionally(new DecisionUnavailableException(
+                    "the command failed closed before its outcome was awaited")));
+        }
     }
 
     @Override
@@ -256,11 +374,15 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         }
     }
 
-    /** Registers the outcome waiter of a held command; on the poll thread, before the next record. */
-    private void awaitApproval(Decision.RequireApproval held) {
+    /**
+     * Registers the outcome waiter of a held command; on the poll thread, before the next record.
+     *
+     * @return the waiter, or null when one was registered already or the port is closed
+     */
+    private Pending awaitApproval(Decision.RequireApproval held) {
         CommandId id = held.commandId();
         Pending waiter = new Pending();
-        if (outcomes.putIfAbsent(id, waiter) != null) return;
+        if (outcomes.putIfAbsent(id, waiter) != null) return null;
         java.time.Instant expiry = held.expiresAt();
         Duration untilExpiry = (expiry == null ? OUTCOME_WAIT_WITHOUT_EXPIRY
                 : Duration.between(java.time.Instant.now(), expiry)).plus(OUTCOME_RETENTION);
@@ -269,14 +391,18 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
             waiter.timer = completer.schedule(() -> expireOutcome(id, waiter, keep), keep.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             outcomes.remove(id, waiter);
+            return null;
         }
+        return waiter;
     }
 
-    private void expire(CommandId id, Duration deadline) {
-        Pending removed = pending.remove(id);
-        if (removed != null) {
-            LOGGER.warn("No decision within deadline edgeId={} requestId={} deadlineMs={}", settings.edgeId(), id, deadline.toMillis());
-            removed.future().completeExceptionally(new DecisionUnavailableException("no decision within " + human(deadline)));
+    private void expire(CommandId id, Request request, Duration deadline) {
+        boolean decided = request.hasDecision();
+        String reason = (decided ? "the audit log did not acknowledge the request within " : "no decision within ")
+                + human(deadline);
+        if (fail(id, request, reason, null)) {
+            LOGGER.warn("Deadline passed, failing closed edgeId={} requestId={} deadlineMs={} decisionArrived={}",
+                    settings.edgeId(), id, deadline.toMillis(), decided);
         }
     }
 
@@ -308,16 +434,21 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
             return;
         }
         if (!(event instanceof AuditEvent.DecisionMade made)) return;
-        Pending entry = pending.remove(made.commandId());
-        if (entry == null) {
+        CommandId id = made.commandId();
+        Request request = pending.get(id);
+        if (request == null || !request.awaitsDecision()) {
             onOutcome(made);
             return;
         }
-        entry.cancelTimer();
-        if (made.decision() instanceof Decision.RequireApproval held && !held.deferred() && held.approvalId() != null) {
-            awaitApproval(held); // before the next record: the outcome cannot slip by
+        Pending waiter = made.decision() instanceof Decision.RequireApproval held && !held.deferred() && held.approvalId() != null
+                ? awaitApproval(held) // before the next record, acknowledged or not: the outcome cannot slip by
+                : null;
+        if (request.decided(made.decision(), waiter)) {
+            settle(id, request, made.decision());
+        } else if (!request.hasDecision()) {
+            dropWaiter(id, waiter); // the request failed meanwhile
         }
-        onCompleter(() -> entry.future().complete(made.decision()));
+        // else: decided, the append's acknowledgement settles it
     }
 
     /** A decision for a command not awaiting its first decision: the outcome of a held approval, or nothing of ours. */
@@ -348,15 +479,12 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     }
 
     private void failAll(String reason) {
+        for (CommandId id : List.copyOf(pending.keySet())) {
+            Request request = pending.get(id);
+            if (request != null) fail(id, request, reason, null);
+        }
         for (CommandId id : List.copyOf(outcomes.keySet())) {
             Pending entry = outcomes.remove(id);
-            if (entry != null) {
-                entry.cancelTimer();
-                onCompleter(() -> entry.future().completeExceptionally(new DecisionUnavailableException(reason)));
-            }
-        }
-        for (CommandId id : List.copyOf(pending.keySet())) {
-            Pending entry = pending.remove(id);
             if (entry != null) {
                 entry.cancelTimer();
                 onCompleter(() -> entry.future().completeExceptionally(new DecisionUnavailableException(reason)));

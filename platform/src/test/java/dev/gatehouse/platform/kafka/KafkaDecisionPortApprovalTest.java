@@ -7,20 +7,14 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.DecisionUnavailableException;
-import dev.gatehouse.platform.core.EventHeader;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,8 +37,7 @@ class KafkaDecisionPortApprovalTest {
         TopicInitializer.ensure(kafka.bootstrapServers(), TopicSettings.defaults(2, (short) 1), Duration.ofSeconds(30));
         sink = new KafkaAuditSink(KafkaAuditSink.Settings.of(kafka.bootstrapServers(), Duration.ofSeconds(5)), SERDE,
                 new SimpleMeterRegistry());
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+        producer = TestEvents.decisionWriter(kafka.bootstrapServers());
     }
 
     @AfterAll
@@ -155,9 +148,6 @@ class KafkaDecisionPortApprovalTest {
     }
 
     private static void reply(AuditEvent.CommandReceived command, Decision decision) throws Exception {
-        var made = new AuditEvent.DecisionMade(EventHeader.now(command.sessionId(), "policy", "test"), decision.commandId(),
-                1, decision, command.edgeId(), command.replyPartition(), command.mode(), Duration.ZERO);
-        producer.send(new ProducerRecord<>(Topics.DECISIONS, command.replyPartition(), command.sessionId().value(),
-                SERDE.encode(made))).get();
+        TestEvents.reply(producer, SERDE, command, decision);
     }
 }

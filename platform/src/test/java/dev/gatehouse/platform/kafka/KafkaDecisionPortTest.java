@@ -1,11 +1,14 @@
 package dev.gatehouse.platform.kafka;
 
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.AuditSink;
+import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.DecisionUnavailableException;
 import dev.gatehouse.platform.core.SessionId;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,9 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -35,20 +42,25 @@ class KafkaDecisionPortTest {
 
     private static EmbeddedKafka kafka;
     private static KafkaAuditSink sink;
+    private static KafkaProducer<String, byte[]> decisionWriter;
     private static final EventSerde<AuditEvent> SERDE = TestEvents.inMemorySerde();
     private static final SimpleMeterRegistry METERS = new SimpleMeterRegistry();
 
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
+    /** Acknowledgements given by hand, for the tests of write-ahead. */
+    private final ControlledAuditSink acks = new ControlledAuditSink();
 
     @BeforeAll
     static void startKafka() {
         kafka = EmbeddedKafka.start(dir, 0);
         TopicInitializer.ensure(kafka.bootstrapServers(), TopicSettings.defaults(PARTITIONS, (short) 1), Duration.ofSeconds(30));
         sink = new KafkaAuditSink(KafkaAuditSink.Settings.of(kafka.bootstrapServers(), Duration.ofSeconds(5)), SERDE, METERS);
+        decisionWriter = TestEvents.decisionWriter(kafka.bootstrapServers());
     }
 
     @AfterAll
     static void stopKafka() {
+        if (decisionWriter != null) decisionWriter.close();
         if (sink != null) sink.close();
         if (kafka != null) kafka.close();
     }
@@ -64,7 +76,11 @@ class KafkaDecisionPortTest {
     }
 
     private KafkaDecisionPort port(String edgeId) {
-        return closing(new KafkaDecisionPort(KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), edgeId), sink, SERDE));
+        return port(edgeId, sink);
+    }
+
+    private KafkaDecisionPort port(String edgeId, AuditSink appends) {
+        return closing(new KafkaDecisionPort(KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), edgeId), appends, SERDE));
     }
 
     private DecisionService policyLoop(Function<AuditEvent.CommandReceived, AuditEvent.DecisionMade> policy) {
@@ -287,6 +303,247 @@ class KafkaDecisionPortTest {
 
         // Then
         assertThat(reading.get(10, TimeUnit.SECONDS)).isPositive();
+    }
+
+    @Test
+    void aDecisionBeforeTheAcknowledgementWaitsForIt() throws Exception {
+        // Given: a decision has arrived for a command whose append is not acknowledged yet
+        KafkaDecisionPort port = port("edge-ack-late", acks);
+        AuditEvent.CommandReceived command = TestEvents.command("edge-ack-late", port.replyPartition());
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, allow(command), Duration.ofSeconds(30));
+        CompletableFuture<String> completedOn = stage.thenApply(d -> Thread.currentThread().getName());
+
+        // When
+        boolean doneBeforeAck = stage.isDone();
+        acks.acknowledge(command);
+
+        // Then
+        assertThat(doneBeforeAck).as("completed on the decision alone").isFalse();
+        assertThat(stage.get(10, TimeUnit.SECONDS)).isEqualTo(allow(command));
+        assertThat(completedOn.get(10, TimeUnit.SECONDS)).isEqualTo("gatehouse-decisions-edge-ack-late");
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void anAcknowledgementThatFailsAfterTheDecisionArrivedFailsClosed() throws Exception {
+        // Given
+        KafkaDecisionPort port = port("edge-ack-fails", acks);
+        AuditEvent.CommandReceived command = TestEvents.command("edge-ack-fails", port.replyPartition());
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, allow(command), Duration.ofSeconds(30));
+
+        // When
+        acks.fail(command);
+
+        // Then
+        assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(DecisionUnavailableException.class)
+                .hasMessageContaining("audit log unreachable: injected: not enough in-sync replicas");
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void aConnectionAttemptWhoseAcknowledgementFailsAfterItsDecisionIsRefused() throws Exception {
+        // Given
+        KafkaDecisionPort port = port("edge-connect-ack", acks);
+        AuditEvent.SessionRequested request = TestEvents.sessionRequest("edge-connect-ack", port.replyPartition());
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, request,
+                new Decision.Allow(request.requestId(), "connect-ok", "allowed by test", "v1"), Duration.ofSeconds(30));
+
+        // When
+        acks.fail(request);
+
+        // Then
+        assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(DecisionUnavailableException.class).hasMessageContaining("audit log unreachable");
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void anAcknowledgementBeforeTheDecisionCompletesWithTheDecision() throws Exception {
+        // Given: the append is acknowledged while no decision has been written
+        KafkaDecisionPort port = port("edge-ack-first", acks);
+        AuditEvent.CommandReceived command = TestEvents.command("edge-ack-first", port.replyPartition());
+        CompletableFuture<Decision> stage = port.decide(command, Duration.ofSeconds(30)).toCompletableFuture();
+        acks.acknowledge(command);
+        boolean doneOnTheAckAlone = stage.isDone();
+
+        // When
+        reply(command, allow(command));
+
+        // Then
+        assertThat(doneOnTheAckAlone).isFalse();
+        assertThat(stage.get(10, TimeUnit.SECONDS)).isEqualTo(allow(command));
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void theDeadlinePassingWhileTheAcknowledgementIsAwaitedFailsClosed() throws Exception {
+        // Given: the decision arrived, the acknowledgement does not come
+        KafkaDecisionPort port = port("edge-ack-deadline", acks);
+        AuditEvent.CommandReceived command = TestEvents.command("edge-ack-deadline", port.replyPartition());
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, allow(command), Duration.ofSeconds(5));
+
+        // When
+        await().atMost(Duration.ofSeconds(15)).until(stage::isDone);
+        acks.acknowledge(command); // too late
+
+        // Then
+        assertThatThrownBy(stage::join).hasCauseInstanceOf(DecisionUnavailableException.class)
+                .hasMessageContaining("the audit log did not acknowledge the request within 5s");
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void aHeldApprovalDecidedBeforeTheAcknowledgementStillGetsItsOutcome() throws Exception {
+        // Given: the RequireApproval and, right behind it, the approval's Allow arrive before the acknowledgement
+        KafkaDecisionPort port = port("edge-held-ack", acks);
+        AuditEvent.CommandReceived command = TestEvents.command("edge-held-ack", port.replyPartition());
+        CommandId id = command.command().id();
+        CompletionStage<Decision> stage = port.decide(command, Duration.ofSeconds(30));
+        Decision.RequireApproval held = held(id);
+        Decision.Allow approved = new Decision.Allow(id, "approve-ddl", "approved by carol", "v1");
+        reply(command, held);
+        reply(command, approved);
+        decisionsReadUpToHere(port);
+
+        // When
+        acks.acknowledge(command);
+        Decision first = stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Decision outcome = port.awaitOutcome(id, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        // Then
+        assertThat(first).isEqualTo(held);
+        assertThat(outcome).isEqualTo(approved);
+        assertThat(port.pendingCount()).isZero();
+    }
+
+    @Test
+    void aHeldApprovalWhoseAcknowledgementFailsLeavesNoOutcomeWaiter() throws Exception {
+        // Given
+        KafkaDecisionPort port = port("edge-held-fails", acks);
+        AuditEvent.CommandReceived command = TestEvents.command("edge-held-fails", port.replyPartition());
+        CompletableFuture<Decision> stage = decidedButNotAcknowledged(port, command, held(command.command().id()),
+                Duration.ofSeconds(30));
+        int waitersBefore = port.outcomeCount();
+
+        // When
+        acks.fail(command);
+
+        // Then
+        assertThatThrownBy(() -> stage.get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(DecisionUnavailableException.class);
+        assertThat(waitersBefore).isEqualTo(1);
+        assertThat(port.outcomeCount()).isZero();
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void anAppendRefusedAtOnceFailsClosed() {
+        // Given a sink that throws instead of returning a failed stage
+        KafkaDecisionPort port = port("edge-refused", event -> {
+            throw new IllegalStateException("producer closed");
+        });
+        AuditEvent.CommandReceived command = TestEvents.command("edge-refused", port.replyPartition());
+
+        // When
+        CompletableFuture<Decision> stage = port.decide(command, Duration.ofSeconds(30)).toCompletableFuture();
+
+        // Then
+        await().atMost(Duration.ofSeconds(5)).until(stage::isDone);
+        assertThatThrownBy(stage::join).hasCauseInstanceOf(DecisionUnavailableException.class)
+                .hasMessageContaining("audit log unreachable: producer closed");
+        assertNothingLeft(port);
+    }
+
+    @Test
+    void exactlyTheAcknowledgedRequestsAreDecidedWhateverTheOrder() throws Exception {
+        // Given: requests whose acknowledgements come or fail before, with or after their decisions
+        long seed = System.nanoTime();
+        System.out.println("exactlyTheAcknowledgedRequestsAreDecidedWhateverTheOrder seed=" + seed);
+        Random random = new Random(seed);
+        KafkaDecisionPort port = port("edge-ack-shuffle", acks);
+        List<AuditEvent.CommandReceived> commands = new ArrayList<>();
+        List<CompletableFuture<Decision>> stages = new ArrayList<>();
+        List<Boolean> acknowledged = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            AuditEvent.CommandReceived command = TestEvents.command("edge-ack-shuffle", port.replyPartition());
+            commands.add(command);
+            stages.add(port.decide(command, Duration.ofSeconds(60)).toCompletableFuture());
+            acknowledged.add(random.nextInt(4) != 0);
+        }
+
+        // When
+        List<Runnable> steps = new ArrayList<>();
+        for (int i = 0; i < commands.size(); i++) {
+            AuditEvent.CommandReceived command = commands.get(i);
+            boolean ack = acknowledged.get(i);
+            steps.add(() -> {
+                if (ack) acks.acknowledge(command);
+                else acks.fail(command);
+            });
+            steps.add(() -> {
+                try {
+                    reply(command, allow(command));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+        java.util.Collections.shuffle(steps, random);
+        steps.forEach(Runnable::run);
+
+        // Then
+        await().atMost(Duration.ofSeconds(60)).until(() -> stages.stream().allMatch(CompletableFuture::isDone));
+        for (int i = 0; i < commands.size(); i++) {
+            assertThat(stages.get(i).isCompletedExceptionally()).as("request %d, acknowledged: %s (seed %d)", i,
+                    acknowledged.get(i), seed).isEqualTo(!acknowledged.get(i));
+        }
+        assertNothingLeft(port);
+    }
+
+    /**
+     * Asks for a decision about {@code request} and writes {@code decision}, and returns once the
+     * port has read it, with the request's append not acknowledged.
+     */
+    private CompletableFuture<Decision> decidedButNotAcknowledged(KafkaDecisionPort port, AuditEvent.DecisionRequest request,
+                                                                  Decision decision, Duration deadline) throws Exception {
+        CompletableFuture<Decision> stage = port.decide(request, deadline).toCompletableFuture();
+        reply(request, decision);
+        decisionsReadUpToHere(port);
+        return stage;
+    }
+
+    /**
+     * Returns once the port has read every decision written so far to its partition: a marker
+     * request, acknowledged at once, is decided behind them and its stage completes.
+     */
+    private void decisionsReadUpToHere(KafkaDecisionPort port) throws Exception {
+        AuditEvent.CommandReceived marker = TestEvents.command("marker", port.replyPartition());
+        CompletionStage<Decision> stage = port.decide(marker, Duration.ofSeconds(30));
+        acks.acknowledge(marker);
+        reply(marker, allow(marker));
+        stage.toCompletableFuture().get(15, TimeUnit.SECONDS);
+    }
+
+    /** No request pending and no timer queued: settled requests leave nothing behind. */
+    private static void assertNothingLeft(KafkaDecisionPort port) {
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(port.pendingCount()).isZero();
+            assertThat(port.scheduledCount()).as("queued timers").isZero();
+        });
+    }
+
+    private static void reply(AuditEvent.DecisionRequest request, Decision decision) throws Exception {
+        TestEvents.reply(decisionWriter, SERDE, request, decision);
+    }
+
+    private static Decision.Allow allow(AuditEvent.CommandReceived command) {
+        return new Decision.Allow(command.command().id(), "test-allow", "allowed by test", "v1");
+    }
+
+    private static Decision.RequireApproval held(CommandId id) {
+        return new Decision.RequireApproval(id, "approve-ddl", "DDL needs a DBA", "v1", "dba", 1, "ap-1",
+                Decision.RequireApproval.HOLD, Instant.now().plus(Duration.ofMinutes(10)), "#db-approvals");
     }
 
     private static List<AuditEvent> tail(SessionId session, int expected) {

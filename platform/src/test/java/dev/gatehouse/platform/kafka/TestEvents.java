@@ -10,6 +10,12 @@ import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
 
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 
 /** Events for the Kafka tests, and a serde that keeps them in this JVM (the wire codec is tested elsewhere). */
 final class TestEvents {
@@ -56,5 +63,28 @@ final class TestEvents {
         return new AuditEvent.DecisionMade(EventHeader.now(command.sessionId(), "policy", "test"), id,
                 command.command().sequence(), new Decision.Allow(id, "test-allow", "allowed by test", "v1"),
                 command.edgeId(), command.replyPartition(), command.mode(), Duration.ZERO);
+    }
+
+    /** A connection attempt by alice to "demo". */
+    static AuditEvent.SessionRequested sessionRequest(String edgeId, int replyPartition) {
+        SessionId session = SessionId.random();
+        AuditEvent.CommandReceived like = command(session, edgeId, replyPartition);
+        return new AuditEvent.SessionRequested(EventHeader.now(session, "edge", edgeId), CommandId.random(), like.identity(),
+                like.connection(), "127.0.0.1", "app", "psql", edgeId, replyPartition, "enforce");
+    }
+
+    /** A producer for writing decisions by hand, as the policy and approval services write them. */
+    static KafkaProducer<String, byte[]> decisionWriter(String bootstrapServers) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** Writes the DecisionMade about {@code request} to its reply partition and waits until it is written. */
+    static void reply(KafkaProducer<String, byte[]> producer, EventSerde<AuditEvent> serde, AuditEvent.DecisionRequest request,
+                      Decision decision) throws ExecutionException, InterruptedException {
+        var made = new AuditEvent.DecisionMade(EventHeader.now(request.sessionId(), "policy", "test"), decision.commandId(),
+                1, decision, request.edgeId(), request.replyPartition(), request.mode(), Duration.ZERO);
+        producer.send(new ProducerRecord<>(Topics.DECISIONS, request.replyPartition(), request.sessionId().value(),
+                serde.encode(made))).get();
     }
 }
