@@ -360,6 +360,8 @@ final class PgAdapter implements SessionProtocol {
         boolean rejected;
         boolean copyIn;
         boolean sent;
+        /** Built as if the session had no named statements or portals (their texts cannot be read now). */
+        boolean withoutNames;
 
         Unit(SqlCommand.Form form, List<FrontendMessage> messages, boolean sync) {
             this.form = form;
@@ -374,10 +376,14 @@ final class PgAdapter implements SessionProtocol {
 
     private void startQuery(FrontendMessage.Query q) {
         Unit u = begin(new Unit(SqlCommand.Form.SIMPLE_QUERY, List.of(q), true));
+        afterNamesVerified(u, () -> analyseQuery(u, q));
+    }
+
+    private void analyseQuery(Unit u, FrontendMessage.Query q) {
         edge.analyzer().parseAsync(q.sql()).thenCombine(edge.targetSnapshot(target), (parsed, snapshot) -> {
             scheduler.execute(() -> {
                 if (unit != u || phase != Phase.OPEN) return;
-                PgCommandBuilder.Plan plan = builder.query(q.sql(), parsed, model, resolverOf(snapshot));
+                PgCommandBuilder.Plan plan = builder.query(q.sql(), parsed, modelFor(u), resolverOf(snapshot));
                 if (!staleFor(plan, snapshot)) {
                     build(u, plan, q.sql());
                     return;
@@ -386,7 +392,7 @@ final class PgAdapter implements SessionProtocol {
                 edge.targetSnapshot(target).whenComplete((fresh, err) -> scheduler.execute(() -> {
                     if (unit != u || phase != Phase.OPEN) return;
                     if (err != null) failBuild(u, err);
-                    else build(u, builder.query(q.sql(), parsed, model, resolverOf(fresh)), q.sql());
+                    else build(u, builder.query(q.sql(), parsed, modelFor(u), resolverOf(fresh)), q.sql());
                 }));
             });
             return null;
@@ -401,6 +407,11 @@ final class PgAdapter implements SessionProtocol {
     private void startBatch(List<FrontendMessage> messages) {
         boolean sync = messages.getLast() instanceof FrontendMessage.Sync;
         Unit u = begin(new Unit(SqlCommand.Form.EXTENDED, messages, sync));
+        if (binds(messages)) afterNamesVerified(u, () -> analyseBatch(u, messages));
+        else analyseBatch(u, messages);
+    }
+
+    private void analyseBatch(Unit u, List<FrontendMessage> messages) {
         Map<String, CompletableFuture<ParsedSql>> parses = new LinkedHashMap<>();
         for (FrontendMessage m : messages) {
             if (m instanceof FrontendMessage.Parse p) {
@@ -418,7 +429,7 @@ final class PgAdapter implements SessionProtocol {
                     parses.forEach((text, future) -> parsed.put(text, future.join()));
                     scheduler.execute(() -> {
                         if (unit != u || phase != Phase.OPEN) return;
-                        PgCommandBuilder.Plan plan = builder.batch(messages, parsed, model, resolverOf(snapshot));
+                        PgCommandBuilder.Plan plan = builder.batch(messages, parsed, modelFor(u), resolverOf(snapshot));
                         if (!staleFor(plan, snapshot)) {
                             build(u, plan, null);
                             return;
@@ -427,11 +438,138 @@ final class PgAdapter implements SessionProtocol {
                         edge.targetSnapshot(target).whenComplete((fresh, err) -> scheduler.execute(() -> {
                             if (unit != u || phase != Phase.OPEN) return;
                             if (err != null) failBuild(u, err);
-                            else build(u, builder.batch(messages, parsed, model, resolverOf(fresh)), null);
+                            else build(u, builder.batch(messages, parsed, modelFor(u), resolverOf(fresh)), null);
                         }));
                     });
                     return null;
                 }).exceptionally(err -> failBuild(u, err));
+    }
+
+    // ---------------------------------------------------------------- names after server-side code
+
+    /** The edge's own statement and portal for reading the session's names (never a client's). */
+    static final String VERIFY_NAME = "gatehouse verify names";
+    static final String VERIFY_QUERY = "SELECT 'S', name, statement FROM pg_catalog.pg_prepared_statements"
+            + " UNION ALL SELECT 'P', name, statement FROM pg_catalog.pg_cursors";
+
+    /** Reading the session's names from the target: the rows so far and what to do after. */
+    private final class Verification {
+        final Unit unit;
+        final Runnable then;
+        final boolean sync;
+        final Map<String, String> statements = new HashMap<>();
+        final Map<String, String> portals = new HashMap<>();
+        int answers;
+
+        Verification(Unit unit, Runnable then, boolean sync) {
+            this.unit = unit;
+            this.then = then;
+            this.sync = sync;
+        }
+    }
+
+    private Verification verification;
+
+    /**
+     * Server-side code (a function, procedure, DO block, trigger) can PREPARE, DEALLOCATE, open
+     * and close cursors under any name, so after it ran the session's names may run something
+     * other than what the edge recorded for them. Before a unit binds or executes, the edge reads
+     * the session's prepared statements and cursors from the target itself
+     * ({@code pg_prepared_statements}, {@code pg_cursors}, on its own statement and portal, in the
+     * open transaction if there is one) and forgets every name whose text is not what it
+     * recorded: using such a name is then refused, never run as something else. In a failed
+     * transaction nothing can be read: the unit is built as if the session had no names.
+     */
+    private void afterNamesVerified(Unit u, Runnable then) {
+        boolean named = model.statements.keySet().stream().anyMatch(n -> !n.isEmpty())
+                || model.portals.keySet().stream().anyMatch(n -> !n.isEmpty());
+        if (!model.namesUncertain || !named) {
+            model.namesUncertain = false;
+            then.run();
+            return;
+        }
+        if (model.txStatus == 'E' || model.targetIgnoringUntilSync) {
+            u.withoutNames = true;
+            then.run();
+            return;
+        }
+        boolean clean = model.txStatus == 'I' && !model.forwardedSinceReady;
+        verification = new Verification(u, then, clean);
+        List<FrontendMessage> read = new ArrayList<>(List.of(
+                new FrontendMessage.Parse(VERIFY_NAME, VERIFY_QUERY, new int[0]),
+                new FrontendMessage.Bind(VERIFY_NAME, VERIFY_NAME, new short[0], List.of(), new short[0]),
+                new FrontendMessage.Execute(VERIFY_NAME, 0),
+                new FrontendMessage.Close(PgProtocol.TARGET_PORTAL, VERIFY_NAME),
+                new FrontendMessage.Close(PgProtocol.TARGET_STATEMENT, VERIFY_NAME)));
+        // idle: in a transaction of its own; in a transaction: inside it, without ending it
+        read.add(clean ? new FrontendMessage.Sync() : new FrontendMessage.Flush());
+        upstream.writeAll(read);
+    }
+
+    /** One answer to the edge's own reading of the names; nothing of it reaches the client. */
+    private void onVerificationFrame(BackendFrame frame) {
+        Verification v = verification;
+        try {
+            switch (frame.type()) {
+                case PgProtocol.BE_PARSE_COMPLETE, PgProtocol.BE_BIND_COMPLETE, PgProtocol.BE_CLOSE_COMPLETE,
+                     PgProtocol.BE_COMMAND_COMPLETE -> v.answers++;
+                case PgProtocol.BE_DATA_ROW -> {
+                    List<byte[]> row = BackendFrames.parseDataRow(frame);
+                    String name = text(row.get(1));
+                    (text(row.get(0)).equals("S") ? v.statements : v.portals).put(name, text(row.get(2)));
+                }
+                case PgProtocol.BE_ERROR_RESPONSE -> {
+                    String message = BackendFrames.parseErrorOrNotice(frame.payload()).getOrDefault(PgProtocol.FIELD_MESSAGE, "?");
+                    verification = null;
+                    core.fatal(new Refusal(Refusal.Kind.FAILED_CLOSED, "gatehouse: the session's prepared statements and"
+                            + " cursors could not be read after server-side code ran (" + message + "); the session is closed",
+                            null, null), "names could not be verified: " + message);
+                    return;
+                }
+                case PgProtocol.BE_READY_FOR_QUERY -> v.answers++;
+                default -> { }
+            }
+        } finally {
+            frame.release();
+        }
+        if (v.answers < (v.sync ? 6 : 5)) return;
+        verification = null;
+        int forgotten = 0;
+        for (var it = model.statements.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().isEmpty()) continue;
+            if (!e.getValue().serverText().equals(v.statements.get(e.getKey()))) {
+                it.remove();
+                forgotten++;
+            }
+        }
+        for (var it = model.portals.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().isEmpty()) continue;
+            if (!e.getValue().serverText().equals(v.portals.get(e.getKey()))) {
+                it.remove();
+                forgotten++;
+            }
+        }
+        model.namesUncertain = false;
+        if (forgotten > 0) {
+            LOGGER.warn("session={} {} prepared statement(s) or cursor(s) changed under server-side code; the edge no"
+                    + " longer runs them", core.sessionId(), forgotten);
+        }
+        if (unit == v.unit && phase == Phase.OPEN) v.then.run();
+    }
+
+    /** The model a unit is built against: without named statements and portals when their texts cannot be read. */
+    private PgSessionModel modelFor(Unit u) {
+        if (!u.withoutNames) return model;
+        PgSessionModel view = model.copy();
+        view.statements.keySet().removeIf(name -> !name.isEmpty());
+        view.portals.keySet().removeIf(name -> !name.isEmpty());
+        return view;
+    }
+
+    private static String text(byte[] value) {
+        return value == null ? "" : new String(value, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Resolves statements on a catalog snapshot, with the session's search_path as the edge tracks it. */
@@ -569,6 +707,7 @@ final class PgAdapter implements SessionProtocol {
             u.sampler = new ResultSampler(target.resultCapture(), ResultSampler.resultFormatsOf(messages));
         }
         if (u.form == SqlCommand.Form.SIMPLE_QUERY) model.simpleQueryStarts();
+        model.forwardedSinceReady = true;
         upstream.writeAll(messages);
         finishIfAnswered(); // a lone Flush has nothing to answer
     }
@@ -612,6 +751,7 @@ final class PgAdapter implements SessionProtocol {
         u.messages.forEach(PgAdapter::release);
         client.write(BackendMessage.ErrorResponse.error(u.sqlState, refusal.message(), refusal.detail()));
         u.sent = true;
+        model.forwardedSinceReady = true;
         switch (u.form) {
             case SIMPLE_QUERY, COPY -> {
                 model.simpleQueryStarts();
@@ -716,6 +856,11 @@ final class PgAdapter implements SessionProtocol {
         }
         byte type = frame.type();
         if (type == PgProtocol.BE_PARAMETER_STATUS && !pinnedStatusHolds(frame)) return;
+        if (verification != null && type != PgProtocol.BE_NOTICE_RESPONSE && type != PgProtocol.BE_PARAMETER_STATUS
+                && type != PgProtocol.BE_NOTIFICATION_RESPONSE) {
+            onVerificationFrame(frame);
+            return;
+        }
         Unit u = unit;
         boolean relay;
         try {

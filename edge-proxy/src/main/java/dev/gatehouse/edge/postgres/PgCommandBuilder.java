@@ -82,7 +82,7 @@ final class PgCommandBuilder {
         for (ParsedStatement st : parsed.statements()) {
             String sql = st.text(text);
             Step step = b.statement(new PgSessionModel.PgStatement(sql, st.analysis(), st.effect()), null,
-                    CommandStatement.Step.QUERY, sql);
+                    CommandStatement.Step.QUERY, sql, text);
             perStatement.add(step.onSuccess());
         }
         int first = b.statements.isEmpty() ? -1 : 0;
@@ -125,7 +125,8 @@ final class PgCommandBuilder {
                                         + " client_encoding); send it after a Sync", PgProtocol.FEATURE_NOT_SUPPORTED));
                         break;
                     }
-                    var prepared = new PgSessionModel.Prepared(p.statement(), p.query(), statementsOf(p.query(), sql), false);
+                    var prepared = new PgSessionModel.Prepared(p.statement(), p.query(), statementsOf(p.query(), sql), false,
+                            p.query());
                     b.spec.statements.put(p.statement(), prepared);
                     b.expected.add(new PgExpected.Parse(mm -> mm.statements.put(prepared.name(), prepared)));
                 }
@@ -145,7 +146,7 @@ final class PgCommandBuilder {
                     var portal = new PgSessionModel.Portal(bind.portal(), bind.statement(), prepared.sql(), resolved,
                             PgArguments.render(bind.parameterFormats(), bind.parameters(), maxParameterBytes),
                             PgArguments.digest(bind.parameterFormats(), bind.parameters()), bind.resultFormats(), false,
-                            false, false, b.spec.txSerial);
+                            false, false, b.spec.txSerial, prepared.serverText());
                     int index = -1;
                     if (!executedLater(messages, i, bind.portal())) {
                         // planned (where functions may run) but not executed in this batch: recorded as a bind
@@ -362,7 +363,8 @@ final class PgCommandBuilder {
          * portal being executed ({@code portal} non-null, already resolved). Returns its index in
          * the command and what confirms it.
          */
-        Step statement(PgSessionModel.PgStatement st, PgSessionModel.Portal portal, CommandStatement.Step kind, String via) {
+        Step statement(PgSessionModel.PgStatement st, PgSessionModel.Portal portal, CommandStatement.Step kind, String via,
+                       String source) {
             StatementAnalysis analysis = portal == null ? resolve(st.analysis()) : st.analysis();
             String sql = st.sql();
             String statementName = portal == null ? null : portal.statementName();
@@ -416,7 +418,7 @@ final class PgCommandBuilder {
                 }
                 case SessionEffect.Prepare p -> {
                     var prepared = new PgSessionModel.Prepared(p.name(), p.sql(),
-                            List.of(new PgSessionModel.PgStatement(p.sql(), p.statement(), null)), true);
+                            List.of(new PgSessionModel.PgStatement(p.sql(), p.statement(), null)), true, source);
                     effect(mm -> mm.statements.put(prepared.name(), prepared));
                 }
                 case SessionEffect.Deallocate d -> {
@@ -431,9 +433,10 @@ final class PgCommandBuilder {
                     analysis = merge(analysis, query);
                     var cursor = new PgSessionModel.Portal(d.name(), null, d.sql(),
                             List.of(new PgSessionModel.PgStatement(d.sql(), query, null)), List.of(), null,
-                            d.binary() ? new short[]{1} : new short[0], true, d.hold(), false, spec.txSerial);
+                            d.binary() ? new short[]{1} : new short[0], true, d.hold(), false, spec.txSerial, source);
                     effect(mm -> mm.portals.put(cursor.name(), new PgSessionModel.Portal(cursor.name(), null, cursor.sql(),
-                            cursor.statements(), List.of(), null, cursor.resultFormats(), true, cursor.hold(), false, mm.txSerial)));
+                            cursor.statements(), List.of(), null, cursor.resultFormats(), true, cursor.hold(), false, mm.txSerial,
+                            cursor.serverText())));
                 }
                 case SessionEffect.ClosePortal c -> {
                     String name = c.name();
@@ -472,7 +475,7 @@ final class PgCommandBuilder {
             List<Consumer<PgSessionModel>> confirmations = new ArrayList<>();
             int first = -1;
             for (PgSessionModel.PgStatement st : portal.statements()) {
-                Step step = statement(st, portal, CommandStatement.Step.EXECUTE, st.sql());
+                Step step = statement(st, portal, CommandStatement.Step.EXECUTE, st.sql(), portal.serverText());
                 if (refusal != null) return;
                 if (first < 0) first = step.index();
                 confirmations.add(step.onSuccess());

@@ -30,8 +30,10 @@ final class PgSessionModel {
      * @param statements its statements as parsed, not yet resolved: the target resolves a prepared
      *                   statement's names again with the search_path of each execution (a Parse may
      *                   hold none or several; the target refuses several)
+     * @param serverText what the target shows for it in {@code pg_prepared_statements.statement}: the
+     *                   Parse text, or the whole text of the message that held the PREPARE
      */
-    record Prepared(String name, String sql, List<PgStatement> statements, boolean sqlLevel) {
+    record Prepared(String name, String sql, List<PgStatement> statements, boolean sqlLevel, String serverText) {
         Prepared {
             statements = List.copyOf(statements);
         }
@@ -50,9 +52,11 @@ final class PgSessionModel {
      * @param hold          WITH HOLD: survives the commit of its transaction
      * @param ran           executed at least once (a later Execute or FETCH continues it)
      * @param tx            the transaction it was created in ({@link #txSerial})
+     * @param serverText    what the target shows for it in {@code pg_cursors.statement}
      */
     record Portal(String name, String statementName, String sql, List<PgStatement> statements, List<String> parameters,
-                  String digest, short[] resultFormats, boolean cursor, boolean hold, boolean ran, long tx) {
+                  String digest, short[] resultFormats, boolean cursor, boolean hold, boolean ran, long tx,
+                  String serverText) {
         Portal {
             statements = List.copyOf(statements);
             parameters = parameters == null ? List.of() : java.util.Collections.unmodifiableList(new ArrayList<>(parameters));
@@ -60,7 +64,7 @@ final class PgSessionModel {
 
         Portal run() {
             return ran ? this : new Portal(name, statementName, sql, statements, parameters, digest, resultFormats, cursor,
-                    hold, true, tx);
+                    hold, true, tx, serverText);
         }
     }
 
@@ -99,6 +103,8 @@ final class PgSessionModel {
     boolean codeRanInPipeline;
     /** Whether the target skips messages until the next Sync (an error in an extended-protocol batch). */
     boolean targetIgnoringUntilSync;
+    /** Whether anything was forwarded since the last ReadyForQuery (an implicit transaction may be open). */
+    boolean forwardedSinceReady;
 
     PgSessionModel() {
         this.statements = new HashMap<>();
@@ -119,6 +125,7 @@ final class PgSessionModel {
         this.namesUncertain = other.namesUncertain;
         this.codeRanInPipeline = other.codeRanInPipeline;
         this.targetIgnoringUntilSync = other.targetIgnoringUntilSync;
+        this.forwardedSinceReady = other.forwardedSinceReady;
     }
 
     /** A speculative copy for building a batch: changes to it never reach this model. */
@@ -172,6 +179,7 @@ final class PgSessionModel {
         txStatus = status;
         codeRanInPipeline = false;
         targetIgnoringUntilSync = false;
+        forwardedSinceReady = false;
         if (status != 'I') return;
         long ended = txSerial;
         portals.values().removeIf(p -> !p.cursor() || !p.hold() || (!committed && p.tx() == ended));

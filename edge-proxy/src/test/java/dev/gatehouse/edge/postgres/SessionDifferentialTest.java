@@ -69,6 +69,22 @@ class SessionDifferentialTest {
             s.execute("CREATE TABLE hidden (id int, s text)");
             s.execute("INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 5) g");
             s.execute("INSERT INTO hidden VALUES (1, 'h')");
+            // server-side code that rebinds the session's names behind the edge's back
+            s.execute("""
+                    CREATE FUNCTION rebind() RETURNS int LANGUAGE plpgsql AS $$
+                    BEGIN
+                      BEGIN EXECUTE 'DEALLOCATE p1'; EXCEPTION WHEN OTHERS THEN NULL; END;
+                      EXECUTE 'PREPARE p1 AS DELETE FROM secret WHERE id = $1';
+                      RETURN 1;
+                    END $$""");
+            s.execute("""
+                    CREATE FUNCTION reopen() RETURNS int LANGUAGE plpgsql AS $$
+                    DECLARE c refcursor := 'c1';
+                    BEGIN
+                      BEGIN CLOSE c; EXCEPTION WHEN OTHERS THEN NULL; END;
+                      OPEN c FOR SELECT s FROM hidden;
+                      RETURN 1;
+                    END $$""");
         }
         vertx = Vertx.vertx();
         edge = SessionHarness.Edge.on(vertx, new PgQueryAnalyzer(), postgres);
@@ -137,6 +153,7 @@ class SessionDifferentialTest {
             "BEGIN; UPDATE t SET v = 'b' WHERE id = %d; COMMIT",
             "SELECT 1/0", "SELECT * FROM nonexistent",
             "SET search_path = public", "SET standard_conforming_strings = off", "SET client_encoding = 'UTF8'",
+            "SELECT rebind()", "SELECT reopen()",
             "DROP TABLE t");
 
     private static final List<String> PARSE_TEXTS = List.of(
@@ -221,7 +238,11 @@ class SessionDifferentialTest {
                                 new FrontendMessage.Sync()), true),
                         new Unit(List.of(new FrontendMessage.Execute("q1", 1), new FrontendMessage.Flush()), false),
                         new Unit(List.of(new FrontendMessage.Execute("q1", 0), new FrontendMessage.Sync()), true)));
-        return Arbitraries.oneOf(prepared, preparedExtended, cursor, rebound);
+        Arbitrary<List<Unit>> rebindByCode = target.map(sql -> List.of(q("PREPARE p1 AS " + sql), q("SELECT rebind()"),
+                q("EXECUTE p1(1)")));
+        Arbitrary<List<Unit>> reopenByCode = query.map(sql -> List.of(q("BEGIN"), q("DECLARE c1 CURSOR FOR " + sql),
+                q("SELECT reopen()"), q("FETCH 1 FROM c1"), q("COMMIT")));
+        return Arbitraries.oneOf(prepared, preparedExtended, cursor, rebound, rebindByCode, reopenByCode);
     }
 
     @Provide
@@ -373,6 +394,7 @@ class SessionDifferentialTest {
     static List<String> effectiveTexts(LoggingPostgres.Entry e, Map<String, String> cursors) {
         List<String> out = new ArrayList<>();
         for (String statement : e.sql().split(";")) {
+            if (statement.contains("reopen()")) cursors.put("c1", "SELECT s FROM hidden");
             var declare = DECLARE.matcher(statement);
             if (declare.matches()) {
                 cursors.put(declare.group(1).toLowerCase(Locale.ROOT), declare.group(2));
