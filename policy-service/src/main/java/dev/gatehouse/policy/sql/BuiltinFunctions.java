@@ -15,7 +15,7 @@ import java.util.Set;
  * PostgreSQL 15 cluster, listed in the resource {@value #RESOURCE}. A call of any other function
  * runs code the analyser cannot see (a user-defined function, an extension's). The list is
  * generated from the embedded PostgreSQL 15 the tests use, and checked against it, by
- * {@code BuiltinFunctionsCatalogTest} (see there how to regenerate it).
+ * {@code PostgresAgreementTest} (see there how to regenerate it).
  *
  * <p>By name only, as the text writes the call: an unqualified name or one qualified with
  * {@code pg_catalog} is built-in when {@code pg_catalog} has a function of that name; a name
