@@ -193,54 +193,30 @@ public final class LibPgQuery {
 
     /** Parses SQL text into libpg_query's JSON parse tree. */
     public ParseResult parse(String sql) {
-        byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) parse.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    PgQueryError error = readError(address(result, PARSE_RESULT, "error"));
-                    return new ParseResult(error == null ? readString(address(result, PARSE_RESULT, "parse_tree")) : null, error);
-                } finally {
-                    freeParse.invokeExact(result);
-                }
-            }
-        }));
+        return callNative(sql, parse, freeParse, result -> {
+            PgQueryError error = readError(address(result, PARSE_RESULT, "error"));
+            return new ParseResult(error == null ? readString(address(result, PARSE_RESULT, "parse_tree")) : null, error);
+        });
     }
 
     /** Fingerprints SQL text: statements that differ only in constants share a fingerprint. */
     public FingerprintResult fingerprint(String sql) {
-        byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) fingerprint.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    PgQueryError error = readError(address(result, FINGERPRINT_RESULT, "error"));
-                    if (error != null) {
-                        return new FingerprintResult(0L, null, error);
-                    }
-                    long value = result.get(JAVA_LONG, FINGERPRINT_RESULT.byteOffset(PathElement.groupElement("fingerprint")));
-                    return new FingerprintResult(value, readString(address(result, FINGERPRINT_RESULT, "fingerprint_str")), null);
-                } finally {
-                    freeFingerprint.invokeExact(result);
-                }
+        return callNative(sql, fingerprint, freeFingerprint, result -> {
+            PgQueryError error = readError(address(result, FINGERPRINT_RESULT, "error"));
+            if (error != null) {
+                return new FingerprintResult(0L, null, error);
             }
-        }));
+            long value = result.get(JAVA_LONG, FINGERPRINT_RESULT.byteOffset(PathElement.groupElement("fingerprint")));
+            return new FingerprintResult(value, readString(address(result, FINGERPRINT_RESULT, "fingerprint_str")), null);
+        });
     }
 
     /** Replaces the constants of SQL text with parameter references ($1, $2, ...). */
     public NormalizeResult normalize(String sql) {
-        byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) normalize.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    PgQueryError error = readError(address(result, NORMALIZE_RESULT, "error"));
-                    return new NormalizeResult(error == null ? readString(address(result, NORMALIZE_RESULT, "normalized_query")) : null, error);
-                } finally {
-                    freeNormalize.invokeExact(result);
-                }
-            }
-        }));
+        return callNative(sql, normalize, freeNormalize, result -> {
+            PgQueryError error = readError(address(result, NORMALIZE_RESULT, "error"));
+            return new NormalizeResult(error == null ? readString(address(result, NORMALIZE_RESULT, "normalized_query")) : null, error);
+        });
     }
 
     /**
@@ -248,24 +224,16 @@ public final class LibPgQuery {
      * text (a statement, an argument) out of a text without a second lexer.
      */
     public ScanResult scan(String sql) {
-        byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) scan.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    PgQueryError error = readError(address(result, SCAN_RESULT, "error"));
-                    if (error != null) {
-                        return new ScanResult(List.of(), error);
-                    }
-                    long length = result.get(JAVA_LONG, SCAN_RESULT.byteOffset(PathElement.groupElement("len")));
-                    MemorySegment data = address(result, SCAN_RESULT, "data");
-                    byte[] protobuf = length == 0 ? new byte[0] : data.reinterpret(length).toArray(JAVA_BYTE);
-                    return new ScanResult(ScanProtobuf.tokens(protobuf), null);
-                } finally {
-                    freeScan.invokeExact(result);
-                }
+        return callNative(sql, scan, freeScan, result -> {
+            PgQueryError error = readError(address(result, SCAN_RESULT, "error"));
+            if (error != null) {
+                return new ScanResult(List.of(), error);
             }
-        }));
+            long length = result.get(JAVA_LONG, SCAN_RESULT.byteOffset(PathElement.groupElement("len")));
+            MemorySegment data = address(result, SCAN_RESULT, "data");
+            byte[] protobuf = length == 0 ? new byte[0] : data.reinterpret(length).toArray(JAVA_BYTE);
+            return new ScanResult(ScanProtobuf.tokens(protobuf), null);
+        });
     }
 
     /**
@@ -273,15 +241,31 @@ public final class LibPgQuery {
      * libpg_query's JSON (one {@code PLpgSQL_function} per function, the embedded SQL as text).
      */
     public PlpgsqlResult parsePlpgsql(String sql) {
+        return callNative(sql, parsePlpgsql, freePlpgsql, result -> {
+            PgQueryError error = readError(address(result, PLPGSQL_RESULT, "error"));
+            return new PlpgsqlResult(error == null ? readString(address(result, PLPGSQL_RESULT, "plpgsql_funcs")) : null, error);
+        });
+    }
+
+    /** Reads what a libpg_query call returned, before it is freed. */
+    @FunctionalInterface
+    private interface ResultReader<T> {
+        T read(MemorySegment result) throws Throwable;
+    }
+
+    /**
+     * Calls a libpg_query function that takes the SQL text and returns a struct, on a parser
+     * thread: reads the struct, then frees it with {@code free}, whatever happened.
+     */
+    private <T> T callNative(String sql, MethodHandle function, MethodHandle free, ResultReader<T> reader) {
         byte[] input = encode(sql);
         return onParserThread(() -> invokeNative(() -> {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) parsePlpgsql.invokeExact((SegmentAllocator) arena, toCString(arena, input));
+                MemorySegment result = (MemorySegment) function.invokeExact((SegmentAllocator) arena, toCString(arena, input));
                 try {
-                    PgQueryError error = readError(address(result, PLPGSQL_RESULT, "error"));
-                    return new PlpgsqlResult(error == null ? readString(address(result, PLPGSQL_RESULT, "plpgsql_funcs")) : null, error);
+                    return reader.read(result);
                 } finally {
-                    freePlpgsql.invokeExact(result);
+                    free.invokeExact(result);
                 }
             }
         }));

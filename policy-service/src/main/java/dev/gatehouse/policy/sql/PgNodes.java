@@ -50,9 +50,6 @@ final class PgNodes {
     static final String DO = "DoStmt";
     static final String CALL = "CallStmt";
     static final String FETCH = "FetchStmt";
-    static final String RANGE_SUBSELECT = "RangeSubselect";
-    static final String RANGE_FUNCTION = "RangeFunction";
-    static final String RANGE_TABLE_FUNC = "RangeTableFunc";
     static final String RANGE_TABLE_SAMPLE = "RangeTableSample";
 
     // Fields

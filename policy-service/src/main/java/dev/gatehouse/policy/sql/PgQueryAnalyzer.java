@@ -176,11 +176,6 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         if (!fingerprint.ok()) {
             return ParsedSql.unparseable(fingerprint.error().describe());
         }
-        LibPgQuery.ScanResult scanned = libPgQuery.scan(sql);
-        if (!scanned.ok()) {
-            // The parser accepted what the scanner refuses: not expected; nothing is guessed.
-            return ParsedSql.unparseable(scanned.error().describe());
-        }
         JsonNode tree;
         try {
             tree = json.readTree(parsed.parseTree());
@@ -188,6 +183,11 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
             return ParsedSql.unparseable("statement nested deeper than " + MAX_TREE_DEPTH + " levels, too deep to analyse");
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("libpg_query returned an unreadable parse tree", e);
+        }
+        LibPgQuery.ScanResult scanned = libPgQuery.scan(sql);
+        if (!scanned.ok()) {
+            // The parser accepted what the scanner refuses: not expected; nothing is guessed.
+            return ParsedSql.unparseable(scanned.error().describe());
         }
         SqlText text = new SqlText(sql, scanned.tokens());
         List<StatementAnalysis> analyses = new ArrayList<>();

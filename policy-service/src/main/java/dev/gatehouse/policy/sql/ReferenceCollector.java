@@ -208,7 +208,7 @@ final class ReferenceCollector {
         }
         Context inner = body.has(PgNodes.WITH) ? withClause(body.get(PgNodes.WITH), ctx) : ctx;
         Map<String, Relation> scope = scope(type, body, inner);
-        if (scope != null) {
+        if (scope != null && !scope.isEmpty()) {
             inner = inner.within(scope);
         }
         visitFields(type, body, inner.as(Role.READ));

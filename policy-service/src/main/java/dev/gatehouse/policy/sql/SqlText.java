@@ -23,14 +23,16 @@ final class SqlText {
     static final int SQL_COMMENT = 275;
     static final int C_COMMENT = 276;
     static final int AS = 294;
-    static final int CURSOR = 366;
     static final int DATA = 368;
     static final int EXECUTE = 409;
     static final int FOR = 424;
     static final int NO = 524;
     static final int WITH = 716;
 
-    /** {@code pg_query.proto}'s KeywordKind values that force an identifier to be quoted. */
+    /**
+     * {@code pg_query.proto}'s KeywordKind of column-name keywords: this and the kinds above it
+     * (type or function name, reserved) make PostgreSQL quote an identifier of that spelling.
+     */
     static final int COL_NAME_KEYWORD = 2;
 
     private final String sql;
@@ -53,14 +55,6 @@ final class SqlText {
         this.tokens = List.copyOf(kept);
     }
 
-    String sql() {
-        return sql;
-    }
-
-    int byteLength() {
-        return byteLength;
-    }
-
     /** The char index of a byte offset that starts a character (or is the end of the text). */
     int charAt(int byteOffset) {
         if (byteOffset < 0 || byteOffset > byteLength) {
@@ -75,10 +69,6 @@ final class SqlText {
 
     int kind(int index) {
         return tokens.get(index).token();
-    }
-
-    LibPgQuery.Token token(int index) {
-        return tokens.get(index);
     }
 
     /**

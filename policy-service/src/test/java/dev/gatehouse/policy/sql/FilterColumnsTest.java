@@ -2,7 +2,6 @@ package dev.gatehouse.policy.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import org.junit.jupiter.api.Test;
 
@@ -12,10 +11,7 @@ class FilterColumnsTest {
     private final PgQueryAnalyzer analyzer = new PgQueryAnalyzer();
 
     private StatementAnalysis single(String sql) {
-        SqlAnalysis analysis = analyzer.analyze(sql);
-        assertThat(analysis.parseable()).as("parseable: %s", analysis.parseError()).isTrue();
-        assertThat(analysis.statements()).hasSize(1);
-        return analysis.statements().getFirst();
+        return Analyses.single(analyzer, sql);
     }
 
     @Test

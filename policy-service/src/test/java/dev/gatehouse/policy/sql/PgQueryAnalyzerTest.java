@@ -20,10 +20,7 @@ class PgQueryAnalyzerTest {
     private final PgQueryAnalyzer analyzer = new PgQueryAnalyzer();
 
     private StatementAnalysis single(String sql) {
-        SqlAnalysis analysis = analyzer.analyze(sql);
-        assertThat(analysis.parseable()).as("parseable: %s", analysis.parseError()).isTrue();
-        assertThat(analysis.statements()).hasSize(1);
-        return analysis.statements().getFirst();
+        return Analyses.single(analyzer, sql);
     }
 
     @ParameterizedTest(name = "{0}")
