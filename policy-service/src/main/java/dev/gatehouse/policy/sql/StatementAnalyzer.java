@@ -6,6 +6,7 @@ import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.StatementKind;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one statement of a parse tree does: its name ({@link StatementClassifier}), what it
@@ -22,6 +23,11 @@ import java.util.Map;
  *   <li>A statement type the classifier does not know is uncertain ("unclassified statement
  *       X"), and so are {@code EXECUTE}, {@code FETCH} and {@code MOVE}, whose effect only the
  *       edge knows (it tracks prepared statements and cursors).</li>
+ *   <li>Settings: {@code SET}/{@code RESET} and the {@code SET} clauses of {@code ALTER ROLE},
+ *       {@code ALTER DATABASE}, {@code ALTER SYSTEM} and {@code CREATE/ALTER FUNCTION} name theirs,
+ *       {@code set_config} its constant first argument; "*" when they cannot be named
+ *       ({@code RESET ALL}, {@code DISCARD ALL}, {@code set_config} of a computed name, an
+ *       {@code UPDATE} of {@code pg_settings}).</li>
  * </ul>
  * Thread-safe (no state of its own beyond the binding).
  */
@@ -29,6 +35,9 @@ final class StatementAnalyzer {
 
     /** Deepest nesting of DO blocks analysed (a DO block whose body holds a DO block ...). */
     static final int MAX_NESTING = 8;
+
+    /** The view whose rows are the session's settings: writing it changes them. */
+    private static final Set<String> PG_SETTINGS = Set.of("pg_settings", "pg_catalog.pg_settings");
 
     private final BuiltinFunctions builtins = BuiltinFunctions.shared();
     private final RoutineAnalyzer routines;
@@ -100,6 +109,9 @@ final class StatementAnalyzer {
         facts.settings.addAll(references.settings());
         facts.filterColumns.addAll(references.filterColumns());
         facts.missingWhere = references.missingWhere();
+        if (references.tablesWritten().stream().anyMatch(PG_SETTINGS::contains)) {
+            facts.settings.add("*"); // pg_settings' update rule calls set_config for the rows it updates
+        }
         references.uncertainty().forEach(facts::uncertain);
         for (Map.Entry<String, List<String>> call : references.calls().entrySet()) {
             if (!builtins.isBuiltin(call.getValue())) {

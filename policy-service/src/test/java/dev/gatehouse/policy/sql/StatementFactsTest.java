@@ -176,6 +176,8 @@ class StatementFactsTest {
             CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = a SET work_mem FROM CURRENT AS 'SELECT 1' | search_path,work_mem
             ALTER FUNCTION f() SET search_path = a RESET work_mem                | search_path,work_mem
             EXPLAIN ANALYZE SELECT set_config('a', 'b', false)                   | a
+            UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings' | *
+            WITH s AS (UPDATE pg_catalog.pg_settings SET setting = 'x' RETURNING 1) SELECT * FROM s | *
             """)
     void statementsNameTheSettingsTheyChange(String sql, String settings) {
         // Given / When
