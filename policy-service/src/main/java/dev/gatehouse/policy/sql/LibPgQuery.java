@@ -1,6 +1,7 @@
 package dev.gatehouse.policy.sql;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -80,6 +81,11 @@ public final class LibPgQuery {
             ADDRESS.withName("stderr_buffer"), ADDRESS.withName("error"));
     private static final StructLayout NORMALIZE_RESULT = MemoryLayout.structLayout(
             ADDRESS.withName("normalized_query"), ADDRESS.withName("error"));
+    private static final StructLayout SCAN_RESULT = MemoryLayout.structLayout(
+            JAVA_LONG.withName("len"), ADDRESS.withName("data"),
+            ADDRESS.withName("stderr_buffer"), ADDRESS.withName("error"));
+    private static final StructLayout PLPGSQL_RESULT = MemoryLayout.structLayout(
+            ADDRESS.withName("plpgsql_funcs"), ADDRESS.withName("error"));
 
     private static final Object LOCK = new Object();
     private static LibPgQuery shared;
@@ -90,6 +96,10 @@ public final class LibPgQuery {
     private final MethodHandle freeFingerprint;
     private final MethodHandle normalize;
     private final MethodHandle freeNormalize;
+    private final MethodHandle scan;
+    private final MethodHandle freeScan;
+    private final MethodHandle parsePlpgsql;
+    private final MethodHandle freePlpgsql;
     private final ExecutorService parserThreads;
 
     /** The result of {@code pg_query_parse}: the JSON parse tree, or the parser's error. */
@@ -113,6 +123,40 @@ public final class LibPgQuery {
         }
     }
 
+    /**
+     * The result of {@code pg_query_scan}: the tokens of the text in order (comments included),
+     * or the scanner's error.
+     */
+    public record ScanResult(List<Token> tokens, PgQueryError error) {
+        public ScanResult {
+            tokens = tokens == null ? List.of() : List.copyOf(tokens);
+        }
+
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
+    /**
+     * One token of {@code pg_query_scan}.
+     *
+     * @param start       byte offset of its first byte in the UTF-8 text
+     * @param end         byte offset just after its last byte
+     * @param token       its number in {@code pg_query.proto}'s {@code Token} enum (the ASCII code for
+     *                    single-character tokens)
+     * @param keywordKind {@code pg_query.proto}'s {@code KeywordKind}: 0 not a keyword, 1 unreserved,
+     *                    2 column name, 3 type or function name, 4 reserved
+     */
+    public record Token(int start, int end, int token, int keywordKind) {
+    }
+
+    /** The result of {@code pg_query_parse_plpgsql}: the JSON of the PL/pgSQL functions, or the error. */
+    public record PlpgsqlResult(String functions, PgQueryError error) {
+        public boolean ok() {
+            return error == null;
+        }
+    }
+
     private LibPgQuery(SymbolLookup lookup) {
         Linker linker = Linker.nativeLinker();
         parse = downcall(linker, lookup, "pg_query_parse", FunctionDescriptor.of(PARSE_RESULT, ADDRESS));
@@ -123,6 +167,11 @@ public final class LibPgQuery {
         normalize = downcall(linker, lookup, "pg_query_normalize", FunctionDescriptor.of(NORMALIZE_RESULT, ADDRESS));
         freeNormalize = downcall(linker, lookup, "pg_query_free_normalize_result",
                 FunctionDescriptor.ofVoid(NORMALIZE_RESULT));
+        scan = downcall(linker, lookup, "pg_query_scan", FunctionDescriptor.of(SCAN_RESULT, ADDRESS));
+        freeScan = downcall(linker, lookup, "pg_query_free_scan_result", FunctionDescriptor.ofVoid(SCAN_RESULT));
+        parsePlpgsql = downcall(linker, lookup, "pg_query_parse_plpgsql", FunctionDescriptor.of(PLPGSQL_RESULT, ADDRESS));
+        freePlpgsql = downcall(linker, lookup, "pg_query_free_plpgsql_parse_result",
+                FunctionDescriptor.ofVoid(PLPGSQL_RESULT));
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         parserThreads = Executors.newFixedThreadPool(threads, new ParserThreadFactory());
     }
@@ -144,51 +193,79 @@ public final class LibPgQuery {
 
     /** Parses SQL text into libpg_query's JSON parse tree. */
     public ParseResult parse(String sql) {
-        byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) parse.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    PgQueryError error = readError(address(result, PARSE_RESULT, "error"));
-                    return new ParseResult(error == null ? readString(address(result, PARSE_RESULT, "parse_tree")) : null, error);
-                } finally {
-                    freeParse.invokeExact(result);
-                }
-            }
-        }));
+        return callNative(sql, parse, freeParse, result -> {
+            PgQueryError error = readError(address(result, PARSE_RESULT, "error"));
+            return new ParseResult(error == null ? readString(address(result, PARSE_RESULT, "parse_tree")) : null, error);
+        });
     }
 
     /** Fingerprints SQL text: statements that differ only in constants share a fingerprint. */
     public FingerprintResult fingerprint(String sql) {
-        byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) fingerprint.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    PgQueryError error = readError(address(result, FINGERPRINT_RESULT, "error"));
-                    if (error != null) {
-                        return new FingerprintResult(0L, null, error);
-                    }
-                    long value = result.get(JAVA_LONG, FINGERPRINT_RESULT.byteOffset(PathElement.groupElement("fingerprint")));
-                    return new FingerprintResult(value, readString(address(result, FINGERPRINT_RESULT, "fingerprint_str")), null);
-                } finally {
-                    freeFingerprint.invokeExact(result);
-                }
+        return callNative(sql, fingerprint, freeFingerprint, result -> {
+            PgQueryError error = readError(address(result, FINGERPRINT_RESULT, "error"));
+            if (error != null) {
+                return new FingerprintResult(0L, null, error);
             }
-        }));
+            long value = result.get(JAVA_LONG, FINGERPRINT_RESULT.byteOffset(PathElement.groupElement("fingerprint")));
+            return new FingerprintResult(value, readString(address(result, FINGERPRINT_RESULT, "fingerprint_str")), null);
+        });
     }
 
     /** Replaces the constants of SQL text with parameter references ($1, $2, ...). */
     public NormalizeResult normalize(String sql) {
+        return callNative(sql, normalize, freeNormalize, result -> {
+            PgQueryError error = readError(address(result, NORMALIZE_RESULT, "error"));
+            return new NormalizeResult(error == null ? readString(address(result, NORMALIZE_RESULT, "normalized_query")) : null, error);
+        });
+    }
+
+    /**
+     * Splits SQL text into PostgreSQL's tokens, with their byte positions: what cuts exact source
+     * text (a statement, an argument) out of a text without a second lexer.
+     */
+    public ScanResult scan(String sql) {
+        return callNative(sql, scan, freeScan, result -> {
+            PgQueryError error = readError(address(result, SCAN_RESULT, "error"));
+            if (error != null) {
+                return new ScanResult(List.of(), error);
+            }
+            long length = result.get(JAVA_LONG, SCAN_RESULT.byteOffset(PathElement.groupElement("len")));
+            MemorySegment data = address(result, SCAN_RESULT, "data");
+            byte[] protobuf = length == 0 ? new byte[0] : data.reinterpret(length).toArray(JAVA_BYTE);
+            return new ScanResult(ScanProtobuf.tokens(protobuf), null);
+        });
+    }
+
+    /**
+     * Parses the PL/pgSQL bodies of the {@code CREATE FUNCTION} statements in a text into
+     * libpg_query's JSON (one {@code PLpgSQL_function} per function, the embedded SQL as text).
+     */
+    public PlpgsqlResult parsePlpgsql(String sql) {
+        return callNative(sql, parsePlpgsql, freePlpgsql, result -> {
+            PgQueryError error = readError(address(result, PLPGSQL_RESULT, "error"));
+            return new PlpgsqlResult(error == null ? readString(address(result, PLPGSQL_RESULT, "plpgsql_funcs")) : null, error);
+        });
+    }
+
+    /** Reads what a libpg_query call returned, before it is freed. */
+    @FunctionalInterface
+    private interface ResultReader<T> {
+        T read(MemorySegment result) throws Throwable;
+    }
+
+    /**
+     * Calls a libpg_query function that takes the SQL text and returns a struct, on a parser
+     * thread: reads the struct, then frees it with {@code free}, whatever happened.
+     */
+    private <T> T callNative(String sql, MethodHandle function, MethodHandle free, ResultReader<T> reader) {
         byte[] input = encode(sql);
         return onParserThread(() -> invokeNative(() -> {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) normalize.invokeExact((SegmentAllocator) arena, toCString(arena, input));
+                MemorySegment result = (MemorySegment) function.invokeExact((SegmentAllocator) arena, toCString(arena, input));
                 try {
-                    PgQueryError error = readError(address(result, NORMALIZE_RESULT, "error"));
-                    return new NormalizeResult(error == null ? readString(address(result, NORMALIZE_RESULT, "normalized_query")) : null, error);
+                    return reader.read(result);
                 } finally {
-                    freeNormalize.invokeExact(result);
+                    free.invokeExact(result);
                 }
             }
         }));
@@ -288,8 +365,8 @@ public final class LibPgQuery {
 
     private static MemorySegment toCString(Arena arena, byte[] bytes) {
         MemorySegment segment = arena.allocate(bytes.length + 1L);
-        MemorySegment.copy(bytes, 0, segment, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, bytes.length);
-        segment.set(java.lang.foreign.ValueLayout.JAVA_BYTE, bytes.length, (byte) 0);
+        MemorySegment.copy(bytes, 0, segment, JAVA_BYTE, 0, bytes.length);
+        segment.set(JAVA_BYTE, bytes.length, (byte) 0);
         return segment;
     }
 

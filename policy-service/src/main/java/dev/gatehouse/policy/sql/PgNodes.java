@@ -36,6 +36,21 @@ final class PgNodes {
     static final String DROP = "DropStmt";
     static final String GRANT = "GrantStmt";
     static final String COMMON_TABLE_EXPR = "CommonTableExpr";
+    static final String COLUMN_REF = "ColumnRef";
+    static final String JOIN_EXPR = "JoinExpr";
+    static final String A_CONST = "A_Const";
+    static final String A_STAR = "A_Star";
+    static final String TYPE_CAST = "TypeCast";
+    static final String NAMED_ARG_EXPR = "NamedArgExpr";
+    static final String VARIABLE_SET = "VariableSetStmt";
+    static final String EXECUTE_STMT = "ExecuteStmt";
+    static final String PREPARE_STMT = "PrepareStmt";
+    static final String DECLARE_CURSOR = "DeclareCursorStmt";
+    static final String CREATE_TABLE_AS = "CreateTableAsStmt";
+    static final String DO = "DoStmt";
+    static final String CALL = "CallStmt";
+    static final String FETCH = "FetchStmt";
+    static final String RANGE_TABLE_SAMPLE = "RangeTableSample";
 
     // Fields
     static final String RELNAME = "relname";
@@ -62,9 +77,31 @@ final class PgNodes {
     static final String OBJTYPE = "objtype";
     static final String KIND = "kind";
     static final String NAME = "name";
+    static final String FIELDS = "fields";
+    static final String ALIAS = "alias";
+    static final String ALIASNAME = "aliasname";
+    static final String RELPERSISTENCE = "relpersistence";
+    static final String RELATION = "relation";
+    static final String FROM_CLAUSE = "fromClause";
+    static final String USING_CLAUSE = "usingClause";
+    static final String LARG = "larg";
+    static final String RARG = "rarg";
+    static final String ARGS = "args";
+    static final String PARAMS = "params";
+    static final String PORTALNAME = "portalname";
+    static final String IS_PROGRAM = "is_program";
+    static final String IVAL = "ival";
+    static final String FVAL = "fval";
+    static final String BOOLVAL = "boolval";
 
     /** ExplainStmt option that makes EXPLAIN execute its statement. */
     static final String EXPLAIN_ANALYZE = "analyze";
+
+    /** {@code RangeVar.relpersistence} of a temporary relation. */
+    static final String TEMPORARY = "t";
+    /** The schema every session's temporary relations live in, as PostgreSQL names it. */
+    static final String PG_TEMP = "pg_temp";
+    static final String PG_CATALOG = "pg_catalog";
 
     /**
      * Fields that hold a message without its type wrapper, and the node type they hold: they are
@@ -77,7 +114,36 @@ final class PgNodes {
             "larg", SELECT,
             "rarg", SELECT,
             "base", CREATE_STMT,
-            "funccall", FUNC_CALL);
+            "funccall", FUNC_CALL,
+            "setstmt", VARIABLE_SET);
+
+    /**
+     * Fields whose expressions filter, join, group or sort rows: the columns they reference (at any
+     * depth) are a statement's filter columns. By field name, whatever node owns it: WHERE
+     * (statements, partial indexes, FILTER), JOIN ... ON ({@code quals}), MERGE ... ON and WHEN
+     * conditions, GROUP BY, HAVING, ORDER BY (queries and aggregates), DISTINCT ON, and window
+     * PARTITION BY / ORDER BY. {@code JoinExpr.usingClause} holds names, not expressions, and is
+     * read where the join is.
+     */
+    static final Set<String> FILTER_FIELDS = Set.of(
+            "whereClause", "quals", "joinCondition", "condition", "groupClause", "havingClause", "sortClause",
+            "distinctClause", "partitionClause", "orderClause", "agg_order", "agg_filter");
+
+    /**
+     * Fields that define code run later, not now (a view's query, a rule's actions, a function's
+     * SQL body and parameter defaults, policy and trigger conditions, column defaults and checks of
+     * a new table, a new domain's checks): nothing in them runs when the statement runs, so their
+     * writes count as reads and their function calls are named but not called.
+     */
+    static final Map<String, Set<String>> DEFINITION_FIELDS = Map.of(
+            "ViewStmt", Set.of("query"),
+            "RuleStmt", Set.of("actions", "whereClause"),
+            "CreateFunctionStmt", Set.of("sql_body", "parameters"),
+            "CreatePolicyStmt", Set.of("qual", "with_check"),
+            "AlterPolicyStmt", Set.of("qual", "with_check"),
+            "CreateTrigStmt", Set.of("whenClause"),
+            "CreateDomainStmt", Set.of("constraints"),
+            CREATE_STMT, Set.of("tableElts"));
 
     /**
      * Fields whose relations are written (rows inserted, updated, deleted, or the relation's

@@ -6,10 +6,13 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gatehouse.platform.core.ParsedSql;
+import dev.gatehouse.platform.core.ParsedStatement;
+import dev.gatehouse.platform.core.RoutineAnalysis;
+import dev.gatehouse.platform.core.SessionEffect;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.platform.core.StatementAnalysis;
-import dev.gatehouse.platform.core.StatementKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,20 +28,34 @@ import org.slf4j.LoggerFactory;
  * NUL character, unpaired surrogates), is reported {@code parseable=false} with the reason, and
  * nothing else is guessed.
  *
+ * <p>One parse per text ({@link #parse}; {@link #analyze} is its analysis): libpg_query's parse
+ * tree, its scanner's tokens (to cut exact source text: statement spans, PREPARE and DECLARE
+ * queries, EXECUTE arguments) and its fingerprint (which libpg_query computes with a parse of its
+ * own; it has no call that fingerprints a tree). A statement's span starts at its first token and
+ * ends with its last, in Java {@code char}s: leading whitespace and comments, comments before the
+ * terminating semicolon, and the semicolon are outside it.
+ *
  * <p>Classification, beyond the obvious:
  * <ul>
- *   <li>{@code SELECT} is READ unless it writes somewhere (a data-modifying CTE, {@code SELECT
- *       INTO}) or takes row locks ({@code FOR UPDATE/SHARE}): then WRITE. The tag stays as
- *       PostgreSQL reports it ("SELECT", "SELECT INTO"); locked relations stay in tablesRead.</li>
+ *   <li>{@code SELECT} is READ unless it writes somewhere (a data-modifying CTE) or takes row
+ *       locks ({@code FOR UPDATE/SHARE}): then WRITE; locked relations stay in tablesRead.
+ *       {@code SELECT ... INTO} and {@code CREATE TABLE AS} create a table: DDL, object type
+ *       TABLE, tags "SELECT INTO" and "CREATE TABLE AS". A table created {@code TEMP} without a
+ *       schema is written as {@code pg_temp.<name>}.</li>
  *   <li>{@code TRUNCATE} is WRITE, tag "TRUNCATE TABLE", its tables written, and
  *       {@code missingWhere=false}: the flag names the accident of an UPDATE or DELETE that forgot
  *       its WHERE; TRUNCATE says what it means (policies match it by its tag).</li>
  *   <li>{@code COPY ... FROM} is WRITE; {@code COPY ... TO} is UTILITY with its table read (WRITE
  *       if its query writes). {@code REFRESH MATERIALIZED VIEW} is WRITE.</li>
  *   <li>{@code EXPLAIN} is UTILITY and its statement's relations are read; {@code EXPLAIN
- *       ANALYZE} executes the statement, so its writes count (then WRITE).</li>
+ *       ANALYZE} executes the statement, so its writes, missing WHERE, code and settings count
+ *       (then WRITE). Options are read as PostgreSQL reads them: the last ANALYZE wins.</li>
  *   <li>{@code PREPARE} and {@code DECLARE CURSOR} are analysed as the statement they hold;
- *       {@code EXECUTE} is UNKNOWN (the prepared text is not visible here).</li>
+ *       {@code EXECUTE} is UNKNOWN and, like {@code FETCH} and {@code MOVE}, uncertain: what it
+ *       runs is known to the edge, which tracks prepared statements and cursors.</li>
+ *   <li>Code, uncertainty, settings and filter columns: see {@link StatementAnalyzer} and
+ *       {@link ReferenceCollector}. {@code DROP OWNED} and {@code REASSIGN OWNED} are DDL
+ *       (object type OWNED).</li>
  *   <li>{@code SET ROLE} / {@code SET SESSION AUTHORIZATION} (and their RESET) are DCL, since
  *       they change who the session acts as; other SET/RESET are UTILITY.</li>
  *   <li>DDL names its object type (TABLE, INDEX, DATABASE, ...); relations whose definition
@@ -57,6 +74,8 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
 
     private final LibPgQuery libPgQuery;
     private final ObjectMapper json;
+    private final StatementAnalyzer statements;
+    private final SessionEffects effects;
 
     /** An analyzer on the process-wide binding; throws {@link LibPgQueryUnavailableException} if absent. */
     public PgQueryAnalyzer() {
@@ -69,93 +88,123 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_TREE_DEPTH).build())
                 .build();
         this.json = new ObjectMapper(factory);
+        this.statements = new StatementAnalyzer(libPgQuery, json);
+        this.effects = new SessionEffects(libPgQuery, statements);
     }
 
     /**
-     * Analyses SQL text (one or several statements).
+     * Analyses SQL text (one or several statements): {@code parse(sql).analysis()}.
      *
      * @throws NullPointerException when {@code sql} is null (a caller bug, not bad SQL)
      */
     @Override
     public SqlAnalysis analyze(String sql) {
-        Objects.requireNonNull(sql, "sql");
-        try {
-            return libPgQuery.onParserThread(() -> analyzeOnParserThread(sql));
-        } catch (RuntimeException | StackOverflowError e) {
-            return failed(e, sql);
-        }
+        return parse(sql).analysis();
     }
 
     /** Analyses on the parser threads; the caller's thread (an event loop) is not held. */
     @Override
     public CompletionStage<SqlAnalysis> analyzeAsync(String sql) {
+        return parseAsync(sql).thenApply(ParsedSql::analysis);
+    }
+
+    /**
+     * Parses SQL text into its statements: for each its span in the text, its analysis and its
+     * effect on the session. Never throws on bad SQL (then {@code parseable=false}, no statements).
+     *
+     * @throws NullPointerException when {@code sql} is null (a caller bug, not bad SQL)
+     */
+    @Override
+    public ParsedSql parse(String sql) {
         Objects.requireNonNull(sql, "sql");
-        return libPgQuery.submit(() -> analyzeOnParserThread(sql))
+        try {
+            return libPgQuery.onParserThread(() -> parseOnParserThread(sql));
+        } catch (RuntimeException | StackOverflowError e) {
+            return failed(e, sql);
+        }
+    }
+
+    /** {@link #parse} on the parser threads; the caller's thread (an event loop) is not held. */
+    @Override
+    public CompletionStage<ParsedSql> parseAsync(String sql) {
+        Objects.requireNonNull(sql, "sql");
+        return libPgQuery.submit(() -> parseOnParserThread(sql))
                 .exceptionally(e -> failed(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e, sql));
     }
 
-    private static SqlAnalysis failed(Throwable e, String sql) {
+    /**
+     * What a routine's body does, from its language ({@code pg_language.lanname}) and its full
+     * definition as {@code pg_get_functiondef} returns it. SQL and PL/pgSQL bodies are read (see
+     * {@link RoutineAnalyzer}); any other language, dynamic SQL, or a body that does not parse
+     * makes it opaque, with the reason. Never throws.
+     */
+    @Override
+    public RoutineAnalysis analyzeRoutine(String language, String definition) {
+        Objects.requireNonNull(definition, "definition");
+        try {
+            return libPgQuery.onParserThread(() -> statements.routines().routine(language, definition, 0).routine());
+        } catch (IllegalArgumentException e) {
+            return RoutineAnalysis.opaque("body not analysable: " + e.getMessage());
+        } catch (RuntimeException | StackOverflowError e) {
+            LOGGER.warn("routine analysis failed length={} error={}", definition.length(), e.toString());
+            return RoutineAnalysis.opaque("routine analysis failed: " + e.getClass().getSimpleName());
+        }
+    }
+
+    private static ParsedSql failed(Throwable e, String sql) {
         if (e instanceof IllegalArgumentException) {
-            return SqlAnalysis.unparseable(e.getMessage());
+            return ParsedSql.unparseable(e.getMessage());
         }
         if (e instanceof StackOverflowError) {
             LOGGER.warn("SQL analysis ran out of stack length={}", sql.length());
-            return SqlAnalysis.unparseable("statement too deeply nested to analyse");
+            return ParsedSql.unparseable("statement too deeply nested to analyse");
         }
         if (e instanceof Error err) {
             throw err;
         }
         // Never the SQL text in the log: it may hold passwords (CREATE ROLE ... PASSWORD).
         LOGGER.warn("SQL analysis failed length={} error={}", sql.length(), e.toString());
-        return SqlAnalysis.unparseable("SQL analysis failed: " + e.getClass().getSimpleName());
+        return ParsedSql.unparseable("SQL analysis failed: " + e.getClass().getSimpleName());
     }
 
-    private SqlAnalysis analyzeOnParserThread(String sql) {
+    private ParsedSql parseOnParserThread(String sql) {
         LibPgQuery.ParseResult parsed = libPgQuery.parse(sql);
         if (!parsed.ok()) {
-            return SqlAnalysis.unparseable(parsed.error().describe());
+            return ParsedSql.unparseable(parsed.error().describe());
         }
         LibPgQuery.FingerprintResult fingerprint = libPgQuery.fingerprint(sql);
         if (!fingerprint.ok()) {
-            return SqlAnalysis.unparseable(fingerprint.error().describe());
+            return ParsedSql.unparseable(fingerprint.error().describe());
         }
         JsonNode tree;
         try {
             tree = json.readTree(parsed.parseTree());
         } catch (StreamConstraintsException e) {
-            return SqlAnalysis.unparseable("statement nested deeper than " + MAX_TREE_DEPTH + " levels, too deep to analyse");
+            return ParsedSql.unparseable("statement nested deeper than " + MAX_TREE_DEPTH + " levels, too deep to analyse");
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("libpg_query returned an unreadable parse tree", e);
         }
-        List<StatementAnalysis> statements = new ArrayList<>();
+        LibPgQuery.ScanResult scanned = libPgQuery.scan(sql);
+        if (!scanned.ok()) {
+            // The parser accepted what the scanner refuses: not expected; nothing is guessed.
+            return ParsedSql.unparseable(scanned.error().describe());
+        }
+        SqlText text = new SqlText(sql, scanned.tokens());
+        List<StatementAnalysis> analyses = new ArrayList<>();
+        List<ParsedStatement> statementsParsed = new ArrayList<>();
         for (JsonNode raw : tree.path(PgNodes.STMTS)) {
-            statements.add(statement(raw.path(PgNodes.STMT)));
+            JsonNode stmt = raw.path(PgNodes.STMT);
+            int[] tokens = text.statement(raw.path("stmt_location").asInt(0), raw.path("stmt_len").asInt(0));
+            StatementAnalysis analysis = statements.analyse(stmt, 0);
+            SessionEffect effect = null;
+            if (stmt.isObject() && stmt.size() == 1) {
+                String type = stmt.fieldNames().next();
+                effect = effects.effect(type, stmt.get(type), text, tokens[0], tokens[1]);
+            }
+            int start = text.start(tokens[0]);
+            analyses.add(analysis);
+            statementsParsed.add(new ParsedStatement(start, text.end(tokens[1] - 1) - start, analysis, effect));
         }
-        return new SqlAnalysis(true, null, fingerprint.hex(), statements);
-    }
-
-    private static StatementAnalysis statement(JsonNode stmt) {
-        if (!stmt.isObject() || stmt.size() != 1) {
-            // An empty statement has no node; libpg_query drops those, so this is not expected.
-            return new StatementAnalysis(StatementKind.UNKNOWN, "UNKNOWN", null, List.of(), List.of(), List.of(), false);
-        }
-        String type = stmt.fieldNames().next();
-        JsonNode body = stmt.get(type);
-        StatementClassifier.Classification named = StatementClassifier.classify(type, body);
-        ReferenceCollector references = new ReferenceCollector();
-        references.statement(type, body);
-        StatementKind kind = named.kind();
-        if ((kind == StatementKind.READ || kind == StatementKind.UTILITY)
-                && (!references.tablesWritten().isEmpty() || references.rowLocks())) {
-            kind = StatementKind.WRITE;
-        }
-        return new StatementAnalysis(
-                kind,
-                named.tag(),
-                kind == StatementKind.DDL ? named.objectType() : null,
-                references.tablesRead(),
-                references.tablesWritten(),
-                references.functions(),
-                references.missingWhere());
+        return new ParsedSql(new SqlAnalysis(true, null, fingerprint.hex(), analyses), statementsParsed);
     }
 }

@@ -8,18 +8,22 @@ import java.util.Map;
 /**
  * Names one top-level statement node: its coarse kind, its PostgreSQL command tag and, for DDL,
  * the type of object it creates, alters or drops. What the statement's tree contains (writes in
- * CTEs, row locks) is added by {@link PgQueryAnalyzer}.
+ * CTEs, row locks) is added by {@link StatementAnalyzer}.
  */
 final class StatementClassifier {
 
-    /** The naming of one statement. */
-    record Classification(StatementKind kind, String tag, String objectType) {
+    /** The naming of one statement; {@code known} false for a statement type this class does not name. */
+    record Classification(StatementKind kind, String tag, String objectType, boolean known) {
         static Classification of(StatementKind kind, String tag) {
-            return new Classification(kind, tag, null);
+            return new Classification(kind, tag, null, true);
         }
 
         static Classification ddl(String tag, String objectType) {
-            return new Classification(StatementKind.DDL, tag, objectType);
+            return new Classification(StatementKind.DDL, tag, objectType, true);
+        }
+
+        static Classification unknown(String type) {
+            return new Classification(StatementKind.UNKNOWN, type, null, false);
         }
     }
 
@@ -60,9 +64,12 @@ final class StatementClassifier {
 
     static Classification classify(String type, JsonNode body) {
         return switch (type) {
+            // SELECT ... INTO creates a table, as CREATE TABLE AS does.
             case PgNodes.SELECT -> body.has(PgNodes.INTO)
-                    ? Classification.of(StatementKind.WRITE, "SELECT INTO")
+                    ? Classification.ddl("SELECT INTO", "TABLE")
                     : Classification.of(StatementKind.READ, "SELECT");
+            // Only in a function's SQL body (RETURN expression); reads what its expression reads.
+            case "ReturnStmt" -> Classification.of(StatementKind.READ, "RETURN");
             case PgNodes.INSERT -> Classification.of(StatementKind.WRITE, "INSERT");
             case PgNodes.UPDATE -> Classification.of(StatementKind.WRITE, "UPDATE");
             case PgNodes.DELETE -> Classification.of(StatementKind.WRITE, "DELETE");
@@ -85,8 +92,9 @@ final class StatementClassifier {
             case "AlterRoleStmt", "AlterRoleSetStmt" -> Classification.of(StatementKind.DCL, "ALTER ROLE");
             case "DropRoleStmt" -> Classification.of(StatementKind.DCL, "DROP ROLE");
             case "AlterDefaultPrivilegesStmt" -> Classification.of(StatementKind.DCL, "ALTER DEFAULT PRIVILEGES");
-            case "DropOwnedStmt" -> Classification.of(StatementKind.DCL, "DROP OWNED");
-            case "ReassignOwnedStmt" -> Classification.of(StatementKind.DCL, "REASSIGN OWNED");
+            // They drop or change the owner of every object a role owns: schema changes.
+            case "DropOwnedStmt" -> Classification.ddl("DROP OWNED", "OWNED");
+            case "ReassignOwnedStmt" -> Classification.ddl("REASSIGN OWNED", "OWNED");
 
             case "VariableSetStmt" -> variableSet(body);
             case "VariableShowStmt" -> Classification.of(StatementKind.UTILITY, "SHOW");
@@ -181,13 +189,28 @@ final class StatementClassifier {
             case "DropSubscriptionStmt" -> Classification.ddl("DROP SUBSCRIPTION", "SUBSCRIPTION");
             case "CreateStatsStmt" -> Classification.ddl("CREATE STATISTICS", "STATISTICS");
             case "AlterStatsStmt" -> Classification.ddl("ALTER STATISTICS", "STATISTICS");
-            default -> Classification.of(StatementKind.UNKNOWN, type);
+            default -> Classification.unknown(type);
+        };
+    }
+
+    /**
+     * What a statement runs that no analysis can see through, or null: a shell program
+     * ({@code COPY ... PROGRAM}), a shared library ({@code LOAD}), an extension's scripts
+     * ({@code CREATE EXTENSION}, {@code ALTER EXTENSION ... UPDATE}).
+     */
+    static String hiddenCode(String type, JsonNode body) {
+        return switch (type) {
+            case PgNodes.COPY -> body.path(PgNodes.IS_PROGRAM).asBoolean() ? "runs a program (COPY ... PROGRAM)" : null;
+            case "LoadStmt" -> "loads a library (LOAD)";
+            case "CreateExtensionStmt" -> "runs an extension's scripts (CREATE EXTENSION)";
+            case "AlterExtensionStmt" -> "runs an extension's update scripts (ALTER EXTENSION ... UPDATE)";
+            default -> null;
         };
     }
 
     private static Classification createTableAs(JsonNode body) {
         if (body.path("is_select_into").asBoolean()) {
-            return Classification.of(StatementKind.WRITE, "SELECT INTO");
+            return Classification.ddl("SELECT INTO", "TABLE");
         }
         if ("OBJECT_MATVIEW".equals(text(body, PgNodes.OBJTYPE))) {
             return Classification.ddl("CREATE MATERIALIZED VIEW", "MATERIALIZED VIEW");

@@ -20,10 +20,7 @@ class PgQueryAnalyzerTest {
     private final PgQueryAnalyzer analyzer = new PgQueryAnalyzer();
 
     private StatementAnalysis single(String sql) {
-        SqlAnalysis analysis = analyzer.analyze(sql);
-        assertThat(analysis.parseable()).as("parseable: %s", analysis.parseError()).isTrue();
-        assertThat(analysis.statements()).hasSize(1);
-        return analysis.statements().getFirst();
+        return Analyses.single(analyzer, sql);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -31,7 +28,7 @@ class PgQueryAnalyzerTest {
             SELECT 1                                              | READ        | SELECT            |
             VALUES (1), (2)                                       | READ        | SELECT            |
             SELECT * FROM t FOR UPDATE                            | WRITE       | SELECT            |
-            SELECT * INTO t2 FROM t                               | WRITE       | SELECT INTO       |
+            SELECT * INTO t2 FROM t                               | DDL         | SELECT INTO       | TABLE
             INSERT INTO t VALUES (1)                              | WRITE       | INSERT            |
             UPDATE t SET a = 1 WHERE id = 2                       | WRITE       | UPDATE            |
             DELETE FROM t WHERE id = 2                            | WRITE       | DELETE            |
@@ -73,6 +70,8 @@ class PgQueryAnalyzerTest {
             CREATE USER bob                                       | DCL         | CREATE ROLE       |
             ALTER ROLE bob SUPERUSER                              | DCL         | ALTER ROLE        |
             DROP ROLE bob                                         | DCL         | DROP ROLE         |
+            DROP OWNED BY bob                                     | DDL         | DROP OWNED        | OWNED
+            REASSIGN OWNED BY bob TO alice                        | DDL         | REASSIGN OWNED    | OWNED
             SET ROLE admin                                        | DCL         | SET               |
             BEGIN                                                 | TRANSACTION | BEGIN             |
             START TRANSACTION ISOLATION LEVEL SERIALIZABLE        | TRANSACTION | START TRANSACTION |
