@@ -1,6 +1,6 @@
 // One session: identity and CI provenance, and a player over its timeline with denials,
 // approvals and masking marked. A live (open) session is polled every 2 s.
-import { api, el, replace, setupPage, showError, clearError, statusBadge, verdictBadge, badge, time, poll, safeUrl } from './common.js';
+import { api, el, replace, setupPage, showError, clearError, statusBadge, verdictBadge, badge, time, poll, safeUrl, statementRuns, parameterList } from './common.js';
 import { Player } from './player.js';
 
 const sessionId = new URLSearchParams(window.location.search).get('id');
@@ -135,27 +135,15 @@ function renderDetail(entry) {
   }
   const parts = [el('h2', {}, 'Command #' + entry.sequence, ' ', el('span', { class: 'muted' }, entry.form || '')),
     el('pre', { class: 'sql', id: 'detail-sql' }, entry.sql || '')];
-  if (entry.parameters && entry.parameters.length) {
-    parts.push(el('p', {}, 'Parameters: ', entry.parameters.map((p, i) =>
-      el('code', { class: p === null ? 'null' : null }, '$' + (i + 1) + '=' + (p === null ? 'NULL' : p) + ' '))));
-  }
+  const parameters = parameterList(entry.parameters);
+  if (parameters) parts.push(parameters);
   if (entry.statements && entry.statements.length) {
     parts.push(el('p', {}, 'Statements: ', entry.statements.map(s =>
       el('span', { class: 'stmt' }, s.kind, s.objects && s.objects.length ? ' (' + s.objects.join(', ') + ')' : '', ' '))));
   }
   // a command recorded statement by statement: how each runs, with its own parameters
-  const runs = (entry.statements || []).filter(s => s.step);
-  if (runs.length) {
-    parts.push(el('ol', { class: 'runs', id: 'runs' }, runs.map(s => el('li', {},
-      el('span', { class: 'muted' }, [s.step.toLowerCase(),
-        s.statementName !== null && s.statementName !== undefined ? 'statement "' + s.statementName + '"' : null,
-        s.portalName !== null && s.portalName !== undefined ? 'portal "' + s.portalName + '"' : null,
-        s.via ? 'via ' + s.via : null, s.continued ? 'continued' : null,
-        s.rowLimit ? 'row limit ' + s.rowLimit : null].filter(x => x).join(' · ')),
-      el('pre', { class: 'sql' }, s.sql || ''),
-      s.parameters && s.parameters.length ? el('p', {}, 'Parameters: ', s.parameters.map((p, i) =>
-        el('code', { class: p === null ? 'null' : null }, '$' + (i + 1) + '=' + (p === null ? 'NULL' : p) + ' '))) : null))));
-  }
+  const runs = statementRuns(entry.statements);
+  if (runs) parts.push(runs);
   const d = entry.decision;
   if (entry.refusal) {
     parts.push(el('div', { class: 'decision decision-deny', id: 'decision' },
