@@ -34,29 +34,8 @@ final class FactCatalog {
         }
     }
 
-    /**
-     * A CEL struct type nested in a variable's field (the elements of {@code command.statements}),
-     * declared and documented like a variable: at run time a map with exactly these keys.
-     */
-    record Struct(String name, String description, List<Field> fields) {
-        Struct {
-            Objects.requireNonNull(name, "name");
-            if (description == null || description.isBlank()) {
-                throw new IllegalArgumentException("fact type '" + name + "' needs a description");
-            }
-            fields = List.copyOf(fields);
-        }
-
-        /** The CEL type the checker knows it by. */
-        StructType type() {
-            Map<String, CelType> types = new LinkedHashMap<>();
-            fields.forEach(f -> types.put(f.name(), f.type()));
-            return StructType.create(name, ImmutableSet.copyOf(types.keySet()), f -> Optional.ofNullable(types.get(f)));
-        }
-    }
-
     /** One statement of {@code command.statements}: how and what the target runs. */
-    static final Struct STATEMENT = new Struct("gatehouse.Statement", "One statement of `command.statements`, as the "
+    static final Variable STATEMENT = new Variable("gatehouse.Statement", "One statement of `command.statements`, as the "
             + "target receives and runs it. A missing name or `via` is `\"\"`.", List.of(
             new Field("step", SimpleType.STRING, "How it reaches the target: `QUERY` (a statement of a simple Query), "
                     + "`BIND`, `EXECUTE` (an Execute of a portal), `FUNCTION_CALL`, or `UNKNOWN`."),
@@ -71,10 +50,14 @@ final class FactCatalog {
             new Field("continued", SimpleType.BOOL,
                     "True when it continues a portal that already ran (a suspended portal, a `FETCH` from an open cursor).")));
 
-    /** The struct types fields of the variables use, in the order the reference lists them. */
-    static final List<Struct> STRUCTS = List.of(STATEMENT);
+    /**
+     * The struct types fields of the variables use (the elements of {@code command.statements}), in
+     * the order the reference lists them: declared and documented like a variable, at run time a map
+     * with exactly these keys.
+     */
+    static final List<Variable> STRUCTS = List.of(STATEMENT);
 
-    /** One CEL variable and its fields, in declaration order. */
+    /** One CEL variable, or struct type ({@link #STRUCTS}), and its fields, in declaration order. */
     record Variable(String name, String description, List<Field> fields) {
         Variable {
             Objects.requireNonNull(name, "name");
@@ -82,6 +65,13 @@ final class FactCatalog {
                 throw new IllegalArgumentException("fact variable '" + name + "' needs a description");
             }
             fields = List.copyOf(fields);
+        }
+
+        /** As a CEL struct type, named {@link #name}, for the checker. */
+        StructType structType() {
+            Map<String, CelType> types = new LinkedHashMap<>();
+            fields.forEach(f -> types.put(f.name(), f.type()));
+            return StructType.create(name, ImmutableSet.copyOf(types.keySet()), f -> Optional.ofNullable(types.get(f)));
         }
     }
 
@@ -153,7 +143,7 @@ final class FactCatalog {
                             "Columns that filter, join, group or sort (WHERE, ON, GROUP BY, HAVING, ORDER BY, window "
                                     + "clauses), as written (`ssn`) and qualified where the relation is known "
                                     + "(`customers.ssn`, `public.customers.ssn`): what a masked column still reveals."),
-                    new Field("statements", ListType.create(STATEMENT.type()),
+                    new Field("statements", ListType.create(STATEMENT.structType()),
                             "Each statement as the target runs it, in order (see `gatehouse.Statement` below), e.g. "
                                     + "`command.statements.exists(s, s.via.startsWith(\"EXECUTE\"))`; empty for "
                                     + "commands recorded as one text.")

@@ -81,7 +81,7 @@ public final class FactsReference {
         for (FactCatalog.Variable variable : FactCatalog.VARIABLES) {
             section(md, variable.name(), variable.description(), variable.name() + ".", variable.fields());
         }
-        for (FactCatalog.Struct struct : FactCatalog.STRUCTS) {
+        for (FactCatalog.Variable struct : FactCatalog.STRUCTS) {
             section(md, struct.name(), struct.description(), "", struct.fields());
         }
         md.append("## Examples\n\nFrom the example policy, ")
