@@ -1,6 +1,6 @@
 // Approvals: the approval service's requests (through the indexer's same-origin proxy at
 // /api/v1/approvals), with approve/deny buttons when the token's groups include the approver group.
-import { api, el, replace, setupPage, showError, clearError, badge, time, poll, tokenClaims, tokenGroups, ApiError } from './common.js';
+import { api, el, replace, setupPage, showError, clearError, badge, time, poll, tokenClaims, tokenGroups, ApiError, statementRuns } from './common.js';
 
 function canVote(a) {
   if (a.state !== 'pending') return 'the approval is ' + a.state;
@@ -38,6 +38,7 @@ function card(a) {
   const node = el('article', { class: 'card approval-card approval-' + a.state, 'data-approval': a.id },
     el('h2', {}, badge('approval', a.state), ' ', el('span', { class: 'mono' }, a.id)),
     el('pre', { class: 'sql' }, a.sql || ''),
+    statementRuns(a.statements),
     el('dl', { class: 'facts' },
       el('dt', {}, 'Requested by'), el('dd', {}, who),
       el('dt', {}, 'Connection'), el('dd', {}, a.connection || '—'),

@@ -122,6 +122,32 @@ export function safeUrl(value) {
 }
 
 /** A badge: <span class="badge badge-KIND">text</span>. */
+/** Parameters as $1=... codes (SQL NULL marked), or null when there are none. */
+export function parameterList(parameters) {
+  if (!parameters || !parameters.length) return null;
+  return el('p', {}, 'Parameters: ', parameters.map((p, i) =>
+    el('code', { class: p === null ? 'null' : null }, '$' + (i + 1) + '=' + (p === null ? 'NULL' : p) + ' ')));
+}
+
+/**
+ * The statements of a command recorded statement by statement (those with a step), each with how
+ * it runs (step, statement and portal names, via, continued, row limit), its SQL and its own
+ * parameters; null when the command was recorded as one text.
+ */
+export function statementRuns(statements) {
+  const runs = (statements || []).filter(s => s.step);
+  if (!runs.length) return null;
+  const named = v => v !== null && v !== undefined;
+  return el('ol', { class: 'runs' }, runs.map(s => el('li', {},
+    el('span', { class: 'muted' }, [s.step.toLowerCase(),
+      named(s.statementName) ? 'statement "' + s.statementName + '"' : null,
+      named(s.portalName) ? 'portal "' + s.portalName + '"' : null,
+      s.via ? 'via ' + s.via : null, s.continued ? 'continued' : null,
+      s.rowLimit ? 'row limit ' + s.rowLimit : null].filter(x => x).join(' · ')),
+    el('pre', { class: 'sql' }, s.sql || ''),
+    parameterList(s.parameters))));
+}
+
 export function badge(kind, label, title) {
   return el('span', { class: 'badge badge-' + kind, title }, label);
 }

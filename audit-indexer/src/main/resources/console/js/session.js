@@ -1,6 +1,6 @@
 // One session: identity and CI provenance, and a player over its timeline with denials,
 // approvals and masking marked. A live (open) session is polled every 2 s.
-import { api, el, replace, setupPage, showError, clearError, statusBadge, verdictBadge, badge, time, poll, safeUrl } from './common.js';
+import { api, el, replace, setupPage, showError, clearError, statusBadge, verdictBadge, badge, time, poll, safeUrl, statementRuns, parameterList } from './common.js';
 import { Player } from './player.js';
 
 const sessionId = new URLSearchParams(window.location.search).get('id');
@@ -70,9 +70,10 @@ function renderOverview(s) {
     el('div', { class: 'card' }, el('h2', {}, 'CI provenance'), provenance));
 }
 
-/** The verdict class of a command entry: deny, mask, approval, allow or pending. */
+/** The verdict class of a command entry: deny (a refusal too), mask, approval, allow or pending. */
 function mark(entry) {
   if (entry.type !== 'command') return 'event';
+  if (entry.refusal) return 'deny';
   const d = entry.decision;
   if (!d) return 'pending';
   if (d.verdict === 'deny') return 'deny';
@@ -88,7 +89,8 @@ function summaryLine(entry) {
   const m = mark(entry);
   const d = entry.decision;
   const bits = [el('span', { class: 'seq' }, '#' + entry.sequence), ' '];
-  if (m === 'deny') bits.push(badge('deny', 'DENIED', d && d.reason ? d.reason : 'denied'));
+  if (entry.refusal) bits.push(badge('deny', 'REFUSED', 'refused by gatehouse: ' + entry.refusal));
+  else if (m === 'deny') bits.push(badge('deny', 'DENIED', d && d.reason ? d.reason : 'denied'));
   else if (m === 'approval') bits.push(badge('approval', 'approval: ' + (entry.approval ? entry.approval.state : 'required')));
   else if (m === 'mask') bits.push(badge('mask', 'masked'));
   else if (m === 'pending') bits.push(badge('pending', 'awaiting decision'));
@@ -133,16 +135,21 @@ function renderDetail(entry) {
   }
   const parts = [el('h2', {}, 'Command #' + entry.sequence, ' ', el('span', { class: 'muted' }, entry.form || '')),
     el('pre', { class: 'sql', id: 'detail-sql' }, entry.sql || '')];
-  if (entry.parameters && entry.parameters.length) {
-    parts.push(el('p', {}, 'Parameters: ', entry.parameters.map((p, i) =>
-      el('code', { class: p === null ? 'null' : null }, '$' + (i + 1) + '=' + (p === null ? 'NULL' : p) + ' '))));
-  }
+  const parameters = parameterList(entry.parameters);
+  if (parameters) parts.push(parameters);
   if (entry.statements && entry.statements.length) {
     parts.push(el('p', {}, 'Statements: ', entry.statements.map(s =>
       el('span', { class: 'stmt' }, s.kind, s.objects && s.objects.length ? ' (' + s.objects.join(', ') + ')' : '', ' '))));
   }
+  // a command recorded statement by statement: how each runs, with its own parameters
+  const runs = statementRuns(entry.statements);
+  if (runs) parts.push(runs);
   const d = entry.decision;
-  if (d) {
+  if (entry.refusal) {
+    parts.push(el('div', { class: 'decision decision-deny', id: 'decision' },
+      badge('deny', 'REFUSED'), ' ', el('strong', {}, 'refused by gatehouse: ' + entry.refusal),
+      el('div', { class: 'muted' }, 'a Gatehouse invariant, not a policy rule: no decision was asked for')));
+  } else if (d) {
     const cls = 'decision decision-' + mark(entry);
     parts.push(el('div', { class: cls, id: 'decision' },
       verdictBadge(d.verdict), ' ',
@@ -171,6 +178,7 @@ function renderDetail(entry) {
       o.forwarded ? 'forwarded' : el('strong', {}, 'not forwarded'),
       o.tags && o.tags.length ? ' · ' + o.tags.join(', ') : null,
       ' · ' + o.rows + ' row(s)',
+      o.statementsRun !== null && o.statementsRun !== undefined ? ' · ' + o.statementsRun + ' statement(s) ran' : null,
       o.durationMicros ? ' · ' + (o.durationMicros / 1000).toFixed(1) + ' ms' : null,
       o.error ? el('div', { class: 'error-text' }, 'ERROR' + (o.sqlState ? ' ' + o.sqlState : '') + ': ' + o.error) : null));
     if (o.masking) {

@@ -1,13 +1,21 @@
 package dev.gatehouse.approval;
 
 import dev.gatehouse.platform.approval.Approval;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.Identity;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
 
-/** The JSON form of an approval in the REST API (and the CLI that reads it). */
+/**
+ * The JSON form of an approval in the REST API (and the CLI and console that read it). What is to be
+ * approved: {@code sql} and {@code parameters} (the command as one text, every statement's
+ * parameters in order), {@code protocol}, and for a command recorded statement by statement
+ * {@code statements}, each with its own {@code sql} and {@code parameters} (what the approval binds
+ * to), {@code step}, {@code statementName}, {@code portalName}, {@code parametersDigest},
+ * {@code rowLimit}, {@code continued} and {@code via}.
+ */
 public final class ApprovalJson {
 
     private ApprovalJson() {
@@ -41,6 +49,12 @@ public final class ApprovalJson {
         if (a.command() != null) {
             json.put("sql", a.command().sql());
             json.put("parameters", new JsonArray(new java.util.ArrayList<>(a.command().parameters())));
+            json.put("protocol", a.command().protocol());
+            if (!a.command().statements().isEmpty()) {
+                JsonArray statements = new JsonArray();
+                a.command().statements().forEach(s -> statements.add(statement(s)));
+                json.put("statements", statements);
+            }
         }
         JsonArray votes = new JsonArray();
         for (Approval.Vote v : a.votes()) {
@@ -57,6 +71,19 @@ public final class ApprovalJson {
         a.executedBy().ifPresent(c -> json.put("executedBy", c.value()));
         json.put("notifications", a.notifications().size());
         return json;
+    }
+
+    private static JsonObject statement(CommandStatement s) {
+        return new JsonObject()
+                .put("step", s.step().name())
+                .put("sql", s.sql())
+                .put("statementName", s.statementName())
+                .put("portalName", s.portalName())
+                .put("parameters", new JsonArray(new java.util.ArrayList<>(s.parameters())))
+                .put("parametersDigest", s.parametersDigest())
+                .put("rowLimit", s.rowLimit())
+                .put("continued", s.continued())
+                .put("via", s.via());
     }
 
     private static String text(Instant t) {

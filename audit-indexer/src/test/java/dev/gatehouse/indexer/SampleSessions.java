@@ -3,6 +3,7 @@ package dev.gatehouse.indexer;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
@@ -67,6 +68,48 @@ public final class SampleSessions {
                 new SqlAnalysis(true, null, "fp", List.of(st)));
         return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
                 clock, "10.0.0.7");
+    }
+
+    /**
+     * A simple Query {@code EXECUTE pay(40, 7)} recorded statement by statement: the prepared INSERT
+     * it runs, with its own arguments; refused by the edge when {@code refusal} is not null.
+     */
+    public AuditEvent.CommandReceived executePrepared(String refusal) {
+        StatementAnalysis insert = new StatementAnalysis(StatementKind.WRITE, "INSERT", null, List.of(),
+                List.of("public.payouts"), List.of(), false);
+        CommandStatement execute = new CommandStatement(CommandStatement.Step.QUERY,
+                "INSERT INTO payouts (note, amount) VALUES ($1, $2)", "pay", null, List.of("refund", "40"),
+                "sha256:" + "ab".repeat(32), 0, false, "EXECUTE pay('refund', 40)", insert);
+        SqlCommand cmd = SqlCommand.of(CommandId.random(), new SessionId(sessionId), ++sequence, clock.plusMillis(1),
+                SqlCommand.Form.SIMPLE_QUERY, SqlCommand.POSTGRES, List.of(execute), "EXECUTE pay('refund', 40)", true,
+                null, "fp");
+        return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
+                clock, "10.0.0.7", refusal);
+    }
+
+    /** An extended batch of two Executes, each with its own parameters, the second continuing a suspended portal. */
+    public AuditEvent.CommandReceived extendedBatch() {
+        StatementAnalysis update = new StatementAnalysis(StatementKind.WRITE, "UPDATE", null, List.of(),
+                List.of("public.orders"), List.of(), false);
+        StatementAnalysis select = new StatementAnalysis(StatementKind.READ, "SELECT", null, List.of("public.orders"),
+                List.of(), List.of(), false);
+        SqlCommand cmd = SqlCommand.of(CommandId.random(), new SessionId(sessionId), ++sequence, clock.plusMillis(1),
+                SqlCommand.Form.EXTENDED, SqlCommand.POSTGRES, List.of(
+                        new CommandStatement(CommandStatement.Step.EXECUTE, "UPDATE orders SET state = $1 WHERE id = $2",
+                                "", "", java.util.Arrays.asList("paid", null), "sha256:" + "cd".repeat(32), 0, false,
+                                null, update),
+                        new CommandStatement(CommandStatement.Step.EXECUTE, "SELECT * FROM orders WHERE id > $1", "S_1",
+                                "C_2", List.of("10"), "sha256:" + "ef".repeat(32), 50, true, null, select)),
+                null, true, null, "fp");
+        return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
+                clock, "10.0.0.7");
+    }
+
+    /** The completion of a command of which {@code statementsRun} statements ran before an error. */
+    public AuditEvent completedPartly(AuditEvent.CommandReceived c, int statementsRun, String sqlState, String error) {
+        return new AuditEvent.CommandCompleted(header("edge"), c.command().id(), c.command().sequence(),
+                new AuditEvent.Outcome(true, List.of("UPDATE 1"), 1, sqlState, error, Duration.ofMillis(3), 120, "E",
+                        null, statementsRun));
     }
 
     public AuditEvent decided(AuditEvent.CommandReceived c, Decision decision) {

@@ -82,6 +82,43 @@ class SchemaCompatibilityTest {
     }
 
     @Test
+    void aReaderDefaultMayBeAddedToAReleasedEnumButNotASymbol() {
+        // Given: SqlCommandForm was released without a default
+        Schema released = byFullName(parseDirectory(RELEASED)).get("dev.gatehouse.schemas.v1.SqlCommandForm");
+        Schema withDefault = Schema.createEnum(released.getName(), released.getDoc(), released.getNamespace(),
+                released.getEnumSymbols(), "FUNCTION_CALL");
+        List<String> more = new ArrayList<>(released.getEnumSymbols());
+        more.add("SOMETHING_NEW");
+        Schema withSymbol = Schema.createEnum(released.getName(), released.getDoc(), released.getNamespace(), more,
+                "FUNCTION_CALL");
+
+        // When
+        List<String> addingDefault = problems(withDefault, released);
+        List<String> addingSymbol = problems(withSymbol, released);
+
+        // Then: a released reader has no default to read a new symbol as
+        assertThat(addingDefault).isEmpty();
+        assertThat(addingSymbol).anyMatch(p -> p.startsWith("released cannot read current data")
+                && p.contains("MISSING_ENUM_SYMBOLS"));
+    }
+
+    @Test
+    void everyEnumHasAReaderDefaultThatIsOneOfItsSymbols() {
+        // Given
+        Map<String, Schema> current = byFullName(parseDirectory(CURRENT));
+
+        // When: enums of their own file and those declared inside a record (StatementStep)
+        Map<String, Schema> named = new LinkedHashMap<>();
+        current.values().forEach(s -> collectNamed(s, named));
+        List<Schema> enums = named.values().stream().filter(s -> s.getType() == Schema.Type.ENUM).toList();
+
+        // Then
+        assertThat(enums).extracting(Schema::getName).contains("StatementStep", "SqlCommandForm");
+        assertThat(enums).allSatisfy(e -> assertThat(e.getEnumDefault())
+                .as("reader default of %s", e.getFullName()).isNotNull().isIn(e.getEnumSymbols()));
+    }
+
+    @Test
     void removingAnEventTypeIsRefusedButAddingOneIsAllowed() {
         // Given
         Schema released = byFullName(parseDirectory(RELEASED)).get("dev.gatehouse.schemas.v1.AuditRecord");
@@ -98,6 +135,22 @@ class SchemaCompatibilityTest {
         // Then
         assertThat(removing).anyMatch(p -> p.contains("MISSING_UNION_BRANCH"));
         assertThat(adding).isEmpty();
+    }
+
+    /** Every named type reachable from {@code schema}, by full name. */
+    private static void collectNamed(Schema schema, Map<String, Schema> into) {
+        switch (schema.getType()) {
+            case RECORD -> {
+                if (into.putIfAbsent(schema.getFullName(), schema) == null) {
+                    schema.getFields().forEach(f -> collectNamed(f.schema(), into));
+                }
+            }
+            case ENUM, FIXED -> into.putIfAbsent(schema.getFullName(), schema);
+            case ARRAY -> collectNamed(schema.getElementType(), into);
+            case MAP -> collectNamed(schema.getValueType(), into);
+            case UNION -> schema.getTypes().forEach(t -> collectNamed(t, into));
+            default -> { }
+        }
     }
 
     /** Incompatibilities of {@code current} with {@code released}, in both directions. */

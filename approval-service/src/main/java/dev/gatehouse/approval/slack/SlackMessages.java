@@ -2,10 +2,12 @@ package dev.gatehouse.approval.slack;
 
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.StatementKind;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -18,7 +20,8 @@ import java.util.stream.Collectors;
 
 /**
  * Renders approvals as Slack Block Kit messages: the request (who asked, connection, the SQL in
- * an escaped, truncated code block, the analysis, rule and reason, expiry, Approve / Deny
+ * an escaped, truncated code block, statement by statement with each statement's own parameters
+ * when the command was recorded so, the analysis, rule and reason, expiry, Approve / Deny
  * buttons) and its later states (votes so far; the outcome with who decided and when, buttons
  * removed). Pure: values in, JSON out. Every piece of user text goes through {@link SlackText}.
  *
@@ -181,10 +184,41 @@ public final class SlackMessages {
         return String.join("\n", parts);
     }
 
-    private static String sqlWithParameters(SqlCommand command) {
-        if (command.parameters().isEmpty()) return command.sql();
-        StringBuilder sb = new StringBuilder(command.sql()).append("\n-- parameters:");
-        List<String> params = command.parameters();
+    /**
+     * What is to be approved: each statement of a command recorded statement by statement with its own
+     * parameters (and, when there are several or it is reached through a prepared statement, portal or
+     * SQL-level statement, a comment saying how it runs); else the command's text and parameters.
+     */
+    static String sqlWithParameters(SqlCommand command) {
+        List<CommandStatement> statements = command.statements();
+        if (statements.isEmpty()) return withParameters(command.sql(), command.parameters());
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < statements.size(); i++) {
+            CommandStatement s = statements.get(i);
+            String how = how(s);
+            String head = statements.size() == 1 && how.isEmpty() ? ""
+                    : "-- " + (statements.size() == 1 ? "" : "statement " + (i + 1) + " of " + statements.size()
+                    + (how.isEmpty() ? "" : ": ")) + how + "\n";
+            parts.add(head + withParameters(s.sql(), s.parameters()));
+        }
+        return String.join("\n", parts);
+    }
+
+    /** How a statement runs, beyond a plain statement of a simple Query: "" for that. */
+    private static String how(CommandStatement s) {
+        List<String> how = new ArrayList<>();
+        if (s.step() != CommandStatement.Step.QUERY) how.add(s.step().name().toLowerCase(java.util.Locale.ROOT));
+        if (s.statementName() != null) how.add("statement \"" + s.statementName() + "\"");
+        if (s.portalName() != null) how.add("portal \"" + s.portalName() + "\"");
+        if (s.continued()) how.add("continued");
+        if (s.rowLimit() > 0) how.add("row limit " + s.rowLimit());
+        if (s.via() != null) how.add("via " + s.via());
+        return String.join(", ", how).replace("\n", " ");
+    }
+
+    private static String withParameters(String sql, List<String> params) {
+        if (params.isEmpty()) return sql;
+        StringBuilder sb = new StringBuilder(sql).append("\n-- parameters:");
         for (int i = 0; i < params.size(); i++) {
             String p = params.get(i);
             sb.append("\n-- $").append(i + 1).append(" = ")
@@ -208,6 +242,13 @@ public final class SlackMessages {
             parts.add("*Reads* " + SlackText.escape(SlackText.clip(String.join(", ", analysis.tablesRead()), 400)));
         }
         if (analysis.missingWhere()) parts.add("*No WHERE clause*");
+        if (analysis.statements().stream().anyMatch(StatementAnalysis::runsCode)) parts.add("*Runs code*");
+        List<String> uncertainty = analysis.statements().stream().flatMap(s -> s.uncertainty().stream()).distinct().toList();
+        if (!uncertainty.isEmpty()) {
+            parts.add("*Uncertain* " + SlackText.escape(SlackText.clip(String.join("; ", uncertainty), 300)));
+        } else if (analysis.statements().stream().anyMatch(StatementAnalysis::uncertain)) {
+            parts.add("*Uncertain*");
+        }
         return String.join(" · ", parts);
     }
 

@@ -9,6 +9,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
@@ -58,6 +59,29 @@ final class SlackFixtures {
                 "DDL on prod needs a DBA", "hold", command, who,
                 new ConnectionRef("prod-db", "postgres", "db:5432/app", Map.of("env", "prod")), "edge-1", 0, null,
                 "#db-approvals");
+    }
+
+    /**
+     * A request for an extended batch recorded statement by statement: an Execute of the prepared
+     * statement S_1 with its arguments, then a statement reached through {@code EXECUTE pay(40)}.
+     */
+    static AuditEvent.ApprovalRequested statementsRequest(String approvalId) {
+        AuditEvent.ApprovalRequested plain = request(approvalId, person("alice"), "unused");
+        StatementAnalysis update = new StatementAnalysis(StatementKind.WRITE, "UPDATE", null, List.of(),
+                List.of("public.payouts"), List.of(), false, true, true, List.of("trigger on public.payouts"), List.of(),
+                List.of());
+        SqlCommand command = SqlCommand.of(plain.commandId(), SESSION, 3, plain.header().timestamp(),
+                SqlCommand.Form.EXTENDED, SqlCommand.POSTGRES, List.of(
+                        new CommandStatement(CommandStatement.Step.EXECUTE, "UPDATE payouts SET amount = $1 WHERE id = $2",
+                                "S_1", "", java.util.Arrays.asList("40", null), "sha256:" + "aa".repeat(32), 0, false,
+                                null, update),
+                        new CommandStatement(CommandStatement.Step.QUERY, "UPDATE payouts SET amount = $1 WHERE id = 9",
+                                "pay", null, List.of("40"), "sha256:" + "bb".repeat(32), 0, false, "EXECUTE pay(40)",
+                                update)),
+                null, true, null, "fp");
+        return new AuditEvent.ApprovalRequested(plain.header(), plain.commandId(), approvalId, "sha256:01", "dba", 1,
+                plain.expiresAt(), "approve-payouts", "payouts need a second pair of eyes", "hold", command,
+                plain.identity(), plain.connection(), "edge-1", 0, null, "#db-approvals");
     }
 
     static Approval approval(String approvalId, Identity who, String sql) {

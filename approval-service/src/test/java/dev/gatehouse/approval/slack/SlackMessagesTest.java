@@ -103,6 +103,38 @@ class SlackMessagesTest {
     }
 
     @Test
+    void aCommandRecordedStatementByStatementShowsEachWithItsOwnParameters() {
+        // Given
+        Approval a = Approval.requested(SlackFixtures.statementsRequest("ap-stmts"), 0);
+        // When
+        String sql = SlackMessages.sqlWithParameters(a.command());
+        String all = messages.request(a).getJsonArray("blocks").encode();
+        // Then
+        assertThat(sql).isEqualTo("""
+                -- statement 1 of 2: execute, statement "S_1", portal ""
+                UPDATE payouts SET amount = $1 WHERE id = $2
+                -- parameters:
+                -- $1 = '40'
+                -- $2 = NULL
+                -- statement 2 of 2: statement "pay", via EXECUTE pay(40)
+                UPDATE payouts SET amount = $1 WHERE id = 9
+                -- parameters:
+                -- $1 = '40'""");
+        assertThat(all).contains("statement 1 of 2", "via EXECUTE pay(40)", "*Runs code*",
+                "*Uncertain* trigger on public.payouts");
+    }
+
+    @Test
+    void aCommandRecordedAsOneTextShowsItsTextAndParameters() {
+        // Given
+        Approval a = SlackFixtures.approval("ap-text", SlackFixtures.person("alice"), "DROP TABLE users");
+        // When
+        String sql = SlackMessages.sqlWithParameters(a.command());
+        // Then
+        assertThat(sql).isEqualTo("DROP TABLE users");
+    }
+
+    @Test
     void outcomeMessageNamesWhoDecidedAndRemovesTheButtons() {
         // Given an approval denied by carol
         SlackFixtures.MemoryLog log = new SlackFixtures.MemoryLog();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.Identity;
@@ -33,7 +34,8 @@ import java.util.OptionalLong;
  * <ul>
  *   <li>Datastore Activity (6005): one per command, emitted once its outcome is known: on its
  *       {@code CommandCompleted}, or at once on an enforced {@code deny} decision (a later completion of
- *       that command is then ignored). A command whose outcome never arrives is emitted with status
+ *       that command is then ignored). A command the edge refused itself ({@code refusal}; no decision
+ *       follows) is Denied and Blocked, "refused by gatehouse: ...", emitted on its completion. A command whose outcome never arrives is emitted with status
  *       Unknown when it is evicted ({@link Settings#maxPendingCommands}) or older than
  *       {@link Settings#maxPendingAge} (measured in event time).</li>
  *   <li>Authentication (3002): SessionOpened (Logon, Success), SessionRejected (Logon, Failure),
@@ -240,7 +242,8 @@ public final class OcsfMapper {
 
         Decision decision = p.decision == null ? null : p.decision.decision();
         String mode = p.decision != null ? p.decision.mode() : r.mode();
-        Outcome outcome = outcome(p, decision, mode, completed, unknownWhy);
+        Outcome outcome = r.refusal() != null ? refused(r.refusal(), completed, unknownWhy)
+                : outcome(p, decision, mode, completed, unknownWhy);
         e.put("severity_id", outcome.severity).put("severity", SEVERITIES[outcome.severity]);
         e.put("status_id", outcome.status).put("status", STATUSES[outcome.status]);
         if (outcome.statusCode != null) e.put("status_code", outcome.statusCode);
@@ -282,7 +285,8 @@ public final class OcsfMapper {
 
         ObjectNode g = gatehouse(e, r.sessionId().value());
         g.put("command_sequence", command.sequence()).put("form", command.form().name().toLowerCase(Locale.ROOT))
-                .put("parameters", command.parameters().size());
+                .put("protocol", command.protocol()).put("parameters", command.parameters().size());
+        if (r.refusal() != null) g.put("refusal", r.refusal());
         if (r.edgeId() != null) g.put("edge_id", r.edgeId());
         if (mode != null) g.put("mode", mode);
         if (decision != null) {
@@ -295,11 +299,20 @@ public final class OcsfMapper {
             }
         }
         ArrayNode statements = g.putArray("statements");
-        for (StatementAnalysis s : command.analysis().statements()) {
-            ObjectNode st = statements.addObject().put("tag", s.tag()).put("kind", s.kind().name());
-            if (s.objectType() != null) st.put("object_type", s.objectType());
-            if (!s.tablesRead().isEmpty()) st.set("tables_read", strings(s.tablesRead()));
-            if (!s.tablesWritten().isEmpty()) st.set("tables_written", strings(s.tablesWritten()));
+        if (command.statements().isEmpty()) {
+            command.analysis().statements().forEach(s -> analysis(statements.addObject(), s));
+        } else {
+            for (CommandStatement s : command.statements()) {
+                ObjectNode st = analysis(statements.addObject(), s.analysis());
+                st.put("step", s.step().name().toLowerCase(Locale.ROOT)).put("sql", s.sql());
+                if (s.statementName() != null) st.put("statement_name", s.statementName());
+                if (s.portalName() != null) st.put("portal_name", s.portalName());
+                st.put("parameters", s.parameters().size());
+                if (s.parametersDigest() != null) st.put("parameters_digest", s.parametersDigest());
+                if (s.rowLimit() != 0) st.put("row_limit", s.rowLimit());
+                if (s.continued()) st.put("continued", true);
+                if (s.via() != null) st.put("via", s.via());
+            }
         }
         if (p.approvalId != null) {
             ObjectNode a = g.putObject("approval").put("id", p.approvalId).put("state", p.approvalState);
@@ -310,12 +323,26 @@ public final class OcsfMapper {
         if (completed != null) {
             AuditEvent.Outcome o = completed.outcome();
             g.put("forwarded", o.forwarded()).put("rows", o.rows());
+            if (o.statementsRun() >= 0) g.put("statements_run", o.statementsRun());
             if (!o.commandTags().isEmpty()) g.set("command_tags", strings(o.commandTags()));
             if (o.masking() != null) {
                 g.putObject("masking").put("profile", o.masking().profile()).put("values", o.masking().values());
             }
         }
         return e;
+    }
+
+    /** One statement's analysis into {@code st}: tag, kind, objects, and what makes it opaque. */
+    private static ObjectNode analysis(ObjectNode st, StatementAnalysis s) {
+        st.put("tag", s.tag()).put("kind", s.kind().name());
+        if (s.objectType() != null) st.put("object_type", s.objectType());
+        if (!s.tablesRead().isEmpty()) st.set("tables_read", strings(s.tablesRead()));
+        if (!s.tablesWritten().isEmpty()) st.set("tables_written", strings(s.tablesWritten()));
+        if (s.runsCode()) st.put("runs_code", true);
+        if (s.uncertain()) st.put("uncertain", true);
+        if (!s.uncertainty().isEmpty()) st.set("uncertainty", strings(s.uncertainty()));
+        if (!s.settings().isEmpty()) st.set("settings", strings(s.settings()));
+        return st;
     }
 
     private record Activity(int id, String name) {
@@ -342,6 +369,18 @@ public final class OcsfMapper {
 
     private record Outcome(int action, int disposition, int status, String statusCode, String statusDetail,
                            int severity, boolean alert, String message) {
+    }
+
+    /**
+     * A command the edge refused itself: blocked by Gatehouse, not by a policy rule (no decision is
+     * made about it); emitted with its completion, which carries the error the client saw.
+     */
+    private static Outcome refused(String refusal, AuditEvent.CommandCompleted completed, String unknownWhy) {
+        String message = "Command refused by gatehouse";
+        String detail = "refused by gatehouse: " + refusal;
+        if (unknownWhy != null) return new Outcome(2, 2, 0, null, unknownWhy, 3, true, message);
+        String sqlState = completed == null ? null : completed.outcome().sqlState();
+        return new Outcome(2, 2, 2, sqlState, detail, 3, true, message);
     }
 
     private static Outcome outcome(Pending p, Decision decision, String mode, AuditEvent.CommandCompleted completed,

@@ -21,13 +21,22 @@ public sealed interface Entry permits Entry.CommandEntry, Entry.EventEntry {
     long offset();
 
     /**
-     * A command: its text and parameters, analysis, decision, approval, outcome and result sample
+     * A command: its text and parameters, its statements, decision, approval, outcome and result sample
      * (each null until its event is projected).
+     *
+     * @param sql        the text as the first event version records it: a simple Query as sent, an
+     *                   extended batch's statements joined
+     * @param parameters every statement's parameters in order (the first event version's record)
+     * @param protocol   the wire protocol ("postgres"); null in entries projected before it was recorded
+     * @param statements one per statement: what it does and, for commands recorded statement by
+     *                   statement, how and with which parameters it runs
+     * @param refusal    why the edge refused the command itself (no decision follows), or null
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     record CommandEntry(String at, long offset, long sequence, String commandId, String receivedAt, String sql,
-                        List<String> parameters, String form, List<StatementInfo> statements, DecisionInfo decision,
-                        ApprovalInfo approval, OutcomeInfo outcome, SampleInfo sample) implements Entry {
+                        List<String> parameters, String form, String protocol, List<StatementInfo> statements,
+                        String refusal, DecisionInfo decision, ApprovalInfo approval, OutcomeInfo outcome,
+                        SampleInfo sample) implements Entry {
 
         public CommandEntry {
             parameters = parameters == null ? List.of() : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parameters));
@@ -40,23 +49,23 @@ public sealed interface Entry permits Entry.CommandEntry, Entry.EventEntry {
         }
 
         public CommandEntry withDecision(DecisionInfo d) {
-            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, statements, d,
-                    approval, outcome, sample);
+            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, protocol,
+                    statements, refusal, d, approval, outcome, sample);
         }
 
         public CommandEntry withApproval(ApprovalInfo a) {
-            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, statements,
-                    decision, a, outcome, sample);
+            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, protocol,
+                    statements, refusal, decision, a, outcome, sample);
         }
 
         public CommandEntry withOutcome(OutcomeInfo o) {
-            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, statements,
-                    decision, approval, o, sample);
+            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, protocol,
+                    statements, refusal, decision, approval, o, sample);
         }
 
         public CommandEntry withSample(SampleInfo s) {
-            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, statements,
-                    decision, approval, outcome, s);
+            return new CommandEntry(at, offset, sequence, commandId, receivedAt, sql, parameters, form, protocol,
+                    statements, refusal, decision, approval, outcome, s);
         }
     }
 
@@ -69,11 +78,32 @@ public sealed interface Entry permits Entry.CommandEntry, Entry.EventEntry {
         }
     }
 
-    /** One statement of a command: its kind and the objects it touches ("schema.name" or "name"). */
+    /**
+     * One statement of a command: its kind and the objects it touches ("schema.name" or "name"),
+     * and, for commands recorded statement by statement, how the target runs it (else null, false,
+     * 0 and empty).
+     *
+     * @param step          QUERY, BIND, EXECUTE, FUNCTION_CALL or UNKNOWN
+     * @param sql           its text as the target runs it
+     * @param statementName the prepared statement ("" the unnamed one), or null
+     * @param portalName    the portal or cursor ("" the unnamed portal), or null
+     * @param parameters    its own parameters as text (bounded; SQL NULL as null)
+     * @param rowLimit      an Execute's row limit, 0 for all rows
+     * @param continued     it continues a portal or cursor that already ran
+     * @param via           the SQL-level statement that led here ("EXECUTE p(1)", "FETCH 10 FROM c"), or null
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    record StatementInfo(String kind, List<String> objects) {
+    record StatementInfo(String kind, List<String> objects, String step, String sql, String statementName,
+                         String portalName, List<String> parameters, long rowLimit, boolean continued, String via) {
         public StatementInfo {
             objects = objects == null ? List.of() : List.copyOf(objects);
+            parameters = parameters == null ? List.of()
+                    : java.util.Collections.unmodifiableList(new java.util.ArrayList<>(parameters));
+        }
+
+        /** A statement known only by its analysis (a command recorded as one text). */
+        public StatementInfo(String kind, List<String> objects) {
+            this(kind, objects, null, null, null, null, List.of(), 0, false, null);
         }
     }
 
@@ -100,10 +130,13 @@ public sealed interface Entry permits Entry.CommandEntry, Entry.EventEntry {
         }
     }
 
-    /** What became of a command. {@code masking} is null unless its result was masked. */
+    /**
+     * What became of a command. {@code masking} is null unless its result was masked;
+     * {@code statementsRun} how many of its statements ran to completion, null when not recorded.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
     record OutcomeInfo(boolean forwarded, List<String> tags, long rows, String sqlState, String error,
-                       long durationMicros, String completedAt, MaskingInfo masking) {
+                       long durationMicros, String completedAt, MaskingInfo masking, Integer statementsRun) {
         public OutcomeInfo {
             tags = tags == null ? List.of() : List.copyOf(tags);
         }

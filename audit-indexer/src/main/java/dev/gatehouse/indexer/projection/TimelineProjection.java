@@ -2,6 +2,7 @@ package dev.gatehouse.indexer.projection;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.Identity;
@@ -148,17 +149,29 @@ public final class TimelineProjection {
         }
         timelines.putSession(s.withCounts(s.commands() + 1, s.denied(), s.approvals(), s.masked()));
         List<Entry.StatementInfo> statements = new ArrayList<>();
-        for (StatementAnalysis st : cmd.analysis().statements()) statements.add(statement(st, cmd));
+        if (cmd.statements().isEmpty()) {
+            // the text is the statement's own only when the command holds one statement
+            String text = cmd.analysis().statements().size() == 1 ? cmd.sql() : null;
+            for (StatementAnalysis st : cmd.analysis().statements()) statements.add(statement(st, text));
+        } else {
+            for (CommandStatement st : cmd.statements()) {
+                Entry.StatementInfo analysed = statement(st.analysis(), st.sql());
+                statements.add(new Entry.StatementInfo(analysed.kind(), analysed.objects(), st.step().name(), st.sql(),
+                        st.statementName(), st.portalName(), st.parameters(), st.rowLimit(), st.continued(), st.via()));
+            }
+        }
         timelines.putCommand(sessionId, new Entry.CommandEntry(at, offset, cmd.sequence(), cmd.id().value(),
-                iso(cmd.receivedAt()), cmd.sql(), cmd.parameters(), form(cmd.form()), statements, null, null, null, null));
+                iso(cmd.receivedAt()), cmd.sql(), cmd.parameters(), form(cmd.form()), cmd.protocol(), statements,
+                c.refusal(), null, null, null, null));
     }
 
-    private static Entry.StatementInfo statement(StatementAnalysis st, SqlCommand cmd) {
+    /** What a statement does; {@code text} is its own SQL text, or null when not known. */
+    private static Entry.StatementInfo statement(StatementAnalysis st, String text) {
         Set<String> objects = new LinkedHashSet<>(st.tablesWritten());
         objects.addAll(st.tablesRead());
-        if (objects.isEmpty() && "DATABASE".equals(st.objectType()) && cmd.analysis().statements().size() == 1) {
+        if (objects.isEmpty() && "DATABASE".equals(st.objectType()) && text != null) {
             // the analysis names no object for database DDL: take the name from the text
-            Matcher m = DATABASE_NAME.matcher(cmd.sql());
+            Matcher m = DATABASE_NAME.matcher(text);
             if (m.find()) objects.add(unquote(m.group(1)));
         }
         String kind = st.tag() != null && !st.tag().isBlank()
@@ -234,7 +247,8 @@ public final class TimelineProjection {
         Entry.MaskingInfo masking = o.masking() == null ? null
                 : new Entry.MaskingInfo(o.masking().profile(), o.masking().values(), o.masking().columns(), o.masking().detectors());
         timelines.putCommand(sessionId, cmd.get().withOutcome(new Entry.OutcomeInfo(o.forwarded(), o.commandTags(), o.rows(),
-                o.sqlState(), o.errorMessage(), o.duration() == null ? 0 : o.duration().toNanos() / 1000, at, masking)));
+                o.sqlState(), o.errorMessage(), o.duration() == null ? 0 : o.duration().toNanos() / 1000, at, masking,
+                o.statementsRun() < 0 ? null : o.statementsRun())));
     }
 
     /** Chunks of a result sample, in order: columns from the first, rows appended, totals from the latest. */

@@ -482,7 +482,7 @@ public final class JdbcTimelineStore implements TimelineStore {
                 ps.setString(4, e.commandId());
                 ps.setString(5, approvalId);
                 ps.setString(6, verdict);
-                setText(ps, 7, e.sql().toLowerCase(Locale.ROOT));
+                setText(ps, 7, searchText(e).toLowerCase(Locale.ROOT));
                 setText(ps, 8, TimelineJson.write(e));
                 ps.executeUpdate();
             }
@@ -508,6 +508,19 @@ public final class JdbcTimelineStore implements TimelineStore {
                 }
             }
         }
+    }
+
+    /**
+     * What a text search matches: the command's text and each statement's own text where it is not
+     * already part of it (the prepared statement an {@code EXECUTE} runs, the query a {@code FETCH}
+     * reads), one per line.
+     */
+    static String searchText(Entry.CommandEntry e) {
+        StringBuilder text = new StringBuilder(e.sql());
+        for (Entry.StatementInfo st : e.statements()) {
+            if (st.sql() != null && !st.sql().isEmpty() && text.indexOf(st.sql()) < 0) text.append('\n').append(st.sql());
+        }
+        return text.toString();
     }
 
     private static SessionRow loadSession(Connection c, String sessionId) throws SQLException {

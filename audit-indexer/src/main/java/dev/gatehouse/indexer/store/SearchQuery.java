@@ -10,7 +10,8 @@ import java.util.Set;
  * The filters of a session or command search (every one optional) with a page size and the cursor
  * of the page to continue from. String filters are exact except: {@code commit} matches a prefix,
  * {@code object} matches "name" or "schema.name" case-insensitively, {@code text} is a
- * case-insensitive substring of the SQL.
+ * case-insensitive substring of the SQL (the command's text or the text of one of its statements,
+ * e.g. the prepared statement an {@code EXECUTE} runs).
  *
  * @param verdict allow, deny, mask or require_approval
  * @param kind    a statement kind as the timeline names it ("CREATE_DATABASE", "SELECT")

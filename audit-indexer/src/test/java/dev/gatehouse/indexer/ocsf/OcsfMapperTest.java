@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
@@ -190,6 +191,77 @@ class OcsfMapperTest {
         assertThat(e.path("severity_id").asInt()).isEqualTo(3);
         assertThat(e.path("is_alert").asBoolean()).isTrue();
         assertThat(e.path("unmapped").path("gatehouse").path("ci").path("repository").asText()).isEqualTo("acme/infra");
+    }
+
+    @Test
+    void aCommandTheEdgeRefusedIsBlockedByGatehouseAndEmittedWithItsCompletion() {
+        // Given: no decision ever follows a refused command
+        var plain = received(CI, 1, "SET standard_conforming_strings = off",
+                new StatementAnalysis(StatementKind.UTILITY, "SET", null, List.of(), List.of(), List.of(), false, false,
+                        false, List.of(), List.of("standard_conforming_strings"), List.of()));
+        var refused = new AuditEvent.CommandReceived(plain.header(), plain.command(), plain.identity(), plain.connection(),
+                plain.edgeId(), plain.replyPartition(), plain.mode(), plain.sessionStartedAt(), plain.clientAddress(),
+                "standard_conforming_strings is pinned to on by Gatehouse");
+
+        // When
+        List<ObjectNode> atReceipt = feed(refused);
+        List<ObjectNode> out = feed(completed(refused, false, 0, "55P02", "gatehouse: standard_conforming_strings is pinned"));
+
+        // Then
+        assertThat(atReceipt).isEmpty();
+        assertThat(out).hasSize(1);
+        ObjectNode e = out.getFirst();
+        assertConforms(e);
+        assertThat(e.path("action_id").asInt()).isEqualTo(2);
+        assertThat(e.path("disposition_id").asInt()).isEqualTo(2);
+        assertThat(e.path("status_id").asInt()).isEqualTo(2);
+        assertThat(e.path("status_code").asText()).isEqualTo("55P02");
+        assertThat(e.path("status_detail").asText())
+                .isEqualTo("refused by gatehouse: standard_conforming_strings is pinned to on by Gatehouse");
+        assertThat(e.path("is_alert").asBoolean()).isTrue();
+        assertThat(e.path("message").asText()).startsWith("Command refused by gatehouse: SET standard_conforming_strings");
+        assertThat(e.has("policy")).as("no policy decided it").isFalse();
+        assertThat(e.path("unmapped").path("gatehouse").path("refusal").asText())
+                .isEqualTo("standard_conforming_strings is pinned to on by Gatehouse");
+        assertThat(e.path("unmapped").path("gatehouse").path("statements").get(0).path("settings").get(0).asText())
+                .isEqualTo("standard_conforming_strings");
+    }
+
+    @Test
+    void aCommandRecordedStatementByStatementListsHowEachRuns() {
+        // Given
+        StatementAnalysis update = new StatementAnalysis(StatementKind.WRITE, "UPDATE", null, List.of(),
+                List.of("public.payouts"), List.of(), false, true, true, List.of("trigger on public.payouts"), List.of(),
+                List.of());
+        SqlCommand command = SqlCommand.of(CommandId.random(), session, 1, T0.plusSeconds(1), SqlCommand.Form.EXTENDED,
+                SqlCommand.POSTGRES, List.of(new CommandStatement(CommandStatement.Step.EXECUTE,
+                        "UPDATE payouts SET amount = $1 WHERE id = $2", "S_3", "", List.of("40", "7"),
+                        "sha256:" + "12".repeat(32), 0, false, null, update)), null, true, null, "fp");
+        var received = new AuditEvent.CommandReceived(header(1), command, ALICE, DEMO, "edge-1", 0, "enforce", T0,
+                "10.1.2.3");
+        feed(received);
+        feed(decided(received, new Decision.Allow(command.id(), "dba", "ok", "v7"), "enforce"));
+
+        // When
+        List<ObjectNode> out = feed(new AuditEvent.CommandCompleted(header(2), command.id(), 1,
+                new AuditEvent.Outcome(true, List.of("UPDATE 1"), 1, null, null, Duration.ofMillis(3), 10, "I", null, 1)));
+
+        // Then
+        ObjectNode e = out.getFirst();
+        assertConforms(e);
+        var g = e.path("unmapped").path("gatehouse");
+        assertThat(g.path("protocol").asText()).isEqualTo("postgres");
+        assertThat(g.path("statements_run").asInt()).isEqualTo(1);
+        var st = g.path("statements").get(0);
+        assertThat(st.path("step").asText()).isEqualTo("execute");
+        assertThat(st.path("statement_name").asText()).isEqualTo("S_3");
+        assertThat(st.path("portal_name").asText()).isEmpty();
+        assertThat(st.path("parameters").asInt()).isEqualTo(2);
+        assertThat(st.path("parameters_digest").asText()).startsWith("sha256:");
+        assertThat(st.path("runs_code").asBoolean()).isTrue();
+        assertThat(st.path("uncertainty").get(0).asText()).isEqualTo("trigger on public.payouts");
+        assertThat(st.path("tables_written").get(0).asText()).isEqualTo("public.payouts");
+        assertThat(st.toString()).doesNotContain("\"40\"");
     }
 
     @Test

@@ -123,6 +123,68 @@ class TimelineProjectionTest {
     }
 
     @Test
+    void aCommandRecordedStatementByStatementKeepsEachStatementWithItsOwnParameters() {
+        // Given
+        SampleSessions session = new SampleSessions("s-7", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        var batch = session.extendedBatch();
+        // When
+        Timeline timeline = fold(List.of(session.opened(), batch, session.completedPartly(batch, 1, "22012",
+                "division by zero"))).timeline("s-7").orElseThrow();
+        // Then
+        Entry.CommandEntry cmd = (Entry.CommandEntry) timeline.entries().get(1);
+        assertThat(cmd.protocol()).isEqualTo("postgres");
+        assertThat(cmd.refusal()).isNull();
+        assertThat(cmd.parameters()).containsExactly("paid", null, "10");
+        assertThat(cmd.statements()).containsExactly(
+                new Entry.StatementInfo("UPDATE", List.of("public.orders"), "EXECUTE",
+                        "UPDATE orders SET state = $1 WHERE id = $2", "", "", java.util.Arrays.asList("paid", null), 0,
+                        false, null),
+                new Entry.StatementInfo("SELECT", List.of("public.orders"), "EXECUTE", "SELECT * FROM orders WHERE id > $1",
+                        "S_1", "C_2", List.of("10"), 50, true, null));
+        assertThat(cmd.outcome().statementsRun()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusedCommandCarriesTheRefusalAndNoDecision() {
+        // Given
+        SampleSessions session = new SampleSessions("s-8", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        var refused = session.executePrepared("standard_conforming_strings is pinned to on by Gatehouse");
+        // When
+        Timeline timeline = fold(List.of(session.opened(), refused,
+                session.completed(refused, false, 0, "42501", "gatehouse: refused"))).timeline("s-8").orElseThrow();
+        // Then
+        Entry.CommandEntry cmd = (Entry.CommandEntry) timeline.entries().get(1);
+        assertThat(cmd.refusal()).isEqualTo("standard_conforming_strings is pinned to on by Gatehouse");
+        assertThat(cmd.decision()).isNull();
+        assertThat(cmd.sql()).isEqualTo("EXECUTE pay('refund', 40)");
+        assertThat(cmd.statements()).singleElement().satisfies(st -> {
+            assertThat(st.sql()).isEqualTo("INSERT INTO payouts (note, amount) VALUES ($1, $2)");
+            assertThat(st.via()).isEqualTo("EXECUTE pay('refund', 40)");
+            assertThat(st.statementName()).isEqualTo("pay");
+            assertThat(st.parameters()).containsExactly("refund", "40");
+        });
+        assertThat(cmd.outcome().statementsRun()).as("not recorded").isNull();
+        assertThat(TimelineJson.read(TimelineJson.write(cmd), Entry.CommandEntry.class)).isEqualTo(cmd);
+    }
+
+    @Test
+    void anEntryStoredBeforeStatementsWereRecordedStillReads() {
+        // Given: a command entry's JSON as the indexer stored it before this version
+        String stored = "{\"approval\":null,\"at\":\"2025-03-01T10:00:00Z\",\"commandId\":\"c-1\",\"decision\":null,"
+                + "\"form\":\"simple\",\"offset\":3,\"outcome\":{\"completedAt\":null,\"durationMicros\":5,"
+                + "\"error\":null,\"forwarded\":true,\"masking\":null,\"rows\":1,\"sqlState\":null,\"tags\":[\"SELECT 1\"]},"
+                + "\"parameters\":[],\"receivedAt\":null,\"sample\":null,\"sequence\":1,\"sql\":\"SELECT 1\","
+                + "\"statements\":[{\"kind\":\"SELECT\",\"objects\":[]}],\"type\":\"command\"}";
+        // When
+        Entry.CommandEntry cmd = TimelineJson.read(stored, Entry.CommandEntry.class);
+        // Then
+        assertThat(cmd.protocol()).isNull();
+        assertThat(cmd.refusal()).isNull();
+        assertThat(cmd.outcome().statementsRun()).isNull();
+        assertThat(cmd.statements()).containsExactly(new Entry.StatementInfo("SELECT", List.of()));
+    }
+
+    @Test
     void theDigestDependsOnlyOnTheEvents() {
         // Given
         List<AuditEvent> events = new SampleSessions("s-5", "edge-a", Instant.parse("2025-03-01T10:00:00Z")).typical(true);

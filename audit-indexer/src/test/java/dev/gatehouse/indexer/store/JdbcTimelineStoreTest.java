@@ -1,6 +1,7 @@
 package dev.gatehouse.indexer.store;
 
 import dev.gatehouse.indexer.SampleSessions;
+import dev.gatehouse.indexer.projection.Entry;
 import dev.gatehouse.indexer.projection.InMemoryTimelines;
 import dev.gatehouse.indexer.projection.TimelineJson;
 import dev.gatehouse.indexer.projection.TimelineProjection;
@@ -143,6 +144,37 @@ class JdbcTimelineStoreTest {
             assertThat(firstPage.items()).extracting(s -> s.sessionId()).containsExactly("s-new");
             assertThat(secondPage.items()).extracting(s -> s.sessionId()).containsExactly("s-old");
             assertThat(secondPage.next()).isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void findsACommandByTheTextOfTheStatementItRuns(String kind) {
+        // Given: EXECUTE pay(...) runs a prepared INSERT; an extended batch runs two statements
+        SampleSessions session = new SampleSessions("s-x", "edge-1", Instant.parse("2025-03-01T10:00:00Z"));
+        var execute = session.executePrepared(null);
+        var batch = session.extendedBatch();
+        List<AuditEvent> events = List.of(session.opened(), execute, batch, session.completedPartly(batch, 2, null, null));
+        InMemoryTimelines reference = new InMemoryTimelines();
+        long offset = 0;
+        for (AuditEvent e : events) TimelineProjection.apply(e, offset++, reference);
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records(events, 0, 0));
+            // When
+            var byPrepared = store.commands(query(null, null, null, "insert into PAYOUTS", null));
+            var byVia = store.commands(query(null, null, null, "execute pay(", null));
+            var byExecution = store.commands(query(null, null, null, "WHERE id > $1", null));
+            var byObject = store.commands(query("payouts", "INSERT", null, null, null));
+            // Then
+            assertThat(byPrepared.items()).singleElement().satisfies(hit ->
+                    assertThat(hit.command().commandId()).isEqualTo(execute.command().id().value()));
+            assertThat(byVia.items()).hasSize(1);
+            assertThat(byExecution.items()).singleElement().satisfies(hit ->
+                    assertThat(hit.command().statements()).extracting(Entry.StatementInfo::portalName)
+                            .containsExactly("", "C_2"));
+            assertThat(byObject.items()).hasSize(1);
+            assertThat(TimelineJson.write(store.timeline("s-x").orElseThrow()))
+                    .isEqualTo(TimelineJson.write(reference.timeline("s-x").orElseThrow()));
         }
     }
 

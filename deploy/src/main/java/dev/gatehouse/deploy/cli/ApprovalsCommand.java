@@ -204,8 +204,19 @@ final class ApprovalsCommand implements Callable<Integer> {
         out.println("requested  " + a.getString("requestedAt") + ", expires " + a.getString("expiresAt"));
         if (a.getString("validUntil") != null) out.println("valid      until " + a.getString("validUntil"));
         out.println("sql        " + a.getString("sql", ""));
+        JsonArray statements = a.getJsonArray("statements", new JsonArray());
         JsonArray params = a.getJsonArray("parameters", new JsonArray());
-        if (!params.isEmpty()) out.println("parameters " + params.encode());
+        if (statements.isEmpty() && !params.isEmpty()) out.println("parameters " + params.encode());
+        // what the approval binds to: each statement with its own parameters
+        for (int i = 0; i < statements.size(); i++) {
+            JsonObject s = statements.getJsonObject(i);
+            out.println("statement  " + (i + 1) + ": " + s.getString("step", "?").toLowerCase(java.util.Locale.ROOT)
+                    + (s.getString("statementName") == null ? "" : " statement \"" + s.getString("statementName") + "\"")
+                    + (s.getString("portalName") == null ? "" : " portal \"" + s.getString("portalName") + "\"")
+                    + (s.getString("via") == null ? "" : " via " + s.getString("via")) + ": " + s.getString("sql", ""));
+            JsonArray own = s.getJsonArray("parameters", new JsonArray());
+            if (!own.isEmpty()) out.println("           parameters " + own.encode());
+        }
         for (Object o : a.getJsonArray("votes", new JsonArray())) {
             JsonObject v = (JsonObject) o;
             out.println("vote       " + v.getString("at") + " " + v.getString("approver") + " "

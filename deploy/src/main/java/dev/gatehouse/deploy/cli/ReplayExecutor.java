@@ -23,13 +23,23 @@ import java.util.regex.Pattern;
  * Re-runs the recorded commands of one session timeline that reached the target, in order, on one
  * JDBC connection in autocommit mode (a recorded BEGIN / COMMIT is a statement itself), and compares
  * each outcome with the recording: the command tags (rows affected) and the error's SQLSTATE.
- * Extended-protocol commands run as prepared statements with their recorded parameters as texts of
- * unspecified type (binary ones, recorded as hex, turned into text by the type the server infers:
- * {@link BinaryParameters}); simple queries run as they were sent. A command with a parameter the
- * edge recorded truncated is skipped.
+ *
+ * <p>Simple queries run as they were sent (their statements, an {@code EXECUTE} or {@code FETCH}
+ * among them, are cut from that text). Extended-protocol commands run as prepared statements with
+ * their recorded parameters as texts of unspecified type (binary ones, recorded as hex, turned into
+ * text by the type the server infers: {@link BinaryParameters}): a command recorded statement by
+ * statement runs each executed statement with its own parameters, in order, stopping at the first
+ * error as PostgreSQL does; a Bind alone runs nothing. One recorded as one text runs that text with
+ * all its parameters. Not replayed: a command the edge refused or the policy denied, one with a
+ * parameter the edge recorded truncated, a portal run in parts (a row limit, a continued portal:
+ * its rows are split over executions), FunctionCall, COPY, and statements of a step this version
+ * does not know. Each statement of an extended batch runs on its own, so the implicit transaction
+ * that spans a batch without BEGIN is not reproduced.
  */
 final class ReplayExecutor {
     private static final Logger LOGGER = LoggerFactory.getLogger(ReplayExecutor.class);
+    /** The statement steps this version replays or knows to skip. */
+    private static final java.util.Set<String> STEPS = java.util.Set.of("QUERY", "BIND", "EXECUTE", "FUNCTION_CALL");
     /** How the edge marks a parameter it recorded only in part. */
     private static final Pattern TRUNCATED = Pattern.compile("\\.\\.\\.\\(truncated, \\d+ bytes\\)$");
 
@@ -102,22 +112,38 @@ final class ReplayExecutor {
         return compare(sequence, sql, recorded, now);
     }
 
-    /** Why a command is not replayed (denied, not forwarded, never completed, COPY), or null. */
+    /** Why a command is not replayed (refused, denied, not forwarded, never completed, COPY, ...), or null. */
     static String skipReason(JsonObject command) {
         JsonObject decision = command.getJsonObject("decision");
         JsonObject outcome = command.getJsonObject("outcome");
+        if (command.getString("refusal") != null) {
+            return "refused by gatehouse: " + command.getString("refusal") + ", never forwarded";
+        }
         if (decision != null && "deny".equalsIgnoreCase(decision.getString("verdict"))) {
             return "denied by rule " + decision.getString("ruleId", "?") + ", never forwarded";
         }
         if (outcome == null) return "no outcome recorded (it never completed), not replayed";
         if (!Boolean.TRUE.equals(outcome.getBoolean("forwarded", true))) return "never forwarded to the target";
-        JsonArray parameters = command.getJsonArray("parameters");
-        if (parameters != null && parameters.stream().anyMatch(p -> p instanceof String v && TRUNCATED.matcher(v).find())) {
-            return "a parameter was recorded truncated, so it cannot be replayed";
-        }
         String form = String.valueOf(command.getString("form")).toLowerCase(Locale.ROOT);
         if (form.equals("function-call")) return "a protocol-level FunctionCall is not replayed (it carries no SQL)";
         if (form.equals("copy")) return "COPY is not replayed (its data stream is not recorded)";
+        List<JsonObject> runs = runs(command);
+        for (JsonObject run : runs) {
+            String step = run.getString("step");
+            if (step.equals("FUNCTION_CALL")) return "a protocol-level FunctionCall is not replayed (it carries no SQL)";
+            if (!STEPS.contains(step)) return "a statement of step " + step + " is not known to this version, not replayed";
+        }
+        if (form.equals("extended")) {
+            if (truncated(command.getJsonArray("parameters")) || runs.stream().anyMatch(r -> truncated(r.getJsonArray("parameters")))) {
+                return "a parameter was recorded truncated, so it cannot be replayed";
+            }
+            if (runs.stream().anyMatch(r -> Boolean.TRUE.equals(r.getBoolean("continued")) || r.getLong("rowLimit", 0L) > 0)) {
+                return "a portal run in parts (row limit, continued portal) is not replayed: its rows are split over executions";
+            }
+            if (!runs.isEmpty() && runs.stream().allMatch(r -> "BIND".equals(r.getString("step")))) {
+                return "only bound, nothing executed";
+            }
+        }
         JsonArray statements = command.getJsonArray("statements");
         if (statements != null) {
             for (Object s : statements) {
@@ -127,6 +153,22 @@ final class ReplayExecutor {
             }
         }
         return null;
+    }
+
+    /** The statements of a command recorded statement by statement (those with a step); empty otherwise. */
+    static List<JsonObject> runs(JsonObject command) {
+        List<JsonObject> runs = new ArrayList<>();
+        JsonArray statements = command.getJsonArray("statements");
+        if (statements != null) {
+            for (Object s : statements) {
+                if (s instanceof JsonObject st && st.getString("step") != null) runs.add(st);
+            }
+        }
+        return runs;
+    }
+
+    private static boolean truncated(JsonArray parameters) {
+        return parameters != null && parameters.stream().anyMatch(p -> p instanceof String v && TRUNCATED.matcher(v).find());
     }
 
     /** The recorded outcome of a command entry. */
@@ -186,29 +228,44 @@ final class ReplayExecutor {
     private static void execute(Connection connection, JsonObject command, List<Result> results) throws SQLException {
         String sql = command.getString("sql", "");
         if ("extended".equalsIgnoreCase(command.getString("form"))) {
-            List<String> parameters = new ArrayList<>();
-            JsonArray recorded = command.getJsonArray("parameters");
-            if (recorded != null) recorded.forEach(p -> parameters.add(p == null ? null : String.valueOf(p)));
-            Placeholders.Jdbc jdbc = Placeholders.toJdbc(sql, parameters);
-            try (PreparedStatement ps = connection.prepareStatement(jdbc.sql())) {
-                ParameterMetaData types = jdbc.parameters().stream().anyMatch(BinaryParameters::isHex)
-                        ? ps.getParameterMetaData() : null;
-                for (int i = 0; i < jdbc.parameters().size(); i++) {
-                    String value = jdbc.parameters().get(i);
-                    if (types != null) value = BinaryParameters.toText(types.getParameterTypeName(i + 1), value);
-                    if (value == null) {
-                        ps.setNull(i + 1, Types.OTHER);
-                    } else {
-                        ps.setObject(i + 1, value, Types.OTHER);
+            List<JsonObject> runs = runs(command);
+            if (runs.isEmpty()) {
+                prepared(connection, sql, command.getJsonArray("parameters"), results);
+            } else {
+                for (JsonObject run : runs) {
+                    // a Bind plans the statement for its portal; it runs with the Execute
+                    if (!"BIND".equals(run.getString("step"))) {
+                        prepared(connection, run.getString("sql", ""), run.getJsonArray("parameters"), results);
                     }
                 }
-                collect(ps, ps.execute(), results);
             }
         } else {
             try (Statement st = connection.createStatement()) {
                 st.setEscapeProcessing(false);
                 collect(st, st.execute(sql), results);
             }
+        }
+    }
+
+    /** Runs {@code sql} as a prepared statement with the recorded parameters as texts of unspecified type. */
+    private static void prepared(Connection connection, String sql, JsonArray recorded, List<Result> results)
+            throws SQLException {
+        List<String> parameters = new ArrayList<>();
+        if (recorded != null) recorded.forEach(p -> parameters.add(p == null ? null : String.valueOf(p)));
+        Placeholders.Jdbc jdbc = Placeholders.toJdbc(sql, parameters);
+        try (PreparedStatement ps = connection.prepareStatement(jdbc.sql())) {
+            ParameterMetaData types = jdbc.parameters().stream().anyMatch(BinaryParameters::isHex)
+                    ? ps.getParameterMetaData() : null;
+            for (int i = 0; i < jdbc.parameters().size(); i++) {
+                String value = jdbc.parameters().get(i);
+                if (types != null) value = BinaryParameters.toText(types.getParameterTypeName(i + 1), value);
+                if (value == null) {
+                    ps.setNull(i + 1, Types.OTHER);
+                } else {
+                    ps.setObject(i + 1, value, Types.OTHER);
+                }
+            }
+            collect(ps, ps.execute(), results);
         }
     }
 

@@ -88,10 +88,15 @@ final class SearchFormat {
         return s.toString();
     }
 
-    /** {@code allow}, {@code deny (rule r)}, ... plus the outcome when it failed or was not forwarded. */
+    /**
+     * {@code allow}, {@code deny (rule r)}, {@code refused by gatehouse: why} (the edge refused it
+     * itself; no decision follows), ... plus the outcome when it failed or was not forwarded.
+     */
     static String decision(JsonObject command) {
         JsonObject decision = command.getJsonObject("decision");
-        StringBuilder s = new StringBuilder(decision == null ? "undecided" : decision.getString("verdict", "?"));
+        String refusal = command.getString("refusal");
+        StringBuilder s = new StringBuilder(refusal != null ? "refused by gatehouse: " + refusal
+                : decision == null ? "undecided" : decision.getString("verdict", "?"));
         if (decision != null && decision.getString("ruleId") != null && !"allow".equals(decision.getString("verdict"))) {
             s.append(" (rule ").append(decision.getString("ruleId")).append(')');
         }

@@ -13,7 +13,10 @@ import java.util.Locale;
 /**
  * Renders one session timeline of the audit indexer ({@code GET /api/v1/sessions/{id}}) as a
  * terminal transcript: a header (identity, CI provenance, connection, times), then per command a
- * psql-like prompt with the SQL, its parameters, the decision (denial, approval, masking), the
+ * psql-like prompt with the SQL and its parameters (for a command recorded statement by statement:
+ * a simple Query as sent with what it runs through prepared statements and cursors, an extended
+ * batch statement by statement, each with its step, statement and portal names, "continued", its
+ * via and its own parameters), the refusal by the edge or the decision (denial, approval, masking), the
  * captured result sample as a small table, the command tags or the error with its SQLSTATE; other
  * events as one line each. ANSI colours only when asked for. Pure: returns lines, no I/O.
  */
@@ -104,18 +107,25 @@ final class Transcript {
         List<String> lines = new ArrayList<>();
         lines.add(paint(DIM, "-- " + clock(c.getString("at", c.getString("receivedAt"))) + " #" + c.getValue("sequence", "?")
                 + (c.getString("form") != null ? " " + c.getString("form") : "")));
-        String[] sql = c.getString("sql", "").strip().split("\\R");
-        for (int i = 0; i < sql.length; i++) {
-            lines.add((i == 0 ? paint(BOLD, prompt + " ") : " ".repeat(prompt.length() + 1)) + sql[i]);
-        }
-        JsonArray parameters = c.getJsonArray("parameters");
-        if (parameters != null && !parameters.isEmpty()) {
-            List<String> ps = new ArrayList<>();
-            for (int i = 0; i < parameters.size(); i++) {
-                Object v = parameters.getValue(i);
-                ps.add("$" + (i + 1) + "=" + (v == null ? "NULL" : "'" + String.valueOf(v).replace("'", "''") + "'"));
+        List<JsonObject> runs = ReplayExecutor.runs(c);
+        if (runs.isEmpty() || "simple".equals(c.getString("form"))) {
+            // the text as sent (a simple Query's statements are cut from it), then what it runs beyond that text
+            sql(prompt + " ", c.getString("sql", ""), lines);
+            if (runs.isEmpty()) parameters("  ", c.getJsonArray("parameters"), lines);
+            for (JsonObject run : runs) {
+                String how = how(run);
+                if (how.isEmpty() && (run.getJsonArray("parameters") == null || run.getJsonArray("parameters").isEmpty())) continue;
+                sql("  runs" + (how.isEmpty() ? "" : " (" + how + ")") + ": ", run.getString("sql", ""), lines);
+                parameters("    ", run.getJsonArray("parameters"), lines);
             }
-            lines.add("  parameters: " + String.join("  ", ps));
+        } else {
+            // each statement as the target ran it, with its own parameters
+            for (JsonObject run : runs) {
+                sql(prompt + " ", run.getString("sql", ""), lines);
+                String how = how(run);
+                if (!how.isEmpty()) lines.add(paint(DIM, "  " + how));
+                parameters("  ", run.getJsonArray("parameters"), lines);
+            }
         }
         decision(c, lines);
         JsonObject sample = c.getJsonObject("sample");
@@ -125,9 +135,46 @@ final class Transcript {
         return lines;
     }
 
+    /** {@code lead} and the first line of {@code text}, its further lines indented under it. */
+    private void sql(String lead, String text, List<String> lines) {
+        String[] sql = text.strip().split("\\R");
+        for (int i = 0; i < sql.length; i++) {
+            lines.add((i == 0 ? paint(BOLD, lead) : " ".repeat(lead.length())) + sql[i]);
+        }
+    }
+
+    private static void parameters(String indent, JsonArray parameters, List<String> lines) {
+        if (parameters == null || parameters.isEmpty()) return;
+        List<String> ps = new ArrayList<>();
+        for (int i = 0; i < parameters.size(); i++) {
+            Object v = parameters.getValue(i);
+            ps.add("$" + (i + 1) + "=" + (v == null ? "NULL" : "'" + String.valueOf(v).replace("'", "''") + "'"));
+        }
+        lines.add(indent + "parameters: " + String.join("  ", ps));
+    }
+
+    /**
+     * How a recorded statement runs beyond a plain statement of a simple Query: its step, statement
+     * and portal, "continued", its row limit, and the SQL-level statement it came through ({@code via}).
+     */
+    private static String how(JsonObject run) {
+        List<String> how = new ArrayList<>();
+        String step = run.getString("step", "");
+        if (!step.equals("QUERY")) how.add(step.toLowerCase(Locale.ROOT));
+        if (run.getString("statementName") != null) how.add("statement \"" + run.getString("statementName") + "\"");
+        if (run.getString("portalName") != null) how.add("portal \"" + run.getString("portalName") + "\"");
+        if (Boolean.TRUE.equals(run.getBoolean("continued"))) how.add("continued");
+        if (run.getValue("rowLimit") instanceof Number n && n.longValue() > 0) how.add("row limit " + n);
+        if (run.getString("via") != null) how.add("via " + run.getString("via").strip().replaceAll("\\s+", " "));
+        return String.join(", ", how);
+    }
+
     private void decision(JsonObject c, List<String> lines) {
         JsonObject d = c.getJsonObject("decision");
         JsonObject approval = c.getJsonObject("approval");
+        if (c.getString("refusal") != null) {
+            lines.add(paint(RED, "  refused by gatehouse: " + c.getString("refusal")));
+        }
         if (d != null) {
             String verdict = d.getString("verdict", "?").toLowerCase(Locale.ROOT);
             String rule = d.getString("ruleId", "?");
@@ -170,7 +217,7 @@ final class Transcript {
         JsonObject o = c.getJsonObject("outcome");
         if (o == null) {
             JsonObject d = c.getJsonObject("decision");
-            if (d == null || !"deny".equalsIgnoreCase(d.getString("verdict"))) {
+            if (c.getString("refusal") == null && (d == null || !"deny".equalsIgnoreCase(d.getString("verdict")))) {
                 lines.add(paint(YELLOW, "  (no outcome recorded: the command never completed)"));
             }
             return;
@@ -186,6 +233,10 @@ final class Transcript {
                     + paint(DIM, duration));
         } else if ((tags == null || tags.isEmpty()) && o.getValue("rows") != null) {
             lines.add(paint(GREEN, "(" + o.getValue("rows") + " rows)") + paint(DIM, duration));
+        }
+        int statements = ReplayExecutor.runs(c).size();
+        if (o.getValue("statementsRun") instanceof Number ran && ran.intValue() < statements) {
+            lines.add(paint(YELLOW, "  (" + ran + " of " + statements + " statements ran)"));
         }
         if (o.getJsonObject("masking") != null) lines.add(paint(CYAN, "  masked: " + o.getJsonObject("masking").encode()));
     }

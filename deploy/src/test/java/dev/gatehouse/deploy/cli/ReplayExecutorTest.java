@@ -103,6 +103,62 @@ class ReplayExecutorTest {
                 "#4    DIFFERS  DELETE FROM items WHERE id = 99  recorded \"DELETE 1\", now \"DELETE 0\"");
     }
 
+    @Test
+    void eachRecordedStatementIsReplayedWithItsOwnParameters() throws Exception {
+        // Given: an extended batch whose statements each bind their own $1 and $2 (joined, their
+        // parameters would not line up), a PREPARE and an EXECUTE sent as simple queries, and the
+        // shapes that are not replayed
+        JsonObject batch = command(2, "extended",
+                "INSERT INTO things(id, name) VALUES ($1, $2)\n;\nUPDATE things SET name = $1 WHERE id = $2",
+                List.of("9", "nine", "NINE", "9"), "INSERT 0 1", "UPDATE 1")
+                .put("statements", new JsonArray()
+                        .add(TranscriptTest.run("EXECUTE", "INSERT INTO things(id, name) VALUES ($1, $2)", "", "",
+                                List.of("9", "nine"), 0, false, null))
+                        .add(TranscriptTest.run("BIND", "SELECT 1", "", "", List.of(), 0, false, null))
+                        .add(TranscriptTest.run("EXECUTE", "UPDATE things SET name = $1 WHERE id = $2", "S_1", "",
+                                List.of("NINE", "9"), 0, false, null)));
+        JsonObject execute = command(4, "simple", "EXECUTE named(9)", List.of("9"), "SELECT 1")
+                .put("statements", new JsonArray().add(TranscriptTest.run("QUERY",
+                        "SELECT name FROM things WHERE id = $1 AND name = 'NINE'", "named", null, List.of("9"), 0, false,
+                        "EXECUTE named(9)")));
+        JsonObject refused = command(5, "simple", "SET standard_conforming_strings = off", List.of())
+                .put("refusal", "standard_conforming_strings is pinned to on by Gatehouse");
+        refused.remove("decision");
+        refused.getJsonObject("outcome").put("forwarded", false).put("sqlState", "42501");
+        JsonObject suspended = command(6, "extended", "SELECT * FROM things", List.of(), "SELECT 1")
+                .put("statements", new JsonArray().add(TranscriptTest.run("EXECUTE", "SELECT * FROM things", "", "C_1",
+                        List.of(), 0, true, null)));
+        JsonObject boundOnly = command(7, "extended", "SELECT 1", List.of())
+                .put("statements", new JsonArray().add(TranscriptTest.run("BIND", "SELECT 1", "", "", List.of(), 0,
+                        false, null)));
+        JsonObject newer = command(8, "extended", "SELECT 1", List.of(), "SELECT 1")
+                .put("statements", new JsonArray().add(TranscriptTest.run("UNKNOWN", "SELECT 1", null, null, List.of(),
+                        0, false, null)));
+        JsonArray entries = new JsonArray()
+                .add(command(1, "simple", "CREATE TABLE things (id int PRIMARY KEY, name text)", List.of(), "CREATE TABLE"))
+                .add(batch)
+                .add(command(3, "simple", "PREPARE named(int) AS SELECT name FROM things WHERE id = $1 AND name = 'NINE'",
+                        List.of(), "PREPARE"))
+                .add(execute).add(refused).add(suspended).add(boundOnly).add(newer);
+
+        // When
+        List<ReplayExecutor.Step> steps;
+        try (Connection c = DriverManager.getConnection(postgres.superuserJdbcUrl("replay_unit"))) {
+            steps = ReplayExecutor.run(c, entries, step -> { });
+        }
+
+        // Then
+        assertThat(steps).extracting(ReplayExecutor.Step::status)
+                .containsExactly(SAME, SAME, SAME, SAME, SKIPPED, SKIPPED, SKIPPED, SKIPPED);
+        assertThat(steps.get(1).detail()).isEqualTo("INSERT 0 1; UPDATE 1");
+        assertThat(steps.get(3).detail()).isEqualTo("SELECT 1");
+        assertThat(steps.get(4).detail())
+                .isEqualTo("refused by gatehouse: standard_conforming_strings is pinned to on by Gatehouse, never forwarded");
+        assertThat(steps.get(5).detail()).startsWith("a portal run in parts");
+        assertThat(steps.get(6).detail()).isEqualTo("only bound, nothing executed");
+        assertThat(steps.get(7).detail()).contains("step UNKNOWN");
+    }
+
     private static JsonObject command(int sequence, String form, String sql, List<String> parameters, String... tags) {
         return new JsonObject().put("type", "command").put("sequence", sequence).put("form", form).put("sql", sql)
                 .put("parameters", new JsonArray(new ArrayList<>(parameters)))

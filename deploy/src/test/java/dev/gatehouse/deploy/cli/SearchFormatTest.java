@@ -75,6 +75,21 @@ class SearchFormatTest {
     }
 
     @Test
+    void aCommandTheEdgeRefusedShowsTheRefusalWhereTheDecisionWouldBe() {
+        // Given
+        JsonObject match = Fixtures.json("/replay/commands.json").getJsonArray("commands").getJsonObject(1).copy();
+        JsonObject command = match.getJsonObject("command");
+        command.remove("decision");
+        command.put("refusal", "client_encoding is pinned to UTF8");
+
+        // When
+        String line = SearchFormat.commandLine(match);
+
+        // Then
+        assertThat(line).endsWith("session 77aa  refused by gatehouse: client_encoding is pinned to UTF8 -> error 42501");
+    }
+
+    @Test
     void aSessionLineCountsItsMarks() {
         // Given
         JsonObject session = Fixtures.json("/replay/timeline.json").getJsonObject("session");

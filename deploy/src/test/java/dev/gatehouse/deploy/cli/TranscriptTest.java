@@ -89,6 +89,68 @@ class TranscriptTest {
         assertThat(lines).contains("ERROR 42P01: relation \"nope\" does not exist  300 µs");
     }
 
+    /** A statement of a command recorded statement by statement, as the indexer serves it. */
+    static JsonObject run(String step, String sql, String statement, String portal, List<String> parameters,
+                          long rowLimit, boolean continued, String via) {
+        return new JsonObject().put("kind", "UPDATE").put("objects", new JsonArray()).put("step", step).put("sql", sql)
+                .put("statementName", statement).put("portalName", portal)
+                .put("parameters", new JsonArray(new ArrayList<>(parameters))).put("rowLimit", rowLimit)
+                .put("continued", continued).put("via", via);
+    }
+
+    @Test
+    void anExtendedBatchShowsEachStatementWithItsOwnParameters() {
+        // Given
+        JsonObject batch = new JsonObject().put("type", "command").put("at", "2026-11-24T07:04:00Z").put("sequence", 9)
+                .put("form", "extended").put("sql", "UPDATE orders SET state = $1 WHERE id = $2\n;\nSELECT * FROM orders WHERE id > $1")
+                .put("parameters", new JsonArray().add("paid").addNull().add("10"))
+                .put("statements", new JsonArray()
+                        .add(run("EXECUTE", "UPDATE orders SET state = $1 WHERE id = $2", "", "",
+                                java.util.Arrays.asList("paid", null), 0, false, null))
+                        .add(run("EXECUTE", "SELECT * FROM orders WHERE id > $1", "S_1", "C_2", List.of("10"), 50, true, null)))
+                .put("decision", new JsonObject().put("verdict", "allow").put("ruleId", "default"))
+                .put("outcome", new JsonObject().put("forwarded", true).put("tags", new JsonArray().add("UPDATE 1"))
+                        .put("sqlState", "22012").put("error", "division by zero").put("statementsRun", 1));
+
+        // When
+        List<String> lines = new Transcript(false).entry(batch, "demo=>");
+
+        // Then
+        assertThat(lines).containsSequence(
+                "demo=> UPDATE orders SET state = $1 WHERE id = $2",
+                "  execute, statement \"\", portal \"\"",
+                "  parameters: $1='paid'  $2=NULL",
+                "demo=> SELECT * FROM orders WHERE id > $1",
+                "  execute, statement \"S_1\", portal \"C_2\", continued, row limit 50",
+                "  parameters: $1='10'");
+        assertThat(lines).contains("  (1 of 2 statements ran)").noneMatch(l -> l.contains("$3"));
+    }
+
+    @Test
+    void aSimpleQueryShowsItsTextAndWhatItRunsThroughAPreparedStatement() {
+        // Given: EXECUTE pay(...) as sent, recorded as the prepared INSERT it runs, refused by the edge
+        JsonObject execute = new JsonObject().put("type", "command").put("at", "2026-11-24T07:04:00Z").put("sequence", 10)
+                .put("form", "simple").put("sql", "EXECUTE pay('refund', 40)")
+                .put("parameters", new JsonArray().add("'refund'").add("40"))
+                .put("statements", new JsonArray().add(run("QUERY", "INSERT INTO payouts (note, amount) VALUES ($1, $2)",
+                        "pay", null, List.of("'refund'", "40"), 0, false, "EXECUTE pay('refund', 40)")))
+                .put("refusal", "a prepared statement the edge cannot tie to analysed SQL")
+                .put("outcome", new JsonObject().put("forwarded", false).put("sqlState", "42501")
+                        .put("error", "gatehouse: refused"));
+
+        // When
+        List<String> lines = new Transcript(false).entry(execute, "demo=>");
+
+        // Then
+        assertThat(lines).containsSequence(
+                "demo=> EXECUTE pay('refund', 40)",
+                "  runs (statement \"pay\", via EXECUTE pay('refund', 40)): INSERT INTO payouts (note, amount) VALUES ($1, $2)",
+                "    parameters: $1='''refund'''  $2='40'",
+                "  refused by gatehouse: a prepared statement the edge cannot tie to analysed SQL",
+                "  (not forwarded to the target)");
+        assertThat(lines).noneMatch(l -> l.contains("no outcome recorded"));
+    }
+
     @Test
     void coloursOnlyWhenAsked() {
         // When

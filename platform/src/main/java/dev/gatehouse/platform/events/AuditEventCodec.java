@@ -1,11 +1,17 @@
 package dev.gatehouse.platform.events;
 
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.schemas.v1.AuditRecord;
@@ -14,6 +20,10 @@ import dev.gatehouse.schemas.v1.AuditRecord;
  * The wire form of {@code gatehouse.audit} values: an {@link AuditEvent} as an {@code AuditRecord}
  * in Avro single-object encoding (0xC3 0x01, the schema's 8-byte little-endian CRC-64-AVRO
  * fingerprint, then the binary body). Thread-safe; one instance may serve a whole process.
+ *
+ * <p>Records written with an earlier {@code AuditRecord} schema (every one a Gatehouse version
+ * wrote, shipped under {@value #WRITERS} in {@code gatehouse-schemas}) decode too, resolved to the
+ * current schema: fields they lack take their defaults.
  */
 public final class AuditEventCodec {
 
@@ -21,8 +31,11 @@ public final class AuditEventCodec {
         AvroRuntimeSettings.ensure();
     }
 
+    /** Where {@code gatehouse-schemas} keeps the AuditRecord schemas records were written with, and their index. */
+    static final String WRITERS = "/dev/gatehouse/schemas/v1/writers/";
+
     private final BinaryMessageEncoder<AuditRecord> encoder = AuditRecord.getEncoder();
-    private final BinaryMessageDecoder<AuditRecord> decoder = AuditRecord.getDecoder();
+    private final BinaryMessageDecoder<AuditRecord> decoder = AuditRecord.createDecoder(WriterSchemas.STORE);
 
     /**
      * Encodes an event.
@@ -51,6 +64,53 @@ public final class AuditEventCodec {
     /** Decodes the Avro envelope only, e.g. to render it without the core model. */
     public AuditRecord decodeRecord(byte[] bytes) {
         return SingleObject.decode(decoder, bytes, "audit event");
+    }
+
+    /** The AuditRecord schemas records may have been written with (the current one among them). */
+    static List<Schema> writerSchemas() {
+        return WriterSchemas.ALL;
+    }
+
+    /** The writer schemas, loaded once from {@link #WRITERS}{@code index}. */
+    private static final class WriterSchemas {
+        static final List<Schema> ALL = load();
+        static final SchemaStore.Cache STORE = store(ALL);
+
+        private WriterSchemas() {
+        }
+
+        private static List<Schema> load() {
+            List<Schema> schemas = new ArrayList<>();
+            for (String name : lines(WRITERS + "index")) {
+                try (InputStream in = resource(WRITERS + name)) {
+                    schemas.add(new Schema.Parser().parse(in));
+                } catch (java.io.IOException | AvroRuntimeException e) {
+                    throw new IllegalStateException("cannot read the writer schema " + WRITERS + name, e);
+                }
+            }
+            return List.copyOf(schemas);
+        }
+
+        private static SchemaStore.Cache store(List<Schema> schemas) {
+            SchemaStore.Cache cache = new SchemaStore.Cache();
+            schemas.forEach(cache::addSchema);
+            return cache;
+        }
+
+        private static List<String> lines(String path) {
+            try (InputStream in = resource(path)) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
+                        .filter(l -> !l.isEmpty()).toList();
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cannot read " + path, e);
+            }
+        }
+
+        private static InputStream resource(String path) {
+            InputStream in = AuditRecord.class.getResourceAsStream(path);
+            if (in == null) throw new IllegalStateException(path + " is missing from gatehouse-schemas");
+            return in;
+        }
     }
 
     static byte[] toArray(ByteBuffer buffer) {

@@ -10,6 +10,7 @@ import java.util.Map;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.Decision;
@@ -60,7 +61,7 @@ public final class AvroEventReader {
         return switch (record.getPayload()) {
             case SessionOpened p -> new AuditEvent.SessionOpened(h, identity(p.getIdentity()),
                     connection(p.getConnection()), p.getClientAddress(), p.getDatabaseUser(), p.getApplicationName(),
-                    p.getMode(), p.getTls());
+                    p.getMode(), p.getTls(), p.getStartupParameters(), p.getTargetParameters(), p.getTargetProcessId());
             case SessionRejected p -> new AuditEvent.SessionRejected(h, p.getClientAddress(), p.getConnection(),
                     p.getDatabaseUser(), p.getSubject(), p.getSqlState(), p.getReason());
             case SessionRequested p -> new AuditEvent.SessionRequested(h, new CommandId(p.getRequestId()),
@@ -68,7 +69,7 @@ public final class AvroEventReader {
                     p.getDatabaseUser(), p.getApplicationName(), p.getEdgeId(), p.getReplyPartition(), p.getMode());
             case CommandReceived p -> new AuditEvent.CommandReceived(h, command(p.getCommand()),
                     identity(p.getIdentity()), connection(p.getConnection()), p.getEdgeId(), p.getReplyPartition(),
-                    p.getMode(), p.getSessionStartedAt(), p.getClientAddress());
+                    p.getMode(), p.getSessionStartedAt(), p.getClientAddress(), p.getRefusal());
             case DecisionMade p -> new AuditEvent.DecisionMade(h, new CommandId(p.getCommandId()), p.getSequence(),
                     decision(p.getDecision()), p.getEdgeId(), p.getReplyPartition(), p.getMode(),
                     duration(p.getEvaluationMicros()), p.getDryRun().stream().map(AvroEventReader::dryRun).toList());
@@ -166,7 +167,14 @@ public final class AvroEventReader {
     private static SqlCommand command(dev.gatehouse.schemas.v1.SqlCommand command) {
         return new SqlCommand(new CommandId(command.getCommandId()), new SessionId(command.getSessionId()),
                 command.getSequence(), command.getReceivedAt(), SqlCommand.Form.valueOf(command.getForm().name()),
-                command.getSql(), command.getParameters(), analysis(command.getAnalysis()));
+                command.getSql(), command.getParameters(), analysis(command.getAnalysis()), command.getProtocol(),
+                command.getStatements().stream().map(AvroEventReader::statement).toList());
+    }
+
+    private static CommandStatement statement(dev.gatehouse.schemas.v1.CommandStatement s) {
+        return new CommandStatement(CommandStatement.Step.valueOf(s.getStep().name()), s.getSql(), s.getStatementName(),
+                s.getPortalName(), s.getParameters(), s.getParametersDigest(), s.getRowLimit(), s.getContinued(),
+                s.getVia(), statement(s.getAnalysis()));
     }
 
     private static SqlAnalysis analysis(dev.gatehouse.schemas.v1.SqlAnalysis analysis) {
@@ -176,7 +184,8 @@ public final class AvroEventReader {
 
     private static StatementAnalysis statement(dev.gatehouse.schemas.v1.StatementAnalysis s) {
         return new StatementAnalysis(StatementKind.valueOf(s.getKind().name()), s.getTag(), s.getObjectType(),
-                s.getTablesRead(), s.getTablesWritten(), s.getFunctions(), s.getMissingWhere());
+                s.getTablesRead(), s.getTablesWritten(), s.getFunctions(), s.getMissingWhere(), s.getRunsCode(),
+                s.getUncertain(), s.getUncertainty(), s.getSettings(), s.getFilterColumns());
     }
 
     static Decision decision(dev.gatehouse.schemas.v1.Decision d) {
@@ -201,7 +210,7 @@ public final class AvroEventReader {
         return new AuditEvent.Outcome(o.getForwarded(), o.getCommandTags(), o.getRows(), o.getSqlState(),
                 o.getErrorMessage(), duration(o.getDurationMicros()), o.getBytesToClient(), o.getTxStatus(),
                 o.getMasking() == null ? null : new AuditEvent.Masking(o.getMasking().getProfile(), o.getMasking().getValues(),
-                        o.getMasking().getColumns(), o.getMasking().getDetectors()));
+                        o.getMasking().getColumns(), o.getMasking().getDetectors()), o.getStatementsRun());
     }
 
     private static Duration duration(Long micros) {

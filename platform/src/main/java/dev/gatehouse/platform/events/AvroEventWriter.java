@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.Decision;
@@ -91,6 +92,9 @@ public final class AvroEventWriter {
                     .setApplicationName(e.applicationName())
                     .setMode(e.mode())
                     .setTls(e.tls())
+                    .setStartupParameters(new LinkedHashMap<>(e.startupParameters()))
+                    .setTargetParameters(new LinkedHashMap<>(e.targetParameters()))
+                    .setTargetProcessId(e.targetProcessId())
                     .build();
             case AuditEvent.SessionRejected e -> SessionRejected.newBuilder()
                     .setClientAddress(e.clientAddress())
@@ -120,6 +124,7 @@ public final class AvroEventWriter {
                     .setMode(e.mode())
                     .setSessionStartedAt(e.sessionStartedAt())
                     .setClientAddress(e.clientAddress())
+                    .setRefusal(e.refusal())
                     .build();
             case AuditEvent.DecisionMade e -> DecisionMade.newBuilder()
                     .setCommandId(e.commandId() == null ? null : e.commandId().value())
@@ -320,6 +325,23 @@ public final class AvroEventWriter {
                 .setSql(command.sql())
                 .setParameters(new ArrayList<>(command.parameters()))
                 .setAnalysis(analysis(command.analysis()))
+                .setProtocol(command.protocol())
+                .setStatements(command.statements().stream().map(AvroEventWriter::statement).toList())
+                .build();
+    }
+
+    private static dev.gatehouse.schemas.v1.CommandStatement statement(CommandStatement s) {
+        return dev.gatehouse.schemas.v1.CommandStatement.newBuilder()
+                .setStep(dev.gatehouse.schemas.v1.StatementStep.valueOf(s.step().name()))
+                .setSql(s.sql())
+                .setStatementName(s.statementName())
+                .setPortalName(s.portalName())
+                .setParameters(new ArrayList<>(s.parameters()))
+                .setParametersDigest(s.parametersDigest())
+                .setRowLimit(s.rowLimit())
+                .setContinued(s.continued())
+                .setVia(s.via())
+                .setAnalysis(statement(s.analysis()))
                 .build();
     }
 
@@ -342,6 +364,11 @@ public final class AvroEventWriter {
                 .setTablesWritten(s.tablesWritten())
                 .setFunctions(s.functions())
                 .setMissingWhere(s.missingWhere())
+                .setRunsCode(s.runsCode())
+                .setUncertain(s.uncertain())
+                .setUncertainty(s.uncertainty())
+                .setSettings(s.settings())
+                .setFilterColumns(s.filterColumns())
                 .build();
     }
 
@@ -398,6 +425,7 @@ public final class AvroEventWriter {
                         .setColumns(new java.util.HashMap<>(outcome.masking().columns()))
                         .setDetectors(new java.util.HashMap<>(outcome.masking().detectors()))
                         .build())
+                .setStatementsRun(outcome.statementsRun())
                 .build();
     }
 

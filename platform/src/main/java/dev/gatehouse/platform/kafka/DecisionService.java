@@ -47,7 +47,8 @@ import java.util.function.Function;
  * {@code gatehouse.audit} in the consumer group {@code gatehouse-policy}, asks the policy
  * function, and writes the {@code DecisionMade} both to {@code gatehouse.decisions} (partition =
  * the command's reply partition) and to {@code gatehouse.audit} (keyed by session id). Other
- * events are skipped.
+ * events are skipped, and so are commands the edge refused itself ({@link #awaitsDecision}): no
+ * decision is written for them.
  *
  * <p>At-least-once: the decisions of a polled batch are written with an idempotent producer
  * ({@code acks=all}), and the batch's offsets are committed only once every write is
@@ -265,6 +266,11 @@ public final class DecisionService implements AutoCloseable {
             return false;
         }
         if (!(event instanceof AuditEvent.DecisionRequest command)) return false;
+        if (!awaitsDecision(command)) {
+            LOGGER.debug("Command refused by the edge, not decided sessionId={} commandId={}",
+                    command.sessionId(), command.requestId());
+            return false;
+        }
         AuditEvent.DecisionMade made = evaluate(command);
         byte[] value = serde.encode(made);
         String key = command.sessionId().value();
@@ -278,6 +284,15 @@ public final class DecisionService implements AutoCloseable {
         }
         sends.add(producer.send(new ProducerRecord<>(settings.auditTopic(), key, value)));
         return true;
+    }
+
+    /**
+     * Whether a request is to be decided: every one except a command the edge refused itself
+     * ({@code CommandReceived.refusal} set), which nobody waits for and which must not look decided
+     * in the log.
+     */
+    public static boolean awaitsDecision(AuditEvent.DecisionRequest request) {
+        return !(request instanceof AuditEvent.CommandReceived c && c.refusal() != null);
     }
 
     private AuditEvent.DecisionMade evaluate(AuditEvent.DecisionRequest command) {

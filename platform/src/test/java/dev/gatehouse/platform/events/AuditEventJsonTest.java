@@ -31,7 +31,8 @@ class AuditEventJsonTest {
         List<String> names = new ArrayList<>();
         json.fieldNames().forEachRemaining(names::add);
         assertThat(names).containsExactly("type", "eventId", "sessionId", "timestamp", "service", "instance",
-                "identity", "connection", "clientAddress", "databaseUser", "applicationName", "mode", "tls");
+                "identity", "connection", "clientAddress", "databaseUser", "applicationName", "mode", "tls",
+                "startupParameters", "targetParameters", "targetProcessId");
         assertThat(json.get("type").asText()).isEqualTo("SessionOpened");
         assertThat(json.get("eventId").asText()).isEqualTo("e-0001");
         assertThat(json.get("sessionId").asText()).isEqualTo("s-0001");
@@ -60,6 +61,56 @@ class AuditEventJsonTest {
         assertThat(json.get("mode").asText()).isEqualTo("enforce");
         assertThat(json.get("tls").isBoolean()).isTrue();
         assertThat(json.get("tls").asBoolean()).isTrue();
+        assertThat(json.get("startupParameters").isObject()).isTrue();
+        assertThat(json.get("startupParameters")).isEmpty();
+        assertThat(json.get("targetProcessId").isNull()).isTrue();
+    }
+
+    @Test
+    void rendersStartupParametersAndTheTargetProcess() throws Exception {
+        // Given
+        AuditEvent event = EventFixtures.allFieldsSet().getFirst();
+
+        // When
+        JsonNode json = MAPPER.readTree(AuditEventJson.render(event));
+
+        // Then
+        assertThat(json.at("/startupParameters/options").asText()).isEqualTo("-c search_path=app");
+        assertThat(json.at("/targetParameters/standard_conforming_strings").asText()).isEqualTo("on");
+        assertThat(json.get("targetProcessId").isInt()).isTrue();
+        assertThat(json.get("targetProcessId").asInt()).isEqualTo(48213);
+    }
+
+    @Test
+    void rendersACommandsStatementsRefusalAndProtocolUnderTheSchemasNames() throws Exception {
+        // Given
+        AuditEvent event = EventFixtures.allFieldsSet().stream()
+                .filter(e -> e instanceof AuditEvent.CommandReceived c && c.refusal() != null).findFirst().orElseThrow();
+
+        // When
+        JsonNode json = MAPPER.readTree(AuditEventJson.render(event));
+
+        // Then
+        assertThat(json.get("refusal").asText()).isEqualTo("standard_conforming_strings is pinned to on by Gatehouse");
+        JsonNode command = json.get("command");
+        assertThat(command.get("protocol").asText()).isEqualTo("mysql");
+        JsonNode first = command.at("/statements/0");
+        List<String> names = new ArrayList<>();
+        first.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactly("step", "sql", "statementName", "portalName", "parameters", "parametersDigest",
+                "rowLimit", "continued", "via", "analysis");
+        assertThat(first.get("step").asText()).isEqualTo("EXECUTE");
+        assertThat(first.get("parameters").get(0).asText()).isEqualTo("100");
+        assertThat(first.get("parameters").get(1).isNull()).isTrue();
+        assertThat(first.get("rowLimit").asLong()).isEqualTo(100);
+        assertThat(first.get("continued").asBoolean()).isTrue();
+        assertThat(first.get("via").asText()).isEqualTo("EXECUTE upd(100, NULL)");
+        assertThat(first.at("/analysis/runsCode").asBoolean()).isTrue();
+        assertThat(first.at("/analysis/uncertain").asBoolean()).isTrue();
+        assertThat(first.at("/analysis/settings/0").asText()).isEqualTo("search_path");
+        assertThat(first.at("/analysis/filterColumns/2").asText()).isEqualTo("public.accounts.id");
+        assertThat(command.at("/statements/1/statementName").asText()).isEmpty();
+        assertThat(command.at("/statements/2/statementName").isNull()).isTrue();
     }
 
     @Test

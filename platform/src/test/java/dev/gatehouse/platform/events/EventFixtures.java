@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
@@ -39,7 +40,10 @@ final class EventFixtures {
                 Map.of("sub", "repo:acme/payments", "n", 42, "admin", true, "ratio", 1.5,
                         "aud", List.of("gatehouse", "other"), "nested", Map.of("k", "v", "list", List.of(1, 2))),
                 new CiProvenance("github-actions", "acme/payments", "123456", "0123456789abcdef0123456789abcdef01234567",
-                        "refs/heads/main", "deploy", "987654321", "migrate"));
+                        "refs/heads/main", "deploy", "987654321", "migrate",
+                        "acme/payments/.github/workflows/deploy.yml@refs/heads/main", "89abcdef",
+                        "acme/shared/.github/workflows/migrate.yml@refs/tags/v2", "fedcba98", "2", "octocat", "583231",
+                        "prod", "push", "true", "github-hosted"));
     }
 
     static ConnectionRef connection() {
@@ -56,14 +60,48 @@ final class EventFixtures {
                                         List.of("now"), false))));
     }
 
+    /**
+     * A command recorded statement by statement, every field of every statement set: an Execute of
+     * a named statement through a portal with a row limit and arguments, continuing a suspended
+     * portal, reached by an SQL-level statement; a Bind; then a statement of a simple Query. The
+     * protocol is not the default ("postgres"), so a codec that drops it is seen.
+     */
+    static SqlCommand statementsCommand() {
+        StatementAnalysis update = new StatementAnalysis(StatementKind.WRITE, "UPDATE", null, List.of("public.accounts"),
+                List.of("public.accounts", "public.audit_trail"), List.of("public.touch"), true, true, true,
+                List.of("a trigger on public.accounts runs code"), List.of("search_path"),
+                List.of("id", "accounts.id", "public.accounts.id"));
+        StatementAnalysis set = new StatementAnalysis(StatementKind.UTILITY, "SET", null, List.of(), List.of(), List.of(),
+                false, false, false, List.of(), List.of("*"), List.of());
+        CommandStatement execute = new CommandStatement(CommandStatement.Step.EXECUTE,
+                "UPDATE accounts SET balance = $1 WHERE id = $2", "upd", "p1", Arrays.asList("100", null),
+                "sha256:" + "0f".repeat(32), 100, true, "EXECUTE upd(100, NULL)", update);
+        StatementAnalysis drop = new StatementAnalysis(StatementKind.DDL, "DROP TABLE", "TABLE", List.of(),
+                List.of("public.old_accounts"), List.of(), false);
+        CommandStatement bind = new CommandStatement(CommandStatement.Step.BIND, "SELECT set_config($1, 'x', false)", "",
+                "", List.of("search_path"), "sha256:" + "a1".repeat(32), 0, false, null, set);
+        return SqlCommand.of(COMMAND, SESSION, 8, AT.plusMillis(2), SqlCommand.Form.EXTENDED, "mysql",
+                List.of(execute, bind, CommandStatement.query("DROP TABLE old_accounts", drop)), null, true, null,
+                "UPDATE accounts SET balance = $1 WHERE id = $2");
+    }
+
     static List<AuditEvent> allFieldsSet() {
         return List.of(
                 new AuditEvent.SessionOpened(HEADER, identity(), connection(), "10.0.0.7:51234", "app", "psql",
-                        "enforce", true),
+                        "enforce", true, Map.of("user", "app", "database", "demo", "application_name", "psql",
+                        "options", "-c search_path=app"), Map.of("user", "app_rw", "database", "demo",
+                        "standard_conforming_strings", "on", "client_encoding", "UTF8"), 48213),
                 new AuditEvent.SessionRejected(HEADER, "10.0.0.7:51234", "demo", "app", "alice", "28000",
                         "token expired"),
                 new AuditEvent.CommandReceived(HEADER, command(), identity(), connection(), "edge-1", 3, "enforce",
                         AT.minusSeconds(60), "10.0.0.7"),
+                new AuditEvent.CommandReceived(HEADER, SqlCommand.of(COMMAND, SESSION, 9, AT, SqlCommand.Form.SIMPLE_QUERY,
+                        "postgres", List.of(CommandStatement.query("SELEC 1", StatementAnalysis.unknown(null,
+                                "not parseable"))), "SELEC 1", false, "syntax error at or near \"SELEC\"", null),
+                        identity(), connection(), "edge-1", 3, "enforce", AT.minusSeconds(60), "10.0.0.7"),
+                new AuditEvent.CommandReceived(HEADER, statementsCommand(), identity(), connection(), "edge-1", 3,
+                        "enforce", AT.minusSeconds(60), "10.0.0.7",
+                        "standard_conforming_strings is pinned to on by Gatehouse"),
                 new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Allow(COMMAND, "r1", "reads ok", "v3"),
                         "edge-1", 3, "enforce", Duration.ofNanos(1_234_000)),
                 new AuditEvent.DecisionMade(HEADER, COMMAND, 7, new Decision.Allow(COMMAND, "r1", "reads ok", "v3"),
@@ -83,6 +121,10 @@ final class EventFixtures {
                 new AuditEvent.CommandCompleted(HEADER, COMMAND, 7,
                         new AuditEvent.Outcome(true, List.of("UPDATE 1", "SELECT 1"), 2, "23505",
                                 "duplicate key value", Duration.ofNanos(5_678_901_000L), 512, "T")),
+                new AuditEvent.CommandCompleted(HEADER, COMMAND, 8,
+                        new AuditEvent.Outcome(true, List.of("UPDATE 1"), 1, "22012", "division by zero",
+                                Duration.ofMillis(3), 128, "E", new AuditEvent.Masking("pii", 2,
+                                Map.of("public.accounts.iban", 2L), Map.of("iban", 1L)), 1)),
                 new AuditEvent.SessionClosed(HEADER, "client terminated", 12, Duration.ofSeconds(3600, 1_000)),
                 new AuditEvent.ProtocolViolation(HEADER, "postgres", "10.0.0.7:51234", "message length 2147483647 too large"),
                 new AuditEvent.CancelRequested(HEADER, "10.0.0.7:51235", true),
@@ -94,6 +136,9 @@ final class EventFixtures {
                 new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-2", "sha256:ef01", "dba", 1,
                         AT.plusSeconds(600), "r4", "prod write", "deferred", command(), identity(), connection(),
                         "edge-1", 3, Duration.ofHours(1), "#db-approvals"),
+                new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-3", "sha256:ef02", "dba", 1,
+                        AT.plusSeconds(600), "r4", "prod write", "hold", statementsCommand(), identity(), connection(),
+                        "edge-1", 3, null, "#db-approvals"),
                 new AuditEvent.DecisionMade(HEADER, COMMAND, 7,
                         new Decision.RequireApproval(COMMAND, "r4", "prod write", "v3", "dba", 2, "a-2", "hold",
                                 AT.plusSeconds(600), "#db-approvals"), "edge-1", 3, "enforce", Duration.ofMillis(2)),
@@ -111,7 +156,10 @@ final class EventFixtures {
                         java.util.Arrays.asList(java.util.Arrays.asList("1", "a***@example.com"),
                                 java.util.Arrays.asList("2", null), java.util.Arrays.asList("\\x00ff", "")),
                         true, 23, 16384, true),
-                new AuditEvent.SessionSealed(HEADER, SESSION.value(), 12, "ab".repeat(32), "sha256-chain/ed25519",
+                new AuditEvent.ResultSampled(HEADER, COMMAND, 7, 0, false, List.of("id"), List.of(List.of("1")), false,
+                        1, 1, false),
+                // not the default algorithm, so that dropping the field is seen
+                new AuditEvent.SessionSealed(HEADER, SESSION.value(), 12, "ab".repeat(32), "sha512-chain/ed25519",
                         "c2lnbmF0dXJl", "0123456789abcdef", "aborted"),
                 new AuditEvent.SessionRequested(HEADER, COMMAND, identity(), connection(), "10.0.0.7", "app", "psql",
                         "edge-1", 3, "enforce"));

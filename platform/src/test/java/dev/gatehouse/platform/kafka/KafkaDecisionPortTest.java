@@ -148,6 +148,43 @@ class KafkaDecisionPortTest {
     }
 
     @Test
+    void aCommandTheEdgeRefusedIsNotDecided() throws Exception {
+        // Given: a policy loop that records what it is asked, and a command the edge refused itself
+        List<AuditEvent.DecisionRequest> asked = new CopyOnWriteArrayList<>();
+        DecisionService loop = closing(new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(),
+                "test-policy"), SERDE, request -> {
+            asked.add(request);
+            return TestEvents.allow((AuditEvent.CommandReceived) request);
+        }, null));
+        KafkaDecisionPort port = port("edge-refusal");
+        SessionId session = SessionId.random();
+        AuditEvent.CommandReceived plain = TestEvents.command(session, "edge-refusal", port.replyPartition());
+        AuditEvent.CommandReceived refused = new AuditEvent.CommandReceived(
+                dev.gatehouse.platform.core.EventHeader.now(session, "edge", "edge-refusal"),
+                TestEvents.command(session, "edge-refusal", port.replyPartition()).command(), plain.identity(),
+                plain.connection(), plain.edgeId(), plain.replyPartition(), plain.mode(), null, null,
+                "standard_conforming_strings is pinned to on by Gatehouse");
+        AuditEvent.CommandReceived next = TestEvents.command(session, "edge-refusal", port.replyPartition());
+
+        // When: the refused command is recorded, then the next one of the session is decided
+        port.record(refused).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Decision decision = port.decide(next, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        // Then: decided in log order, the refused command was skipped: never asked, no decision written
+        assertThat(decision.commandId()).isEqualTo(next.command().id());
+        assertThat(asked).containsExactly(next);
+        List<AuditEvent> log = tail(session, 3);
+        assertThat(log).hasSize(3);
+        assertThat(log.get(0)).isEqualTo(refused);
+        assertThat(log.get(1)).isEqualTo(next);
+        assertThat(log.get(2)).isInstanceOfSatisfying(AuditEvent.DecisionMade.class,
+                made -> assertThat(made.commandId()).isEqualTo(next.command().id()));
+        assertThat(loop.decidedCount()).isEqualTo(1);
+        assertThat(DecisionService.awaitsDecision(refused)).isFalse();
+        assertThat(DecisionService.awaitsDecision(next)).isTrue();
+    }
+
+    @Test
     void noDecisionWithinTheDeadlineFailsClosed() {
         // Given no policy loop runs
         KafkaDecisionPort port = port("edge-deadline");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -27,17 +28,30 @@ import java.util.Objects;
 
 /**
  * What an approval is pinned to: {@code "sha256:" + hex} over a length-prefixed encoding of the
- * connection name, the identity's issuer and subject, the normalized SQL and the bound parameters.
+ * connection name, the identity's issuer and subject, and what runs.
  *
- * <p>The SQL is normalized to libpg_query's JSON parse tree with every {@code location} field
+ * <p>A command recorded statement by statement ({@link SqlCommand#statements()} not empty; encoding
+ * {@value #STATEMENTS}) is pinned to each execution, in order: its step, statement and portal names,
+ * normalized SQL, the digest of its complete argument values ({@link CommandStatement#parametersDigest()}:
+ * the bounded parameter texts are not enough, two long values may share them), its row limit,
+ * whether it continues a portal, and the normalized SQL-level statement that led there ({@code via}).
+ * So an approval covers that one execution: the same prepared statement with other arguments, or
+ * another statement, portal or count of rows, is another fingerprint. A command recorded as one text
+ * (the first event version; encoding {@value #TEXT}) is pinned as before to its SQL and parameters.
+ *
+ * <p>SQL is normalized to libpg_query's JSON parse tree with every {@code location} field
  * removed, so whitespace, comments and keyword case do not change the fingerprint while constants
  * do. SQL libpg_query cannot parse (or a process without the library) falls back to the raw text,
- * marked as such so the two encodings never collide. A null parameter differs from an empty one.
+ * marked as such so the two encodings never collide. A null value differs from an empty one.
  */
 public final class ApprovalFingerprint {
     private static final Logger LOGGER = LoggerFactory.getLogger(ApprovalFingerprint.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "sha256:";
+    /** The encoding of a command recorded as one text (the first event version). */
+    static final String TEXT = "gatehouse-approval-fingerprint/1";
+    /** The encoding of a command recorded statement by statement. */
+    static final String STATEMENTS = "gatehouse-approval-fingerprint/2";
 
     private final LibPgQuery parser;
 
@@ -61,26 +75,62 @@ public final class ApprovalFingerprint {
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(identity, "identity");
         Objects.requireNonNull(command, "command");
-        return of(connection.name(), identity.issuer(), identity.subject(), command.sql(), command.parameters());
+        if (command.statements().isEmpty()) {
+            return of(connection.name(), identity.issuer(), identity.subject(), command.sql(), command.parameters());
+        }
+        return digest(out -> {
+            out.writeUTF(STATEMENTS);
+            field(out, connection.name());
+            field(out, identity.issuer());
+            field(out, identity.subject());
+            field(out, command.protocol());
+            out.writeInt(command.statements().size());
+            for (CommandStatement s : command.statements()) {
+                field(out, s.step().name());
+                field(out, s.statementName());
+                field(out, s.portalName());
+                field(out, normalized(s.sql()));
+                field(out, s.parametersDigest());
+                if (s.parametersDigest() == null) parameters(out, s.parameters()); // a writer without digests
+                out.writeLong(s.rowLimit());
+                out.writeBoolean(s.continued());
+                field(out, s.via() == null ? null : normalized(s.via()));
+            }
+        });
     }
 
     /** The fingerprint of the given parts; {@code parameters} may hold nulls (SQL NULL). */
     public String of(String connection, String issuer, String subject, String sql, List<String> parameters) {
         Objects.requireNonNull(sql, "sql");
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + sql.length());
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeUTF("gatehouse-approval-fingerprint/1");
+        return digest(out -> {
+            out.writeUTF(TEXT);
             field(out, connection);
             field(out, issuer);
             field(out, subject);
             field(out, normalized(sql));
-            List<String> params = parameters == null ? List.of() : parameters;
-            out.writeInt(params.size());
-            for (String p : params) field(out, p);
+            parameters(out, parameters);
+        });
+    }
+
+    /** What a fingerprint is computed over, written to a stream. */
+    private interface Encoding {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private static String digest(Encoding encoding) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            encoding.write(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return PREFIX + HexFormat.of().formatHex(sha256(bytes.toByteArray()));
+    }
+
+    private static void parameters(DataOutputStream out, List<String> parameters) throws IOException {
+        List<String> params = parameters == null ? List.of() : parameters;
+        out.writeInt(params.size());
+        for (String p : params) field(out, p);
     }
 
     /** The SQL as fingerprinted: {@code "tree:" + } the parse tree without locations, or {@code "text:" + } the raw text. */

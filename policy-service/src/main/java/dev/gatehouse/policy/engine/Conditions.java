@@ -13,6 +13,7 @@ import dev.cel.common.CelValidationException;
 import dev.cel.common.CelValidationResult;
 import dev.cel.common.types.CelType;
 import dev.cel.common.types.CelTypeProvider;
+import dev.cel.common.types.ListType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.common.types.StructType;
 import dev.cel.parser.CelStandardMacro;
@@ -31,7 +32,8 @@ import java.util.Optional;
  *
  * <p>Each variable is declared as a CEL struct type (for the checker) whose fields are given in
  * {@link #FIELDS}, taken from {@link FactCatalog} (where each is described); at run time the
- * values are plain Java maps with exactly those keys, built by {@link Facts}. Comprehensions are
+ * values are plain Java maps with exactly those keys, built by {@link Facts}; so are the elements of a
+ * list of a struct type ({@code command.statements}, {@link FactCatalog#STRUCTS}). Comprehensions are
  * bounded so that no condition can loop for long.
  */
 final class Conditions {
@@ -64,15 +66,20 @@ final class Conditions {
             types.put(variable, StructType.create(typeName, ImmutableSet.copyOf(fields.keySet()),
                     field -> Optional.ofNullable(copy.get(field))));
         });
+        List<CelType> known = new ArrayList<>(types.values());
+        // struct types of fields (the elements of command.statements), the very instances the fields use
+        FIELDS.values().forEach(fields -> fields.values().forEach(type -> {
+            if (type instanceof ListType list && list.elemType() instanceof StructType element) known.add(element);
+        }));
         CelTypeProvider provider = new CelTypeProvider() {
             @Override
             public ImmutableCollection<CelType> types() {
-                return ImmutableList.copyOf(types.values());
+                return ImmutableList.copyOf(known);
             }
 
             @Override
             public Optional<CelType> findType(String typeName) {
-                return types.values().stream().filter(t -> t.name().equals(typeName)).map(CelType.class::cast).findFirst();
+                return known.stream().filter(t -> t.name().equals(typeName)).findFirst();
             }
         };
         var builder = CelFactory.standardCelBuilder()

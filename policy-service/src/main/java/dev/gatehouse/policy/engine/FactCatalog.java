@@ -4,8 +4,13 @@ import dev.cel.common.types.CelType;
 import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
+import dev.cel.common.types.StructType;
+import com.google.common.collect.ImmutableSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The one table of the facts a rule condition may use: every CEL variable and field with its
@@ -29,7 +34,30 @@ final class FactCatalog {
         }
     }
 
-    /** One CEL variable and its fields, in declaration order. */
+    /** One statement of {@code command.statements}: how and what the target runs. */
+    static final Variable STATEMENT = new Variable("gatehouse.Statement", "One statement of `command.statements`, as the "
+            + "target receives and runs it. A missing name or `via` is `\"\"`.", List.of(
+            new Field("step", SimpleType.STRING, "How it reaches the target: `QUERY` (a statement of a simple Query), "
+                    + "`BIND`, `EXECUTE` (an Execute of a portal), `FUNCTION_CALL`, or `UNKNOWN`."),
+            new Field("sql", SimpleType.STRING, "Its text exactly as the target runs it: the statement cut from a simple "
+                    + "Query, the text a portal was bound to, the prepared statement an SQL-level `EXECUTE` runs, "
+                    + "the query of the cursor a `FETCH` reads."),
+            new Field("statement_name", SimpleType.STRING,
+                    "The prepared statement it runs; `\"\"` for the unnamed one or none."),
+            new Field("portal_name", SimpleType.STRING, "The portal or cursor; `\"\"` for the unnamed portal or none."),
+            new Field("via", SimpleType.STRING, "The SQL-level statement that led here, e.g. `\"EXECUTE p(1)\"` or "
+                    + "`\"FETCH 10 FROM c\"`; `\"\"` when none."),
+            new Field("continued", SimpleType.BOOL,
+                    "True when it continues a portal that already ran (a suspended portal, a `FETCH` from an open cursor).")));
+
+    /**
+     * The struct types fields of the variables use (the elements of {@code command.statements}), in
+     * the order the reference lists them: declared and documented like a variable, at run time a map
+     * with exactly these keys.
+     */
+    static final List<Variable> STRUCTS = List.of(STATEMENT);
+
+    /** One CEL variable, or struct type ({@link #STRUCTS}), and its fields, in declaration order. */
     record Variable(String name, String description, List<Field> fields) {
         Variable {
             Objects.requireNonNull(name, "name");
@@ -37,6 +65,13 @@ final class FactCatalog {
                 throw new IllegalArgumentException("fact variable '" + name + "' needs a description");
             }
             fields = List.copyOf(fields);
+        }
+
+        /** As a CEL struct type, named {@link #name}, for the checker. */
+        StructType structType() {
+            Map<String, CelType> types = new LinkedHashMap<>();
+            fields.forEach(f -> types.put(f.name(), f.type()));
+            return StructType.create(name, ImmutableSet.copyOf(types.keySet()), f -> Optional.ofNullable(types.get(f)));
         }
     }
 
@@ -88,7 +123,30 @@ final class FactCatalog {
                             "True when some UPDATE or DELETE in the command has no WHERE clause."),
                     new Field("statement_count", SimpleType.INT, "How many statements the command holds."),
                     new Field("parameters", STRING_LIST,
-                            "The bound parameters as text (extended protocol); a SQL NULL parameter is CEL `null`.")
+                            "The bound parameters as text (extended protocol), every statement's in order; a SQL NULL "
+                                    + "parameter is CEL `null`."),
+                    new Field("protocol", SimpleType.STRING,
+                            "The wire protocol the command was sent in: `\"postgres\"` (later `\"mysql\"`)."),
+                    new Field("runs_code", SimpleType.BOOL,
+                            "True when some statement runs code the analysis cannot see through: a `DO` block, a "
+                                    + "procedure or user-defined function, a trigger or rule."),
+                    new Field("uncertain", SimpleType.BOOL,
+                            "True when the analysis of some statement is not certain (an unknown statement type, dynamic "
+                                    + "SQL, a relation it cannot resolve, ...), e.g. "
+                                    + "`\"ci\" in identity.groups && command.uncertain`."),
+                    new Field("uncertainty", STRING_LIST, "Why: one short reason each, of every uncertain statement."),
+                    new Field("settings", STRING_LIST,
+                            "Session settings the statements change, lower case (`\"search_path\"`); `\"*\"` when "
+                                    + "a statement may change settings the analysis cannot name (`RESET ALL`, "
+                                    + "`set_config` with a computed name)."),
+                    new Field("filter_columns", STRING_LIST,
+                            "Columns that filter, join, group or sort (WHERE, ON, GROUP BY, HAVING, ORDER BY, window "
+                                    + "clauses), as written (`ssn`) and qualified where the relation is known "
+                                    + "(`customers.ssn`, `public.customers.ssn`): what a masked column still reveals."),
+                    new Field("statements", ListType.create(STATEMENT.structType()),
+                            "Each statement as the target runs it, in order (see `gatehouse.Statement` below), e.g. "
+                                    + "`command.statements.exists(s, s.via.startsWith(\"EXECUTE\"))`; empty for "
+                                    + "commands recorded as one text.")
             )),
             new Variable(Facts.SESSION, "The client session the command belongs to.", List.of(
                     new Field("id", SimpleType.STRING, "The session id, as written in the audit log."),

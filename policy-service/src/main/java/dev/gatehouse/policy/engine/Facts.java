@@ -3,6 +3,7 @@ package dev.gatehouse.policy.engine;
 import com.google.protobuf.NullValue;
 import com.google.protobuf.Timestamp;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlAnalysis;
@@ -37,7 +38,10 @@ import java.util.Objects;
  *   <li>{@code command}: text, form (SIMPLE_QUERY, EXTENDED, FUNCTION_CALL, COPY), fingerprint
  *       ("" when unparseable), parseable, kinds ("read", "write", "ddl", ...), tags ("SELECT",
  *       "CREATE DATABASE", ...), object_types, tables_read, tables_written, functions,
- *       missing_where, statement_count, parameters (a SQL NULL parameter is CEL null)</li>
+ *       missing_where, statement_count, parameters (a SQL NULL parameter is CEL null), protocol,
+ *       runs_code and uncertain (any statement), uncertainty, settings, filter_columns (distinct, in
+ *       order), statements (each a map: step, sql, statement_name, portal_name, via, continued; ""
+ *       for a missing name)</li>
  *   <li>{@code session}: id, started_at (a timestamp; the Unix epoch when unknown), client_address
  *       (the client's IP; "" when unknown)</li>
  *   <li>{@code time}: now (a timestamp), zone, hour, minute, day_of_week ("monday"..."sunday"), date
@@ -227,7 +231,34 @@ public final class Facts {
         m.put("missing_where", analysis.missingWhere());
         m.put("statement_count", (long) analysis.statements().size());
         m.put("parameters", celList(command.parameters()));
+        m.put("protocol", command.protocol());
+        m.put("runs_code", analysis.statements().stream().anyMatch(StatementAnalysis::runsCode));
+        m.put("uncertain", analysis.statements().stream().anyMatch(StatementAnalysis::uncertain));
+        m.put("uncertainty", distinct(analysis.statements(), StatementAnalysis::uncertainty));
+        m.put("settings", distinct(analysis.statements(), StatementAnalysis::settings));
+        m.put("filter_columns", distinct(analysis.statements(), StatementAnalysis::filterColumns));
+        m.put("statements", command.statements().stream().map(Facts::statement).toList());
         return Collections.unmodifiableMap(m);
+    }
+
+    /** One entry of {@code command.statements}: the fields of {@link FactCatalog#STATEMENT}, "" for null. */
+    private static Map<String, Object> statement(CommandStatement s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", s.step().name());
+        m.put("sql", s.sql());
+        m.put("statement_name", Objects.requireNonNullElse(s.statementName(), ""));
+        m.put("portal_name", Objects.requireNonNullElse(s.portalName(), ""));
+        m.put("via", Objects.requireNonNullElse(s.via(), ""));
+        m.put("continued", s.continued());
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The distinct values of every statement's list, in order. */
+    private static List<String> distinct(List<StatementAnalysis> statements,
+                                         java.util.function.Function<StatementAnalysis, List<String>> values) {
+        LinkedHashSet<String> set = new LinkedHashSet<>();
+        statements.forEach(s -> set.addAll(values.apply(s)));
+        return List.copyOf(set);
     }
 
     /** The command facts of a connection attempt: there is no command. */
@@ -248,6 +279,13 @@ public final class Facts {
         m.put("missing_where", false);
         m.put("statement_count", 0L);
         m.put("parameters", List.of());
+        m.put("protocol", "");
+        m.put("runs_code", false);
+        m.put("uncertain", false);
+        m.put("uncertainty", List.of());
+        m.put("settings", List.of());
+        m.put("filter_columns", List.of());
+        m.put("statements", List.of());
         return Collections.unmodifiableMap(m);
     }
 

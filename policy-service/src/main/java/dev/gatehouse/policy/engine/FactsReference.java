@@ -79,14 +79,10 @@ public final class FactsReference {
 
                 """.formatted(TYPO_CONDITION, TypoError.TEXT));
         for (FactCatalog.Variable variable : FactCatalog.VARIABLES) {
-            md.append("## `").append(variable.name()).append("`\n\n").append(variable.description()).append("\n\n");
-            md.append("| field | CEL type | description |\n|---|---|---|\n");
-            for (FactCatalog.Field field : variable.fields()) {
-                md.append("| `").append(variable.name()).append('.').append(field.name()).append("` | `")
-                        .append(typeName(field.type())).append("` | ")
-                        .append(field.description().replace("|", "\\|")).append(" |\n");
-            }
-            md.append('\n');
+            section(md, variable.name(), variable.description(), variable.name() + ".", variable.fields());
+        }
+        for (FactCatalog.Variable struct : FactCatalog.STRUCTS) {
+            section(md, struct.name(), struct.description(), "", struct.fields());
         }
         md.append("## Examples\n\nFrom the example policy, ")
                 .append("[`deploy/src/main/resources/policies/example-policy.yaml`]")
@@ -97,6 +93,18 @@ public final class FactsReference {
                     .append(example.meaning()).append(" |\n");
         }
         return md.toString();
+    }
+
+    /** A heading, its description and the table of its fields, each named {@code prefix + name}. */
+    private static void section(StringBuilder md, String name, String description, String prefix,
+                                List<FactCatalog.Field> fields) {
+        md.append("## `").append(name).append("`\n\n").append(description).append("\n\n");
+        md.append("| field | CEL type | description |\n|---|---|---|\n");
+        for (FactCatalog.Field field : fields) {
+            md.append("| `").append(prefix).append(field.name()).append("` | `").append(typeName(field.type()))
+                    .append("` | ").append(field.description().replace("|", "\\|")).append(" |\n");
+        }
+        md.append('\n');
     }
 
     /** The type as a condition author writes it: {@code timestamp}, not its protobuf message name. */

@@ -5,6 +5,7 @@ import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.kafka.DecisionService;
 import dev.gatehouse.policy.approval.ApprovalRequests;
 import dev.gatehouse.policy.engine.Evaluation;
 import dev.gatehouse.policy.engine.Facts;
@@ -27,7 +28,9 @@ import java.util.function.Function;
 /**
  * Turns a recorded command, or a connection attempt ({@code SessionRequested}, decided by the
  * policy's {@code on: connect} rules, sequence 0), into its decision with the active policy. Pure apart from the clock
- * that times the evaluation: the Kafka loop around it ({@code DecisionService}) is a thin adapter.
+ * that times the evaluation: the Kafka loop around it ({@link DecisionService}) is a thin adapter.
+ * A command the edge refused itself ({@code CommandReceived.refusal}) is never decided: the loop skips
+ * it and this refuses it.
  *
  * <ul>
  *   <li>Time facts are read at the command's recorded time (its CommandReceived's timestamp) in the
@@ -123,8 +126,18 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
         return zone;
     }
 
+    /**
+     * The decision about {@code received}.
+     *
+     * @throws IllegalArgumentException for a command the edge refused itself: it is never decided
+     *                                  ({@link DecisionService#awaitsDecision}; the loop skips it)
+     */
     @Override
     public AuditEvent.DecisionMade apply(AuditEvent.DecisionRequest received) {
+        if (!DecisionService.awaitsDecision(received)) {
+            throw new IllegalArgumentException("command " + received.requestId() + " was refused by the edge; "
+                    + "it is not decided");
+        }
         CommandId commandId = received.requestId();
         AuditEvent.DecisionMade earlier = remembered(commandId);
         if (earlier != null) {

@@ -2,9 +2,20 @@ package dev.gatehouse.policy.approval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.CommandStatement;
+import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.SqlAnalysis;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
+import dev.gatehouse.platform.core.StatementKind;
 import dev.gatehouse.policy.sql.LibPgQuery;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ApprovalFingerprintTest {
@@ -77,6 +88,123 @@ class ApprovalFingerprintTest {
         assertThat(otherSpacing).isNotEqualTo(first);
         assertThat(fingerprint.normalized(broken)).isEqualTo("text:" + broken);
         assertThat(fingerprint.normalized("SELECT 1")).startsWith("tree:").doesNotContain("location");
+    }
+
+    // --- commands recorded statement by statement ---
+
+    private static final ConnectionRef PROD = new ConnectionRef("prod", "postgres", "db:5432/app", Map.of());
+    private static final Identity BOB = new Identity("bob", "https://issuer.example", List.of(), List.of(), Map.of(), null);
+    private static final StatementAnalysis UPDATE = new StatementAnalysis(StatementKind.WRITE, "UPDATE", null, List.of(),
+            List.of("payouts"), List.of(), false);
+
+    /** An Execute of {@code sql} with its bounded parameter texts and the digest of the complete values. */
+    private static CommandStatement execute(String statement, String sql, List<String> shown, String digest) {
+        return new CommandStatement(CommandStatement.Step.EXECUTE, sql, statement, "", shown, digest, 0, false, null, UPDATE);
+    }
+
+    private static SqlCommand command(CommandStatement... statements) {
+        return SqlCommand.of(CommandId.random(), new SessionId("s-1"), 1, Instant.EPOCH, SqlCommand.Form.EXTENDED,
+                SqlCommand.POSTGRES, List.of(statements), null, true, null, "fp");
+    }
+
+    private String of(SqlCommand command) {
+        return fingerprint.of(PROD, BOB, command);
+    }
+
+    @Test
+    void twoArgumentsThatDifferOnlyBeyondTheRecordedTextDiffer() {
+        // Given: two long notes the edge recorded with the same bounded text, but whose complete values differ
+        String sql = "UPDATE payouts SET note = $1 WHERE id = 7";
+        List<String> shown = List.of("x".repeat(64) + "...(truncated, 70000 bytes)");
+
+        // When
+        String first = of(command(execute("", sql, shown, "sha256:" + "1".repeat(64))));
+        String second = of(command(execute("", sql, shown, "sha256:" + "2".repeat(64))));
+
+        // Then
+        assertThat(first).isNotEqualTo(second);
+    }
+
+    @Test
+    void theSamePreparedStatementWithOtherArgumentsDiffers() {
+        // Given: an approved execution of the prepared statement S_1, then the same statement again
+        String sql = "UPDATE payouts SET amount = $1 WHERE id = $2";
+        SqlCommand approved = command(execute("S_1", sql, List.of("40", "7"), digest("40", "7")));
+
+        // When
+        String same = of(command(execute("S_1", sql, List.of("40", "7"), digest("40", "7"))));
+        String otherArguments = of(command(execute("S_1", sql, List.of("4000", "7"), digest("4000", "7"))));
+        String twice = of(command(execute("S_1", sql, List.of("40", "7"), digest("40", "7")),
+                execute("S_1", sql, List.of("40", "7"), digest("40", "7"))));
+
+        // Then: the approval covers that one execution, not the statement
+        assertThat(of(approved)).isEqualTo(same);
+        assertThat(List.of(of(approved), otherArguments, twice)).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void stepNamesOrderRowLimitAndViaArePartOfIt() {
+        // Given
+        String update = "UPDATE payouts SET amount = 1 WHERE id = 7";
+        String read = "SELECT * FROM payouts";
+        CommandStatement base = execute("", update, List.of(), null);
+        CommandStatement select = new CommandStatement(CommandStatement.Step.QUERY, read, null, "c1", List.of(), null, 10,
+                true, "FETCH 10 FROM c1", UPDATE);
+
+        // When
+        List<String> fingerprints = List.of(
+                of(command(base, select)),
+                of(command(select, base)),
+                of(command(execute("S_2", update, List.of(), null), select)),
+                of(command(new CommandStatement(CommandStatement.Step.BIND, update, "", "", List.of(), null, 0, false,
+                        null, UPDATE), select)),
+                of(command(new CommandStatement(CommandStatement.Step.EXECUTE, update, "", "p2", List.of(), null, 0,
+                        false, null, UPDATE), select)),
+                of(command(base, new CommandStatement(CommandStatement.Step.QUERY, read, null, "c1", List.of(), null, 0,
+                        true, "FETCH ALL FROM c1", UPDATE))));
+
+        // Then
+        assertThat(fingerprints).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void eachStatementsSqlIsNormalized() {
+        // When
+        String plain = of(command(execute("", "UPDATE payouts SET amount = 1 WHERE id = 7", List.of(), null)));
+        String reformatted = of(command(execute("", "update payouts\n   set amount = 1 -- fix\n where id = 7",
+                List.of(), null)));
+
+        // Then
+        assertThat(reformatted).isEqualTo(plain);
+    }
+
+    @Test
+    void aCommandRecordedAsOneTextKeepsTheFirstEncoding() {
+        // Given
+        SqlCommand oneText = new SqlCommand(CommandId.random(), new SessionId("s-1"), 1, Instant.EPOCH,
+                SqlCommand.Form.EXTENDED, "UPDATE payouts SET amount = $1 WHERE id = $2", List.of("40", "7"),
+                new SqlAnalysis(true, null, "fp", List.of(UPDATE)));
+        SqlCommand statements = command(execute("", oneText.sql(), List.of("40", "7"), digest("40", "7")));
+
+        // When
+        String first = of(oneText);
+
+        // Then: an approval recorded before statements existed still matches, and never a statements command
+        assertThat(first).isEqualTo(fingerprint.of("prod", "https://issuer.example", "bob", oneText.sql(),
+                List.of("40", "7")));
+        assertThat(statements.sql()).isEqualTo(oneText.sql());
+        assertThat(of(statements)).isNotEqualTo(first);
+    }
+
+    /** A stand-in for the edge's digest of the complete argument values. */
+    private static String digest(String... values) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(String.join("\u0000", values).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return "sha256:" + java.util.HexFormat.of().formatHex(hash);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

@@ -6,11 +6,18 @@ import static dev.gatehouse.policy.engine.TestFacts.select;
 import static dev.gatehouse.policy.engine.TestFacts.unparseable;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,9 +49,15 @@ class FactsReferenceTest {
     @Test
     void everyFieldFactsProvideIsDocumented() {
         // Given
+        SqlCommand statements = SqlCommand.of(CommandId.random(), new SessionId("s-1"), 1, Instant.EPOCH,
+                SqlCommand.Form.EXTENDED, SqlCommand.POSTGRES, List.of(new CommandStatement(CommandStatement.Step.EXECUTE,
+                        "SELECT $1", "", "", List.of("1"), null, 0, false, null, TestFacts.stmt(StatementKind.READ, "SELECT"))),
+                null, true, null, "fp");
         List<Facts> samples = List.of(
                 Facts.of(person("alice", "dba"), TestFacts.DEMO, select()),
-                Facts.of(ci("repo:acme/app"), new ConnectionRef("bare", null, null, Map.of()), unparseable("SELEC 1")));
+                Facts.of(person("alice", "dba"), TestFacts.DEMO, statements),
+                Facts.of(ci("repo:acme/app"), new ConnectionRef("bare", null, null, Map.of()), unparseable("SELEC 1")),
+                Facts.connect(person("bob"), TestFacts.DEMO, "s-2", Facts.Context.at(Instant.EPOCH, ZoneOffset.UTC)));
 
         // When
         Map<String, List<String>> documented = new LinkedHashMap<>();
@@ -57,9 +70,14 @@ class FactsReferenceTest {
                     .as("fields of '%s' that Facts provides", variable)
                     .containsExactlyElementsOf(fields));
         }
+        List<String> statementFields = FactCatalog.STATEMENT.fields().stream().map(FactCatalog.Field::name).toList();
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> provided = (List<Map<String, Object>>) samples.get(1).variable("command").get("statements");
+        assertThat(provided).singleElement().satisfies(s -> assertThat(s.keySet()).containsExactlyElementsOf(statementFields));
         String page = FactsReference.markdown();
         documented.forEach((variable, fields) -> fields.forEach(field ->
                 assertThat(page).contains("| `" + variable + "." + field + "` |")));
+        statementFields.forEach(field -> assertThat(page).contains("| `" + field + "` |"));
     }
 
     @Test

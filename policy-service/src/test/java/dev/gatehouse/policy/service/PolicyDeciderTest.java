@@ -69,6 +69,22 @@ class PolicyDeciderTest {
     }
 
     @Test
+    void aCommandTheEdgeRefusedIsNeverDecided() throws Exception {
+        // Given: the edge refused a DROP TABLE itself (a pinned setting), before asking for a decision
+        PolicyDecider decider = new PolicyDecider(evaluator(NO_DDL), "policy-1");
+        AuditEvent.CommandReceived plain = received(ddl(), Instant.parse("2026-11-24T10:00:00Z"));
+        AuditEvent.CommandReceived refused = new AuditEvent.CommandReceived(plain.header(), plain.command(),
+                plain.identity(), plain.connection(), plain.edgeId(), plain.replyPartition(), plain.mode(),
+                plain.sessionStartedAt(), plain.clientAddress(), "client_encoding is pinned to UTF8 by Gatehouse");
+
+        // Then: no decision is made (none could be written), and none is remembered for a redelivery
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> decider.apply(refused))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("refused by the edge");
+        assertThat(decider.apply(plain).decision().verdict()).isEqualTo(Verdict.DENY);
+    }
+
+    @Test
     void aStagedPolicysDecisionIsRecordedAsADryRunVerdictAndChangesNothing() throws Exception {
         // Given
         PolicyDecider decider = new PolicyDecider(evaluator(NO_DDL), "policy-1");
