@@ -34,10 +34,15 @@ public final class LoggingPostgres implements AutoCloseable {
      * One statement the target logged: {@code kind} is {@code statement} (a simple Query, its whole
      * text), {@code execute} or {@code execute fetch from} (an extended-protocol Execute, with the
      * prepared statement's and portal's names and the parameters in {@code detail}) or
-     * {@code fastpath function call}.
+     * {@code fastpath function call}. {@code failed}: an ERROR of the same backend followed it (for a
+     * simple Query of several statements: one of them failed).
      */
     public record Entry(int pid, long line, String kind, String statementName, String portalName, String sql,
-                        String detail) {
+                        String detail, boolean failed) {
+        /** This entry, marked as failed (an ERROR of the same backend followed it). */
+        Entry failing() {
+            return new Entry(pid, line, kind, statementName, portalName, sql, detail, true);
+        }
     }
 
     // "execute S_1/C_2: SELECT ..." or "execute <unnamed>: ..." or "execute fetch from S_1/C_2: ..."
@@ -129,8 +134,15 @@ public final class LoggingPostgres implements AutoCloseable {
             String text = new String(bytes, 0, complete, StandardCharsets.UTF_8);
             try (CSVParser parser = CSVFormat.DEFAULT.builder().get().parse(new java.io.StringReader(text))) {
                 for (CSVRecord r : parser) {
-                    if (r.size() < 15 || !r.get(11).equals("LOG")) continue;
+                    if (r.size() < 15) continue;
                     int pid = Integer.parseInt(r.get(3));
+                    if (r.get(11).equals("ERROR")) {
+                        // the statement logged last for this backend failed
+                        List<Entry> list = byPid.get(pid);
+                        if (list != null && !list.isEmpty()) list.set(list.size() - 1, list.getLast().failing());
+                        continue;
+                    }
+                    if (!r.get(11).equals("LOG")) continue;
                     Entry e = entry(pid, Long.parseLong(r.get(6)), r.get(13), r.get(14));
                     if (e != null) byPid.computeIfAbsent(pid, k -> new ArrayList<>()).add(e);
                 }
@@ -143,15 +155,15 @@ public final class LoggingPostgres implements AutoCloseable {
 
     private static Entry entry(int pid, long line, String message, String detail) {
         if (message.startsWith("statement: ")) {
-            return new Entry(pid, line, "statement", null, null, message.substring("statement: ".length()), detail);
+            return new Entry(pid, line, "statement", null, null, message.substring("statement: ".length()), detail, false);
         }
         if (message.startsWith("fastpath function call: ")) {
-            return new Entry(pid, line, "fastpath function call", null, null, message, detail);
+            return new Entry(pid, line, "fastpath function call", null, null, message, detail, false);
         }
         Matcher m = EXECUTE.matcher(message);
         if (m.matches()) {
             String name = m.group(2).equals("<unnamed>") ? "" : m.group(2);
-            return new Entry(pid, line, m.group(1), name, m.group(3) == null ? "" : m.group(3), m.group(4), detail);
+            return new Entry(pid, line, m.group(1), name, m.group(3) == null ? "" : m.group(3), m.group(4), detail, false);
         }
         return null;
     }

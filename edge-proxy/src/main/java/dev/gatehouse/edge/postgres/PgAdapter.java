@@ -89,10 +89,7 @@ final class PgAdapter implements SessionProtocol {
          * off the event loop, so that resolving a statement never waits.
          */
         default CompletionStage<Snapshot> targetSnapshot(TargetConnection target) {
-            return targetCatalog().snapshot(target).thenApplyAsync(snapshot -> {
-                snapshot.warm(analyzer());
-                return snapshot;
-            });
+            return targetCatalog().analysedSnapshot(target, analyzer());
         }
     }
 
@@ -376,27 +373,16 @@ final class PgAdapter implements SessionProtocol {
 
     private void startQuery(FrontendMessage.Query q) {
         Unit u = begin(new Unit(SqlCommand.Form.SIMPLE_QUERY, List.of(q), true));
-        afterNamesVerified(u, () -> analyseQuery(u, q));
-    }
-
-    private void analyseQuery(Unit u, FrontendMessage.Query q) {
-        edge.analyzer().parseAsync(q.sql()).thenCombine(edge.targetSnapshot(target), (parsed, snapshot) -> {
-            scheduler.execute(() -> {
-                if (unit != u || phase != Phase.OPEN) return;
-                PgCommandBuilder.Plan plan = builder.query(q.sql(), parsed, modelFor(u), resolverOf(snapshot));
-                if (!staleFor(plan, snapshot)) {
-                    build(u, plan, q.sql());
-                    return;
-                }
-                edge.targetCatalog().invalidate(target);
-                edge.targetSnapshot(target).whenComplete((fresh, err) -> scheduler.execute(() -> {
-                    if (unit != u || phase != Phase.OPEN) return;
-                    if (err != null) failBuild(u, err);
-                    else build(u, builder.query(q.sql(), parsed, modelFor(u), resolverOf(fresh)), q.sql());
-                }));
-            });
-            return null;
-        }).exceptionally(err -> failBuild(u, err));
+        edge.analyzer().parseAsync(q.sql()).whenComplete((parsed, err) -> scheduler.execute(() -> {
+            if (unit != u || phase != Phase.OPEN) return;
+            if (err != null) {
+                failBuild(u, err);
+                return;
+            }
+            Runnable build = () -> buildResolved(u, r -> builder.query(q.sql(), parsed, modelFor(u), r), q.sql());
+            if (usesNames(List.of(parsed), u.messages)) afterNamesVerified(u, build);
+            else build.run();
+        }));
     }
 
     private void startFunctionCall(FrontendMessage.FunctionCall f) {
@@ -407,11 +393,6 @@ final class PgAdapter implements SessionProtocol {
     private void startBatch(List<FrontendMessage> messages) {
         boolean sync = messages.getLast() instanceof FrontendMessage.Sync;
         Unit u = begin(new Unit(SqlCommand.Form.EXTENDED, messages, sync));
-        if (binds(messages)) afterNamesVerified(u, () -> analyseBatch(u, messages));
-        else analyseBatch(u, messages);
-    }
-
-    private void analyseBatch(Unit u, List<FrontendMessage> messages) {
         Map<String, CompletableFuture<ParsedSql>> parses = new LinkedHashMap<>();
         for (FrontendMessage m : messages) {
             if (m instanceof FrontendMessage.Parse p) {
@@ -423,26 +404,65 @@ final class PgAdapter implements SessionProtocol {
             build(u, builder.batch(messages, Map.of(), model, PgCommandBuilder.Resolver.AS_WRITTEN), null);
             return;
         }
-        CompletableFuture.allOf(parses.values().toArray(CompletableFuture[]::new))
-                .thenCombine(edge.targetSnapshot(target), (v, snapshot) -> {
-                    Map<String, ParsedSql> parsed = new HashMap<>();
-                    parses.forEach((text, future) -> parsed.put(text, future.join()));
-                    scheduler.execute(() -> {
-                        if (unit != u || phase != Phase.OPEN) return;
-                        PgCommandBuilder.Plan plan = builder.batch(messages, parsed, modelFor(u), resolverOf(snapshot));
-                        if (!staleFor(plan, snapshot)) {
-                            build(u, plan, null);
-                            return;
-                        }
-                        edge.targetCatalog().invalidate(target);
-                        edge.targetSnapshot(target).whenComplete((fresh, err) -> scheduler.execute(() -> {
-                            if (unit != u || phase != Phase.OPEN) return;
-                            if (err != null) failBuild(u, err);
-                            else build(u, builder.batch(messages, parsed, modelFor(u), resolverOf(fresh)), null);
-                        }));
-                    });
-                    return null;
-                }).exceptionally(err -> failBuild(u, err));
+        CompletableFuture.allOf(parses.values().toArray(CompletableFuture[]::new)).whenComplete((v, err) -> scheduler.execute(() -> {
+            if (unit != u || phase != Phase.OPEN) return;
+            if (err != null) {
+                failBuild(u, err);
+                return;
+            }
+            Map<String, ParsedSql> parsed = new HashMap<>();
+            parses.forEach((text, future) -> parsed.put(text, future.join()));
+            Runnable build = () -> buildResolved(u, r -> builder.batch(messages, parsed, modelFor(u), r), null);
+            if (usesNames(parsed.values(), messages)) afterNamesVerified(u, build);
+            else build.run();
+        }));
+    }
+
+    /**
+     * Builds a unit on the target's catalog snapshot; when the plan names relations the snapshot
+     * did not know and the snapshot is older than a second, once more on a fresh one (they may have
+     * been created since it was read).
+     */
+    private void buildResolved(Unit u, java.util.function.Function<PgCommandBuilder.Resolver, PgCommandBuilder.Plan> planner,
+                               String queryText) {
+        edge.targetSnapshot(target).whenComplete((snapshot, err) -> scheduler.execute(() -> {
+            if (unit != u || phase != Phase.OPEN) return;
+            if (err != null) {
+                failBuild(u, err);
+                return;
+            }
+            PgCommandBuilder.Plan plan = planner.apply(resolverOf(snapshot));
+            if (!staleFor(plan, snapshot)) {
+                build(u, plan, queryText);
+                return;
+            }
+            edge.targetCatalog().invalidate(target);
+            edge.targetSnapshot(target).whenComplete((fresh, again) -> scheduler.execute(() -> {
+                if (unit != u || phase != Phase.OPEN) return;
+                if (again != null) failBuild(u, again);
+                else build(u, planner.apply(resolverOf(fresh)), queryText);
+            }));
+        }));
+    }
+
+    /**
+     * Whether a unit runs what a name stands for: a Bind of a named statement, an Execute of a named
+     * portal, an SQL-level EXECUTE, FETCH or MOVE.
+     */
+    private static boolean usesNames(java.util.Collection<ParsedSql> texts, List<FrontendMessage> messages) {
+        for (FrontendMessage m : messages) {
+            if (m instanceof FrontendMessage.Bind b && !b.statement().isEmpty()) return true;
+            if (m instanceof FrontendMessage.Execute e && !e.portal().isEmpty()) return true;
+        }
+        for (ParsedSql parsed : texts) {
+            for (var st : parsed.statements()) {
+                if (st.effect() instanceof dev.gatehouse.platform.core.SessionEffect.Execute
+                        || st.effect() instanceof dev.gatehouse.platform.core.SessionEffect.Fetch) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- names after server-side code

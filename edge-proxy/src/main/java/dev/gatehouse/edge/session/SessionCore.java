@@ -539,6 +539,8 @@ public final class SessionCore {
             reject(pending, Refusal.of(Refusal.Kind.CANCELED, "canceling statement due to user request",
                     "gatehouse: the statement was waiting for approval " + h.approval().approvalId() + " and was not executed"));
         } else if (!state.beforeOpen() && !isClosed()) {
+            LOGGER.info("session={} cancel requested in state {}: forwarded to the target", sessionId,
+                    state.getClass().getSimpleName());
             protocol.cancelAtTarget();
         }
     }

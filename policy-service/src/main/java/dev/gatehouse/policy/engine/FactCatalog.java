@@ -116,8 +116,11 @@ final class FactCatalog {
                                     + "`DROP DATABASE`, `TRUNCATE TABLE`, ..."),
                     new Field("object_types", STRING_LIST,
                             "For DDL, the distinct object types: `DATABASE`, `TABLE`, `INDEX`, ..."),
-                    new Field("tables_read", STRING_LIST, "Relations read (through CTEs too), schema-qualified when the SQL qualifies them."),
-                    new Field("tables_written", STRING_LIST, "Relations inserted into, updated, deleted from, or whose definition changes."),
+                    new Field("tables_read", STRING_LIST, "Relations read (through CTEs and views too): at the edge each as the target"
+                            + " resolves it (`public.payouts`, whatever the SQL wrote: `payouts`, `\"payouts\"`, `demo.public.payouts`)"
+                            + " and also by its bare name (`payouts`); offline as the SQL writes them."),
+                    new Field("tables_written", STRING_LIST, "Relations inserted into, updated, deleted from, created, or whose definition"
+                            + " changes, also through views, rules and triggers; named like `tables_read`."),
                     new Field("functions", STRING_LIST, "Functions called."),
                     new Field("missing_where", SimpleType.BOOL,
                             "True when some UPDATE or DELETE in the command has no WHERE clause."),

@@ -225,8 +225,8 @@ public final class Facts {
         m.put("kinds", analysis.kinds().stream().map(StatementKind::label).toList());
         m.put("tags", analysis.statements().stream().map(StatementAnalysis::tag).filter(Objects::nonNull).toList());
         m.put("object_types", List.copyOf(distinctNonNull(analysis.statements().stream().map(StatementAnalysis::objectType).toList())));
-        m.put("tables_read", List.copyOf(analysis.tablesRead()));
-        m.put("tables_written", List.copyOf(analysis.tablesWritten()));
+        m.put("tables_read", withBareNames(analysis.tablesRead()));
+        m.put("tables_written", withBareNames(analysis.tablesWritten()));
         m.put("functions", List.copyOf(analysis.functions()));
         m.put("missing_where", analysis.missingWhere());
         m.put("statement_count", (long) analysis.statements().size());
@@ -259,6 +259,21 @@ public final class Facts {
         LinkedHashSet<String> set = new LinkedHashSet<>();
         statements.forEach(s -> set.addAll(values.apply(s)));
         return List.copyOf(set);
+    }
+
+    /**
+     * Relation names as policies match them: each as the edge resolved it ({@code public.payouts})
+     * and also bare ({@code payouts}), so that a rule naming a table without its schema still
+     * matches it (and every table of that name, whatever its schema: the safe reading of an
+     * unqualified name).
+     */
+    static List<String> withBareNames(Collection<String> relations) {
+        LinkedHashSet<String> names = new LinkedHashSet<>(relations);
+        for (String relation : relations) {
+            int dot = relation.lastIndexOf('.');
+            if (dot >= 0 && dot < relation.length() - 1) names.add(relation.substring(dot + 1));
+        }
+        return List.copyOf(names);
     }
 
     /** The command facts of a connection attempt: there is no command. */

@@ -184,14 +184,20 @@ public final class Snapshot implements ResultMasker.Columns {
         return searchPath;
     }
 
+    private final Map<SqlAnalyzer, java.util.concurrent.CompletableFuture<Snapshot>> warming = new ConcurrentHashMap<>();
+
     /**
-     * Analyses every user-defined routine's body now, so that resolving statements later never
-     * waits for the analyser (call it off the event loop, once per snapshot and analyser).
+     * This snapshot once every user-defined routine's body is analysed by {@code analyzer}, so that
+     * resolving statements never waits for the analyser: analysed once, on {@code executor} (never
+     * an event loop, never a shared pool that callers may block).
      */
-    public void warm(SqlAnalyzer analyzer) {
-        for (Routine routine : routines.values()) {
-            if (routine.definition() != null) analysis(routine, analyzer);
-        }
+    public java.util.concurrent.CompletableFuture<Snapshot> warmed(SqlAnalyzer analyzer, java.util.concurrent.Executor executor) {
+        return warming.computeIfAbsent(analyzer, a -> java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            for (Routine routine : routines.values()) {
+                if (routine.definition() != null) analysis(routine, a);
+            }
+            return this;
+        }, executor));
     }
 
     /** When the snapshot was read ({@link System#nanoTime()}). */

@@ -35,6 +35,9 @@ public final class TargetCatalog {
     private final long ttlNanos;
     private final Duration timeout;
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+    /** Analyses routine bodies of new snapshots, off the event loops and off shared pools. */
+    private final java.util.concurrent.ExecutorService analysis = java.util.concurrent.Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("gatehouse-catalog-analysis").factory());
 
     public TargetCatalog(NetClient netClient, Duration ttl, Duration timeout) {
         this.netClient = netClient;
@@ -53,6 +56,14 @@ public final class TargetCatalog {
             return new Entry(read(target), now);
         });
         return entry.snapshot();
+    }
+
+    /**
+     * The target's catalog with every user-defined routine's body analysed by {@code analyzer}
+     * (once per snapshot): what resolution on an event loop needs.
+     */
+    public CompletionStage<Snapshot> analysedSnapshot(TargetConnection target, SqlAnalyzer analyzer) {
+        return snapshot(target).thenCompose(s -> s.warmed(analyzer, analysis));
     }
 
     /**
