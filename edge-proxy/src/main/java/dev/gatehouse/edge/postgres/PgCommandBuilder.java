@@ -350,6 +350,10 @@ final class PgCommandBuilder {
                     && (analysis.settings().contains("*") || analysis.settings().contains("search_path"))) {
                 effect(PgSessionModel::searchPathUnknown);
             }
+            if (analysis.settings().contains("*")) {
+                // settings the analyser cannot name may have changed, those the lexer depends on too
+                effect(mm -> mm.codeRanInPipeline = true);
+            }
             for (String written : analysis.tablesWritten()) {
                 if (written.startsWith("pg_temp.") || written.startsWith("pg_temp_")) {
                     effect(mm -> mm.tempTables = true);
@@ -496,23 +500,25 @@ final class PgCommandBuilder {
         }
 
         /**
-         * A statement's changes of pinned settings: refused unless back to the pinned value (a
-         * plain SET to it, RESET, RESET ALL, DISCARD ALL: the startup values are the pinned ones).
+         * A statement's changes of pinned settings: an explicit change of one (SET, set_config with its
+         * name, ALTER ROLE/DATABASE/SYSTEM ... SET, a function's SET clause) is refused unless back to
+         * the pinned value (a plain SET to it, RESET, RESET ALL, DISCARD ALL: the startup values are
+         * the pinned ones). A change of settings the analyser cannot name ({@code set_config} with a
+         * computed name, as pg_dump uses) is not refused: the target reports a pinned setting's
+         * every change (ParameterStatus), which ends the session, and until the pipeline's
+         * ReadyForQuery no text that would lex differently may follow ({@link #noteCode}).
          */
         void checkPinned(StatementAnalysis analysis, SessionEffect effect) {
             for (String name : analysis.settings()) {
-                if (!PINNED.containsKey(name) && !name.equals("*")) continue;
+                if (!PINNED.containsKey(name)) continue;
                 boolean back = switch (effect) {
                     case SessionEffect.Setting s -> s.reset() || (s.name().equals(name) && pinnedValue(name, s.value()));
                     case SessionEffect.Discard d -> d.what().equals("ALL");
                     case null, default -> false;
                 };
                 if (back) continue;
-                refuse(new Refusal(Refusal.Kind.EDGE, name.equals("*")
-                                ? "gatehouse: this statement may change settings Gatehouse keeps fixed"
-                                + " (standard_conforming_strings, client_encoding), and which ones cannot be told"
-                                : "gatehouse: " + name + " is fixed to " + PINNED.get(name) + " in sessions through Gatehouse"
-                                + " and cannot be changed",
+                refuse(new Refusal(Refusal.Kind.EDGE, "gatehouse: " + name + " is fixed to " + PINNED.get(name)
+                        + " in sessions through Gatehouse and cannot be changed",
                         "Gatehouse reads SQL exactly as the target does only with these settings", "55P02"));
                 return;
             }

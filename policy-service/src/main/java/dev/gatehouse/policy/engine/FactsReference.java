@@ -41,9 +41,13 @@ public final class FactsReference {
                     "a CI identity changes the schema or truncates a table"),
             new Example("\"ci\" in identity.groups && !(has(identity.ci.ref) && identity.ci.ref == \"refs/heads/main\")",
                     "a CI identity whose job did not run on the main branch"),
-            new Example("\"ddl\" in command.kinds && (time.day_of_week in [\"saturday\", \"sunday\"] || time.hour < 7"
-                    + " || time.hour >= 20)",
-                    "a schema change at the weekend or outside 07:00 to 20:00 (in `policy.time-zone`)"),
+            new Example("(\"ddl\" in command.kinds || command.runs_code) && (time.day_of_week in [\"saturday\", \"sunday\"]"
+                    + " || time.hour < 7 || time.hour >= 20)",
+                    "a schema change, or code run on the server, at the weekend or outside 07:00 to 20:00 (in `policy.time-zone`)"),
+            new Example("(\"ci\" in identity.groups || has(identity.ci.repository)) && command.uncertain",
+                    "automation sends a statement Gatehouse cannot classify with certainty"),
+            new Example("command.runs_code && !(\"dba\" in identity.groups)",
+                    "someone outside the DBAs runs code on the server (a DO block, a procedure, a user-defined function, a trigger)"),
             new Example("connection.labels[\"env\"] == \"prod\" && \"write\" in command.kinds"
                     + " && !identity.claims[\"email\"].endsWith(\"@corp.example\")",
                     "a write to production by someone without a corporate e-mail address"));

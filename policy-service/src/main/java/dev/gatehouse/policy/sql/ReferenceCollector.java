@@ -362,6 +362,11 @@ final class ReferenceCollector {
             } else {
                 qualified(relation, column);
             }
+        } else {
+            // unqualified: it may be a column of any relation in scope, this level's or an enclosing one's
+            for (Scope s = ctx.scope(); s != null; s = s.outer()) {
+                s.names().values().forEach(relation -> qualified(relation, column));
+            }
         }
     }
 

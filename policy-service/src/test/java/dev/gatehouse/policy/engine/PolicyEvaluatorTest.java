@@ -50,11 +50,12 @@ class PolicyEvaluatorTest {
         assertThat(example.policy().defaultAction()).isEqualTo(Action.ALLOW);
         assertThat(example.policy().version()).matches("[0-9a-f]{12}");
         assertThat(example.policy().rules()).extracting(Rule::id).containsExactly(
-                "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "no-create-drop-database",
+                "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "automation-only-certain-sql",
+                "server-code-only-for-dbas", "no-create-drop-database",
                 "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl",
                 "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "demo-payouts-need-a-dba",
                 "demo-payroll-needs-two-dbas", "demo-ledger-corrections-deferred", "demo-gift-cards-quick-approval",
-                "prod-mask-customer-data", "ci-orders-not-on-prod");
+                "prod-no-filtering-on-masked-customer-data", "prod-mask-customer-data", "ci-orders-not-on-prod");
     }
 
     @Test
@@ -194,10 +195,11 @@ class PolicyEvaluatorTest {
         assertThat(e.verdict()).isEqualTo(Verdict.DENY);
         assertThat(e.ruleId()).isEqualTo("ci-no-ddl");
         assertThat(e.trace()).extracting(Evaluation.RuleTrace::ruleId).containsExactly(
-                "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "no-create-drop-database",
-                "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl");
+                "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "automation-only-certain-sql",
+                "server-code-only-for-dbas", "no-create-drop-database", "no-function-call-protocol",
+                "no-update-delete-without-where", "ci-no-ddl");
         assertThat(e.trace()).extracting(Evaluation.RuleTrace::matched)
-                .containsExactly(false, false, false, false, false, true);
+                .containsExactly(false, false, false, false, false, false, false, true);
         assertThat(e.trace().getFirst().inScope()).as("the prod-only dry run, on a dev connection").isFalse();
     }
 
@@ -209,7 +211,7 @@ class PolicyEvaluatorTest {
         // Then
         assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
         assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is allow");
-        assertThat(e.trace()).hasSize(13).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(e.trace()).hasSize(16).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
         assertThat(e.dryRun()).isEmpty();
     }
 

@@ -51,9 +51,10 @@ class FilterColumnsTest {
         // When
         StatementAnalysis statement = single(sql);
 
-        // Then: a CTE is not a table, so v.since is only "since"
+        // Then: a CTE is not a table, so v.since is only "since"; an unqualified column counts for every
+        // table in scope (tier can only be vip's)
         assertThat(statement.filterColumns()).containsExactly(
-                "tier", "owner", "accounts.owner", "since", "account", "flags.account", "id", "accounts.id");
+                "tier", "vip.tier", "owner", "accounts.owner", "since", "account", "flags.account", "id", "accounts.id");
     }
 
     @Test
@@ -67,7 +68,8 @@ class FilterColumnsTest {
         StatementAnalysis statement = single(sql);
 
         // Then
-        assertThat(statement.filterColumns()).containsExactly("d", "e", "f", "g", "h", "i", "j");
+        assertThat(statement.filterColumns()).containsExactly("d", "t.d", "e", "t.e", "f", "t.f", "g", "t.g", "h", "t.h",
+                "i", "t.i", "j", "t.j");
     }
 
     @Test
