@@ -31,12 +31,15 @@ import java.util.Objects;
  * connection name, the identity's issuer and subject, and what runs.
  *
  * <p>A command recorded statement by statement ({@link SqlCommand#statements()} not empty; encoding
- * {@value #STATEMENTS}) is pinned to each execution, in order: its step, statement and portal names,
- * normalized SQL, the digest of its complete argument values ({@link CommandStatement#parametersDigest()}:
- * the bounded parameter texts are not enough, two long values may share them), its row limit,
- * whether it continues a portal, and the normalized SQL-level statement that led there ({@code via}).
- * So an approval covers that one execution: the same prepared statement with other arguments, or
- * another statement, portal or count of rows, is another fingerprint. A command recorded as one text
+ * {@value #STATEMENTS}) is pinned to what each execution runs, in order: its normalized SQL (for an
+ * EXECUTE the prepared statement's, for a FETCH the cursor's query), the digest of its complete
+ * argument values ({@link CommandStatement#parametersDigest()}: the bounded parameter texts are not
+ * enough, two long values may share them), its row limit and whether it continues a portal. So an
+ * approval covers that one execution: the same prepared statement with other arguments, another
+ * statement or another count of rows is another fingerprint. How the client got there (the
+ * protocol step, the names it gave its prepared statement and portal, the SQL-level EXECUTE that
+ * led there) is not part of it: a driver numbering its statements differently on the next
+ * connection runs the same thing. A command recorded as one text
  * (the first event version; encoding {@value #TEXT}) is pinned as before to its SQL and parameters.
  *
  * <p>SQL is normalized to libpg_query's JSON parse tree with every {@code location} field
@@ -86,15 +89,11 @@ public final class ApprovalFingerprint {
             field(out, command.protocol());
             out.writeInt(command.statements().size());
             for (CommandStatement s : command.statements()) {
-                field(out, s.step().name());
-                field(out, s.statementName());
-                field(out, s.portalName());
                 field(out, normalized(s.sql()));
                 field(out, s.parametersDigest());
                 if (s.parametersDigest() == null) parameters(out, s.parameters()); // a writer without digests
                 out.writeLong(s.rowLimit());
                 out.writeBoolean(s.continued());
-                field(out, s.via() == null ? null : normalized(s.via()));
             }
         });
     }
