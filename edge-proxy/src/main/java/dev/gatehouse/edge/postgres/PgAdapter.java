@@ -606,7 +606,7 @@ final class PgAdapter implements SessionProtocol {
     private static boolean staleFor(PgCommandBuilder.Plan plan, Snapshot snapshot) {
         if (System.nanoTime() - snapshot.readNanos() < java.util.concurrent.TimeUnit.SECONDS.toNanos(1)) return false;
         return plan.statements().stream().anyMatch(st -> st.analysis().uncertainty().stream()
-                .anyMatch(u -> u.endsWith("is not in the target's catalog")));
+                .anyMatch(u -> u.startsWith("relation ") && u.endsWith(PgCommandBuilder.MISSING_RELATION)));
     }
 
     private static boolean binds(List<FrontendMessage> messages) {

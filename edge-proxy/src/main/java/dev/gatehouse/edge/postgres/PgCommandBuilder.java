@@ -63,6 +63,19 @@ final class PgCommandBuilder {
 
     private final int maxParameterBytes;
 
+    /** The end of the catalog resolver's reason for a relation it does not know. */
+    static final String MISSING_RELATION = " is not in the target's catalog";
+    /** Statements that create the relation they write. */
+    private static final java.util.Set<String> CREATING_TAGS = java.util.Set.of("CREATE TABLE", "CREATE TABLE AS",
+            "SELECT INTO", "CREATE VIEW", "CREATE MATERIALIZED VIEW", "CREATE SEQUENCE", "CREATE FOREIGN TABLE");
+
+    /** A relation's own name, without schema or database, quotes removed. */
+    static String bare(String name) {
+        String n = name.replace("\"", "");
+        int dot = n.lastIndexOf('.');
+        return (dot >= 0 ? n.substring(dot + 1) : n).toLowerCase(Locale.ROOT);
+    }
+
     PgCommandBuilder(int maxParameterBytes) {
         this.maxParameterBytes = maxParameterBytes;
     }
@@ -314,7 +327,28 @@ final class PgCommandBuilder {
         }
 
         StatementAnalysis resolve(StatementAnalysis raw) {
-            return resolver.resolve(raw, spec.searchPath, spec.tempTables);
+            StatementAnalysis resolved = resolver.resolve(raw, spec.searchPath, spec.tempTables);
+            if (createdHere.isEmpty() || resolved.uncertainty().isEmpty()) return resolved;
+            // a relation an earlier statement of this unit creates is not in the catalog yet, and is known
+            List<String> reasons = resolved.uncertainty().stream().filter(reason -> !createdEarlier(reason)).toList();
+            if (reasons.size() == resolved.uncertainty().size()) return resolved;
+            return new StatementAnalysis(resolved.kind(), resolved.tag(), resolved.objectType(), resolved.tablesRead(),
+                    resolved.tablesWritten(), resolved.functions(), resolved.missingWhere(), resolved.runsCode(),
+                    !reasons.isEmpty(), reasons, resolved.settings(), resolved.filterColumns());
+        }
+
+        /** Relations (bare names) that statements of this unit create, as far as built. */
+        final java.util.Set<String> createdHere = new java.util.HashSet<>();
+
+        private boolean createdEarlier(String reason) {
+            if (!reason.startsWith("relation ") || !reason.endsWith(MISSING_RELATION)) return false;
+            return createdHere.contains(bare(reason.substring("relation ".length(), reason.length() - MISSING_RELATION.length())));
+        }
+
+        /** Notes the relations a creating statement makes, for the statements after it. */
+        void noteCreated(StatementAnalysis analysis) {
+            if (!CREATING_TAGS.contains(String.valueOf(analysis.tag()))) return;
+            analysis.tablesWritten().forEach(name -> createdHere.add(bare(name)));
         }
 
         /** Takes the effects gathered for the statement just built, as one confirmation. */
@@ -468,6 +502,7 @@ final class PgCommandBuilder {
             }
             noteCode(analysis, effect);
             checkPinned(analysis, effect);
+            noteCreated(analysis);
             int index = add(new CommandStatement(kind, sql, statementName, portalName, parameters, digest,
                     0, continued, viaText, analysis));
             return new Step(index, confirm());

@@ -45,18 +45,29 @@ public final class TargetCatalog {
         this.timeout = timeout;
     }
 
-    /** The target's catalog: cached, or read now (one read for all who ask meanwhile). */
+    /**
+     * The target's catalog: cached, or read now (one read for all who ask meanwhile). A snapshot
+     * older than the TTL is still served while its successor is read (so no command waits for the
+     * periodic read); one that was invalidated, or failed, is not.
+     */
     public CompletionStage<Snapshot> snapshot(TargetConnection target) {
         long now = System.nanoTime();
         Entry entry = cache.compute(target.name(), (name, old) -> {
-            if (old != null && !old.snapshot().isCompletedExceptionally()
-                    && (!old.snapshot().isDone() || now - old.loadedNanos() < ttlNanos)) {
-                return old;
-            }
-            return new Entry(read(target), now);
+            if (old == null || old.snapshot().isCompletedExceptionally()) return new Entry(read(target), now);
+            return old;
         });
+        if (entry.snapshot().isDone() && now - entry.loadedNanos() >= ttlNanos && refreshing.add(target.name())) {
+            CompletableFuture<Snapshot> next = read(target);
+            next.whenComplete((fresh, err) -> {
+                if (err == null) cache.computeIfPresent(target.name(), (name, old) -> old == entry ? new Entry(next, System.nanoTime()) : old);
+                refreshing.remove(target.name());
+            });
+        }
         return entry.snapshot();
     }
+
+    /** Connections whose snapshot is being read again in the background. */
+    private final java.util.Set<String> refreshing = ConcurrentHashMap.newKeySet();
 
     /**
      * The target's catalog with every user-defined routine's body analysed by {@code analyzer}
