@@ -256,24 +256,7 @@ final class PgCommandBuilder {
 
     /** Splits a search_path as the target shows it ({@code "$user", public}) into its items. */
     static List<String> searchPathItems(String value) {
-        List<String> items = new ArrayList<>();
-        if (value == null) return items;
-        StringBuilder current = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"') {
-                quoted = !quoted;
-                current.append(c);
-            } else if (c == ',' && !quoted) {
-                if (!current.toString().isBlank()) items.add(current.toString().trim());
-                current.setLength(0);
-            } else {
-                current.append(c);
-            }
-        }
-        if (!current.toString().isBlank()) items.add(current.toString().trim());
-        return items;
+        return dev.gatehouse.edge.postgres.catalog.SearchPath.split(value);
     }
 
     /** One statement's record and what it does to the session once it ran. */

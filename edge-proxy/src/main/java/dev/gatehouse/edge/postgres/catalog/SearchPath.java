@@ -73,7 +73,7 @@ public record SearchPath(List<String> schemas, boolean known, String role, boole
     }
 
     /** Splits a setting's value into its items, keeping each as written (quotes included). */
-    static List<String> split(String value) {
+    public static List<String> split(String value) {
         List<String> items = new ArrayList<>();
         if (value == null) return items;
         StringBuilder item = new StringBuilder();
