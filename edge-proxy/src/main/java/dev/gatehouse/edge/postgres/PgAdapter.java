@@ -91,6 +91,11 @@ final class PgAdapter implements SessionProtocol {
         default CompletionStage<Snapshot> targetSnapshot(TargetConnection target) {
             return targetCatalog().analysedSnapshot(target, analyzer());
         }
+
+        /** The session's connection to its target (not yet logged in); its answers go to {@code listener}. */
+        default PgTarget openTarget(TargetConnection target, Map<String, String> parameters, Upstream.Listener listener) {
+            return new Upstream(listener, target, parameters, netClient());
+        }
     }
 
     private enum Phase { STARTUP, PASSWORD, CONNECTING, OPEN, CLOSED }
@@ -107,7 +112,7 @@ final class PgAdapter implements SessionProtocol {
     private Phase phase = Phase.STARTUP;
     private Map<String, String> startupParameters = Map.of();
     private TargetConnection target;
-    private Upstream upstream;
+    private PgTarget upstream;
     private Map<String, String> targetParameterStatus = Map.of();
     private Unit unit;
     /** A unit is being analysed, decided or answered: client input waits. */
@@ -1018,7 +1023,7 @@ final class PgAdapter implements SessionProtocol {
     public CompletionStage<TargetLogin> connectTarget(TargetConnection connection) {
         Map<String, String> params = upstreamParameters();
         login = new CompletableFuture<>();
-        upstream = new Upstream(new Upstream.Listener() {
+        upstream = edge.openTarget(connection, params, new Upstream.Listener() {
             @Override
             public void onUpstreamFrame(BackendFrame frame) {
                 PgAdapter.this.onTargetFrame(frame);
@@ -1037,9 +1042,9 @@ final class PgAdapter implements SessionProtocol {
                     PgAdapter.this.onTargetClosed(cause);
                 }
             }
-        }, connection, params);
+        });
         CompletableFuture<Snapshot> snapshot = edge.targetSnapshot(connection).toCompletableFuture();
-        upstream.connect(edge.netClient()).thenCombine(snapshot, (ready, catalog) -> {
+        upstream.connect().thenCombine(snapshot, (ready, catalog) -> {
             scheduler.execute(() -> {
                 for (Map.Entry<String, String> p : ready.parameterStatus().entrySet()) {
                     String name = p.getKey().toLowerCase(Locale.ROOT);
@@ -1137,7 +1142,7 @@ final class PgAdapter implements SessionProtocol {
 
     @Override
     public void cancelAtTarget() {
-        if (upstream != null) upstream.cancel(edge.netClient());
+        if (upstream != null) upstream.cancel();
     }
 
     private void terminate() {

@@ -29,7 +29,7 @@ import java.util.concurrent.CompletionStage;
  * The edge's connection to a session's target: logs in with the connection's own credentials
  * (trust, cleartext, md5, SCRAM-SHA-256), optionally over TLS, then relays frames to the session.
  */
-final class Upstream {
+final class Upstream implements PgTarget {
     private static final int MAX_BACKEND_FRAME = 1 << 30;
 
     /** What the target told us while we logged in; relayed to the client. */
@@ -58,9 +58,27 @@ final class Upstream {
     private boolean closed;
 
     Upstream(Listener session, TargetConnection target, Map<String, String> clientParameters) {
+        this(session, target, clientParameters, null);
+    }
+
+    /** A session's target, reached (and cancelled) through {@code netClient}. */
+    Upstream(Listener session, TargetConnection target, Map<String, String> clientParameters, NetClient netClient) {
         this.session = session;
         this.target = target;
         this.parameters = clientParameters;
+        this.netClient = netClient;
+    }
+
+    private final NetClient netClient;
+
+    @Override
+    public CompletionStage<Ready> connect() {
+        return connect(netClient);
+    }
+
+    @Override
+    public void cancel() {
+        cancel(netClient);
     }
 
     CompletionStage<Ready> connect(NetClient client) {
@@ -215,7 +233,8 @@ final class Upstream {
     }
 
     /** Writes one message to the target; a CopyData's buffer is released here (the encoder copies it). */
-    void write(FrontendMessage m) {
+    @Override
+    public void write(FrontendMessage m) {
         try {
             socket.write(PgSocketBridge.buffer(FrontendEncoder.encode(ByteBufAllocator.DEFAULT, m)));
         } finally {
@@ -223,7 +242,8 @@ final class Upstream {
         }
     }
 
-    void writeAll(List<FrontendMessage> messages) {
+    @Override
+    public void writeAll(List<FrontendMessage> messages) {
         ByteBuf out = ByteBufAllocator.DEFAULT.buffer();
         for (FrontendMessage m : messages) {
             FrontendEncoder.encode(m, out);
@@ -236,11 +256,13 @@ final class Upstream {
         return PgSocketBridge.buffer(FrontendEncoder.encode(ByteBufAllocator.DEFAULT, m));
     }
 
-    void pause() {
+    @Override
+    public void pause() {
         socket.pause();
     }
 
-    void resume() {
+    @Override
+    public void resume() {
         socket.resume();
     }
 
@@ -267,7 +289,8 @@ final class Upstream {
         });
     }
 
-    void close() {
+    @Override
+    public void close() {
         closed = true;
         if (socket != null) socket.close();
     }

@@ -177,6 +177,14 @@ public final class Snapshot implements ResultMasker.Columns {
 
     /** When it was read ({@link System#nanoTime}). */
     /**
+     * A catalog with the schemas {@code public} and {@code pg_catalog} and nothing in them: every
+     * relation a statement names is unknown (for fuzzing the session without a target).
+     */
+    public static Snapshot empty(String database, String searchPath) {
+        return new Snapshot(database, searchPath, Set.of("public", "pg_catalog"), Map.of(), Map.of(), List.of());
+    }
+
+    /**
      * The search_path a session of the connection's role starts with in the target's database (read
      * on the catalog's own connection, which logs in as the sessions do), as the target shows it.
      */
