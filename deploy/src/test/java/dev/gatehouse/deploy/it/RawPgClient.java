@@ -15,8 +15,9 @@ import java.util.Map;
 
 /**
  * A minimal PostgreSQL frontend over a blocking socket, for what pgjdbc and psql do not expose:
- * the BackendKeyData the edge hands out, and raw CancelRequests sent to any edge. Test-only; it
- * speaks the simple query protocol and cleartext password authentication (what the edge asks for).
+ * the BackendKeyData the edge hands out, raw CancelRequests sent to any edge, and protocol messages
+ * exactly as a test built them. Test-only; it speaks the simple query protocol and cleartext password
+ * authentication (what the edge asks for), and writes whatever bytes it is given.
  */
 final class RawPgClient implements AutoCloseable {
     private static final int PROTOCOL_3_0 = 196608;
@@ -110,6 +111,12 @@ final class RawPgClient implements AutoCloseable {
     /** Sends a simple Query; read its answer with {@link #read()} / {@link #readUntil(char)}. */
     void query(String sql) throws IOException {
         send('Q', cString(sql));
+    }
+
+    /** Sends protocol bytes as they are: messages the caller encoded (with the edge's own FrontendEncoder, say). */
+    void write(byte[] messages) throws IOException {
+        out.write(messages);
+        out.flush();
     }
 
     /** The next backend message; {@link EOFException} when the server closed the connection. */
