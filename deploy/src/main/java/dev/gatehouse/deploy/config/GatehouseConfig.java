@@ -153,7 +153,15 @@ public record GatehouseConfig(
         }
     }
 
-    /** The PostgreSQL listener. */
+    /**
+     * The PostgreSQL listener.
+     *
+     * @param authenticationTimeout how long a client connection may take to log in (startup, token,
+     *                              connect decision, target login) before it is closed, as PostgreSQL's
+     *                              {@code authentication_timeout} (default 60s, its default too)
+     * @param maxConnections        the most client connections the listener holds at once, logged in or
+     *                              not; more are refused with SQLSTATE 53300 (default 1000)
+     */
     public record Postgres(
             String host,
             Integer port,
@@ -163,7 +171,9 @@ public record GatehouseConfig(
             @JsonProperty("max-message-size") Integer maxMessageSize,
             @JsonProperty("max-parameter-bytes") Integer maxParameterBytes,
             @JsonProperty("result-capture") ResultCapture resultCapture,
-            @JsonProperty("approval-notice-interval") String approvalNoticeInterval) {
+            @JsonProperty("approval-notice-interval") String approvalNoticeInterval,
+            @JsonProperty("authentication-timeout") String authenticationTimeout,
+            @JsonProperty("max-connections") Integer maxConnections) {
 
         public Postgres {
             host = host == null ? "127.0.0.1" : host;
@@ -178,6 +188,22 @@ public record GatehouseConfig(
             if (Durations.parse("edge.postgres.approval-notice-interval", approvalNoticeInterval).isZero()) {
                 throw new IllegalArgumentException("edge.postgres.approval-notice-interval must be positive");
             }
+            authenticationTimeout = authenticationTimeout == null ? "60s" : authenticationTimeout;
+            if (Durations.parse("edge.postgres.authentication-timeout", authenticationTimeout).isZero()) {
+                throw new IllegalArgumentException("edge.postgres.authentication-timeout must be positive");
+            }
+            maxConnections = maxConnections == null ? 1000 : maxConnections;
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("edge.postgres.max-connections must be at least 1, not " + maxConnections);
+            }
+        }
+
+        /** A listener with the default authentication timeout and connection limit. */
+        public Postgres(String host, Integer port, Tls tls, Boolean allowPlaintext, String decisionDeadline,
+                        Integer maxMessageSize, Integer maxParameterBytes, ResultCapture resultCapture,
+                        String approvalNoticeInterval) {
+            this(host, port, tls, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, resultCapture,
+                    approvalNoticeInterval, null, null);
         }
 
         /** A listener with the default approval notice interval. */
@@ -199,6 +225,11 @@ public record GatehouseConfig(
         /** How often a client whose command is held for approval is reminded (NoticeResponse); default 30s. */
         public Duration approvalNoticeIntervalDuration() {
             return Durations.parse("edge.postgres.approval-notice-interval", approvalNoticeInterval);
+        }
+
+        /** How long a client connection may take to log in before it is closed; default 60s. */
+        public Duration authenticationTimeoutDuration() {
+            return Durations.parse("edge.postgres.authentication-timeout", authenticationTimeout);
         }
     }
 

@@ -10,14 +10,17 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A minimal PostgreSQL frontend over a blocking socket, for what pgjdbc and psql do not expose:
- * the BackendKeyData the edge hands out, raw CancelRequests sent to any edge, and protocol messages
- * exactly as a test built them. Test-only; it speaks the simple query protocol and cleartext password
- * authentication (what the edge asks for), and writes whatever bytes it is given.
+ * the BackendKeyData the edge hands out, raw CancelRequests sent to any edge, any startup
+ * parameters, and extended-protocol messages in any order (Parse, Bind, Describe, Execute, Close,
+ * Flush, Sync as an attacker would send them). Test-only; it speaks cleartext password
+ * authentication (what the edge asks for) and text-format parameters, and writes whatever bytes it is given.
  */
 final class RawPgClient implements AutoCloseable {
     private static final int PROTOCOL_3_0 = 196608;
@@ -39,9 +42,96 @@ final class RawPgClient implements AutoCloseable {
             return fields;
         }
 
+        /** The values of a DataRow as text (SQL NULL as null). */
+        List<String> values() {
+            ByteBuffer b = ByteBuffer.wrap(payload);
+            int count = b.getShort() & 0xffff;
+            List<String> values = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                int length = b.getInt();
+                if (length < 0) {
+                    values.add(null);
+                } else {
+                    values.add(new String(payload, b.position(), length, StandardCharsets.UTF_8));
+                    b.position(b.position() + length);
+                }
+            }
+            return values;
+        }
+
+        /** A payload of NUL-terminated strings (CommandComplete's tag, ParameterStatus' name and value). */
+        List<String> strings() {
+            List<String> out = new ArrayList<>();
+            int start = 0;
+            for (int i = 0; i < payload.length; i++) {
+                if (payload[i] == 0) {
+                    out.add(new String(payload, start, i - start, StandardCharsets.UTF_8));
+                    start = i + 1;
+                }
+            }
+            return out;
+        }
+
         @Override
         public String toString() {
-            return type == 'E' || type == 'N' ? type + fields().toString() : type + "(" + payload.length + " bytes)";
+            return switch (type) {
+                case 'E', 'N' -> type + fields().toString();
+                case 'D' -> "D" + values();
+                case 'C', 'S' -> type + strings().toString();
+                case 'Z' -> "Z(" + (char) payload[0] + ")";
+                default -> type + "(" + payload.length + " bytes)";
+            };
+        }
+    }
+
+    /** The messages the server sent for one exchange, up to and including the one that ended it. */
+    record Answer(List<Message> messages) {
+        /** The rows of every DataRow, in order. */
+        List<List<String>> rows() {
+            return messages.stream().filter(m -> m.type() == 'D').map(Message::values).toList();
+        }
+
+        /** The first ErrorResponse's fields, or null. */
+        Map<Character, String> error() {
+            return messages.stream().filter(m -> m.type() == 'E').findFirst().map(Message::fields).orElse(null);
+        }
+
+        /** The SQLSTATE of the first ErrorResponse, or null. */
+        String sqlState() {
+            Map<Character, String> error = error();
+            return error == null ? null : error.get('C');
+        }
+
+        /** The transaction status of the closing ReadyForQuery ('I', 'T', 'E'), or 0 when there is none. */
+        char status() {
+            Message last = messages.isEmpty() ? null : messages.getLast();
+            return last != null && last.type() == 'Z' ? (char) last.payload()[0] : 0;
+        }
+
+        /** The message types in order, e.g. "12DCZ". */
+        String types() {
+            StringBuilder b = new StringBuilder();
+            messages.forEach(m -> b.append(m.type()));
+            return b.toString();
+        }
+
+        /** The CommandComplete tags, in order. */
+        List<String> tags() {
+            return messages.stream().filter(m -> m.type() == 'C').map(m -> m.strings().getFirst()).toList();
+        }
+
+        /** Every text of the answer a value could hide in: rows, notices, errors, parameter statuses, notifications. */
+        String allText() {
+            return messages.stream().map(m -> switch (m.type()) {
+                case 'D' -> String.valueOf(m.values());
+                case 'E', 'N' -> String.valueOf(m.fields());
+                default -> new String(m.payload(), StandardCharsets.UTF_8);
+            }).reduce("", (a, b) -> a + "\n" + b);
+        }
+
+        @Override
+        public String toString() {
+            return messages.toString();
         }
     }
 
@@ -63,12 +153,14 @@ final class RawPgClient implements AutoCloseable {
      */
     static RawPgClient login(int port, String connection, String user, String token, String applicationName)
             throws IOException {
-        Socket socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 30_000);
-        socket.setSoTimeout(120_000);
-        RawPgClient c = new RawPgClient(socket);
+        return login(port, Map.of("user", user, "database", connection, "application_name", applicationName), token);
+    }
+
+    /** Logs in with these startup parameters ({@code user} and {@code database} among them), as {@link #login}. */
+    static RawPgClient login(int port, Map<String, String> parameters, String token) throws IOException {
+        RawPgClient c = open(port);
         try {
-            c.startup(Map.of("user", user, "database", connection, "application_name", applicationName), token);
+            c.startup(parameters, token);
         } catch (IOException | RuntimeException e) {
             c.close();
             throw e;
@@ -76,7 +168,16 @@ final class RawPgClient implements AutoCloseable {
         return c;
     }
 
-    private void startup(Map<String, String> parameters, String password) throws IOException {
+    /** A connection to {@code port} on which nothing was sent yet. */
+    static RawPgClient open(int port) throws IOException {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 30_000);
+        socket.setSoTimeout(120_000);
+        return new RawPgClient(socket);
+    }
+
+    /** Sends a StartupMessage (protocol 3.0) with these parameters, and nothing after it. */
+    void sendStartup(Map<String, String> parameters) throws IOException {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         parameters.forEach((k, v) -> {
             body.writeBytes(cString(k));
@@ -86,6 +187,10 @@ final class RawPgClient implements AutoCloseable {
         byte[] b = body.toByteArray();
         out.write(ByteBuffer.allocate(8 + b.length).putInt(8 + b.length).putInt(PROTOCOL_3_0).put(b).array());
         out.flush();
+    }
+
+    private void startup(Map<String, String> parameters, String password) throws IOException {
+        sendStartup(parameters);
         while (true) {
             Message m = read();
             switch (m.type()) {
@@ -169,6 +274,103 @@ final class RawPgClient implements AutoCloseable {
             int b = s.getInputStream().read();
             if (b != -1) throw new IllegalStateException("the server answered a CancelRequest with data: " + b);
         }
+    }
+
+    // ---------------------------------------------------------------- extended protocol
+
+    /** Parse: prepares {@code sql} as statement {@code name} ("" the unnamed one), parameter types left to the server. */
+    void parse(String name, String sql) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(cString(name));
+        body.writeBytes(cString(sql));
+        body.writeBytes(new byte[]{0, 0});
+        send('P', body.toByteArray());
+    }
+
+    /** Parse, Bind and Execute of {@code sql} on the unnamed statement and portal, all rows, without Sync or Flush. */
+    void parseBindExecute(String sql) throws IOException {
+        parse("", sql);
+        bind("", "");
+        execute("", 0);
+    }
+
+    /** Bind with text parameters (null: SQL NULL) and every result column in text format. */
+    void bind(String portal, String statement, String... parameters) throws IOException {
+        bind(portal, statement, new short[0], parameters);
+    }
+
+    /** Bind with text parameters and these result format codes (0 text, 1 binary; one code: for every column). */
+    void bind(String portal, String statement, short[] resultFormats, String... parameters) throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.writeBytes(cString(portal));
+        body.writeBytes(cString(statement));
+        body.writeBytes(new byte[]{0, 0}); // every parameter in text format
+        body.writeBytes(ByteBuffer.allocate(2).putShort((short) parameters.length).array());
+        for (String p : parameters) {
+            if (p == null) {
+                body.writeBytes(ByteBuffer.allocate(4).putInt(-1).array());
+            } else {
+                byte[] value = p.getBytes(StandardCharsets.UTF_8);
+                body.writeBytes(ByteBuffer.allocate(4).putInt(value.length).array());
+                body.writeBytes(value);
+            }
+        }
+        body.writeBytes(ByteBuffer.allocate(2).putShort((short) resultFormats.length).array());
+        for (short f : resultFormats) body.writeBytes(ByteBuffer.allocate(2).putShort(f).array());
+        send('B', body.toByteArray());
+    }
+
+    /** Describe of a portal ('P') or a statement ('S'). */
+    void describe(char kind, String name) throws IOException {
+        send('D', concat(new byte[]{(byte) kind}, cString(name)));
+    }
+
+    /** Execute of {@code portal}, at most {@code maxRows} rows (0: all). */
+    void execute(String portal, int maxRows) throws IOException {
+        send('E', concat(cString(portal), ByteBuffer.allocate(4).putInt(maxRows).array()));
+    }
+
+    /** Close of a statement ('S') or a portal ('P'). */
+    void close(char kind, String name) throws IOException {
+        send('C', concat(new byte[]{(byte) kind}, cString(name)));
+    }
+
+    void sync() throws IOException {
+        send('S', new byte[0]);
+    }
+
+    void flush() throws IOException {
+        send('H', new byte[0]);
+    }
+
+    /** Reads until ReadyForQuery, and returns every message up to it. */
+    Answer readUntilReady() throws IOException {
+        return readThrough('Z');
+    }
+
+    /** Reads until a message of one of {@code types} and returns every message up to and including it. */
+    Answer readThrough(char... types) throws IOException {
+        List<Message> messages = new ArrayList<>();
+        while (true) {
+            Message m = read();
+            messages.add(m);
+            for (char t : types) {
+                if (m.type() == t) return new Answer(messages);
+            }
+        }
+    }
+
+    /** Sends a simple Query and reads its answer up to ReadyForQuery. */
+    Answer simple(String sql) throws IOException {
+        query(sql);
+        return readUntilReady();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     private void send(char type, byte[] body) throws IOException {
