@@ -12,11 +12,14 @@ import dev.gatehouse.edge.postgres.codec.PgProtocol;
 import dev.gatehouse.edge.postgres.codec.PgProtocolException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 
@@ -49,6 +52,9 @@ import java.util.List;
  *   <li>no message is made out of nothing: each takes at least 5 bytes of input;
  *   <li>every decoded message re-encodes ({@link FrontendEncoder}) within the limit it was
  *       accepted under, to bytes that a decoder in the same state decodes to an equal message;
+ *   <li>and to the very bytes the client sent: the re-encoded messages, one after the other, are
+ *       the client's bytes up to where decoding stopped (nothing is misread into another valid
+ *       message, which the round trip alone would not notice);
  *   <li>every buffer is released (the allocator's count, then Netty's paranoid leak detector);
  *   <li>no input takes longer than the timeout (no hang).
  * </ul>
@@ -100,7 +106,12 @@ class FrontendDecoderFuzzTest extends FuzzTarget {
             if (client.messages.size() > payload.length / 5) {
                 throw new AssertionError(client.messages.size() + " messages out of " + payload.length + " bytes");
             }
-            assertRoundTrips(client.messages, limits, alloc);
+            byte[] reencoded = assertRoundTrips(client.messages, limits, alloc);
+            if (!Arrays.equals(reencoded, 0, reencoded.length, payload, 0, Math.min(reencoded.length, payload.length))
+                    || reencoded.length > payload.length) {
+                throw new AssertionError("the decoded messages re-encode to other bytes than the client sent: "
+                        + client.messages);
+            }
         } finally {
             client.releaseAll();
         }
@@ -219,12 +230,17 @@ class FrontendDecoderFuzzTest extends FuzzTarget {
         }
     }
 
-    /** Re-encodes each message and decodes it again with the same limits, in the phase it came in. */
-    private static void assertRoundTrips(List<FrontendMessage> messages, Limits limits, ByteBufAllocator alloc) {
+    /**
+     * Re-encodes each message and decodes it again with the same limits, in the phase it came in;
+     * returns the re-encoded bytes of all of them.
+     */
+    private static byte[] assertRoundTrips(List<FrontendMessage> messages, Limits limits, ByteBufAllocator alloc) {
+        ByteArrayOutputStream reencoded = new ByteArrayOutputStream();
         Client afterStartup = null;
         try {
             for (FrontendMessage m : messages) {
                 ByteBuf bytes = FrontendEncoder.encode(alloc, m);
+                reencoded.writeBytes(ByteBufUtil.getBytes(bytes));
                 int length = bytes.readableBytes();
                 boolean startupPacket = isStartupPacket(m);
                 int limit = startupPacket ? PgProtocol.MAX_STARTUP_PACKET_LENGTH
@@ -266,6 +282,7 @@ class FrontendDecoderFuzzTest extends FuzzTarget {
                 afterStartup.releaseAll();
             }
         }
+        return reencoded.toByteArray();
     }
 
     private static boolean isStartupPacket(FrontendMessage m) {
