@@ -1,8 +1,9 @@
 package dev.gatehouse.leakguard;
 
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
@@ -27,7 +28,7 @@ public final class LeakGuard {
     public static final String DETECTOR_PROPERTY = "io.netty.customResourceLeakDetector";
 
     private static final String SENTINEL = "leak-guard sentinel ";
-    private static final Duration SETTLE_LIMIT = Duration.ofSeconds(10);
+    private static final int SETTLE_LIMIT_SECONDS = 30;
 
     private static final Set<RecordingLeakDetector<?>> DETECTORS = ConcurrentHashMap.newKeySet();
     private static final Queue<LeakReport> REPORTS = new ConcurrentLinkedQueue<>();
@@ -78,9 +79,10 @@ public final class LeakGuard {
     /**
      * Collects garbage until Netty has reported every resource that is unreachable now, then
      * {@link #pollAndDrain()}s. Each detector gets a sentinel, an object tracked and dropped at once;
-     * collections repeat until every sentinel has been reported (usually after one), so nothing
-     * that leaked before is still pending. Gives up after ten seconds (a JVM started with
-     * {@code -XX:+DisableExplicitGC}) and says so on standard error.
+     * when Netty has reported all sentinels (usually after one collection), nothing that leaked
+     * before them is still pending. Between collections it gives the reference handler thread
+     * more and more time (a loaded machine); after {@value #SETTLE_LIMIT_SECONDS} s (or in a JVM
+     * started with {@code -XX:+DisableExplicitGC}) it gives up and says so on standard error.
      */
     public static List<LeakReport> collectAndDrain() {
         collect();
@@ -89,26 +91,37 @@ public final class LeakGuard {
 
     /** The collection part of {@link #collectAndDrain()}: the reports stay queued. */
     static void collect() {
-        List<String> pending = new ArrayList<>();
+        Map<String, RecordingLeakDetector<?>> pending = new LinkedHashMap<>();
         for (RecordingLeakDetector<?> detector : DETECTORS) {
             String marker = SENTINEL + UUID.randomUUID();
             detector.plantSentinel(marker);
-            pending.add(marker);
+            pending.put(marker, detector);
         }
-        long deadline = System.nanoTime() + SETTLE_LIMIT.toNanos();
-        while (!SENTINELS_REPORTED.containsAll(pending)) {
-            if (System.nanoTime() - deadline > 0) {
-                System.err.println("leak-guard: the garbage collector did not reclaim the sentinels within "
-                        + SETTLE_LIMIT.toSeconds() + " s; leaks reported later in this JVM are missed");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SETTLE_LIMIT_SECONDS);
+        int collections = 0;
+        long pauseMillis = 10;
+        while (true) {
+            System.gc();
+            collections++;
+            DETECTORS.forEach(RecordingLeakDetector::poll);
+            if (SENTINELS_REPORTED.containsAll(pending.keySet())) {
                 break;
             }
-            System.gc();
+            if (System.nanoTime() - deadline > 0) {
+                System.err.println("leak-guard: after " + collections + " garbage collections in "
+                        + SETTLE_LIMIT_SECONDS + " s, Netty has not reported the sentinels of " + pending.entrySet()
+                        .stream().filter(e -> !SENTINELS_REPORTED.contains(e.getKey())).map(e -> e.getValue().toString())
+                        .toList() + "; leaks reported later in this JVM are missed");
+                break;
+            }
+            pause(pauseMillis); // the reference handler thread enqueues what the collection cleared
+            pauseMillis = Math.min(2 * pauseMillis, 1000);
             DETECTORS.forEach(RecordingLeakDetector::poll);
-            if (!SENTINELS_REPORTED.containsAll(pending)) {
-                pause(); // the reference handler thread enqueues what the collection cleared
+            if (SENTINELS_REPORTED.containsAll(pending.keySet())) {
+                break;
             }
         }
-        SENTINELS_REPORTED.removeAll(pending);
+        SENTINELS_REPORTED.removeAll(pending.keySet());
     }
 
     /**
@@ -141,9 +154,9 @@ public final class LeakGuard {
         return true;
     }
 
-    private static void pause() {
+    private static void pause(long millis) {
         try {
-            TimeUnit.MILLISECONDS.sleep(10);
+            TimeUnit.MILLISECONDS.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

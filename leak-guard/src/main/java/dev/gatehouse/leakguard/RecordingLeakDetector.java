@@ -15,9 +15,12 @@ import io.netty.util.ResourceLeakTracker;
  */
 public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
 
+    private final String resourceType;
+
     /** The constructor Netty's factory looks up for {@code io.netty.customResourceLeakDetector}. */
     public RecordingLeakDetector(Class<?> resourceType, int samplingInterval) {
         super(resourceType, samplingInterval);
+        this.resourceType = resourceType.getSimpleName();
         LeakGuard.register(this);
     }
 
@@ -60,6 +63,11 @@ public final class RecordingLeakDetector<T> extends ResourceLeakDetector<T> {
     void plantSentinel(String marker) {
         ResourceLeakTracker<T> tracker = trackForcibly(newObject());
         tracker.record(marker);
+    }
+
+    @Override
+    public String toString() {
+        return resourceType;
     }
 
     @SuppressWarnings("unchecked")
