@@ -78,16 +78,15 @@ class FuzzHarnessTest {
     @Test
     void summarisesACleanRunFromLibFuzzersOutput() {
         // Given
-        FuzzRun.Parser parser = new FuzzRun.Parser();
-
-        // When
-        List.of("INFO: Seed: 2528557464",
+        List<String> output = List.of("INFO: Seed: 2528557464",
                 "#56\tINITED cov: 474 ft: 1295 corp: 37/13491b exec/s: 5 rss: 2203Mb",
                 "#2064\tDONE   cov: 505 ft: 1679 corp: 104/40Kb lim: 962 exec/s: 66 rss: 2203Mb",
                 "Done 2064 runs in 31 second(s)",
                 "stat::number_of_executed_units: 2064",
-                "stat::average_exec_per_sec:     66").forEach(parser::accept);
-        Result result = parser.result(TARGET, 0, Path.of("x.log"));
+                "stat::average_exec_per_sec:     66");
+
+        // When
+        Result result = parse(output, 0);
 
         // Then
         assertThat(result.clean()).isTrue();
@@ -98,18 +97,18 @@ class FuzzHarnessTest {
     @Test
     void tellsCrashesLeaksAndHangsApart() {
         // Given
-        FuzzRun.Parser parser = new FuzzRun.Parser();
-
-        // When
-        List.of("== Java Exception: java.lang.AssertionError: the decoder failed with something other than a protocol violation",
+        List<String> output = List.of(
+                "== Java Exception: java.lang.AssertionError: the decoder failed with something other than a protocol violation",
                 "artifact_prefix='/src/'; Test unit written to /src/crash-1",
                 "== Java Exception: dev.gatehouse.edge.fuzz.LeakCheckingAllocator$BufferLeakError: 1 of the 2 buffers",
                 "artifact_prefix='/src/'; Test unit written to /src/crash-2",
                 "== Java Exception: dev.gatehouse.leakguard.NettyLeakError: Netty reported 1 leaked resource(s)",
                 "artifact_prefix='/src/'; Test unit written to /src/crash-3",
                 "==123== ERROR: libFuzzer: timeout after 10 seconds",
-                "artifact_prefix='/src/'; Test unit written to /src/timeout-4").forEach(parser::accept);
-        Result result = parser.result(TARGET, 77, Path.of("x.log"));
+                "artifact_prefix='/src/'; Test unit written to /src/timeout-4");
+
+        // When
+        Result result = parse(output, 77);
 
         // Then
         assertThat(result.clean()).isFalse();
@@ -117,5 +116,11 @@ class FuzzHarnessTest {
                 new Finding("leak", "/src/crash-2"), new Finding("leak", "/src/crash-3"),
                 new Finding("hang", "/src/timeout-4"));
         assertThat(result.summary()).contains("crashes 1, hangs 1, leaks 2");
+    }
+
+    private static Result parse(List<String> output, int exitCode) {
+        FuzzRun.Parser parser = new FuzzRun.Parser();
+        output.forEach(parser::accept);
+        return parser.result(TARGET, exitCode, Path.of("x.log"));
     }
 }
