@@ -81,7 +81,7 @@ public final class LeakGuard {
      * {@link #pollAndDrain()}s. Each detector gets a sentinel, an object tracked and dropped at once;
      * when Netty has reported all sentinels (usually after one collection), nothing that leaked
      * before them is still pending. Between collections it gives the reference handler thread
-     * more and more time (a loaded machine); after {@value #SETTLE_LIMIT_SECONDS} s (or in a JVM
+     * more and more time (a loaded machine); after 30 s (or in a JVM
      * started with {@code -XX:+DisableExplicitGC}) it gives up and says so on standard error.
      */
     public static List<LeakReport> collectAndDrain() {
