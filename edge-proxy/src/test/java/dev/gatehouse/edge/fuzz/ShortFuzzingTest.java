@@ -41,7 +41,7 @@ class ShortFuzzingTest {
         assumeFalse(Boolean.getBoolean("skipFuzz"), "-DskipFuzz");
 
         // When
-        Result result = FuzzRun.fuzz(target, new Bounds(0, SECONDS), System.out);
+        Result result = FuzzRun.fuzz(target, new Bounds(0, SECONDS), FuzzRun.PARANOID, System.out);
 
         // Then
         System.out.println(result.summary());
