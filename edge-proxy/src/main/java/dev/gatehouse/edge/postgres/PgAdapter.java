@@ -23,10 +23,12 @@ import dev.gatehouse.edge.session.SessionCore;
 import dev.gatehouse.edge.session.SessionProtocol;
 import dev.gatehouse.edge.session.SessionState;
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.ParsedSql;
 import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
 import io.vertx.core.net.NetClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -681,7 +683,7 @@ final class PgAdapter implements SessionProtocol {
                 ? "a function call result cannot be masked; the command was not executed"
                 : u.plan.copyTo()
                 ? profile.get().copyRefusal().map(r -> "COPY TO is refused: " + r).orElse(null)
-                : null;
+                : notOnlyReading(u.plan.statements());
         if (refusal != null) {
             reject(u.pending, new Refusal(Refusal.Kind.DENIED, "gatehouse: denied by rule \"" + mk.ruleId() + "\": " + refusal,
                     "policy version " + mk.policyVersion() + ", command " + u.pending.command().id(), null));
@@ -702,6 +704,35 @@ final class PgAdapter implements SessionProtocol {
                     mk.ruleId(), mk.profile());
             send(u, u.extended() ? masker.prepare(u.messages) : u.messages);
         }));
+    }
+
+    /**
+     * Functions with an effect outside the result that a masked value could ride on: a
+     * notification to any listening session, a sequence's value, a large object, another
+     * connection, an advisory lock's key.
+     */
+    private static final java.util.regex.Pattern EFFECT_FUNCTIONS = java.util.regex.Pattern.compile(
+            "(pg_catalog\\.)?(pg_notify|setval|nextval|lo_\\w+|dblink\\w*|pg_advisory\\w*|pg_try_advisory\\w*)",
+            java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Why a command cannot be masked because it does more than read (null: it only reads). The
+     * masker rewrites what the target sends back to this client; a value the command writes to a
+     * table, a setting, server-side code or a function with an effect would leave by another way.
+     */
+    static String notOnlyReading(List<CommandStatement> statements) {
+        for (CommandStatement st : statements) {
+            StatementAnalysis a = st.analysis();
+            String why = !a.tablesWritten().isEmpty() ? "it writes " + String.join(", ", a.tablesWritten())
+                    : a.runsCode() ? "it runs server-side code"
+                    : !a.settings().isEmpty() ? "it changes settings (" + String.join(", ", a.settings()) + ")"
+                    : a.functions().stream().filter(f -> EFFECT_FUNCTIONS.matcher(f).matches()).findFirst()
+                            .map(f -> "it calls " + f + ", whose effect is outside the result").orElse(null);
+            if (why != null) {
+                return "a masked command may only read, and this one does more: " + why + "; the command was not executed";
+            }
+        }
+        return null;
     }
 
     /**
@@ -857,7 +888,9 @@ final class PgAdapter implements SessionProtocol {
             if (unit == null || unit.sqlState != null) return;
             Map<Character, String> fields = BackendFrames.parseErrorOrNotice(frame.payload());
             unit.sqlState = fields.get(PgProtocol.FIELD_CODE);
-            unit.errorMessage = fields.get(PgProtocol.FIELD_MESSAGE);
+            // a masked command's error may echo a value it read: the record keeps what the client saw
+            unit.errorMessage = unit.masker == null ? fields.get(PgProtocol.FIELD_MESSAGE)
+                    : "the error text is withheld because the command's result is masked (SQLSTATE " + unit.sqlState + ")";
         }
 
         @Override
@@ -967,7 +1000,10 @@ final class PgAdapter implements SessionProtocol {
                     : u.sampler.events(core::header, u.pending.command().id(), u.pending.command().sequence(), u.masker != null);
             AuditEvent.Masking masking = u.masker == null ? null : new AuditEvent.Masking(u.masker.profile().name(),
                     u.masker.stats().values(), u.masker.stats().columns(), u.masker.stats().detectors());
-            if ((u.masker != null && u.masker.unknownTables() > 0) || (changesCatalog(u.plan) && u.statementsRun > 0)) {
+            boolean committedChange = model.catalogCommitted;
+            model.catalogCommitted = false;
+            if ((u.masker != null && u.masker.unknownTables() > 0) || (changesCatalog(u.plan) && u.statementsRun > 0)
+                    || committedChange) {
                 edge.targetCatalog().invalidate(target);
             }
             core.completed(u.pending, new CommandResult(u.pending.forwarded() && !u.rejected, u.tags, u.rows, u.sqlState,

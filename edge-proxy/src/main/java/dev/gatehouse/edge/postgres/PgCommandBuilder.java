@@ -85,6 +85,8 @@ final class PgCommandBuilder {
     /** A simple Query: its statements cut from the text, each as the target runs it. */
     Plan query(String text, ParsedSql parsed, PgSessionModel model, Resolver resolver) {
         Build b = new Build(model.copy(), resolver);
+        // after a Flush, code of the same pipeline may have changed how the target lexes this text
+        if (b.spec.codeRanInPipeline && lexingSensitive(text)) b.refuse(LEXING_AFTER_CODE);
         b.spec.simpleQueryStarts();
         b.note(parsed);
         List<Consumer<PgSessionModel>> perStatement = new ArrayList<>();
@@ -132,10 +134,7 @@ final class PgCommandBuilder {
                     ParsedSql sql = parsed.get(p.query());
                     b.note(sql);
                     if (b.spec.codeRanInPipeline && lexingSensitive(p.query())) {
-                        b.refuse(new Refusal(Refusal.Kind.EDGE, "gatehouse: a statement with a backslash or a non-ASCII"
-                                        + " character cannot follow, in the same pipeline, a statement that ran server-side code",
-                                "code may have changed how the target reads the text (standard_conforming_strings,"
-                                        + " client_encoding); send it after a Sync", PgProtocol.FEATURE_NOT_SUPPORTED));
+                        b.refuse(LEXING_AFTER_CODE);
                         break;
                     }
                     var prepared = new PgSessionModel.Prepared(p.statement(), p.query(), statementsOf(p.query(), sql), false,
@@ -225,6 +224,59 @@ final class PgCommandBuilder {
         }
         return out;
     }
+
+    /**
+     * Why a statement is refused after an uncommitted change of the catalog in its transaction (or
+     * earlier in its command): the edge decides on the committed catalog, and the session now sees
+     * another one (a function's new body, a new trigger, a renamed table).
+     */
+    private static final Refusal AFTER_CATALOG_CHANGE = new Refusal(Refusal.Kind.EDGE, "gatehouse: this statement"
+            + " cannot run in the same transaction after a schema change that is not committed yet (a function,"
+            + " trigger, rule, view or name changed): Gatehouse decides on the committed schema",
+            "commit the schema change first, then run the statement in a transaction of its own; within the"
+                    + " transaction only further schema changes and COMMIT or ROLLBACK are accepted",
+            PgProtocol.FEATURE_NOT_SUPPORTED);
+
+    /** Statements that create something new that carries no code and changes no existing object's meaning. */
+    private static final Set<String> NEUTRAL_CREATIONS = Set.of("CREATE TABLE", "CREATE TABLE AS", "SELECT INTO",
+            "CREATE SEQUENCE", "CREATE SCHEMA", "CREATE INDEX", "COMMENT", "GRANT", "REVOKE");
+
+    /**
+     * Whether a statement may change what the edge's catalog says about the statements after it in
+     * the same transaction: DDL and DCL (but new tables, sequences, schemas and indexes, comments and
+     * privileges), DO blocks and CALL (their code may run DDL). A new table that is a partition or
+     * child of another one changes where writes go: that counts (read from the text, a mention in
+     * a string too).
+     */
+    static boolean changesCatalogForLaterStatements(StatementAnalysis analysis, String sql) {
+        String tag = String.valueOf(analysis.tag());
+        if ("DO".equals(tag) || "CALL".equals(tag)) return true;
+        if (analysis.kind() != StatementKind.DDL && analysis.kind() != StatementKind.DCL) return false;
+        if (!NEUTRAL_CREATIONS.contains(tag)) return true;
+        String upper = sql.toUpperCase(Locale.ROOT);
+        return tag.equals("CREATE TABLE") && (upper.contains("PARTITION") || upper.contains("INHERITS"));
+    }
+
+    /**
+     * Whether a statement is decided correctly on the committed catalog after an uncommitted
+     * change: transaction control, settings, and DDL or DCL that runs no code (decided as what they are).
+     */
+    static boolean decidableAfterCatalogChange(StatementAnalysis analysis) {
+        return switch (analysis.kind()) {
+            case TRANSACTION -> true;
+            // SET, SHOW, RESET and the like: nothing of the catalog involved
+            case UTILITY -> analysis.tablesRead().isEmpty() && analysis.tablesWritten().isEmpty()
+                    && analysis.functions().isEmpty() && !analysis.runsCode();
+            case DDL, DCL -> !analysis.runsCode() && !"DO".equals(analysis.tag()) && !"CALL".equals(analysis.tag());
+            default -> false;
+        };
+    }
+
+    /** Why a text that lexes differently under other settings is refused after code in its pipeline. */
+    private static final Refusal LEXING_AFTER_CODE = new Refusal(Refusal.Kind.EDGE, "gatehouse: a statement with a"
+            + " backslash or a non-ASCII character cannot follow, in the same pipeline, a statement that ran server-side code",
+            "code may have changed how the target reads the text (standard_conforming_strings, client_encoding);"
+                    + " send it after a Sync", PgProtocol.FEATURE_NOT_SUPPORTED);
 
     /** Whether a text could lex differently under another standard_conforming_strings or client encoding. */
     static boolean lexingSensitive(String text) {
@@ -483,9 +535,14 @@ final class PgCommandBuilder {
                     }
                 }
             }
+            if (spec.catalogChangedInTx && !decidableAfterCatalogChange(analysis)) {
+                refuse(AFTER_CATALOG_CHANGE);
+                return new Step(-1, PgExpected.NOTHING);
+            }
             noteCode(analysis, effect);
             checkPinned(analysis, effect);
             noteCreated(analysis);
+            if (changesCatalogForLaterStatements(analysis, sql)) effect(mm -> mm.catalogChangedInTx = true);
             int index = add(new CommandStatement(kind, sql, statementName, portalName, parameters, digest,
                     0, continued, viaText, analysis));
             return new Step(index, confirm());

@@ -105,6 +105,14 @@ final class PgSessionModel {
     boolean targetIgnoringUntilSync;
     /** Whether anything was forwarded since the last ReadyForQuery (an implicit transaction may be open). */
     boolean forwardedSinceReady;
+    /**
+     * Whether a statement that may change what the catalog says (see
+     * {@link PgCommandBuilder#changesCatalogForLaterStatements}) ran in the open transaction: the
+     * edge's catalog, read on a connection of its own, does not see it until the commit.
+     */
+    boolean catalogChangedInTx;
+    /** Whether a transaction that changed the catalog committed since the adapter last asked. */
+    boolean catalogCommitted;
 
     PgSessionModel() {
         this.statements = new HashMap<>();
@@ -126,6 +134,8 @@ final class PgSessionModel {
         this.codeRanInPipeline = other.codeRanInPipeline;
         this.targetIgnoringUntilSync = other.targetIgnoringUntilSync;
         this.forwardedSinceReady = other.forwardedSinceReady;
+        this.catalogChangedInTx = other.catalogChangedInTx;
+        this.catalogCommitted = other.catalogCommitted;
     }
 
     /** A speculative copy for building a batch: changes to it never reach this model. */
@@ -181,6 +191,8 @@ final class PgSessionModel {
         targetIgnoringUntilSync = false;
         forwardedSinceReady = false;
         if (status != 'I') return;
+        if (catalogChangedInTx && committed) catalogCommitted = true;
+        catalogChangedInTx = false;
         long ended = txSerial;
         portals.values().removeIf(p -> !p.cursor() || !p.hold() || (!committed && p.tx() == ended));
         if (committed) {

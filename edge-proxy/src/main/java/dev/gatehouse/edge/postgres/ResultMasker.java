@@ -215,6 +215,14 @@ public final class ResultMasker {
                     yield new Rewrite(frame.frame());
                 }
                 case PgProtocol.BE_ERROR_RESPONSE, PgProtocol.BE_NOTICE_RESPONSE -> withhold(frame);
+                // out of band: a notification's payload, a reported setting's value (the edge refuses
+                // masked commands that could cause them; this holds even if one slips by)
+                case PgProtocol.BE_NOTIFICATION_RESPONSE -> withholdNotification(frame);
+                case PgProtocol.BE_PARAMETER_STATUS -> {
+                    stats.withheldText();
+                    frame.release();
+                    yield Rewrite.DROP;
+                }
                 case PgProtocol.BE_FUNCTION_CALL_RESPONSE -> throw new MaskingFailure(
                         "a function call result cannot be masked (its columns are not described)");
                 default -> new Rewrite(frame.frame());
@@ -471,6 +479,23 @@ public final class ResultMasker {
             }
         }
         if (!messageWritten) writeField(out, PgProtocol.FIELD_MESSAGE, message);
+        out.writeByte(0);
+        out.setInt(1, out.writerIndex() - 1);
+        stats.withheldText();
+        frame.release();
+        return new Rewrite(out);
+    }
+
+    /** A NotificationResponse with its process and channel, its payload withheld. */
+    private Rewrite withholdNotification(BackendFrame frame) {
+        ByteBuf p = frame.payload().duplicate();
+        int pid = p.readInt();
+        int nul = p.indexOf(p.readerIndex(), p.writerIndex(), (byte) 0);
+        if (nul < 0) throw new MaskingFailure("a NotificationResponse is truncated");
+        ByteBuf out = ByteBufAllocator.DEFAULT.buffer(frame.size());
+        out.writeByte(frame.type()).writeInt(0).writeInt(pid);
+        out.writeBytes(p, p.readerIndex(), nul - p.readerIndex() + 1);
+        ByteBufUtil.writeUtf8(out, "gatehouse: withheld, the command's result is masked");
         out.writeByte(0);
         out.setInt(1, out.writerIndex() - 1);
         stats.withheldText();

@@ -71,6 +71,6 @@ final class Facts {
     RoutineAnalysis routine() {
         String reason = opaqueReason();
         return new RoutineAnalysis(reason != null, reason, List.copyOf(tablesRead), List.copyOf(tablesWritten),
-                List.copyOf(functions), List.copyOf(settings));
+                List.copyOf(functions), List.copyOf(settings), missingWhere);
     }
 }

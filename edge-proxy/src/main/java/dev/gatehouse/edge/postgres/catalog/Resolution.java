@@ -26,7 +26,8 @@ import java.util.Set;
  *       ({@code pg_temp.relation} for temporary ones); see {@link Snapshot#lookupRelation}. A
  *       name found nowhere keeps its most likely name and makes the statement uncertain
  *       ({@value #NOT_IN_CATALOG}), unless the statement creates it.</li>
- *   <li><b>Reads</b> through a view read what its query references (transitively); reading a
+ *   <li><b>Reads</b> through a view (or a materialized view, whose rows came from its query) read
+ *       what its query references (transitively); reading a
  *       partition or inheritance child reads its ancestors' data (they are added).</li>
  *   <li><b>Writes</b> of rows (any statement but DDL and DCL) reach: the relations referenced by
  *       the actions of the relation's enabled non-SELECT rules; what its enabled, user-made
@@ -79,6 +80,8 @@ final class Resolution {
     private final Set<String> reasons = new LinkedHashSet<>();
     private final Set<Visit> visited = new HashSet<>();
     private boolean runsCode;
+    /** Whether a routine that runs has an UPDATE or DELETE without WHERE. */
+    private boolean missingWhere;
     private boolean missing;
 
     Resolution(Snapshot snapshot, SearchPath sessionPath, SqlAnalyzer analyzer) {
@@ -114,7 +117,7 @@ final class Resolution {
         List<String> uncertainty = new ArrayList<>(kept);
         for (String reason : reasons) if (!uncertainty.contains(reason)) uncertainty.add(reason);
         return new StatementAnalysis(raw.kind(), raw.tag(), raw.objectType(), List.copyOf(read), List.copyOf(written),
-                List.copyOf(functions), raw.missingWhere(), rawRunsCode || runsCode, rawUncertain || !reasons.isEmpty(),
+                List.copyOf(functions), raw.missingWhere() || missingWhere, rawRunsCode || runsCode, rawUncertain || !reasons.isEmpty(),
                 uncertainty, List.copyOf(settings), raw.filterColumns());
     }
 
@@ -152,14 +155,16 @@ final class Resolution {
     private void read(Relation r, SearchPath path, int depth) {
         read.add(r.canonical());
         ancestors(r, read);
-        if (r.kind() != 'v' || !visit(r.oid(), -1, path, depth)) return;
+        // a materialized view holds what its query read at the last refresh: its rows are its base
+        // relations' values (masking follows them), but reading it runs none of its functions
+        if ((r.kind() != 'v' && r.kind() != 'm') || !visit(r.oid(), -1, path, depth)) return;
         for (Rule rule : r.rules()) {
             if (rule.event() != '1') continue;
             for (int oid : rule.relations()) {
                 Relation base = snapshot.relation(oid);
                 if (base != null) read(base, path, depth + 1);
             }
-            routines(rule.routines(), path, depth + 1);
+            if (r.kind() == 'v') routines(rule.routines(), path, depth + 1);
         }
     }
 
@@ -302,6 +307,7 @@ final class Resolution {
         for (String name : body.tablesRead()) relation(name, own, -1, false, depth);
         for (String name : body.functions()) call(name, own, depth, false);
         settings.addAll(body.settings());
+        missingWhere |= body.missingWhere();
     }
 
     /** Event triggers that fire for {@code tag} run their functions. */
