@@ -68,7 +68,7 @@ class AdversarialEffectsIT {
     /**
      * Attack: a DBA hides a DELETE without WHERE in server-side code. Defence: the code's body is
      * analysed; denied (the example policy: server code must not bypass its own rules).
-     * <p>BUG (found by this suite) for the function calls: a routine's body is followed for the
+     * <p>Found by this suite (fixed) for the function calls: a routine's body is followed for the
      * relations it reads and writes, but {@code RoutineAnalysis} has no {@code missingWhere}, so a
      * function whose body deletes every row is allowed for a DBA, while the same DELETE in a DO block
      * is denied.
@@ -94,16 +94,15 @@ class AdversarialEffectsIT {
     /**
      * Attack: a DBA redefines a function the edge analysed as harmless so that it writes payouts, and
      * calls it before the redefinition is committed: later in the open transaction, or in the same
-     * Query. Defence: the call is decided by the body that runs, so it waits for approval like any
-     * write to payouts.
-     * <p>BUG (found by this suite): the edge reads routine bodies from its catalog snapshot, on a
-     * connection of its own that sees only committed bodies (and a Query is analysed before any of
-     * its statements ran); the call is decided by the old body and the new one writes payouts
-     * without approval.
+     * Query. Defence: the edge decides on the committed catalog (read on a connection of its own),
+     * so after an uncommitted schema change only further schema changes and COMMIT or ROLLBACK are
+     * accepted in that transaction (or Query); the call is refused and the new body never runs.
+     * <p>Found by this suite (fixed): the call was decided by the old body and the new one wrote
+     * payouts without approval.
      */
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
-    void aFunctionRedefinedBeforeCommitIsDecidedByTheBodyThatRuns(boolean inOneQuery) throws Exception {
+    void aFunctionRedefinedBeforeCommitCannotBeCalledBeforeTheCommit(boolean inOneQuery) throws Exception {
         // Given
         String app = unique("adv-swap");
         String redefine = "CREATE OR REPLACE FUNCTION adv_swap() RETURNS int LANGUAGE plpgsql AS"

@@ -216,7 +216,7 @@ class AdversarialLexerIT {
      * Attack: code that turns standard_conforming_strings off in a Flush-terminated batch, then a
      * simple Query whose literal hides a DELETE without WHERE once the target reads backslashes as
      * escapes. Defence: until the next ReadyForQuery such text is refused, so the DELETE never runs.
-     * <p>BUG (found by this suite): PgCommandBuilder.query does not check
+     * <p>Found by this suite (fixed): PgCommandBuilder.query does not check
      * {@code codeRanInPipeline}; the Query is decided as a harmless SELECT, the target runs the DELETE,
      * and only its ReadyForQuery's ParameterStatus ends the session, too late.
      */

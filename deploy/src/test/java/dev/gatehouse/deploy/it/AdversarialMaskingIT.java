@@ -59,7 +59,7 @@ class AdversarialMaskingIT {
      * Attack: a query that reshapes the masked column, or reads it through a view or a materialized
      * view (created on the target, as a migration would). Defence: masked as a whole; nothing of the
      * value reaches the client.
-     * <p>BUG (found by this suite) for the materialized view: reading one over customers is not a read
+     * <p>Found by this suite (fixed) for the materialized view: reading one over customers is not a read
      * of customers to the policy (views are followed, materialized views are not), so it is not
      * masked at all, and its result sample puts the addresses in the audit log.
      */
@@ -190,7 +190,7 @@ class AdversarialMaskingIT {
     /**
      * Attack: make the target echo a value in an error ({@code invalid input syntax for type integer: "..."}).
      * Defence: the error's text is withheld from the client and kept out of the audit log.
-     * <p>BUG (found by this suite): the client gets the error without its text, but the command's
+     * <p>Found by this suite (fixed): the client gets the error without its text, but the command's
      * CommandCompleted records the target's message ({@code Outcome.errorMessage}) with the value.
      */
     @ParameterizedTest
@@ -216,10 +216,11 @@ class AdversarialMaskingIT {
     /**
      * Attack: have the target carry the value out of band: a notification to the session's own
      * channel, or a reported setting (application_name is sent back as ParameterStatus).
-     * Defence: neither reaches the client with the value.
-     * <p>BUG (found by this suite): NotificationResponse and ParameterStatus frames pass the masker
-     * unchanged, so the client receives the e-mail address in the notification's payload and in the
-     * reported application_name.
+     * Defence: a masked command may only read (one that changes settings or calls pg_notify is
+     * refused), and a masked command's notifications and reported settings are withheld besides.
+     * <p>Found by this suite (fixed): NotificationResponse and ParameterStatus frames passed the
+     * masker unchanged, so the client received the e-mail address in the notification's payload and
+     * in the reported application_name.
      */
     @ParameterizedTest
     @Order(1)
@@ -261,7 +262,7 @@ class AdversarialMaskingIT {
     /**
      * After every attack above: the audit records of this class's sessions (commands, decisions,
      * result samples, outcomes), as the bytes written to the log, hold no original value.
-     * <p>BUG (found by this suite): fails while CommandCompleted records an echoed value (see
+     * <p>Found by this suite (fixed): fails while CommandCompleted records an echoed value (see
      * {@link #anErrorThatEchoesAValueIsWithheld}).
      */
     @Test
