@@ -31,7 +31,7 @@ import java.util.regex.Pattern;
  * statement runs each executed statement with its own parameters, in order, stopping at the first
  * error as PostgreSQL does; a Bind alone runs nothing. One recorded as one text runs that text with
  * all its parameters. Not replayed: a command the edge refused or the policy denied, one with a
- * parameter the edge recorded truncated, a portal run in parts (a row limit, a continued portal:
+ * parameter the edge recorded truncated, a portal run in parts (a row limit that suspended it, a continued portal:
  * its rows are split over executions), FunctionCall, COPY, and statements of a step this version
  * does not know. Each statement of an extended batch runs on its own, so the implicit transaction
  * that spans a batch without BEGIN is not reproduced.
@@ -137,7 +137,13 @@ final class ReplayExecutor {
             if (truncated(command.getJsonArray("parameters")) || runs.stream().anyMatch(r -> truncated(r.getJsonArray("parameters")))) {
                 return "a parameter was recorded truncated, so it cannot be replayed";
             }
-            if (runs.stream().anyMatch(r -> Boolean.TRUE.equals(r.getBoolean("continued")) || r.getLong("rowLimit", 0L) > 0)) {
+            // a row limit splits a portal only if it suspended it: every Execute that completed has its
+            // tag (pgjdbc sends a limit of 1 with every INSERT or UPDATE, which completes at once)
+            JsonArray tags = outcome.getJsonArray("tags");
+            long executes = runs.stream().filter(r -> "EXECUTE".equals(r.getString("step"))).count();
+            boolean suspended = runs.stream().anyMatch(r -> r.getLong("rowLimit", 0L) > 0)
+                    && (tags == null || tags.size() < executes);
+            if (suspended || runs.stream().anyMatch(r -> Boolean.TRUE.equals(r.getBoolean("continued")))) {
                 return "a portal run in parts (row limit, continued portal) is not replayed: its rows are split over executions";
             }
             if (!runs.isEmpty() && runs.stream().allMatch(r -> "BIND".equals(r.getString("step")))) {

@@ -112,8 +112,9 @@ class ReplayExecutorTest {
                 "INSERT INTO things(id, name) VALUES ($1, $2)\n;\nUPDATE things SET name = $1 WHERE id = $2",
                 List.of("9", "nine", "NINE", "9"), "INSERT 0 1", "UPDATE 1")
                 .put("statements", new JsonArray()
+                        // pgjdbc asks for one row of every INSERT or UPDATE: a limit that suspends nothing
                         .add(TranscriptTest.run("EXECUTE", "INSERT INTO things(id, name) VALUES ($1, $2)", "", "",
-                                List.of("9", "nine"), 0, false, null))
+                                List.of("9", "nine"), 1, false, null))
                         .add(TranscriptTest.run("BIND", "SELECT 1", "", "", List.of(), 0, false, null))
                         .add(TranscriptTest.run("EXECUTE", "UPDATE things SET name = $1 WHERE id = $2", "S_1", "",
                                 List.of("NINE", "9"), 0, false, null)));
@@ -125,13 +126,17 @@ class ReplayExecutorTest {
                 .put("refusal", "standard_conforming_strings is pinned to on by Gatehouse");
         refused.remove("decision");
         refused.getJsonObject("outcome").put("forwarded", false).put("sqlState", "42501");
-        JsonObject suspended = command(6, "extended", "SELECT * FROM things", List.of(), "SELECT 1")
+        // suspended by its row limit (no tag), then continued in a later batch
+        JsonObject suspended = command(6, "extended", "SELECT * FROM things", List.of())
+                .put("statements", new JsonArray().add(TranscriptTest.run("EXECUTE", "SELECT * FROM things", "", "C_1",
+                        List.of(), 5, false, null)));
+        JsonObject continued = command(7, "extended", "SELECT * FROM things", List.of(), "SELECT 1")
                 .put("statements", new JsonArray().add(TranscriptTest.run("EXECUTE", "SELECT * FROM things", "", "C_1",
                         List.of(), 0, true, null)));
-        JsonObject boundOnly = command(7, "extended", "SELECT 1", List.of())
+        JsonObject boundOnly = command(8, "extended", "SELECT 1", List.of())
                 .put("statements", new JsonArray().add(TranscriptTest.run("BIND", "SELECT 1", "", "", List.of(), 0,
                         false, null)));
-        JsonObject newer = command(8, "extended", "SELECT 1", List.of(), "SELECT 1")
+        JsonObject newer = command(9, "extended", "SELECT 1", List.of(), "SELECT 1")
                 .put("statements", new JsonArray().add(TranscriptTest.run("UNKNOWN", "SELECT 1", null, null, List.of(),
                         0, false, null)));
         JsonArray entries = new JsonArray()
@@ -139,7 +144,7 @@ class ReplayExecutorTest {
                 .add(batch)
                 .add(command(3, "simple", "PREPARE named(int) AS SELECT name FROM things WHERE id = $1 AND name = 'NINE'",
                         List.of(), "PREPARE"))
-                .add(execute).add(refused).add(suspended).add(boundOnly).add(newer);
+                .add(execute).add(refused).add(suspended).add(continued).add(boundOnly).add(newer);
 
         // When
         List<ReplayExecutor.Step> steps;
@@ -149,14 +154,15 @@ class ReplayExecutorTest {
 
         // Then
         assertThat(steps).extracting(ReplayExecutor.Step::status)
-                .containsExactly(SAME, SAME, SAME, SAME, SKIPPED, SKIPPED, SKIPPED, SKIPPED);
+                .containsExactly(SAME, SAME, SAME, SAME, SKIPPED, SKIPPED, SKIPPED, SKIPPED, SKIPPED);
         assertThat(steps.get(1).detail()).isEqualTo("INSERT 0 1; UPDATE 1");
         assertThat(steps.get(3).detail()).isEqualTo("SELECT 1");
         assertThat(steps.get(4).detail())
                 .isEqualTo("refused by gatehouse: standard_conforming_strings is pinned to on by Gatehouse, never forwarded");
         assertThat(steps.get(5).detail()).startsWith("a portal run in parts");
-        assertThat(steps.get(6).detail()).isEqualTo("only bound, nothing executed");
-        assertThat(steps.get(7).detail()).contains("step UNKNOWN");
+        assertThat(steps.get(6).detail()).startsWith("a portal run in parts");
+        assertThat(steps.get(7).detail()).isEqualTo("only bound, nothing executed");
+        assertThat(steps.get(8).detail()).contains("step UNKNOWN");
     }
 
     private static JsonObject command(int sequence, String form, String sql, List<String> parameters, String... tags) {

@@ -211,12 +211,20 @@ final class PgCommandBuilder {
         return false;
     }
 
-    /** A text's statements as parsed (an unparseable text is one statement nothing is known about). */
+    /**
+     * A Parse text's statements as parsed (an unparseable text is one statement nothing is known
+     * about). A text of one statement is recorded whole, as the target logs it (a trailing
+     * semicolon, comments and all).
+     */
     static List<PgSessionModel.PgStatement> statementsOf(String text, ParsedSql parsed) {
         if (parsed == null || !parsed.analysis().parseable()) {
             String why = parsed == null ? "not analysed" : parsed.analysis().parseError();
             return List.of(new PgSessionModel.PgStatement(text, StatementAnalysis.unknown("UNPARSEABLE",
                     "the SQL could not be parsed: " + why), null));
+        }
+        if (parsed.statements().size() == 1) {
+            ParsedStatement st = parsed.statements().getFirst();
+            return List.of(new PgSessionModel.PgStatement(text, st.analysis(), st.effect()));
         }
         List<PgSessionModel.PgStatement> out = new ArrayList<>();
         for (ParsedStatement st : parsed.statements()) {
