@@ -45,23 +45,35 @@ final class SimulatedPostgres implements PgTarget {
         void execute(String portal, String statementName, String sql);
     }
 
-    private record Statement(String sql, int parameters) {
+    /** A prepared statement: what it runs, what {@code pg_prepared_statements} shows, its parameter count. */
+    private record Statement(String sql, String serverText, int parameters) {
     }
 
+    /** A portal: what it runs, what {@code pg_cursors} shows, whether it outlives its transaction, rows left. */
     private static final class Portal {
         final String statementName;
         final String sql;
+        final String serverText;
+        final boolean hold;
         int rowsLeft;
 
-        Portal(String statementName, String sql, int rowsLeft) {
+        Portal(String statementName, String sql, String serverText, boolean hold, int rowsLeft) {
             this.statementName = statementName;
             this.sql = sql;
+            this.serverText = serverText;
+            this.hold = hold;
             this.rowsLeft = rowsLeft;
         }
     }
 
     private static final int ROWS = 2;
     private static final Pattern PARAMETER = Pattern.compile("\\$(\\d{1,4})");
+    private static final Pattern PREPARE = Pattern.compile("^prepare\\s+(\\w+)\\s*(?:\\([^)]*\\))?\\s*as\\s+(.*)$",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    private static final Pattern DECLARE = Pattern.compile("^declare\\s+(\\w+)\\s.*?\\bcursor\\b(.*?)\\bfor\\s+(.*)$",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    private static final Pattern NAMED = Pattern.compile("^(execute|deallocate(?:\\s+prepare)?|fetch|move|close)\\b.*?(\\w+)\\s*(?:\\(.*)?$",
+            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern PINNED_SET = Pattern.compile(
             "^set\\s+(?:session\\s+)?(client_encoding|standard_conforming_strings)\\s*(?:=|to)\\s*'?([\\w-]+)'?",
             Pattern.CASE_INSENSITIVE);
@@ -214,7 +226,7 @@ final class SimulatedPostgres implements PgTarget {
             List<String> parts = split(sql);
             if (parts.isEmpty()) emit('I', b -> { });
             for (String statement : parts) {
-                if (!run(statement, 0, true)) break;
+                if (!run(statement, sql, 0, true)) break;
             }
         }
         endOfImplicitTransaction();
@@ -233,7 +245,7 @@ final class SimulatedPostgres implements PgTarget {
         int needed = p.parameterTypes().length;
         Matcher m = PARAMETER.matcher(p.query());
         while (m.find()) needed = Math.max(needed, Integer.parseInt(m.group(1)));
-        statements.put(p.statement(), new Statement(p.query(), needed));
+        statements.put(p.statement(), new Statement(p.query(), p.query(), needed));
         emit('1', b -> { });
     }
 
@@ -252,7 +264,7 @@ final class SimulatedPostgres implements PgTarget {
             extendedError("42P03", "portal \"" + b.portal() + "\" already exists");
             return;
         }
-        portals.put(b.portal(), new Portal(b.statement(), st.sql(), returnsRows(st.sql()) ? ROWS : 0));
+        portals.put(b.portal(), new Portal(b.statement(), st.sql(), st.sql(), false, returnsRows(st.sql()) ? ROWS : 0));
         emit('2', x -> { });
     }
 
@@ -297,12 +309,12 @@ final class SimulatedPostgres implements PgTarget {
             int rows = 0;
             for (Map.Entry<String, Statement> s : statements.entrySet()) {
                 if (s.getKey().isEmpty()) continue;
-                dataRow("S", s.getKey(), s.getValue().sql());
+                dataRow("S", s.getKey(), s.getValue().serverText());
                 rows++;
             }
             for (Map.Entry<String, Portal> p : portals.entrySet()) {
                 if (p.getKey().isEmpty()) continue;
-                dataRow("P", p.getKey(), p.getValue().sql);
+                dataRow("P", p.getKey(), p.getValue().serverText);
                 rows++;
             }
             commandComplete("SELECT " + rows);
@@ -314,7 +326,7 @@ final class SimulatedPostgres implements PgTarget {
         }
         if (portal.rowsLeft > 0 || !returnsRows(portal.sql)) {
             int rows = e.maxRows() > 0 ? Math.min(e.maxRows(), portal.rowsLeft) : portal.rowsLeft;
-            if (!run(portal.sql, rows, false)) {
+            if (!run(portal.sql, portal.sql, rows, false)) {
                 skippingToSync = true;
                 return;
             }
@@ -333,7 +345,7 @@ final class SimulatedPostgres implements PgTarget {
      * Runs one statement: its rows (a simple Query's with their RowDescription and its
      * CommandComplete), its effect on the transaction status; false after an error.
      */
-    private boolean run(String sql, int rows, boolean simple) {
+    private boolean run(String sql, String source, int rows, boolean simple) {
         String lower = sql.toLowerCase(Locale.ROOT);
         String verb = firstWords(lower);
         if (status == PgProtocol.TX_FAILED && !List.of("rollback", "abort", "commit", "end").contains(verb.split(" ")[0])) {
@@ -354,6 +366,7 @@ final class SimulatedPostgres implements PgTarget {
             }
             default -> { }
         }
+        if (!names(sql.strip(), source)) return false;
         Matcher pinned = PINNED_SET.matcher(sql.strip());
         if (pinned.find()) parameterStatus(pinned.group(1).toLowerCase(Locale.ROOT), pinned.group(2));
         if (simple) {
@@ -363,6 +376,66 @@ final class SimulatedPostgres implements PgTarget {
             commandComplete(tag(sql, n));
         } else {
             for (int i = 0; i < rows; i++) dataRow("1");
+        }
+        return true;
+    }
+
+    /**
+     * What a statement does to the session's names: PREPARE, DEALLOCATE, DECLARE, CLOSE, and
+     * EXECUTE or FETCH of a name that must exist; false after an error. {@code source}: the
+     * whole text the statement came in, which the catalog views show.
+     */
+    private boolean names(String sql, String source) {
+        Matcher m;
+        if ((m = PREPARE.matcher(sql)).find()) {
+            String name = m.group(1).toLowerCase(Locale.ROOT);
+            if (statements.containsKey(name)) {
+                error("42P05", "prepared statement \"" + name + "\" already exists");
+                return false;
+            }
+            int needed = 0;
+            Matcher p = PARAMETER.matcher(m.group(2));
+            while (p.find()) needed = Math.max(needed, Integer.parseInt(p.group(1)));
+            statements.put(name, new Statement(m.group(2), source, needed));
+            return true;
+        }
+        if ((m = DECLARE.matcher(sql)).find()) {
+            String name = m.group(1).toLowerCase(Locale.ROOT);
+            if (portals.containsKey(name)) {
+                error("42P03", "cursor \"" + name + "\" already exists");
+                return false;
+            }
+            boolean hold = m.group(2).toLowerCase(Locale.ROOT).contains("with hold");
+            portals.put(name, new Portal(null, m.group(3), source, hold, ROWS));
+            return true;
+        }
+        if (sql.toLowerCase(Locale.ROOT).startsWith("discard all")) {
+            statements.clear();
+            portals.clear();
+            return true;
+        }
+        if (!(m = NAMED.matcher(sql)).find()) return true;
+        String verb = m.group(1).toLowerCase(Locale.ROOT);
+        String name = m.group(2).toLowerCase(Locale.ROOT);
+        boolean all = name.equals("all");
+        if (verb.startsWith("deallocate")) {
+            if (all) statements.keySet().removeIf(n -> !n.isEmpty());
+            else if (statements.remove(name) == null) {
+                error("26000", "prepared statement \"" + name + "\" does not exist");
+                return false;
+            }
+        } else if (verb.equals("execute")) {
+            if (!statements.containsKey(name)) {
+                error("26000", "prepared statement \"" + name + "\" does not exist");
+                return false;
+            }
+        } else if (verb.equals("close") && all) {
+            portals.keySet().removeIf(n -> !n.isEmpty());
+        } else if (!portals.containsKey(name)) {
+            error("34000", "cursor \"" + name + "\" does not exist");
+            return false;
+        } else if (verb.equals("close")) {
+            portals.remove(name);
         }
         return true;
     }
@@ -386,7 +459,7 @@ final class SimulatedPostgres implements PgTarget {
 
     /** The end of an implicit transaction (a Sync, a simple Query, a FunctionCall outside a block) drops its portals. */
     private void endOfImplicitTransaction() {
-        if (status == PgProtocol.TX_IDLE) portals.clear();
+        if (status == PgProtocol.TX_IDLE) portals.values().removeIf(p -> !p.hold);
     }
 
     private void ready() {

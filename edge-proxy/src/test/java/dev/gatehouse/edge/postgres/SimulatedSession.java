@@ -217,7 +217,7 @@ public final class SimulatedSession {
 
         @Override
         public void execute(String portal, String statementName, String sql) {
-            if (portal.equals(PgAdapter.VERIFY_NAME) && statementName.equals(PgAdapter.VERIFY_NAME)
+            if (portal.equals(PgAdapter.VERIFY_NAME) && PgAdapter.VERIFY_NAME.equals(statementName)
                     && sql.equals(PgAdapter.VERIFY_QUERY)) {
                 return;
             }
