@@ -10,7 +10,6 @@ import dev.gatehouse.edge.masking.MaskingProfiles;
 import dev.gatehouse.edge.postgres.catalog.Snapshot;
 import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
 import dev.gatehouse.edge.postgres.codec.BackendFrames;
-import dev.gatehouse.edge.postgres.codec.BackendMessage;
 import dev.gatehouse.edge.postgres.codec.FrontendMessage;
 import dev.gatehouse.edge.postgres.codec.PgProtocol;
 import dev.gatehouse.edge.session.ManualScheduler;
@@ -62,7 +61,7 @@ import java.util.regex.Pattern;
  *       for those words itself;
  *   <li>{@link #assertSettled()}: with nothing left to run, the session is open and idle (the
  *       client is read again, the target said all it had to) or closed;
- *   <li>{@link #end}: it closes cleanly, the target connection included.
+ *   <li>{@link #end}: it closes cleanly, the target connection included, and no timer of it is left.
  * </ul>
  * A command mentioning {@code masked} is masked with a profile the edge does not have (refused).
  */
@@ -85,7 +84,7 @@ public final class SimulatedSession {
     private final InMemoryDecisionPort log = new InMemoryDecisionPort(SimulatedSession::decide);
     private final ByteBufAllocator alloc;
     private final Options options;
-    private final Client client = new Client();
+    private final Client client;
     private final PgAdapter adapter;
     private final SessionCore core;
     private SimulatedPostgres target;
@@ -93,6 +92,7 @@ public final class SimulatedSession {
     private SimulatedSession(ByteBufAllocator alloc, SqlAnalyzer analyzer, Options options) {
         this.alloc = alloc;
         this.options = options;
+        this.client = new Client();
         Authenticator authenticator = token -> CompletableFuture.completedFuture(IDENTITY);
         SessionPorts ports = new SessionPorts(authenticator, log, log, () -> RevocationCheck.NONE, METRICS, "edge-fuzz",
                 Duration.ofSeconds(5), () -> Duration.ofSeconds(30), Duration.ofSeconds(60));
@@ -168,6 +168,9 @@ public final class SimulatedSession {
             throw new AssertionError("the session did not close: " + core.state() + ", client closed " + client.closed
                     + ", target closed " + (target == null || target.closed()));
         }
+        if (scheduler.pendingTimers() > 0) {
+            throw new AssertionError(scheduler.pendingTimers() + " timer(s) outlive the closed session");
+        }
     }
 
     // ---------------------------------------------------------------- the policy and the checks
@@ -224,11 +227,14 @@ public final class SimulatedSession {
             notDenied(sql);
             String text = normalized(sql);
             boolean recorded = allowedCommands().stream().flatMap(c -> c.statements().stream())
-                    .anyMatch(st -> st.step() == CommandStatement.Step.EXECUTE && portal.equals(st.portalName())
-                            && (matches(text, st.sql()) || (st.via() != null && matches(text, st.via()))));
+                    .anyMatch(st -> st.step() == CommandStatement.Step.EXECUTE
+                            && ((portal.equals(st.portalName()) && matches(text, st.sql()))
+                            || (st.via() != null && matches(text, st.via()))));
             if (!recorded) {
                 throw new AssertionError("the target received an Execute of portal \"" + portal + "\" (" + sql
-                        + ") that no allowed, recorded command holds");
+                        + ") that no allowed, recorded command holds; the allowed statements: " + allowedCommands().stream()
+                        .flatMap(c -> c.statements().stream())
+                        .map(st -> st.step() + " portal=" + st.portalName() + " sql=" + st.sql() + " via=" + st.via()).toList());
             }
         }
 
@@ -238,9 +244,9 @@ public final class SimulatedSession {
     };
 
     /**
-     * Whether the target's text of a portal is a recorded statement's: its text, or the text it was
-     * reached through ({@code via}: an SQL-level EXECUTE of a prepared statement), or the portal's
-     * text holds the statement (the edge records a statement's span, without comments around it).
+     * Whether the target's text of a portal is a recorded statement's text (of that portal), or the
+     * text it was reached through ({@code via}: an SQL-level EXECUTE or FETCH, recorded as what the
+     * prepared statement or cursor runs), or holds it (the edge records a statement's span).
      */
     private static boolean matches(String portalText, String recorded) {
         String r = normalized(recorded);
@@ -309,24 +315,17 @@ public final class SimulatedSession {
     }
 
     /** The client side, in memory: what it receives is checked and released at once. */
-    private final class Client implements PgClient {
-        boolean paused;
-        boolean closed;
+    private final class Client extends InMemoryPgClient {
         int readyForQuery;
         int writes;
         String internalError;
 
-        @Override
-        public void write(BackendMessage message) {
-            receive(message.encode(alloc));
+        Client() {
+            super(alloc);
         }
 
         @Override
-        public void relay(ByteBuf frame) {
-            receive(frame);
-        }
-
-        private void receive(ByteBuf frame) {
+        void receive(ByteBuf frame) {
             try {
                 byte type = frame.getByte(frame.readerIndex());
                 if (type == PgProtocol.BE_READY_FOR_QUERY) readyForQuery++;
@@ -348,60 +347,8 @@ public final class SimulatedSession {
         }
 
         @Override
-        public void flush() {
-        }
-
-        @Override
         public boolean writeQueueFull() {
             return options.slowClient() && ++writes % 3 == 0;
-        }
-
-        @Override
-        public void pause() {
-            paused = true;
-        }
-
-        @Override
-        public void resume() {
-            paused = false;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-
-        @Override
-        public boolean tls() {
-            return false;
-        }
-
-        @Override
-        public String address() {
-            return "127.0.0.1:1";
-        }
-
-        @Override
-        public String ip() {
-            return "127.0.0.1";
-        }
-
-        @Override
-        public int processId() {
-            return 4711;
-        }
-
-        @Override
-        public int secretKey() {
-            return 42;
-        }
-
-        @Override
-        public void register() {
-        }
-
-        @Override
-        public void unregister() {
         }
     }
 
