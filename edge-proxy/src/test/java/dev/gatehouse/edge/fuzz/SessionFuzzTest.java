@@ -25,8 +25,10 @@ import java.util.List;
  *       came in one read; otherwise the session settles before each message), bit 1 = the
  *       target's answers arrive one frame per read, bit 2 = a slow client (the edge pauses the
  *       target while the client's queue is full), bit 3 = the client leaves with a Terminate
- *       (otherwise its connection drops);
- *   <li>each step: a byte choosing the message ({@link #step}), then bytes choosing its SQL text
+ *       (otherwise its connection drops), bits 4 and 5 both set = the audit log is unreachable once
+ *       the session is open (every command must fail closed);
+ *   <li>each step: a byte choosing the message ({@link #step}) or something out of band
+ *       ({@link #outOfBand}: a CancelRequest, the answer to a command held for approval), then bytes choosing its SQL text
  *       from {@link #SQL} (allowed and denied statements, transactions, PREPARE and cursors,
  *       settings the edge pins, failing ones, several in one text) or taking raw text from the
  *       input, names from {@link #NAMES}, parameters and row limits.
@@ -43,6 +45,7 @@ class SessionFuzzTest extends FuzzTarget {
     private static final int FRAME_PER_READ = 2;
     private static final int SLOW_CLIENT = 4;
     private static final int TERMINATE = 8;
+    private static final int LOG_DOWN = 16 | 32;
     /** Steps of one input at most: enough for any sequence worth finding, short enough to stay fast. */
     private static final int MAX_STEPS = 200;
 
@@ -89,7 +92,9 @@ class SessionFuzzTest extends FuzzTarget {
             "START TRANSACTION",
             "SELECT 'fail' FROM t",
             "DISCARD ALL",
-            "SELECT f()");
+            "SELECT f()",
+            "SELECT 'approve me'",
+            "UPDATE t SET x = 2 WHERE 'approve' <> ''");
 
     /** Statement and portal names: unnamed, two of the client's, the edge's own reserved ones. */
     static final List<String> NAMES = List.of("", "", "a", "b", "gatehouse verify names", "gatehouse rejected 1");
@@ -99,11 +104,15 @@ class SessionFuzzTest extends FuzzTarget {
         int mode = input.setting();
         Bytes in = new Bytes(input.payload());
         SimulatedSession session = SimulatedSession.open(alloc, ANALYZER,
-                new SimulatedSession.Options((mode & FRAME_PER_READ) != 0, (mode & SLOW_CLIENT) != 0));
+                new SimulatedSession.Options((mode & FRAME_PER_READ) != 0, (mode & SLOW_CLIENT) != 0, (mode & LOG_DOWN) == LOG_DOWN));
         boolean pipelined = (mode & PIPELINED) != 0;
         for (int steps = 0; steps < MAX_STEPS && in.more() && !session.closed(); steps++) {
-            List<FrontendMessage> messages = step(in, alloc);
-            for (FrontendMessage m : messages) {
+            int op = in.next() % 16;
+            if (op == 14) {
+                outOfBand(in, session, alloc, pipelined);
+                continue;
+            }
+            for (FrontendMessage m : step(op, in, alloc)) {
                 if (!pipelined) session.settle();
                 session.send(m);
             }
@@ -112,9 +121,28 @@ class SessionFuzzTest extends FuzzTarget {
         session.end((mode & TERMINATE) != 0);
     }
 
-    /** The next step's messages. */
-    private static List<FrontendMessage> step(Bytes in, ByteBufAllocator alloc) {
-        int op = in.next() % 16;
+    /**
+     * Step 14: what the client sends out of turn (a second password or startup message, a
+     * Terminate), its CancelRequest, or the approval service's answer to a held command.
+     */
+    private static void outOfBand(Bytes in, SimulatedSession session, ByteBufAllocator alloc, boolean pipelined) {
+        int what = in.next() % 6;
+        if (!pipelined) session.settle();
+        switch (what) {
+            case 0 -> session.send(FrontendMessage.PasswordMessage.cleartext("again"));
+            case 1 -> {
+                LinkedHashMap<String, String> startup = new LinkedHashMap<>();
+                startup.put("user", "fuzz");
+                session.send(new FrontendMessage.StartupMessage(PgProtocol.PROTOCOL_VERSION_3_0, startup));
+            }
+            case 2 -> session.send(new FrontendMessage.Terminate());
+            case 3 -> session.cancel();
+            default -> session.answerApproval(what == 4);
+        }
+    }
+
+    /** The messages of step {@code op}. */
+    private static List<FrontendMessage> step(int op, Bytes in, ByteBufAllocator alloc) {
         return switch (op) {
             case 0, 1 -> List.of(new FrontendMessage.Query(sql(in)));
             case 2 -> List.of(new FrontendMessage.Query(in.text()));
@@ -135,15 +163,6 @@ class SessionFuzzTest extends FuzzTarget {
                 }
                 case 1 -> List.of(new FrontendMessage.CopyDone());
                 default -> List.of(new FrontendMessage.CopyFail("stop"));
-            };
-            case 14 -> switch (in.next() % 3) {
-                case 0 -> List.of(FrontendMessage.PasswordMessage.cleartext("again"));
-                case 1 -> {
-                    LinkedHashMap<String, String> startup = new LinkedHashMap<>();
-                    startup.put("user", "fuzz");
-                    yield List.of(new FrontendMessage.StartupMessage(PgProtocol.PROTOCOL_VERSION_3_0, startup));
-                }
-                default -> List.of(new FrontendMessage.Terminate());
             };
             default -> {
                 // a whole unnamed-statement round trip, as drivers send it

@@ -63,7 +63,9 @@ import java.util.regex.Pattern;
  *       client is read again, the target said all it had to) or closed;
  *   <li>{@link #end}: it closes cleanly, the target connection included, and no timer of it is left.
  * </ul>
- * A command mentioning {@code masked} is masked with a profile the edge does not have (refused).
+ * A command mentioning {@code masked} is masked with a profile the edge does not have (refused); one
+ * mentioning {@code approve} is held for an approval, which {@link #answerApproval} gives or refuses
+ * (recorded as the approval service records it).
  */
 public final class SimulatedSession {
 
@@ -76,8 +78,14 @@ public final class SimulatedSession {
             1 << 20, 1024, "edge-fuzz");
     private static final EdgeMetrics METRICS = new EdgeMetrics(new SimpleMeterRegistry(), "postgres", () -> 0, () -> 0);
 
-    /** How the session's surroundings behave, chosen by the fuzzer. */
-    public record Options(boolean framePerRead, boolean slowClient) {
+    /**
+     * How the session's surroundings behave, chosen by the fuzzer.
+     *
+     * @param framePerRead the target's answers arrive one frame per read
+     * @param slowClient   every third write finds the client's queue full (the edge pauses the target)
+     * @param logDown      once the session is open the audit log is unreachable: every command fails closed
+     */
+    public record Options(boolean framePerRead, boolean slowClient, boolean logDown) {
     }
 
     private final ManualScheduler scheduler = new ManualScheduler();
@@ -119,6 +127,7 @@ public final class SimulatedSession {
         if (!(s.core.state() instanceof SessionState.Open) || s.client.readyForQuery == 0) {
             throw new AssertionError("the session did not open: " + s.core.state());
         }
+        if (options.logDown()) s.log.failAppends(true);
         return s;
     }
 
@@ -137,6 +146,26 @@ public final class SimulatedSession {
         return core.isClosed();
     }
 
+    /** The client's CancelRequest, routed to this session. */
+    public void cancel() {
+        core.cancel();
+        client.check();
+    }
+
+    /** The approval service's answer to the command held for approval, if one is held. */
+    public void answerApproval(boolean allow) {
+        if (!(core.state() instanceof SessionState.Holding h)) return;
+        var id = h.command().command().id();
+        Decision outcome = allow ? new Decision.Allow(id, "approved", "approved", "fuzz")
+                : new Decision.Deny(id, "refused", "refused", "fuzz");
+        if (allow) {
+            log.append(new AuditEvent.DecisionMade(dev.gatehouse.platform.core.EventHeader.now(core.sessionId(), "approvals", "fuzz"),
+                    id, h.command().command().sequence(), outcome, "edge-fuzz", 0, "enforce", Duration.ZERO));
+        }
+        log.outcome(id, outcome);
+        client.check();
+    }
+
     /** Runs everything queued (the target's answers, decisions, what they start) until nothing is left. */
     public void settle() {
         for (int round = 0; round < 1000; round++) {
@@ -148,10 +177,10 @@ public final class SimulatedSession {
         throw new AssertionError("the target's answers are still held back after 1000 rounds of the client reading them");
     }
 
-    /** With nothing left to run: the session is open and idle, or closed. */
+    /** With nothing left to run: the session is open and idle, holds a command for a person to approve, or is closed. */
     public void assertSettled() {
         settle();
-        if (core.isClosed()) return;
+        if (core.isClosed() || core.state() instanceof SessionState.Holding) return;
         if (!(core.state() instanceof SessionState.Open)) {
             throw new AssertionError("nothing is left to run, yet the session is " + core.state());
         }
@@ -159,10 +188,16 @@ public final class SimulatedSession {
         if (target.hasOutput()) throw new AssertionError("nothing is left to run, yet the target's answers are not read");
     }
 
-    /** The client leaves ({@code terminate}: with a Terminate; otherwise its connection drops); all is closed after. */
+    /**
+     * The client leaves: its connection drops, after a Terminate if {@code terminate} (which waits
+     * its turn behind a command in flight, as in PostgreSQL); all is closed after.
+     */
     public void end(boolean terminate) {
-        if (terminate) send(new FrontendMessage.Terminate());
-        else adapter.onClientClosed();
+        if (terminate) {
+            send(new FrontendMessage.Terminate());
+            settle();
+        }
+        adapter.onClientClosed();
         settle();
         if (!core.isClosed() || !client.closed || (target != null && !target.closed())) {
             throw new AssertionError("the session did not close: " + core.state() + ", client closed " + client.closed
@@ -181,6 +216,10 @@ public final class SimulatedSession {
         }
         String text = textOf(c.command());
         if (DENIED.matcher(text).find()) return new Decision.Deny(request.requestId(), "deny-words", "denied", "fuzz");
+        if (text.toLowerCase(Locale.ROOT).contains("approve")) {
+            return new Decision.RequireApproval(request.requestId(), "approve-words", "approval", "fuzz", "dba", 1,
+                    "approval-" + request.requestId(), Decision.RequireApproval.HOLD, null, "#fuzz");
+        }
         if (text.toLowerCase(Locale.ROOT).contains("masked")) {
             return new Decision.Mask(request.requestId(), "mask-words", "masked", "fuzz", "fuzz");
         }
