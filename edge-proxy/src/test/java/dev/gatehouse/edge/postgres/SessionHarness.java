@@ -8,7 +8,6 @@ import dev.gatehouse.edge.catalog.ConnectionCatalog;
 import dev.gatehouse.edge.catalog.TargetConnection;
 import dev.gatehouse.edge.masking.MaskingProfiles;
 import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
-import dev.gatehouse.edge.postgres.codec.BackendMessage;
 import dev.gatehouse.edge.postgres.codec.FrontendMessage;
 import dev.gatehouse.edge.postgres.codec.PgProtocol;
 import dev.gatehouse.edge.session.SessionCore;
@@ -72,19 +71,14 @@ final class SessionHarness implements AutoCloseable {
         }
     }
 
-    /** The client side, in memory. */
-    private final class Client implements PgClient {
-        @Override
-        public void write(BackendMessage message) {
-            receive(message.encode(ByteBufAllocator.DEFAULT));
+    /** The client side, in memory: what it receives is kept in {@link #received}. */
+    private final class Client extends InMemoryPgClient {
+        Client() {
+            super(ByteBufAllocator.DEFAULT);
         }
 
         @Override
-        public void relay(ByteBuf frame) {
-            receive(frame);
-        }
-
-        private void receive(ByteBuf frame) {
+        void receive(ByteBuf frame) {
             try {
                 byte type = frame.getByte(frame.readerIndex());
                 byte[] payload = new byte[frame.readableBytes() - 5];
@@ -96,58 +90,9 @@ final class SessionHarness implements AutoCloseable {
         }
 
         @Override
-        public void flush() {
-        }
-
-        @Override
-        public boolean writeQueueFull() {
-            return false;
-        }
-
-        @Override
-        public void pause() {
-        }
-
-        @Override
-        public void resume() {
-        }
-
-        @Override
         public void close() {
-            closed.complete(null);
-        }
-
-        @Override
-        public boolean tls() {
-            return false;
-        }
-
-        @Override
-        public String address() {
-            return "127.0.0.1:1";
-        }
-
-        @Override
-        public String ip() {
-            return "127.0.0.1";
-        }
-
-        @Override
-        public int processId() {
-            return 4711;
-        }
-
-        @Override
-        public int secretKey() {
-            return 42;
-        }
-
-        @Override
-        public void register() {
-        }
-
-        @Override
-        public void unregister() {
+            super.close();
+            SessionHarness.this.closed.complete(null);
         }
     }
 

@@ -8,9 +8,10 @@ import java.util.TreeMap;
 
 /**
  * A deterministic {@link Scheduler} for tests: tasks run when the test calls {@link #runAll()},
- * timers fire when it advances the clock ({@link #advance(Duration)}). Single-threaded.
+ * timers fire when it advances the clock ({@link #advance(Duration)}). Single-threaded. Public for the
+ * session's fuzz target, which drives a PostgreSQL session with it.
  */
-final class ManualScheduler implements Scheduler {
+public final class ManualScheduler implements Scheduler {
     private record Timer(long id, Instant due, Duration period, Runnable task) {
     }
 
@@ -49,7 +50,7 @@ final class ManualScheduler implements Scheduler {
     }
 
     /** Runs queued tasks (and the tasks they queue) until none is left. */
-    void runAll() {
+    public void runAll() {
         while (true) {
             Runnable next;
             synchronized (this) {
@@ -61,7 +62,7 @@ final class ManualScheduler implements Scheduler {
     }
 
     /** Moves the clock forward, firing due timers in order, and runs what they queue. */
-    void advance(Duration by) {
+    public void advance(Duration by) {
         Instant until = now.plus(by);
         while (true) {
             Timer due;
@@ -82,7 +83,7 @@ final class ManualScheduler implements Scheduler {
         runAll();
     }
 
-    synchronized int pendingTimers() {
+    public synchronized int pendingTimers() {
         return timers.size();
     }
 }
