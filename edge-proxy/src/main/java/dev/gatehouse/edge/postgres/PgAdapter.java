@@ -1015,11 +1015,7 @@ final class PgAdapter implements SessionProtocol {
 
     /** Whether a plan may change what the target's catalog says (DDL, DCL, code blocks). */
     private static boolean changesCatalog(PgCommandBuilder.Plan plan) {
-        return plan != null && plan.statements().stream().anyMatch(st -> {
-            var kind = st.analysis().kind();
-            return kind == dev.gatehouse.platform.core.StatementKind.DDL || kind == dev.gatehouse.platform.core.StatementKind.DCL
-                    || "DO".equals(st.analysis().tag()) || "CALL".equals(st.analysis().tag());
-        });
+        return plan != null && plan.statements().stream().anyMatch(st -> PgCommandBuilder.mayChangeCatalog(st.analysis()));
     }
 
     private void drainQueue() {

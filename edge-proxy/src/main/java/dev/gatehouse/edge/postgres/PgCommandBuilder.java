@@ -257,12 +257,18 @@ final class PgCommandBuilder {
      * a string too).
      */
     static boolean changesCatalogForLaterStatements(StatementAnalysis analysis, String sql) {
+        if (!mayChangeCatalog(analysis)) return false;
         String tag = String.valueOf(analysis.tag());
-        if ("DO".equals(tag) || "CALL".equals(tag)) return true;
-        if (analysis.kind() != StatementKind.DDL && analysis.kind() != StatementKind.DCL) return false;
         if (!NEUTRAL_CREATIONS.contains(tag)) return true;
         String upper = sql.toUpperCase(Locale.ROOT);
         return tag.equals("CREATE TABLE") && (upper.contains("PARTITION") || upper.contains("INHERITS"));
+    }
+
+    /** Whether a statement may change what the target's catalog says: DDL, DCL, and DO and CALL (their code may run DDL). */
+    static boolean mayChangeCatalog(StatementAnalysis analysis) {
+        String tag = String.valueOf(analysis.tag());
+        return analysis.kind() == StatementKind.DDL || analysis.kind() == StatementKind.DCL
+                || "DO".equals(tag) || "CALL".equals(tag);
     }
 
     /**
@@ -275,7 +281,7 @@ final class PgCommandBuilder {
             // SET, SHOW, RESET and the like: nothing of the catalog involved
             case UTILITY -> analysis.tablesRead().isEmpty() && analysis.tablesWritten().isEmpty()
                     && analysis.functions().isEmpty() && !analysis.runsCode();
-            case DDL, DCL -> !analysis.runsCode() && !"DO".equals(analysis.tag()) && !"CALL".equals(analysis.tag());
+            case DDL, DCL -> !analysis.runsCode();
             default -> false;
         };
     }
