@@ -30,14 +30,14 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -50,11 +50,15 @@ import java.util.function.Function;
  * events are skipped, and so are commands the edge refused itself ({@link #awaitsDecision}): no
  * decision is written for them.
  *
- * <p>At-least-once: the decisions of a polled batch are written with an idempotent producer
- * ({@code acks=all}), and the batch's offsets are committed only once every write is
- * acknowledged. After a crash or a rebalance a command may be decided again; decisions are
- * idempotent by command id (the edge completes a command once and ignores the rest, the indexer
- * de-duplicates). Transactions were tried and dropped: an open transaction on the audit
+ * <p>Pipelined and at-least-once: the decisions of a polled batch are sent with an idempotent
+ * producer ({@code acks=all}) and the loop polls again at once, without waiting for their
+ * acknowledgements; offsets are committed only up to batches whose every write is acknowledged
+ * (in poll order), at most every {@link #COMMIT_INTERVAL}, before partitions are revoked, and at
+ * close. A failed write makes the loop read again from that batch. After a crash or a rebalance
+ * a command may be decided again; decisions are idempotent by command id (the edge completes a
+ * command once and ignores the rest, the indexer de-duplicates). Records whose
+ * {@link EventTypeHeader} names a type other than a decision request are skipped undecoded.
+ * Transactions were tried and dropped: an open transaction on the audit
  * partition holds back the last stable offset for every {@code read_committed} reader, and the
  * commit markers added about 100 ms to every decision.
  *
@@ -128,6 +132,20 @@ public final class DecisionService implements AutoCloseable {
     private final AtomicLong decided = new AtomicLong();
     private final Thread loop;
     private volatile boolean running = true;
+    /** Polled batches whose decisions are not all acknowledged yet, oldest first; loop thread only. */
+    private final ArrayDeque<Batch> inFlight = new ArrayDeque<>();
+    /** Offsets of acknowledged batches not committed yet; loop thread only. */
+    private final Map<TopicPartition, OffsetAndMetadata> committable = new HashMap<>();
+    private long lastCommitNanos = System.nanoTime();
+
+    /** How long a poll waits for records when nothing is in flight. */
+    private static final Duration IDLE_POLL = Duration.ofMillis(500);
+    /** ... and while decisions are in flight, so acknowledged batches are settled promptly. */
+    private static final Duration BUSY_POLL = Duration.ofMillis(5);
+    /** Offsets are committed at most this often (and at close and before partitions are revoked). */
+    static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
+    /** Polled batches in flight before the loop waits for the oldest: bounds memory and redecisions. */
+    private static final int MAX_BATCHES_IN_FLIGHT = 32;
 
     /**
      * Connects and starts the poll loop.
@@ -164,7 +182,11 @@ public final class DecisionService implements AutoCloseable {
 
             @Override
             public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                if (!partitions.isEmpty()) LOGGER.info("Audit partitions revoked instanceId={} removed={}",
+                if (partitions.isEmpty()) return;
+                // what was decided on them is committed before another instance takes them over
+                producer.flush();
+                settle(true);
+                LOGGER.info("Audit partitions revoked instanceId={} removed={}",
                         settings.instanceId(), partitionNumbers(partitions));
             }
 
@@ -210,8 +232,9 @@ public final class DecisionService implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+                ConsumerRecords<String, byte[]> records = consumer.poll(inFlight.isEmpty() ? IDLE_POLL : BUSY_POLL);
                 if (!records.isEmpty()) answer(records);
+                settle(false);
                 updateLag();
             }
         } catch (WakeupException e) {
@@ -226,64 +249,176 @@ public final class DecisionService implements AutoCloseable {
             LOGGER.error("Decision service stops: unexpected error instanceId={}", settings.instanceId(), e);
         } finally {
             running = false;
+            try {
+                producer.flush();
+                settle(true);
+            } catch (RuntimeException e) {
+                LOGGER.debug("Final commit skipped instanceId={} error={}", settings.instanceId(), e.toString());
+            }
             consumer.close(Duration.ofSeconds(5));
             producer.close(Duration.ofSeconds(5));
         }
     }
 
+    /**
+     * Decides a polled batch and sends its decisions without waiting for them: the loop polls again
+     * at once, so decisions of the next commands are not held behind this batch's acknowledgements.
+     * The batch joins {@link #inFlight}; its offsets are committed by {@link #settle} once every
+     * write of it and of every batch before it is acknowledged. Too many batches in flight (the
+     * brokers are slow): wait for the oldest first.
+     */
     private void answer(ConsumerRecords<String, byte[]> records) {
-        List<Future<RecordMetadata>> sends = new ArrayList<>();
-        int answered = 0;
+        while (inFlight.size() >= MAX_BATCHES_IN_FLIGHT) {
+            inFlight.peekFirst().awaitQuietly(settings.sessionTimeout());
+            settle(false);
+            if (inFlight.size() >= MAX_BATCHES_IN_FLIGHT && inFlight.peekFirst().done.getCount() > 0) {
+                // still unacknowledged after a session timeout: the producer fails it by its delivery timeout
+                LOGGER.warn("Decision writes unacknowledged for {} instanceId={} batchesInFlight={}",
+                        settings.sessionTimeout(), settings.instanceId(), inFlight.size());
+            }
+        }
+        Batch batch = new Batch(records);
         for (ConsumerRecord<String, byte[]> record : records) {
-            if (handle(record, sends)) answered++;
+            handle(record, batch);
         }
-        try {
-            for (Future<RecordMetadata> send : sends) send.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WakeupException();
-        } catch (ExecutionException e) {
-            LOGGER.warn("Decision writes failed, reading the batch again instanceId={} records={} error={}",
-                    settings.instanceId(), records.count(), e.getCause().toString());
-            rewind(records);
-            return;
-        }
-        // offsets only after every decision of the batch is durable: at-least-once
-        consumer.commitAsync(nextOffsets(records), (offsets, error) -> {
-            if (error != null) LOGGER.debug("Offset commit failed (the batch may be decided again) error={}", error.toString());
-        });
-        decided.addAndGet(answered);
+        batch.sealed();
+        inFlight.addLast(batch);
     }
 
-    /** Answers one audit record; returns whether a decision was written. */
-    private boolean handle(ConsumerRecord<String, byte[]> record, List<Future<RecordMetadata>> sends) {
+    /**
+     * Takes acknowledged batches off the head of {@link #inFlight} (in poll order, so a commit never
+     * passes an unacknowledged decision) and commits their offsets: at once when {@code now}, else at
+     * most every {@link #COMMIT_INTERVAL} (a commit per poll cost the brokers a request per command;
+     * after a crash at most that much is decided again, and decisions are idempotent). A failed
+     * batch: everything from its first records on is read and decided again.
+     */
+    private void settle(boolean now) {
+        Batch head;
+        while ((head = inFlight.peekFirst()) != null && head.done.getCount() == 0) {
+            inFlight.removeFirst();
+            if (head.failure != null) {
+                LOGGER.warn("Decision writes failed, reading the batch again instanceId={} records={} error={}",
+                        settings.instanceId(), head.records, head.failure.toString());
+                rewindTo(head);
+                return;
+            }
+            head.offsets.forEach((tp, next) -> committable.merge(tp, next, (a, b) -> b.offset() >= a.offset() ? b : a));
+            decided.addAndGet(head.answered);
+        }
+        long nowNanos = System.nanoTime();
+        if (committable.isEmpty() || !(now || nowNanos - lastCommitNanos >= COMMIT_INTERVAL.toNanos())) return;
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        committable.forEach((tp, o) -> {
+            if (consumer.assignment().contains(tp)) offsets.put(tp, o);
+        });
+        committable.clear();
+        lastCommitNanos = nowNanos;
+        if (offsets.isEmpty()) return;
+        if (now) {
+            consumer.commitSync(offsets);
+        } else {
+            consumer.commitAsync(offsets, (o, error) -> {
+                if (error != null) LOGGER.debug("Offset commit failed (those commands may be decided again) error={}", error.toString());
+            });
+        }
+    }
+
+    /** Reads again from {@code failed}'s first records: it and every later batch are dropped (their writes may still land: duplicates are harmless). */
+    private void rewindTo(Batch failed) {
+        Map<TopicPartition, Long> from = new HashMap<>(failed.firstOffsets);
+        for (Batch later : inFlight) later.firstOffsets.forEach(from::putIfAbsent);
+        inFlight.clear();
+        from.forEach((tp, offset) -> {
+            if (consumer.assignment().contains(tp)) consumer.seek(tp, offset);
+        });
+    }
+
+    /** Answers one audit record. */
+    private void handle(ConsumerRecord<String, byte[]> record, Batch batch) {
+        if (!EventTypeHeader.mayBe(record, EventTypeHeader.DECISION_REQUESTS)) return;
         AuditEvent event;
         try {
             event = serde.decode(record.value());
         } catch (RuntimeException e) {
             LOGGER.warn("Skipping undecodable audit record partition={} offset={} error={}",
                     record.partition(), record.offset(), e.toString());
-            return false;
+            return;
         }
-        if (!(event instanceof AuditEvent.DecisionRequest command)) return false;
+        if (!(event instanceof AuditEvent.DecisionRequest command)) return;
         if (!awaitsDecision(command)) {
             LOGGER.debug("Command refused by the edge, not decided sessionId={} commandId={}",
                     command.sessionId(), command.requestId());
-            return false;
+            return;
         }
         AuditEvent.DecisionMade made = evaluate(command);
         byte[] value = serde.encode(made);
         String key = command.sessionId().value();
         int partition = command.replyPartition();
+        var header = EventTypeHeader.of(made);
         if (partition >= 0 && partition < decisionPartitions) {
-            sends.add(producer.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value)));
+            batch.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value, List.of(header)));
         } else {
             LOGGER.warn("Command names a reply partition that does not exist; decision goes to the audit log only "
                     + "sessionId={} commandId={} edgeId={} replyPartition={} partitions={}",
                     key, command.requestId(), command.edgeId(), partition, decisionPartitions);
         }
-        sends.add(producer.send(new ProducerRecord<>(settings.auditTopic(), key, value)));
-        return true;
+        batch.send(new ProducerRecord<>(settings.auditTopic(), null, key, value, List.of(header)));
+        batch.answered++;
+    }
+
+    /**
+     * One polled batch on its way: its decisions' writes, counted down as they are acknowledged,
+     * the offsets to commit once all are, and where to read again if one fails.
+     */
+    private final class Batch {
+        final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+        final int records;
+        /** One count per write plus one for the batch itself, released by {@link #sealed}. */
+        final AtomicInteger outstanding = new AtomicInteger(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile Exception failure;
+        int answered;
+
+        Batch(ConsumerRecords<String, byte[]> polled) {
+            records = polled.count();
+            for (TopicPartition tp : polled.partitions()) {
+                List<ConsumerRecord<String, byte[]>> list = polled.records(tp);
+                firstOffsets.put(tp, list.getFirst().offset());
+                offsets.put(tp, new OffsetAndMetadata(list.getLast().offset() + 1));
+            }
+        }
+
+        void send(ProducerRecord<String, byte[]> record) {
+            outstanding.incrementAndGet();
+            try {
+                producer.send(record, (metadata, error) -> {
+                    if (error != null && failure == null) failure = error;
+                    release();
+                });
+            } catch (RuntimeException e) {
+                if (failure == null) failure = e;
+                release();
+            }
+        }
+
+        /** Every write of the batch has been handed to the producer. */
+        void sealed() {
+            release();
+        }
+
+        private void release() {
+            if (outstanding.decrementAndGet() == 0) done.countDown();
+        }
+
+        void awaitQuietly(Duration atMost) {
+            try {
+                done.await(atMost.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new WakeupException();
+            }
+        }
     }
 
     /**
@@ -309,21 +444,6 @@ public final class DecisionService implements AutoCloseable {
             return new AuditEvent.DecisionMade(EventHeader.now(command.sessionId(), "policy", settings.instanceId()),
                     id, command instanceof AuditEvent.CommandReceived c ? c.command().sequence() : 0, deny, command.edgeId(), command.replyPartition(), command.mode(),
                     Duration.ofNanos(System.nanoTime() - t0));
-        }
-    }
-
-    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<String, byte[]> records) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : records.partitions()) {
-            List<ConsumerRecord<String, byte[]>> list = records.records(tp);
-            offsets.put(tp, new OffsetAndMetadata(list.getLast().offset() + 1));
-        }
-        return offsets;
-    }
-
-    private void rewind(ConsumerRecords<String, byte[]> records) {
-        for (TopicPartition tp : records.partitions()) {
-            consumer.seek(tp, records.records(tp).getFirst().offset());
         }
     }
 

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -152,7 +153,7 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         String key = event.sessionId().value();
         long t0 = System.nanoTime();
         try {
-            producer.send(new ProducerRecord<>(settings.topic(), key, value), (metadata, error) -> {
+            producer.send(new ProducerRecord<>(settings.topic(), null, key, value, List.of(EventTypeHeader.of(event))), (metadata, error) -> {
                 if (error != null) {
                     LOGGER.warn("Audit append failed sessionId={} eventId={} error={}", key, event.header().eventId(), error.toString());
                     done.completeExceptionally(error);

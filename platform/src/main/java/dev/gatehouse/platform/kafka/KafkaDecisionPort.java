@@ -64,9 +64,10 @@ import java.util.concurrent.TimeUnit;
  * plus {@link #OUTCOME_RETENTION}, and at once when the request fails (its append failed or its
  * deadline passed before the acknowledgement): the command was rejected, so no outcome is awaited.
  *
- * <p>Threads: every stage returned by this class completes on one internal thread
- * ({@code gatehouse-decisions-<edge>}), never on the Kafka I/O or poll thread. Dependents
- * should hop to their own event loop at once and never block.
+ * <p>Threads: a stage returned by this class completes on the thread that settled it: the decision
+ * poll thread, the audit producer's I/O thread, or the timer thread ({@code gatehouse-decisions-<edge>}),
+ * without a hand-off in between (each cost a thread wake-up per command). Dependents must hop to
+ * their own event loop at once and never block.
  */
 public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
 
@@ -300,7 +301,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     private void settle(CommandId id, Request request, Decision decision) {
         pending.remove(id, request);
         request.cancelTimer();
-        onCompleter(() -> request.future().complete(decision));
+        request.future().complete(decision);
     }
 
     /**
@@ -316,7 +317,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         dropWaiter(id, request.waiter());
         DecisionUnavailableException failure = cause == null ? new DecisionUnavailableException(reason)
                 : new DecisionUnavailableException(reason, cause);
-        onCompleter(() -> request.future().completeExceptionally(failure));
+        request.future().completeExceptionally(failure);
         return true;
     }
 
@@ -324,18 +325,18 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     private void dropWaiter(CommandId id, Pending waiter) {
         if (waiter != null && outcomes.remove(id, waiter)) {
             waiter.cancelTimer();
-            onCompleter(() -> waiter.future().completeExceptionally(new DecisionUnavailableException(
-                    "the command failed closed before its outcome was awaited")));
+            waiter.future().completeExceptionally(new DecisionUnavailableException(
+                    "the command failed closed before its outcome was awaited"));
         }
     }
 
     @Override
     public CompletionStage<Void> record(AuditEvent.DecisionRequest command) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        sink.append(command).whenComplete((ok, error) -> onCompleter(() -> {
+        sink.append(command).whenComplete((ok, error) -> {
             if (error == null) done.complete(null);
             else done.completeExceptionally(new DecisionUnavailableException("audit log unreachable: " + rootMessage(error), error));
-        }));
+        });
         return done.minimalCompletionStage();
     }
 
@@ -466,16 +467,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         }
         LOGGER.info("Approval outcome edgeId={} commandId={} verdict={} rule={}", settings.edgeId(), id,
                 made.decision().verdict(), made.decision().ruleId());
-        onCompleter(() -> waiter.future().complete(made.decision()));
-    }
-
-    /** Runs a completion on the completer thread, or inline once the port is closed. */
-    private void onCompleter(Runnable completion) {
-        try {
-            completer.execute(completion);
-        } catch (RejectedExecutionException e) {
-            completion.run();
-        }
+        waiter.future().complete(made.decision());
     }
 
     private void failAll(String reason) {
@@ -487,7 +479,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
             Pending entry = outcomes.remove(id);
             if (entry != null) {
                 entry.cancelTimer();
-                onCompleter(() -> entry.future().completeExceptionally(new DecisionUnavailableException(reason)));
+                entry.future().completeExceptionally(new DecisionUnavailableException(reason));
             }
         }
     }
