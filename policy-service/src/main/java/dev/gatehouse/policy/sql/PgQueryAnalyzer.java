@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +78,20 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
     private final ObjectMapper json;
     private final StatementAnalyzer statements;
     private final SessionEffects effects;
+    /**
+     * Analyses by their exact text. An analysis is a function of the text alone: the parser's
+     * lexing settings are fixed (the edge pins {@code standard_conforming_strings} and refuses
+     * sessions that change it), and nothing of the session or the catalog goes into it. So a text
+     * seen before (a driver's statement, psql's catalog queries, a prepared statement re-parsed
+     * per connection) is analysed once, and its analysis handed out without a trip to the parser
+     * threads. Only texts up to {@link #CACHED_TEXT_CHARS} characters are kept.
+     */
+    private final Cache<String, ParsedSql> parsed;
+
+    /** Longest text whose analysis is cached. */
+    public static final int CACHED_TEXT_CHARS = 16 * 1024;
+    /** Analyses kept, the least recently used dropped first. */
+    public static final int CACHED_TEXTS = 10_000;
 
     /** An analyzer on the process-wide binding; throws {@link LibPgQueryUnavailableException} if absent. */
     public PgQueryAnalyzer() {
@@ -90,6 +106,7 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         this.json = new ObjectMapper(factory);
         this.statements = new StatementAnalyzer(libPgQuery, json);
         this.effects = new SessionEffects(libPgQuery, statements);
+        this.parsed = Caffeine.newBuilder().maximumSize(CACHED_TEXTS).executor(Runnable::run).build();
     }
 
     /**
@@ -117,8 +134,10 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
     @Override
     public ParsedSql parse(String sql) {
         Objects.requireNonNull(sql, "sql");
+        ParsedSql known = cached(sql);
+        if (known != null) return known;
         try {
-            return libPgQuery.onParserThread(() -> parseOnParserThread(sql));
+            return remember(sql, libPgQuery.onParserThread(() -> parseOnParserThread(sql)));
         } catch (RuntimeException | StackOverflowError e) {
             return failed(e, sql);
         }
@@ -128,7 +147,9 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
     @Override
     public CompletionStage<ParsedSql> parseAsync(String sql) {
         Objects.requireNonNull(sql, "sql");
-        return libPgQuery.submit(() -> parseOnParserThread(sql))
+        ParsedSql known = cached(sql);
+        if (known != null) return java.util.concurrent.CompletableFuture.completedFuture(known);
+        return libPgQuery.submit(() -> remember(sql, parseOnParserThread(sql)))
                 .exceptionally(e -> failed(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e, sql));
     }
 
@@ -149,6 +170,15 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
             LOGGER.warn("routine analysis failed length={} error={}", definition.length(), e.toString());
             return RoutineAnalysis.opaque("routine analysis failed: " + e.getClass().getSimpleName());
         }
+    }
+
+    private ParsedSql cached(String sql) {
+        return sql.length() <= CACHED_TEXT_CHARS ? parsed.getIfPresent(sql) : null;
+    }
+
+    private ParsedSql remember(String sql, ParsedSql result) {
+        if (sql.length() <= CACHED_TEXT_CHARS) parsed.put(sql, result);
+        return result;
     }
 
     private static ParsedSql failed(Throwable e, String sql) {

@@ -2,6 +2,7 @@ package dev.gatehouse.policy.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gatehouse.platform.core.ParsedSql;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.StatementKind;
@@ -104,6 +105,37 @@ class PgQueryAnalyzerTest {
         assertThat(statement.kind()).isEqualTo(kind);
         assertThat(statement.tag()).isEqualTo(tag);
         assertThat(statement.objectType()).isEqualTo(objectType);
+    }
+
+    @Test
+    void aTextSeenBeforeIsAnalysedOnceAndAnsweredWithoutTheParserThreads() throws Exception {
+        // Given
+        String sql = "SELECT abalance FROM pgbench_accounts WHERE aid = $1";
+        ParsedSql first = analyzer.parse(sql);
+
+        // When
+        ParsedSql again = analyzer.parse(sql);
+        var async = analyzer.parseAsync(sql).toCompletableFuture();
+        ParsedSql other = analyzer.parse(sql + " ");
+
+        // Then
+        assertThat(again).isSameAs(first);
+        assertThat(async.isDone()).as("answered at once").isTrue();
+        assertThat(async.get()).isSameAs(first);
+        assertThat(other).isNotSameAs(first).isEqualTo(first); // another text: its own analysis, the same facts
+    }
+
+    @Test
+    void aLongTextIsNotKept() {
+        // Given
+        String sql = "SELECT '" + "x".repeat(PgQueryAnalyzer.CACHED_TEXT_CHARS) + "'";
+
+        // When
+        ParsedSql first = analyzer.parse(sql);
+        ParsedSql again = analyzer.parse(sql);
+
+        // Then
+        assertThat(again).isEqualTo(first).isNotSameAs(first);
     }
 
     @Test
