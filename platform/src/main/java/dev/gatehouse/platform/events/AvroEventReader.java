@@ -1,5 +1,7 @@
 package dev.gatehouse.platform.events;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
@@ -124,10 +126,19 @@ public final class AvroEventReader {
         };
     }
 
+    /**
+     * Identities already read, by value: a session's commands carry the same identity, whose claims
+     * (JSON) are parsed once, not once per command. Claims that do not parse are not kept (each
+     * read fails).
+     */
+    private static final Cache<dev.gatehouse.schemas.v1.Identity, Identity> IDENTITIES =
+            Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
+
     static Identity identity(dev.gatehouse.schemas.v1.Identity identity) {
-        if (identity == null) {
-            return null;
-        }
+        return identity == null ? null : IDENTITIES.get(identity, AvroEventReader::readIdentity);
+    }
+
+    private static Identity readIdentity(dev.gatehouse.schemas.v1.Identity identity) {
         Map<String, Object> claims = new LinkedHashMap<>();
         identity.getClaims().forEach((name, json) -> claims.put(name, claimValue(name, json)));
         return new Identity(identity.getSubject(), identity.getIssuer(), identity.getGroups(), identity.getRoles(),

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.gatehouse.platform.core.AuditEvent;
@@ -248,10 +250,19 @@ public final class AvroEventWriter {
         };
     }
 
+    /**
+     * Identities already converted, by the very object (a session's identity rides on every command
+     * it sends): its claims are written as JSON once per session, not once per command. The Avro
+     * records handed out are only read, never changed.
+     */
+    private static final Cache<Identity, dev.gatehouse.schemas.v1.Identity> IDENTITIES =
+            Caffeine.newBuilder().weakKeys().maximumSize(10_000).executor(Runnable::run).build();
+
     static dev.gatehouse.schemas.v1.Identity identity(Identity identity) {
-        if (identity == null) {
-            return null;
-        }
+        return identity == null ? null : IDENTITIES.get(identity, AvroEventWriter::convertIdentity);
+    }
+
+    private static dev.gatehouse.schemas.v1.Identity convertIdentity(Identity identity) {
         Map<String, String> claims = new LinkedHashMap<>();
         identity.claims().forEach((name, value) -> claims.put(name, claimJson(name, value)));
         return dev.gatehouse.schemas.v1.Identity.newBuilder()
