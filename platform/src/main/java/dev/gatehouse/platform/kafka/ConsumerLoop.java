@@ -317,9 +317,9 @@ public final class ConsumerLoop implements AutoCloseable {
         if (c.subscription().isEmpty()) resume(c);
         Map<TopicPartition, Long> end = health.caughtUp() ? null : c.endOffsets(c.assignment());
         Health before = health;
-        boolean caughtUp = caughtUp(c, end);
-        LOGGER.info("Consumer loop running loop={} restarts={} caughtUp={}", settings.name(), before.restarts(), caughtUp);
-        update(new Health(before.name(), State.RUNNING, caughtUp, before.reason(), before.restarts(), -1));
+        boolean atEnd = caughtUp(c, end);
+        LOGGER.info("Consumer loop running loop={} restarts={} caughtUp={}", settings.name(), before.restarts(), atEnd);
+        update(new Health(before.name(), State.RUNNING, atEnd, before.reason(), before.restarts(), -1));
         while (!closing()) {
             ConsumerRecords<String, byte[]> records = c.poll(settings.pollTimeout());
             handler.handle(records, c);
