@@ -2,8 +2,6 @@ package dev.gatehouse.platform.kafka;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,22 +91,13 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200,
                 ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
-        this.loop = new ConsumerLoop(ConsumerLoop.Settings.of(settings.clientId(), config,
-                ConsumerLoop.ErrorPolicy.restartUnlessFatal()).catchingUp(), new ConsumerLoop.Handler() {
-            @Override
-            public void open(KafkaConsumer<String, byte[]> consumer) {
-                consumer.seekToBeginning(ConsumerLoop.assignAll(consumer, settings.topic(), settings.timeout()));
-            }
-
-            @Override
-            public void handle(ConsumerRecords<String, byte[]> records, KafkaConsumer<String, byte[]> consumer) {
-                for (ConsumerRecord<String, byte[]> record : records) deliver(record);
-            }
-        });
+        ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of(settings.clientId(), config,
+                ConsumerLoop.ErrorPolicy.restartUnlessFatal()).catchingUp();
         try {
-            loop.awaitReady(settings.timeout());
+            this.loop = ConsumerLoop.started(loopSettings, ConsumerLoop.Handler.ofRecords(
+                    consumer -> consumer.seekToBeginning(ConsumerLoop.assignAll(consumer, settings.topic(), settings.timeout())),
+                    this::deliver), settings.timeout());
         } catch (IllegalStateException e) {
-            loop.close();
             throw new IllegalStateException("cannot read topic " + settings.topic() + " to its end: " + e.getMessage(), e);
         }
         LOGGER.info("Read compacted topic topic={} records={} client={}", settings.topic(), delivered, settings.clientId());

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -73,6 +74,24 @@ public final class ConsumerLoop implements AutoCloseable {
          * ended it ({@link #health()} already says whether the loop restarts or failed).
          */
         default void closed(Throwable cause) {
+        }
+
+        /** A handler that opens the consumer with {@code open} and hands every record, in order, to {@code each}. */
+        static Handler ofRecords(java.util.function.Consumer<KafkaConsumer<String, byte[]>> open,
+                                 java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
+            Objects.requireNonNull(open, "open");
+            Objects.requireNonNull(each, "each");
+            return new Handler() {
+                @Override
+                public void open(KafkaConsumer<String, byte[]> consumer) {
+                    open.accept(consumer);
+                }
+
+                @Override
+                public void handle(ConsumerRecords<String, byte[]> records, KafkaConsumer<String, byte[]> consumer) {
+                    records.forEach(each);
+                }
+            };
         }
     }
 
@@ -247,6 +266,21 @@ public final class ConsumerLoop implements AutoCloseable {
         this.backoff = settings.minBackoff();
         this.thread = Thread.ofPlatform().daemon().name(settings.name()).unstarted(this::run);
         thread.start();
+    }
+
+    /**
+     * Starts a loop and waits until it is ready (see {@link #awaitReady}); when it is not, closes
+     * it and throws.
+     */
+    public static ConsumerLoop started(Settings settings, Handler handler, Duration timeout) {
+        ConsumerLoop loop = new ConsumerLoop(settings, handler);
+        try {
+            loop.awaitReady(timeout);
+            return loop;
+        } catch (RuntimeException e) {
+            loop.close();
+            throw e;
+        }
     }
 
     /** The loop's health now. */

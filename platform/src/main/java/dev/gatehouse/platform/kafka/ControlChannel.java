@@ -3,8 +3,6 @@ package dev.gatehouse.platform.kafka;
 import dev.gatehouse.platform.core.ControlMessage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -95,24 +93,15 @@ public final class ControlChannel implements AutoCloseable {
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200,
                 ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
         // a restart resumes where the previous consumer stopped; partitions it read nothing from start at their end again
-        this.loop = new ConsumerLoop(ConsumerLoop.Settings.of("gatehouse-control-" + settings.edgeId(), config,
-                ConsumerLoop.ErrorPolicy.restartUnlessFatal()), new ConsumerLoop.Handler() {
-            @Override
-            public void open(KafkaConsumer<String, byte[]> consumer) {
+        ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of("gatehouse-control-" + settings.edgeId(), config,
+                ConsumerLoop.ErrorPolicy.restartUnlessFatal());
+        try {
+            this.loop = ConsumerLoop.started(loopSettings, ConsumerLoop.Handler.ofRecords(consumer -> {
                 List<TopicPartition> partitions = ConsumerLoop.assignAll(consumer, settings.topic(), settings.timeout());
                 consumer.seekToEnd(partitions);
                 partitions.forEach(tp -> consumer.position(tp, settings.timeout()));
-            }
-
-            @Override
-            public void handle(ConsumerRecords<String, byte[]> records, KafkaConsumer<String, byte[]> consumer) {
-                for (ConsumerRecord<String, byte[]> record : records) deliver(record);
-            }
-        });
-        try {
-            loop.awaitReady(settings.timeout());
+            }, this::deliver), settings.timeout());
         } catch (IllegalStateException e) {
-            loop.close();
             producer.close(Duration.ZERO);
             throw new IllegalStateException("control channel for edge " + settings.edgeId() + " cannot start: " + e.getMessage(), e);
         }

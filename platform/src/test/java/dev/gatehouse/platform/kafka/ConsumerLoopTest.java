@@ -105,22 +105,9 @@ class ConsumerLoopTest {
         });
 
         // When
-        try (ConsumerLoop loop = new ConsumerLoop(settings, new ConsumerLoop.Handler() {
-            @Override
-            public void open(KafkaConsumer<String, byte[]> consumer) {
-                reading.open(consumer);
-            }
-
-            @Override
-            public void handle(ConsumerRecords<String, byte[]> records, KafkaConsumer<String, byte[]> consumer) {
-                reading.handle(records, consumer);
-            }
-
-            @Override
-            public void closed(Throwable cause) {
-                if (cause != null) hold(mayRestart);
-            }
-        })) {
+        try (ConsumerLoop loop = new ConsumerLoop(settings, onClosed(reading, cause -> {
+            if (cause != null) hold(mayRestart);
+        }))) {
             // Then after the failure it is restarting, not ready, and says why
             await().atMost(WAIT).until(() -> loop.health().state() == ConsumerLoop.State.RESTARTING);
             ConsumerLoop.Health restarting = loop.health();
@@ -148,7 +135,7 @@ class ConsumerLoopTest {
         });
 
         // When
-        try (ConsumerLoop loop = new ConsumerLoop(settings("fatal", config("fatal")), closedBy(handler, closedBy))) {
+        try (ConsumerLoop loop = new ConsumerLoop(settings("fatal", config("fatal")), onClosed(handler, closedBy::add))) {
 
             // Then
             await().atMost(WAIT).until(() -> loop.health().state() == ConsumerLoop.State.FAILED);
@@ -187,7 +174,7 @@ class ConsumerLoopTest {
         String topic = topicWith(0);
         List<Throwable> closedBy = new CopyOnWriteArrayList<>();
         ConsumerLoop loop = new ConsumerLoop(settings("close", config("close")).withPollTimeout(Duration.ofHours(1)),
-                closedBy(reading(topic, r -> { }), closedBy));
+                onClosed(reading(topic, r -> { }), closedBy::add));
         loop.awaitReady(WAIT);
 
         // When
@@ -260,20 +247,12 @@ class ConsumerLoopTest {
 
     /** Reads every partition of {@code topic} from the beginning, one record at a time. */
     private static ConsumerLoop.Handler reading(String topic, Consumer<ConsumerRecord<String, byte[]>> each) {
-        return new ConsumerLoop.Handler() {
-            @Override
-            public void open(KafkaConsumer<String, byte[]> consumer) {
-                consumer.seekToBeginning(ConsumerLoop.assignAll(consumer, topic, Duration.ofSeconds(30)));
-            }
-
-            @Override
-            public void handle(ConsumerRecords<String, byte[]> records, KafkaConsumer<String, byte[]> consumer) {
-                records.forEach(each);
-            }
-        };
+        return ConsumerLoop.Handler.ofRecords(
+                consumer -> consumer.seekToBeginning(ConsumerLoop.assignAll(consumer, topic, Duration.ofSeconds(30))), each);
     }
 
-    private static ConsumerLoop.Handler closedBy(ConsumerLoop.Handler handler, List<Throwable> causes) {
+    /** {@code handler}, with {@code closed} told of each close of its consumer. */
+    private static ConsumerLoop.Handler onClosed(ConsumerLoop.Handler handler, Consumer<Throwable> closed) {
         return new ConsumerLoop.Handler() {
             @Override
             public void open(KafkaConsumer<String, byte[]> consumer) {
@@ -287,7 +266,7 @@ class ConsumerLoopTest {
 
             @Override
             public void closed(Throwable cause) {
-                causes.add(cause);
+                closed.accept(cause);
             }
         };
     }
