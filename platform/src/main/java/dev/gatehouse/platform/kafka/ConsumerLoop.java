@@ -338,9 +338,10 @@ public final class ConsumerLoop implements AutoCloseable {
             Action action = failed(error instanceof WakeupException
                     ? new IllegalStateException("woken up unexpectedly", error) : error);
             if (c != null) close(c, error);
-            if (action == Action.FAIL) return;
+            if (action == Action.FAIL) return; // the health stays FAILED
             pause(backoff);
-            backoff = backoff.multipliedBy(2).compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : backoff.multipliedBy(2);
+            Duration doubled = backoff.multipliedBy(2);
+            backoff = doubled.compareTo(settings.maxBackoff()) > 0 ? settings.maxBackoff() : doubled;
         }
         update(health.to(State.STOPPED, null));
     }
