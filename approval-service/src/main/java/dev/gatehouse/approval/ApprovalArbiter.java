@@ -4,14 +4,14 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.kafka.ConsumerLoop;
 import dev.gatehouse.platform.kafka.KafkaClients;
 import dev.gatehouse.platform.kafka.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.errors.InvalidSessionTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,8 +89,7 @@ public final class ApprovalArbiter implements AutoCloseable {
     private final ApprovalNotifier notifier;
     private final Clock clock;
     private final ScheduledExecutorService executor;
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final Thread poller;
+    private final ConsumerLoop group;
     private final ApprovalLog.Listener listener = this::onLogEvent;
     private volatile boolean running = true;
 
@@ -113,9 +112,41 @@ public final class ApprovalArbiter implements AutoCloseable {
         // Group membership only elects the arbiter: its one partition stays paused (the log follower reads it).
         Map<String, Object> config = KafkaClients.groupConsumer(settings.bootstrapServers(),
                 "gatehouse-approval-arbiter-" + settings.instanceId(), settings.groupId(), settings.sessionTimeout(), false);
-        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         log.addListener(listener);
-        consumer.subscribe(List.of(settings.topic()), new ConsumerRebalanceListener() {
+        // Any error ends the membership (a standby takes over); a fatal one (e.g. a session timeout the
+        // brokers refuse) stops it for good, others rejoin after a backoff.
+        this.group = new ConsumerLoop(ConsumerLoop.Settings.of("gatehouse-approval-group-" + settings.instanceId(), config,
+                ConsumerLoop.ErrorPolicy.restartUnlessFatal()).withPollTimeout(Duration.ofMillis(500)), new ConsumerLoop.Handler() {
+            @Override
+            public void open(KafkaConsumer<String, byte[]> consumer) {
+                consumer.subscribe(List.of(settings.topic()), election(consumer));
+            }
+
+            @Override
+            public void handle(ConsumerRecords<String, byte[]> records, KafkaConsumer<String, byte[]> consumer) {
+                // nothing arrives: the partition is paused
+            }
+
+            @Override
+            public void closed(Throwable cause) {
+                if (cause instanceof InvalidSessionTimeoutException) {
+                    LOGGER.error("Approval arbiter cannot join its group: the brokers refuse approval.session-timeout={} (it "
+                            + "must lie within their group.min.session.timeout.ms and group.max.session.timeout.ms); this "
+                            + "instance is not ready and never becomes the arbiter instanceId={}", settings.sessionTimeout(),
+                            settings.instanceId());
+                }
+                try {
+                    executor.execute(() -> deposed("stopped"));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // closing
+                }
+            }
+        });
+    }
+
+    /** Elects this instance when the group assigns it the partition, deposes it when taken away. */
+    private ConsumerRebalanceListener election(KafkaConsumer<String, byte[]> consumer) {
+        return new ConsumerRebalanceListener() {
             @Override
             public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
                 if (partitions.isEmpty()) return;
@@ -135,35 +166,7 @@ public final class ApprovalArbiter implements AutoCloseable {
             public void onPartitionsLost(Collection<TopicPartition> partitions) {
                 if (!partitions.isEmpty()) executor.execute(() -> deposed("lost"));
             }
-        });
-        this.poller = Thread.ofPlatform().daemon().name("gatehouse-approval-group-" + settings.instanceId())
-                .unstarted(this::pollLoop);
-        member = true;
-        poller.start();
-    }
-
-    private volatile boolean member;
-
-    private void pollLoop() {
-        try {
-            while (running) consumer.poll(Duration.ofMillis(500));
-        } catch (WakeupException e) {
-            if (running) LOGGER.error("Approval arbiter woken unexpectedly instanceId={}", settings.instanceId());
-        } catch (org.apache.kafka.common.errors.InvalidSessionTimeoutException e) {
-            LOGGER.error("Approval arbiter cannot join its group: the brokers refuse approval.session-timeout={} (it must "
-                    + "lie within their group.min.session.timeout.ms and group.max.session.timeout.ms); this instance "
-                    + "is not ready and never becomes the arbiter instanceId={}", settings.sessionTimeout(), settings.instanceId());
-        } catch (RuntimeException e) {
-            LOGGER.error("Approval arbiter group membership failed instanceId={}", settings.instanceId(), e);
-        } finally {
-            member = false;
-            try {
-                consumer.close(Duration.ofSeconds(5));
-            } catch (RuntimeException e) {
-                LOGGER.debug("Closing the arbiter's consumer failed error={}", e.toString());
-            }
-            executor.execute(() -> deposed("stopped"));
-        }
+        };
     }
 
     /**
@@ -172,7 +175,12 @@ public final class ApprovalArbiter implements AutoCloseable {
      * instance could never take over, so it is not ready.
      */
     public boolean isMember() {
-        return member;
+        return group.health().ready();
+    }
+
+    /** The group membership loop's health (failed after a fatal group error, with the reason). */
+    public ConsumerLoop.Health health() {
+        return group.health();
     }
 
     /** Whether this instance is the active arbiter (caught up and writing outcomes). */
@@ -388,12 +396,7 @@ public final class ApprovalArbiter implements AutoCloseable {
     public void close() {
         running = false;
         log.removeListener(listener);
-        consumer.wakeup();
-        try {
-            poller.join(Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        group.close();
         executor.shutdown();
         try {
             executor.awaitTermination(5, TimeUnit.SECONDS);

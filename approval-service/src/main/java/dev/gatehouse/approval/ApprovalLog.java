@@ -4,6 +4,7 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.approval.ApprovalBook;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.kafka.CompactedTopicReader;
+import dev.gatehouse.platform.kafka.ConsumerLoop;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.Topics;
 import org.slf4j.Logger;
@@ -120,9 +121,9 @@ public final class ApprovalLog implements AutoCloseable {
         return w.done().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((v, e) -> waiters.remove(w));
     }
 
-    /** Whether the follower is still running. */
-    public boolean isRunning() {
-        return reader.isRunning();
+    /** The follower's health: ready while it follows the topic, having read it to its end. */
+    public ConsumerLoop.Health health() {
+        return reader.health();
     }
 
     @Override

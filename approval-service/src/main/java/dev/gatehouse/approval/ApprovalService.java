@@ -117,7 +117,7 @@ public final class ApprovalService implements AutoCloseable {
 
     /** Readiness: the log follower runs and the instance takes part in the arbiter election. */
     public boolean isRunning() {
-        return log != null && log.isRunning() && arbiter != null && arbiter.isMember();
+        return log != null && log.health().ready() && arbiter != null && arbiter.isMember();
     }
 
     @Override

@@ -156,10 +156,11 @@ public final class GatehouseRuntime implements AutoCloseable {
         if (roles.contains(Role.EDGE) || roles.contains(Role.ADMIN)) {
             revocations = closeables.add(new dev.gatehouse.platform.kafka.RevocationLog(
                     dev.gatehouse.platform.kafka.RevocationLog.Settings.of(kafka.bootstrapServers(), config.instanceId())));
+            LoopHealth.watch(observability, meters, "revocations", revocations::health);
         }
         if (roles.contains(Role.POLICY)) startPolicy(kafka, observability);
         if (roles.contains(Role.EDGE)) startEdge(kafka, observability);
-        if (roles.contains(Role.ADMIN)) startAdmin(kafka);
+        if (roles.contains(Role.ADMIN)) startAdmin(kafka, observability);
         if (roles.contains(Role.APPROVAL)) startApproval(kafka, observability);
         if (roles.contains(Role.INDEXER)) {
             indexerValidator = bearerTokens();
@@ -169,6 +170,10 @@ public final class GatehouseRuntime implements AutoCloseable {
             observability.addReadinessCheck("indexer-projector", () -> {
                 IndexerRole.Started running = indexer;
                 return running != null && running.projector().isRunning();
+            });
+            LoopHealth.watch(observability, meters, "indexer-sessions", () -> {
+                IndexerRole.Started running = indexer;
+                return running == null ? null : running.directory().health();
             });
         }
         LOGGER.info("gatehouse instance {} running roles {}", config.instanceId(), roles);
@@ -207,13 +212,13 @@ public final class GatehouseRuntime implements AutoCloseable {
         decider.useApprovals(new dev.gatehouse.policy.approval.ApprovalRequests(approvalLog,
                 dev.gatehouse.policy.approval.ApprovalFingerprint.withLibPgQueryIfAvailable(), approvalRequestSettings(),
                 config.instanceId()));
-        observability.addReadinessCheck("policy-approvals", approvalLog::isRunning);
+        LoopHealth.watch(observability, meters, "policy-approvals", approvalLog::health);
         PolicyActivator activator = new PolicyActivator(decider, config.instanceId(), sink, meters);
         activator.acceptAll(log.entries());
         long next = log.entries().isEmpty() ? 0 : log.entries().getLast().offset() + 1;
         var follower = closeables.add(PolicyLog.follow(kafka.bootstrapServers(), "gatehouse-policy-follower-"
                 + config.instanceId(), Duration.ofSeconds(30), next, activator));
-        observability.addReadinessCheck("policy-follower", follower::isRunning);
+        LoopHealth.watch(observability, meters, "policy-follower", follower::health);
         LOGGER.info("policy {} version {} active ({} rules, applied by {} at {})", policy.id(), policy.version(),
                 policy.rules().size(), current.appliedBy(), current.appliedAt());
         DecisionService service = new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), config.instanceId())
@@ -312,6 +317,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         closeables.add(edge);
         edgeRef.complete(edge);
         observability.addReadinessCheck("edge-listener", () -> edgePort > 0);
+        LoopHealth.watch(observability, meters, "edge-control", control::health);
     }
 
     /** The connection's TLS CA bundle, checked at start so a wrong path fails here, not at a client's login. */
@@ -398,10 +404,11 @@ public final class GatehouseRuntime implements AutoCloseable {
     }
 
     /** The admin API (revocations, sessions); add route groups here with {@code .add(...)}. */
-    private void startAdmin(GatehouseConfig.Kafka kafka) {
+    private void startAdmin(GatehouseConfig.Kafka kafka, ObservabilityServer observability) {
         GatehouseConfig.Admin settings = config.admin();
         var directory = closeables.add(new dev.gatehouse.platform.kafka.SessionDirectory(kafka.bootstrapServers(),
                 config.instanceId(), dev.gatehouse.platform.kafka.Topics.SESSIONS, Duration.ofSeconds(30)));
+        LoopHealth.watch(observability, meters, "admin-sessions", directory::health);
         var admin = new dev.gatehouse.deploy.admin.AdminServer(vertx, settings.host(), settings.port(),
                 new BearerAuth("gatehouse-admin", bearerTokens(), settings.group()))
                 .add(new dev.gatehouse.deploy.admin.RevocationRoutes(revocations, sink, config.instanceId()))
@@ -413,9 +420,13 @@ public final class GatehouseRuntime implements AutoCloseable {
 
     private void startApproval(GatehouseConfig.Kafka kafka, ObservabilityServer observability) {
         startApprovalService(kafka, config.approval().port());
-        observability.addReadinessCheck("approval-log", () -> {
+        LoopHealth.watch(observability, meters, "approval-log", () -> {
             dev.gatehouse.approval.ApprovalService running = approval;
-            return running != null && running.isRunning();
+            return running == null ? null : running.log().health();
+        });
+        LoopHealth.watch(observability, meters, "approval-arbiter", () -> {
+            dev.gatehouse.approval.ApprovalService running = approval;
+            return running == null ? null : running.arbiter().health();
         });
     }
 
@@ -534,6 +545,11 @@ public final class GatehouseRuntime implements AutoCloseable {
         if (indexer != null) throw new IllegalStateException("the indexer is already running on port " + indexer.port());
         indexer = IndexerRole.start(config, stoppedIndexerPort, config.kafka().bootstrapServers(), vertx, meters,
                 auditSerde, indexerValidator, this::approvalUrl);
+    }
+
+    /** The fleet's revocations as this process follows them, or null without the edge and admin roles. */
+    public dev.gatehouse.platform.kafka.RevocationLog revocations() {
+        return revocations;
     }
 
     /** The admin API's port, or -1 without the admin role. */

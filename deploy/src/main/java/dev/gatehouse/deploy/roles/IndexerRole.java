@@ -35,8 +35,8 @@ final class IndexerRole {
     private static final Logger LOGGER = LoggerFactory.getLogger(IndexerRole.class);
 
     /** What the role started: the API's port and the pieces other components of the role use. */
-    record Started(int port, JdbcTimelineStore store, AuditProjector projector, IndexerApi api, OcsfExporter ocsf,
-                   Closer closer) implements AutoCloseable {
+    record Started(int port, JdbcTimelineStore store, AuditProjector projector, SessionDirectory directory, IndexerApi api,
+                   OcsfExporter ocsf, Closer closer) implements AutoCloseable {
         /** Stops everything this start opened, the API first and the store last. */
         @Override
         public void close() {
@@ -89,7 +89,7 @@ final class IndexerRole {
             closer.add(() -> api.stop().await());
             LOGGER.info("Indexer running store={} port={} readGroup={} sealingKey={} ocsf={}", settings.store(), actualPort,
                     settings.readGroup(), keys.keyId(), ocsf != null);
-            return new Started(actualPort, store, projector, api, ocsf, closer);
+            return new Started(actualPort, store, projector, directory, api, ocsf, closer);
         } catch (RuntimeException e) {
             closer.close();
             throw e;

@@ -2,31 +2,30 @@ package dev.gatehouse.platform.kafka;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * Reads a compacted topic (state keyed by id) fully, then follows it: on construction every
- * partition is read from the beginning up to the end offsets of that moment, so the caller has
- * the whole state before it goes on; afterwards a poll thread delivers what is published. No
- * consumer group, no committed offsets: every process reads the whole topic.
+ * Reads a compacted topic (state keyed by id) fully, then follows it: every partition is read
+ * from the beginning, and the constructor returns once the end offsets of that moment are reached,
+ * so the caller has the whole state before it goes on; afterwards what is published is delivered
+ * as it comes. No consumer group, no committed offsets: every process reads the whole topic.
  *
- * <p>Threads: during construction records are delivered on the constructing thread, afterwards on
- * the poll thread ({@code gatehouse-<clientId>}). The listener must be quick.
+ * <p>The reading is a {@link ConsumerLoop} (thread named after the client id) whose
+ * {@link #health()} is ready once the topic was read to its end. An exception from the listener
+ * or the consumer restarts it with a backoff, resuming after the last record handled (the failing
+ * batch is delivered again); a fatal Kafka error ({@link ConsumerLoop#isFatal}) stops it, failed.
+ * A listener that wants to skip a record it cannot take must catch its own exceptions.
  *
- * @param <V> the value type; a tombstone or an undecodable value is delivered as null / skipped
+ * <p>Threads: records are delivered on the loop's thread (during construction too; the
+ * constructor returns after they were delivered). The listener must be quick.
+ *
+ * @param <V> the value type; a tombstone is delivered as null, an undecodable value is skipped
  */
 public final class CompactedTopicReader<V> implements AutoCloseable {
 
@@ -47,7 +46,7 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
     /**
      * @param bootstrapServers Kafka bootstrap servers
      * @param topic            the compacted topic
-     * @param clientId         consumer client id, also the poll thread's name
+     * @param clientId         consumer client id, also the loop's (and its thread's) name
      * @param timeout          bound on reading the topic to its end at start
      */
     public record Settings(String bootstrapServers, String topic, String clientId, Duration timeout) {
@@ -62,9 +61,8 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
     private final Settings settings;
     private final Function<byte[], V> decoder;
     private final OffsetListener<V> listener;
-    private final KafkaConsumer<String, byte[]> consumer;
-    private final Thread poller;
-    private volatile boolean running = true;
+    private final ConsumerLoop loop;
+    private long delivered; // loop thread
 
     /**
      * Reads the topic to its current end (delivering every record to {@code listener}) and starts
@@ -86,70 +84,27 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.decoder = Objects.requireNonNull(decoder, "decoder");
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.consumer = new KafkaConsumer<>(Map.of(
+        Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
                 ConsumerConfig.CLIENT_ID_CONFIG, settings.clientId(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200),
-                new StringDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200,
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
+        ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of(settings.clientId(), config,
+                ConsumerLoop.ErrorPolicy.restartUnlessFatal()).catchingUp();
         try {
-            readToEnd();
-        } catch (RuntimeException e) {
-            consumer.close(Duration.ZERO);
-            throw e instanceof IllegalStateException ? e
-                    : new IllegalStateException("cannot read topic " + settings.topic() + ": " + e.getMessage(), e);
+            this.loop = ConsumerLoop.started(loopSettings, ConsumerLoop.Handler.ofRecords(
+                    consumer -> consumer.seekToBeginning(ConsumerLoop.assignAll(consumer, settings.topic(), settings.timeout())),
+                    this::deliver), settings.timeout());
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("cannot read topic " + settings.topic() + " to its end: " + e.getMessage(), e);
         }
-        this.poller = Thread.ofPlatform().daemon().name("gatehouse-" + settings.clientId()).unstarted(this::pollLoop);
-        poller.start();
-    }
-
-    private void readToEnd() {
-        List<PartitionInfo> infos = consumer.partitionsFor(settings.topic(), settings.timeout());
-        if (infos == null || infos.isEmpty()) throw new IllegalStateException("topic " + settings.topic() + " does not exist");
-        List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, settings.timeout());
-        long deadline = System.nanoTime() + settings.timeout().toNanos();
-        int records = 0;
-        while (!caughtUp(end)) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topic " + settings.topic() + " could not be read to its end within "
-                        + settings.timeout() + " (" + records + " records read)");
-            }
-            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                deliver(record);
-                records++;
-            }
-        }
-        LOGGER.info("Read compacted topic topic={} records={} client={}", settings.topic(), records, settings.clientId());
-    }
-
-    private boolean caughtUp(Map<TopicPartition, Long> end) {
-        for (var e : end.entrySet()) {
-            if (consumer.position(e.getKey(), settings.timeout()) < e.getValue()) return false;
-        }
-        return true;
-    }
-
-    private void pollLoop() {
-        try {
-            while (running) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
-                    deliver(record);
-                }
-            }
-        } catch (WakeupException e) {
-            if (running) LOGGER.error("Poll loop woken unexpectedly topic={}", settings.topic());
-        } catch (RuntimeException e) {
-            LOGGER.error("Poll loop stopped topic={} client={}", settings.topic(), settings.clientId(), e);
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
-        }
+        LOGGER.info("Read compacted topic topic={} records={} client={}", settings.topic(), delivered, settings.clientId());
     }
 
     private void deliver(ConsumerRecord<String, byte[]> record) {
+        delivered++;
         if (record.key() == null) {
             LOGGER.warn("Skipping record without key topic={} partition={} offset={}", record.topic(), record.partition(),
                     record.offset());
@@ -165,28 +120,16 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
                 return;
             }
         }
-        try {
-            listener.onRecord(record.key(), value, record.offset());
-        } catch (RuntimeException e) {
-            LOGGER.error("Listener failed topic={} key={}", record.topic(), record.key(), e);
-        }
+        listener.onRecord(record.key(), value, record.offset());
     }
 
-    /** Whether the poll thread is still following the topic. */
-    public boolean isRunning() {
-        return running && poller != null && poller.isAlive();
+    /** The reading loop's health: ready while it follows the topic, having read it to its end. */
+    public ConsumerLoop.Health health() {
+        return loop.health();
     }
 
     @Override
     public void close() {
-        running = false;
-        consumer.wakeup();
-        if (poller != null) {
-            try {
-                poller.join(Duration.ofSeconds(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        loop.close();
     }
 }

@@ -3,13 +3,10 @@ package dev.gatehouse.platform.kafka;
 import dev.gatehouse.platform.core.ControlMessage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -31,8 +28,10 @@ import java.util.function.Consumer;
  * assignment from their end, so each message reaches every edge; the edge holding the session
  * acts on it, the others ignore it.
  *
- * <p>Threads: the subscriber callback runs on this channel's poll thread
- * ({@code gatehouse-control-<edge>}); it must be quick. Publish stages complete on the Kafka
+ * <p>Threads: the subscriber callback runs on this channel's {@link ConsumerLoop}
+ * ({@code gatehouse-control-<edge>}); it must be quick, and a message it throws on is logged and
+ * dropped. An error of the consumer restarts the loop, a fatal Kafka error stops it (see
+ * {@link #health()}). Publish stages complete on the Kafka
  * producer's network thread.
  */
 public final class ControlChannel implements AutoCloseable {
@@ -63,14 +62,14 @@ public final class ControlChannel implements AutoCloseable {
     private final Settings settings;
     private final EventSerde<ControlMessage> serde;
     private final KafkaProducer<String, byte[]> producer;
-    private final KafkaConsumer<String, byte[]> consumer;
     private final Consumer<ControlMessage> listener;
-    private final Thread poller;
-    private volatile boolean running = true;
+    private final ConsumerLoop loop;
 
     /**
      * Positions at the end of every partition and starts delivering messages published from now
      * on to {@code listener}.
+     *
+     * @throws IllegalStateException when the topic is missing or cannot be reached within the timeout
      */
     public ControlChannel(Settings settings, EventSerde<ControlMessage> serde, Consumer<ControlMessage> listener) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -86,28 +85,26 @@ public final class ControlChannel implements AutoCloseable {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeoutMs),
                 new StringSerializer(), new ByteArraySerializer());
-        this.consumer = new KafkaConsumer<>(Map.of(
+        Map<String, Object> config = Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
                 ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-control-" + settings.edgeId(),
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200),
-                new StringDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200,
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+        // a restart resumes where the previous consumer stopped; partitions it read nothing from start at their end again
+        ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of("gatehouse-control-" + settings.edgeId(), config,
+                ConsumerLoop.ErrorPolicy.restartUnlessFatal());
         try {
-            List<PartitionInfo> infos = consumer.partitionsFor(settings.topic(), settings.timeout());
-            if (infos == null || infos.isEmpty()) throw new IllegalStateException("topic " + settings.topic() + " does not exist");
-            List<TopicPartition> partitions = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToEnd(partitions);
-            partitions.forEach(tp -> consumer.position(tp, settings.timeout()));
-        } catch (RuntimeException e) {
-            consumer.close(Duration.ZERO);
+            this.loop = ConsumerLoop.started(loopSettings, ConsumerLoop.Handler.ofRecords(consumer -> {
+                List<TopicPartition> partitions = ConsumerLoop.assignAll(consumer, settings.topic(), settings.timeout());
+                consumer.seekToEnd(partitions);
+                partitions.forEach(tp -> consumer.position(tp, settings.timeout()));
+            }, this::deliver), settings.timeout());
+        } catch (IllegalStateException e) {
             producer.close(Duration.ZERO);
-            throw e instanceof IllegalStateException ? e
-                    : new IllegalStateException("control channel for edge " + settings.edgeId() + " cannot start: " + e.getMessage(), e);
+            throw new IllegalStateException("control channel for edge " + settings.edgeId() + " cannot start: " + e.getMessage(), e);
         }
-        this.poller = Thread.ofPlatform().daemon().name("gatehouse-control-" + settings.edgeId()).unstarted(this::pollLoop);
-        poller.start();
     }
 
     /** Publishes one message to every edge; the stage completes once the broker has it. */
@@ -122,22 +119,6 @@ public final class ControlChannel implements AutoCloseable {
             done.completeExceptionally(e);
         }
         return done;
-    }
-
-    private void pollLoop() {
-        try {
-            while (running) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofSeconds(1))) {
-                    deliver(record);
-                }
-            }
-        } catch (WakeupException e) {
-            if (running) LOGGER.error("Control poll loop woken unexpectedly edgeId={}", settings.edgeId());
-        } catch (RuntimeException e) {
-            LOGGER.error("Control poll loop stopped edgeId={}", settings.edgeId(), e);
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
-        }
     }
 
     private void deliver(ConsumerRecord<String, byte[]> record) {
@@ -157,15 +138,14 @@ public final class ControlChannel implements AutoCloseable {
         }
     }
 
+    /** The subscriber loop's health: not ready when it stopped reading, i.e. cancels and kills from other edges are lost. */
+    public ConsumerLoop.Health health() {
+        return loop.health();
+    }
+
     @Override
     public void close() {
-        running = false;
-        consumer.wakeup();
-        try {
-            poller.join(Duration.ofSeconds(10));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close();
         producer.close(Duration.ofSeconds(5));
     }
 }

@@ -234,9 +234,9 @@ public final class PolicyLog {
 
     /**
      * Reads the topic to its current end and then follows it ({@link CompactedTopicReader}),
-     * handing every entry at or after {@code fromOffset} to {@code listener} in offset order:
-     * during this call on the calling thread, afterwards on the reader's thread. Undecodable
-     * records are logged and skipped (they cannot change the state).
+     * handing every entry at or after {@code fromOffset} to {@code listener} in offset order, on
+     * the reader's thread (this call returns once the entries up to the end were handed over).
+     * Undecodable records are logged and skipped (they cannot change the state).
      */
     public static CompactedTopicReader<Entry> follow(String bootstrapServers, String clientId, Duration timeout,
                                                      long fromOffset, Consumer<Entry> listener) {

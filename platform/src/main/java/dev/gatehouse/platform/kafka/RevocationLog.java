@@ -105,6 +105,14 @@ public final class RevocationLog implements AutoCloseable {
     }
 
     /**
+     * The reader's health: not ready when it stopped following the topic, i.e. when revocations
+     * published from then on would not be enforced here.
+     */
+    public ConsumerLoop.Health health() {
+        return reader.health();
+    }
+
+    /**
      * Writes a revocation (new, or lifted) to the topic. The stage completes once the broker has
      * it and this process has read it back (so {@link #active()} reflects it), or fails after the
      * timeout.

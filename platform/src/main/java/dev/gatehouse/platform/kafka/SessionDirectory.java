@@ -34,6 +34,11 @@ public final class SessionDirectory implements AutoCloseable {
         return byEdge.values().stream().sorted(Comparator.comparing(EdgeSessions::edgeId)).toList();
     }
 
+    /** The reader's health: not ready when it stopped following the topic. */
+    public ConsumerLoop.Health health() {
+        return reader.health();
+    }
+
     @Override
     public void close() {
         reader.close();

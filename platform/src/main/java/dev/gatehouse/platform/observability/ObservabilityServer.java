@@ -16,11 +16,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
 
 /**
  * The operations endpoint of a Gatehouse process: {@code GET /metrics} (Prometheus),
  * {@code GET /health/live} (200 while the process serves requests) and {@code GET /health/ready}
- * (200 when every readiness check passes, else 503 naming the failing ones).
+ * (200 when every readiness check passes, else 503 naming the failing ones, with the reasons
+ * those that can say give).
  *
  * <p>Readiness checks and the scrape run on a worker thread, never on the event loop; a check that
  * throws or returns anything but {@code true} fails. Keep a reference to {@code vertx}.
@@ -36,7 +38,8 @@ public final class ObservabilityServer {
     private final String host;
     private final int port;
     private final MetricsRegistry metrics;
-    private final Map<String, Callable<Boolean>> readinessChecks = new ConcurrentSkipListMap<>();
+    /** The problem of each check: null when ready, else why not ("" when it cannot say). */
+    private final Map<String, Callable<String>> readinessChecks = new ConcurrentSkipListMap<>();
     private volatile HttpServer server;
 
     /**
@@ -58,9 +61,23 @@ public final class ObservabilityServer {
      * cached state rather than probing a remote system each time).
      */
     public void addReadinessCheck(String name, Callable<Boolean> check) {
-        Objects.requireNonNull(name, "name");
         Objects.requireNonNull(check, "check");
-        if (readinessChecks.putIfAbsent(name, check) != null) {
+        add(name, () -> Boolean.TRUE.equals(check.call()) ? null : "");
+    }
+
+    /**
+     * Adds a readiness check that says what is wrong: {@code problem} returns null when ready,
+     * else why not, shown under {@code reasons} in the 503 answer (so: no secrets). Otherwise as
+     * {@link #addReadinessCheck}.
+     */
+    public void addReadinessProblem(String name, Supplier<String> problem) {
+        Objects.requireNonNull(problem, "problem");
+        add(name, problem::get);
+    }
+
+    private void add(String name, Callable<String> problem) {
+        Objects.requireNonNull(name, "name");
+        if (readinessChecks.putIfAbsent(name, problem) != null) {
             throw new IllegalArgumentException("readiness check `" + name + "` is already registered");
         }
     }
@@ -116,27 +133,30 @@ public final class ObservabilityServer {
     }
 
     private void ready(RoutingContext ctx) {
-        List<Map.Entry<String, Callable<Boolean>>> checks = List.copyOf(readinessChecks.entrySet());
+        List<Map.Entry<String, Callable<String>>> checks = List.copyOf(readinessChecks.entrySet());
         vertx.executeBlocking(() -> {
             JsonObject results = new JsonObject();
+            JsonObject reasons = new JsonObject();
             List<String> failing = new ArrayList<>();
-            for (Map.Entry<String, Callable<Boolean>> check : checks) {
-                boolean up;
+            for (Map.Entry<String, Callable<String>> check : checks) {
+                String problem;
                 try {
-                    up = Boolean.TRUE.equals(check.getValue().call());
+                    problem = check.getValue().call();
                 } catch (Exception e) {
                     LOGGER.warn("readiness check failed check={} error={}", check.getKey(), e.toString());
-                    up = false;
+                    problem = e.toString();
                 }
-                results.put(check.getKey(), up ? "UP" : "DOWN");
-                if (!up) {
+                results.put(check.getKey(), problem == null ? "UP" : "DOWN");
+                if (problem != null) {
                     failing.add(check.getKey());
+                    if (!problem.isEmpty()) reasons.put(check.getKey(), problem);
                 }
             }
-            return new JsonObject()
+            JsonObject body = new JsonObject()
                     .put("status", failing.isEmpty() ? "UP" : "DOWN")
                     .put("checks", results)
                     .put("failing", new JsonArray(failing));
+            return reasons.isEmpty() ? body : body.put("reasons", reasons);
         }, false).onComplete(ar -> {
             if (ar.succeeded()) {
                 JsonObject body = ar.result();

@@ -114,6 +114,29 @@ class ObservabilityServerTest {
     }
 
     @Test
+    void aCheckThatSaysWhatIsWrongGivesItsReason() throws Exception {
+        // Given
+        java.util.concurrent.atomic.AtomicReference<String> problem = new java.util.concurrent.atomic.AtomicReference<>(
+                "failed: TopicAuthorizationException: not authorized");
+        server.addReadinessProblem("revocations", problem::get);
+        server.addReadinessCheck("listener", () -> true);
+
+        // When
+        HttpResponse<String> down = get("/health/ready");
+        problem.set(null);
+        HttpResponse<String> up = get("/health/ready");
+
+        // Then
+        assertThat(down.statusCode()).isEqualTo(503);
+        JsonObject body = new JsonObject(down.body());
+        assertThat(body.getJsonArray("failing").getList()).containsExactly("revocations");
+        assertThat(body.getJsonObject("reasons").getMap())
+                .containsExactly(java.util.Map.entry("revocations", "failed: TopicAuthorizationException: not authorized"));
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(new JsonObject(up.body()).containsKey("reasons")).isFalse();
+    }
+
+    @Test
     void duplicateCheckNamesAreRefused() {
         // Given
         server.addReadinessCheck("kafka", () -> true);

@@ -6,6 +6,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.kafka.KafkaClients;
 import dev.gatehouse.platform.kafka.CompactedTopicReader;
+import dev.gatehouse.platform.kafka.ConsumerLoop;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -156,9 +157,9 @@ public final class KafkaApprovalLog implements ApprovalLog, AutoCloseable {
         }
     }
 
-    /** Whether the reader still follows the approvals log. */
-    public boolean isRunning() {
-        return reader.isRunning();
+    /** The reader's health: ready while it follows the approvals log, having read it to its end. */
+    public ConsumerLoop.Health health() {
+        return reader.health();
     }
 
     private RecordMetadata await(Future<RecordMetadata> send, String what) {
