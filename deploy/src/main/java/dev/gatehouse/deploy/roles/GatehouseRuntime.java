@@ -317,6 +317,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         closeables.add(edge);
         edgeRef.complete(edge);
         observability.addReadinessCheck("edge-listener", () -> edgePort > 0);
+        observability.addReadinessCheck("edge-decisions", decisions::isRunning);
         LoopHealth.watch(observability, meters, "edge-control", control::health);
     }
 

@@ -243,6 +243,14 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
         return replyPartition.partition();
     }
 
+    /**
+     * Whether decisions are still read: false once closed or after the poll loop failed (then
+     * every request fails closed at once); the edge reports itself not ready.
+     */
+    public boolean isRunning() {
+        return running && poller.isAlive();
+    }
+
     /** The number of requests awaiting their decision, their append's acknowledgement, or both. */
     public int pendingCount() {
         return pending.size();
