@@ -37,11 +37,13 @@ public final class LoadEnvironment implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(4);
 
     /**
+     * @param dir               the run's folder (data, configurations, logs)
+     * @param keep              keep {@code dir} after {@link #close()}; false: remove it
      * @param pgbouncerPoolMode PgBouncer's pool mode, or null for no PgBouncer
      * @param maxClients        the most clients of any run (PgBouncer's pool size)
      * @param edgeJvmOptions    added to the options of the process that runs the edge (GC logging)
      */
-    public record Settings(Path dir, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
+    public record Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
                            String pgbouncerPoolMode, int maxClients) {
     }
 
@@ -123,13 +125,37 @@ public final class LoadEnvironment implements AutoCloseable {
                     dir.resolve("logs").resolve(name + ".log"), Map.of(PASSWORD_VARIABLE, target.password())));
         }
         for (GatewayProcess g : gateways) g.awaitReady(START_TIMEOUT);
+        firstLogin();
+    }
+
+    /**
+     * Logs in through the edge once (JDBC, {@code SELECT 1}), so that the edge has fetched the
+     * issuer's keys before anything is measured. Tried three times: on a loaded machine the first
+     * fetch from the issuer (in this JVM, still cold) can exceed the edge's 3 s HTTP timeout.
+     */
+    private void firstLogin() throws InterruptedException, java.sql.SQLException {
+        String token = issuer.issue("loadtest-first-login", List.of("dba"), Duration.ofMinutes(10), Map.of());
+        String url = "jdbc:postgresql://127.0.0.1:" + edgePort + "/demo?sslmode=disable&connectTimeout=60";
+        for (int attempt = 1; ; attempt++) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "loadtest-first-login", token);
+                 java.sql.Statement s = c.createStatement()) {
+                s.execute("SELECT 1");
+                return;
+            } catch (java.sql.SQLException e) {
+                if (attempt == 3) throw e;
+                LOGGER.warn("first login through the edge failed (attempt {} of 3), trying again: {}", attempt, e.getMessage());
+                Thread.sleep(2000);
+            }
+        }
     }
 
     /**
      * The configuration of one gateway process: every process gets the same one (connections,
      * issuer, policy, broker) but for its instance id, data folder and observability port, so the
      * roles find each other only through Kafka, as in a fleet. The target's password is read from
-     * the environment ({@value #PASSWORD_VARIABLE}), not written to the file.
+     * the environment ({@value #PASSWORD_VARIABLE}), not written to the file. The issuer's keys are
+     * fetched once for the whole run (a 12 h cache): a refetch that times out on a loaded machine
+     * would fail a run's logins, and key rotation is not what a load run measures.
      */
     private Path writeConfig(Path dir, String name, int observabilityPort, Path policy) throws IOException {
         Path file = dir.resolve("config").resolve(name + ".yaml");
@@ -152,6 +178,7 @@ public final class LoadEnvironment implements AutoCloseable {
                   - {name: demo, host: %s, port: %d, database: %s, user: %s, password: "${%s}", mode: enforce, labels: {env: demo}}
                   - {name: demo-observe, host: %s, port: %d, database: %s, user: %s, password: "${%s}", mode: observe, labels: {env: demo}}
                 identity:
+                  jwks-cache-ttl: 12h
                   issuers:
                     - {issuer: %s, jwks-uri: %s, audiences: [%s]}
                 policy:
@@ -252,16 +279,34 @@ public final class LoadEnvironment implements AutoCloseable {
         if (!broker.isAlive()) throw new IllegalStateException("the broker JVM ended");
     }
 
+    private static void deleteRecursively(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    LOGGER.warn("cannot remove {}: {}", p, e.toString());
+                }
+            });
+        } catch (IOException e) {
+            LOGGER.warn("cannot remove {}: {}", dir, e.toString());
+        }
+    }
+
     private static void progress(String what) {
         System.err.println("loadtest: " + what + " ...");
     }
 
-    /** Stops every process (gateways in parallel, then broker, PgBouncer, issuer, target); idempotent. */
+    /**
+     * Stops every process (gateways in parallel, then broker, PgBouncer, issuer, target) and removes
+     * the folder unless it is to be kept; idempotent.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
         closer.close();
+        if (!settings.keep()) deleteRecursively(settings.dir());
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {

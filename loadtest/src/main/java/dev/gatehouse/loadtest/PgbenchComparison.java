@@ -8,11 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -93,14 +90,15 @@ public final class PgbenchComparison {
         List<LoadEnvironment.Measured> processes = new ArrayList<>();
         String failure = null;
         boolean pgbouncer = options.modes().contains(Mode.PGBOUNCER);
-        LoadEnvironment.Settings settings = new LoadEnvironment.Settings(dir, options.layout(), options.jvmOptions(), List.of(),
+        LoadEnvironment.Settings settings = new LoadEnvironment.Settings(dir, options.keep(), options.layout(), options.jvmOptions(), List.of(),
                 pgbouncer ? options.poolMode() : null, options.maxClients());
+        // the environment removes the folder when it stops, also from its shutdown hook
         try (LoadEnvironment env = LoadEnvironment.start(settings);
              IndexerLag lag = new IndexerLag(env.broker().bootstrapServers(), env.gateway(Role.INDEXER))) {
             processes.addAll(env.measured());
             String token = env.issuer().issue(SUBJECT, List.of("dba"), Duration.ofHours(6), Map.of());
             progress("pgbench -i -s " + options.scale() + " through the edge (connection demo) as " + SUBJECT + " (dba)");
-            new Pgbench(endpoint(env, Mode.ENFORCE, token), "  pgbench -i | ").initialize(options.scale(), Duration.ofMinutes(10));
+            initialize(env, token);
             try {
                 int total = options.workloads().size() * options.clients().size() * options.modes().size();
                 int index = 0;
@@ -117,8 +115,6 @@ public final class PgbenchComparison {
                 LOGGER.error("the load run stopped: {}", e.toString(), e);
                 failure = e.toString();
             }
-        } finally {
-            if (!options.keep()) deleteRecursively(dir);
         }
 
         String report = new ComparisonReport(options, pgbenchVersion, started, loadBefore, loadAverage(), processes, failure)
@@ -129,6 +125,11 @@ public final class PgbenchComparison {
         Files.writeString(out, report);
         progress("written to " + out);
         return failure == null && rows.stream().allMatch(r -> r.result().clean()) ? 0 : 1;
+    }
+
+    /** {@code pgbench -i} through the edge (the environment has logged in once, so the edge has the issuer's keys). */
+    private void initialize(LoadEnvironment env, String token) throws IOException, InterruptedException {
+        new Pgbench(endpoint(env, Mode.ENFORCE, token), "  pgbench -i | ").initialize(options.scale(), Duration.ofMinutes(10));
     }
 
     private Row measure(LoadEnvironment env, IndexerLag lag, String token, Path dir, Workload workload, int clients, Mode mode,
@@ -228,25 +229,5 @@ public final class PgbenchComparison {
 
     private static void progress(String what) {
         System.err.println("pgbench-comparison: " + what);
-    }
-
-    static void deleteRecursively(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            LOGGER.warn("cannot remove {}: {}", dir, e.toString());
-        }
     }
 }
