@@ -34,6 +34,25 @@ final class ChildProcesses {
         }
     }
 
+    /**
+     * The version line of a PostgreSQL client binary ({@code pgbench}, {@code psql}), for reports.
+     *
+     * @throws IllegalStateException when it is not installed
+     */
+    static String clientVersion(String binary) {
+        try {
+            Process p = new ProcessBuilder(binary, "--version").redirectErrorStream(true).start();
+            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            p.waitFor(10, TimeUnit.SECONDS);
+            return v;
+        } catch (IOException e) {
+            throw new IllegalStateException(binary + " is not installed or not on PATH (Debian: apt-get install postgresql-client)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
+        }
+    }
+
     /** The last {@code lines} lines of {@code log}. */
     static String tail(Path log, int lines) {
         try {

@@ -161,17 +161,7 @@ public final class Pgbench {
 
     /** pgbench's version line, for the report. */
     public static String version() {
-        try {
-            Process p = new ProcessBuilder("pgbench", "--version").redirectErrorStream(true).start();
-            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return v;
-        } catch (IOException e) {
-            throw new IllegalStateException("pgbench is not installed or not on PATH (Debian: apt-get install postgresql-client)", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        return ChildProcesses.clientVersion("pgbench");
     }
 
     /** Every file pgbench wrote with {@code -l} in {@code dir} (one per thread). */

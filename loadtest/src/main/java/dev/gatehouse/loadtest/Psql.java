@@ -58,16 +58,6 @@ final class Psql {
 
     /** psql's version line, for the report. */
     static String version() {
-        try {
-            Process p = new ProcessBuilder("psql", "--version").redirectErrorStream(true).start();
-            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return v;
-        } catch (IOException e) {
-            throw new IllegalStateException("psql is not installed or not on PATH (Debian: apt-get install postgresql-client)", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        return ChildProcesses.clientVersion("psql");
     }
 }
