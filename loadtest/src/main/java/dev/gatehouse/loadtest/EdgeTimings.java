@@ -1,33 +1,20 @@
 package dev.gatehouse.loadtest;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-
-import java.util.concurrent.TimeUnit;
-
 /**
- * A snapshot of the edge's own timers (what {@code /metrics} shows), so that a run through the
- * edge can say where its time went: the write-ahead produce to Kafka ({@code gatehouse.produce.latency},
- * every topic) and the decision round trip in enforce mode ({@code gatehouse.edge.decision.latency}).
+ * A snapshot of the edge process's own timers (from its {@code /metrics}), so that a run through
+ * the edge can say where its time went: Kafka produces of that process
+ * ({@code gatehouse.produce.latency}, every topic, to the broker's acks=all) and the decision round
+ * trip in enforce mode ({@code gatehouse.edge.decision.latency}).
  */
 public record EdgeTimings(long produces, double produceMillis, long decisions, double decisionMillis, double commands) {
 
-    public static EdgeTimings of(MeterRegistry registry) {
-        long produces = 0;
-        double produceMillis = 0;
-        for (Timer t : registry.find("gatehouse.produce.latency").timers()) {
-            produces += t.count();
-            produceMillis += t.totalTime(TimeUnit.MILLISECONDS);
-        }
-        long decisions = 0;
-        double decisionMillis = 0;
-        for (Timer t : registry.find("gatehouse.edge.decision.latency").timers()) {
-            decisions += t.count();
-            decisionMillis += t.totalTime(TimeUnit.MILLISECONDS);
-        }
-        double commands = registry.find("gatehouse.edge.commands").counters().stream().mapToDouble(Counter::count).sum();
-        return new EdgeTimings(produces, produceMillis, decisions, decisionMillis, commands);
+    public static EdgeTimings of(PrometheusText metrics) {
+        return new EdgeTimings(
+                Math.round(metrics.sum("gatehouse_produce_latency_seconds_count")),
+                metrics.sum("gatehouse_produce_latency_seconds_sum") * 1000,
+                Math.round(metrics.sum("gatehouse_edge_decision_latency_seconds_count")),
+                metrics.sum("gatehouse_edge_decision_latency_seconds_sum") * 1000,
+                metrics.sum("gatehouse_edge_commands_total"));
     }
 
     /** What happened between {@code before} and this snapshot. */

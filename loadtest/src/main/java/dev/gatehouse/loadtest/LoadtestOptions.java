@@ -1,97 +1,78 @@
 package dev.gatehouse.loadtest;
 
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
- * Settings of one {@link PgbenchComparison} run. Each is read from {@code --name=value} (or
- * {@code --name value}) on the command line, else from the system property
- * {@code loadtest.name}, else its default.
+ * Settings of one {@link PgbenchComparison} run (see {@link OptionValues} for where each is read).
+ *
+ * @param clients     pgbench {@code -c} of each run, in order
+ * @param threads     the most pgbench threads: {@code -j} is {@code min(clients, threads)}
+ * @param jvmOptions  options of every JVM the harness starts (gateway processes and the broker)
+ * @param lagTimeoutSeconds how long to wait for the indexer's lag to return to 0 after each run
+ * @param poolMode    PgBouncer's {@code pool_mode}
  */
-public record LoadtestOptions(int durationSeconds, int clients, int threads, int scale, int warmupSeconds,
-                              String sslmode, List<Mode> modes, List<Workload> workloads, Path out, boolean keep) {
+public record LoadtestOptions(int durationSeconds, List<Integer> clients, int threads, int scale, int warmupSeconds,
+                              String sslmode, List<Mode> modes, List<Workload> workloads, Layout layout,
+                              List<String> jvmOptions, int lagTimeoutSeconds, String poolMode, Path out, boolean keep) {
 
     private static final Set<String> NAMES = Set.of("duration", "clients", "threads", "scale", "warmup", "sslmode",
-            "modes", "workloads", "out", "keep");
+            "modes", "workloads", "layout", "jvm-args", "lag-timeout", "pool-mode", "out", "keep");
 
     public LoadtestOptions {
-        positive("duration", durationSeconds);
-        positive("clients", clients);
-        positive("threads", threads);
-        positive("scale", scale);
+        OptionValues.positive("duration", durationSeconds);
+        OptionValues.positive("threads", threads);
+        OptionValues.positive("scale", scale);
+        clients = List.copyOf(clients);
+        if (clients.isEmpty()) throw new IllegalArgumentException("--clients must name at least one client count");
+        clients.forEach(c -> OptionValues.positive("clients", c));
         if (warmupSeconds < 0) throw new IllegalArgumentException("--warmup must be 0 or more seconds, not " + warmupSeconds);
-        if (threads > clients) throw new IllegalArgumentException("--threads (" + threads + ") must not exceed --clients (" + clients + ")");
-        if (!Set.of("disable", "allow", "prefer", "require").contains(sslmode)) {
-            throw new IllegalArgumentException("--sslmode must be disable, allow, prefer or require, not '" + sslmode + "'");
+        if (lagTimeoutSeconds < 0) throw new IllegalArgumentException("--lag-timeout must be 0 or more seconds, not " + lagTimeoutSeconds);
+        OptionValues.sslmode(sslmode);
+        if (!Set.of("session", "transaction").contains(poolMode)) {
+            throw new IllegalArgumentException("--pool-mode must be session or transaction, not '" + poolMode + "'");
         }
         modes = List.copyOf(modes);
         workloads = List.copyOf(workloads);
+        jvmOptions = List.copyOf(jvmOptions);
         if (modes.isEmpty() || workloads.isEmpty()) throw new IllegalArgumentException("--modes and --workloads must not be empty");
     }
 
     /** Parses the command line (system properties and defaults fill the rest). */
     public static LoadtestOptions parse(String[] args) {
-        Map<String, String> given = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--")) throw new IllegalArgumentException("unexpected argument '" + arg + "'; options are --name=value");
-            String name;
-            String value;
-            int eq = arg.indexOf('=');
-            if (eq > 0) {
-                name = arg.substring(2, eq);
-                value = arg.substring(eq + 1);
-            } else if (arg.equals("--keep")) {
-                name = "keep";
-                value = "true";
-            } else {
-                name = arg.substring(2);
-                if (i + 1 >= args.length) throw new IllegalArgumentException("option --" + name + " needs a value");
-                value = args[++i];
-            }
-            if (!NAMES.contains(name)) throw new IllegalArgumentException("unknown option --" + name + "; known: " + NAMES);
-            given.put(name, value);
-        }
+        OptionValues v = OptionValues.parse(args, NAMES);
         return new LoadtestOptions(
-                integer(given, "duration", 20),
-                integer(given, "clients", 4),
-                integer(given, "threads", 2),
-                integer(given, "scale", 2),
-                integer(given, "warmup", 5),
-                value(given, "sslmode", "disable"),
-                Arrays.stream(value(given, "modes", "direct,observe,enforce").split(",")).map(String::strip).map(Mode::of).toList(),
-                Arrays.stream(value(given, "workloads", "select-simple,select-prepared,simple-update").split(","))
-                        .map(String::strip).map(Workload::of).toList(),
-                Path.of(value(given, "out", "target/pgbench-comparison.md")),
-                Boolean.parseBoolean(value(given, "keep", "false")));
+                v.integer("duration", 15),
+                v.integers("clients", "1,8,32"),
+                v.integer("threads", 2),
+                v.integer("scale", 2),
+                v.integer("warmup", 5),
+                v.value("sslmode", "disable"),
+                v.list("modes", "direct,pgbouncer,observe,enforce").stream().map(Mode::of).toList(),
+                v.list("workloads", "select-simple,select-prepared").stream().map(Workload::of).toList(),
+                Layout.of(v.value("layout", Layout.SPLIT.label())),
+                v.jvmOptions("jvm-args"),
+                v.integer("lag-timeout", 60),
+                v.value("pool-mode", "session"),
+                Path.of(v.value("out", "target/pgbench-comparison.md")),
+                v.bool("keep", false));
     }
 
-    private static String value(Map<String, String> given, String name, String fallback) {
-        String v = given.get(name);
-        if (v == null) v = System.getProperty("loadtest." + name);
-        return v == null || v.isBlank() ? fallback : v.strip();
+    /** pgbench {@code -j} for {@code clients}. */
+    public int threadsFor(int clients) {
+        return Math.min(clients, threads);
     }
 
-    private static int integer(Map<String, String> given, String name, int fallback) {
-        String v = value(given, name, String.valueOf(fallback));
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--" + name + " must be a whole number, not '" + v + "'");
-        }
+    /** The most clients of any run. */
+    public int maxClients() {
+        return clients.stream().mapToInt(Integer::intValue).max().orElseThrow();
     }
 
-    private static void positive(String name, int value) {
-        if (value <= 0) throw new IllegalArgumentException("--" + name + " must be positive, not " + value);
-    }
-
-    /** Where pgbench connects: straight to the target, or through the edge on one of two catalog connections. */
+    /** Where pgbench connects: straight to the target, through PgBouncer, or through the edge on one of two catalog connections. */
     public enum Mode {
         DIRECT("direct", null),
+        PGBOUNCER("pgbouncer", null),
         OBSERVE("observe", "demo-observe"),
         ENFORCE("enforce", "demo");
 
@@ -107,34 +88,45 @@ public record LoadtestOptions(int durationSeconds, int clients, int threads, int
             return label;
         }
 
-        /** The edge's catalog connection (the database name the client asks for); null for direct. */
+        /** The edge's catalog connection (the database name the client asks for); null when not through the edge. */
         public String connection() {
             return connection;
         }
 
+        public boolean throughEdge() {
+            return connection != null;
+        }
+
         static Mode of(String label) {
             for (Mode m : values()) if (m.label.equals(label)) return m;
-            throw new IllegalArgumentException("unknown mode '" + label + "'; known: direct, observe, enforce");
+            throw new IllegalArgumentException("unknown mode '" + label + "'; known: direct, pgbouncer, observe, enforce");
         }
     }
 
-    /** One pgbench workload: its label and the pgbench arguments that select it. */
+    /** One pgbench workload: its label, the pgbench arguments that select it and the SQL statements of one transaction. */
     public enum Workload {
-        SELECT_SIMPLE("select-simple", "-S", "-M", "simple"),
-        SELECT_PREPARED("select-prepared", "-S", "-M", "prepared"),
-        /** The built-in simple-update: UPDATE pgbench_accounts ... WHERE aid, SELECT, INSERT INTO pgbench_history. */
-        SIMPLE_UPDATE("simple-update", "-b", "simple-update", "-M", "simple");
+        SELECT_SIMPLE("select-simple", 1, "-S", "-M", "simple"),
+        SELECT_PREPARED("select-prepared", 1, "-S", "-M", "prepared"),
+        /** The built-in simple-update: BEGIN, UPDATE pgbench_accounts ... WHERE aid, SELECT, INSERT INTO pgbench_history, END. */
+        SIMPLE_UPDATE("simple-update", 5, "-b", "simple-update", "-M", "simple");
 
         private final String label;
+        private final int statements;
         private final List<String> args;
 
-        Workload(String label, String... args) {
+        Workload(String label, int statements, String... args) {
             this.label = label;
+            this.statements = statements;
             this.args = List.of(args);
         }
 
         public String label() {
             return label;
+        }
+
+        /** Statements (commands) per pgbench transaction. */
+        public int statements() {
+            return statements;
         }
 
         public List<String> args() {

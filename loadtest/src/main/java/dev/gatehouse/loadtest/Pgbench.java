@@ -21,6 +21,8 @@ import java.util.stream.Stream;
 /**
  * Runs the {@code pgbench} binary against one server as one user, bounded in time, and reads its
  * summary and per-transaction logs. The password goes through {@code PGPASSWORD}, never the command line.
+ * pgbench runs under {@code sh}, which writes its own {@code /proc/$$/stat} once pgbench has ended:
+ * the shell's children's CPU time (cutime + cstime) is pgbench's.
  */
 public final class Pgbench {
     private static final Logger LOGGER = LoggerFactory.getLogger(Pgbench.class);
@@ -38,8 +40,12 @@ public final class Pgbench {
         }
     }
 
-    /** What one run produced; {@code errors} are pgbench's stderr lines other than progress reports. */
-    public record Result(int exitCode, double tps, long processed, long failed, LatencyStats latency, List<String> errors) {
+    /**
+     * What one run produced; {@code errors} are pgbench's stderr lines other than progress reports;
+     * {@code cpuTicks} pgbench's own CPU time (user + system, clock ticks), -1 when unknown.
+     */
+    public record Result(int exitCode, double tps, long processed, long failed, LatencyStats latency, List<String> errors,
+                         long cpuTicks) {
         public boolean clean() {
             return exitCode == 0 && failed == 0 && errors.isEmpty();
         }
@@ -87,15 +93,17 @@ public final class Pgbench {
         LatencyStats latency = logDir == null ? LatencyStats.EMPTY : LatencyStats.fromPgbenchLogs(logDir);
         List<String> errors = new ArrayList<>(run.stderr);
         if (run.timedOut) errors.add("pgbench did not finish within " + (seconds + 120) + " s and was killed");
-        return new Result(run.exitCode, tps, processed, Math.max(failed, latency.failed()), latency, List.copyOf(errors));
+        return new Result(run.exitCode, tps, processed, Math.max(failed, latency.failed()), latency, List.copyOf(errors),
+                run.cpuTicks);
     }
 
-    private record Run(int exitCode, boolean timedOut, String stdout, List<String> stderr) {
+    private record Run(int exitCode, boolean timedOut, String stdout, List<String> stderr, long cpuTicks) {
     }
 
     private Run exec(List<String> args, Duration timeout) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("pgbench", "-h", endpoint.host(), "-p", String.valueOf(endpoint.port()),
-                "-U", endpoint.user()));
+        List<String> command = new ArrayList<>(List.of("sh", "-c",
+                "pgbench \"$@\"; s=$?; cat /proc/$$/stat > \"$GATEHOUSE_LOADTEST_STAT\"; exit $s",
+                "pgbench", "-h", endpoint.host(), "-p", String.valueOf(endpoint.port()), "-U", endpoint.user()));
         command.addAll(args);
         command.add(endpoint.database());
         LOGGER.debug("running {}", command);
@@ -105,6 +113,8 @@ public final class Pgbench {
         pb.environment().put("PGSSLMODE", endpoint.sslmode());
         pb.environment().put("PGCONNECT_TIMEOUT", "30");
         pb.environment().put("PGAPPNAME", "gatehouse-loadtest");
+        Path stat = Files.createTempFile("pgbench-stat", ".txt");
+        pb.environment().put("GATEHOUSE_LOADTEST_STAT", stat.toString());
         Path stdout = Files.createTempFile("pgbench-out", ".txt");
         pb.redirectOutput(stdout.toFile());
         pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
@@ -114,13 +124,17 @@ public final class Pgbench {
         boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (!done) {
             LOGGER.error("pgbench against {} still running after {}; killing it", endpoint, timeout);
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
             p.waitFor(30, TimeUnit.SECONDS);
         }
         pump.join(TimeUnit.SECONDS.toMillis(10));
         String out = Files.readString(stdout);
         Files.deleteIfExists(stdout);
-        return new Run(done ? p.exitValue() : -1, !done, out, List.copyOf(kept));
+        String statLine = Files.readString(stat);
+        Files.deleteIfExists(stat);
+        long cpuTicks = done && !statLine.isBlank() ? ProcessCpu.childTicks(statLine) : -1;
+        return new Run(done ? p.exitValue() : -1, !done, out, List.copyOf(kept), cpuTicks);
     }
 
     /** Echoes pgbench's stderr (progress every 5 s, errors) so the user sees the run live; keeps the errors. */
@@ -147,17 +161,7 @@ public final class Pgbench {
 
     /** pgbench's version line, for the report. */
     public static String version() {
-        try {
-            Process p = new ProcessBuilder("pgbench", "--version").redirectErrorStream(true).start();
-            String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            p.waitFor(10, TimeUnit.SECONDS);
-            return v;
-        } catch (IOException e) {
-            throw new IllegalStateException("pgbench is not installed or not on PATH (Debian: apt-get install postgresql-client)", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        return ChildProcesses.clientVersion("pgbench");
     }
 
     /** Every file pgbench wrote with {@code -l} in {@code dir} (one per thread). */

@@ -1,36 +1,33 @@
 package dev.gatehouse.loadtest;
 
 import dev.gatehouse.deploy.dev.DemoTarget;
-import dev.gatehouse.deploy.dev.DevEnvironment;
+import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.loadtest.LoadtestOptions.Mode;
 import dev.gatehouse.loadtest.LoadtestOptions.Workload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * pgbench three ways in one run: straight to the demo target, through the edge in observe mode,
- * and through the edge in enforce mode. Starts a whole {@code gatehouse dev} environment on free
- * ports in a temporary folder, initialises the pgbench tables once through the edge, runs every
- * workload for a fixed time in every mode, and prints a Markdown table (also written to a file).
+ * pgbench side by side, in one run against one target: straight to the demo target, through
+ * PgBouncer (the bar for a proxy that records nothing), and through the edge in observe and
+ * enforce mode, at each client count. The gateway runs as child JVMs in the chosen {@link Layout},
+ * the broker in a JVM of its own ({@link LoadEnvironment}), so that each process's CPU time per
+ * command can be read from the kernel's counters, and the broker's request counts per command
+ * from the broker itself. Prints a Markdown report ({@link ComparisonReport}), also written to a file.
  *
  * <p>Not a test: it asserts nothing and stops by itself. See loadtest/README.md for how to run it.
  */
@@ -38,8 +35,28 @@ public final class PgbenchComparison {
     private static final Logger LOGGER = LoggerFactory.getLogger(PgbenchComparison.class);
     private static final String SUBJECT = "loadtest";
 
-    /** One measured run, for the table. */
-    record Row(Mode mode, Workload workload, Pgbench.Result result, EdgeTimings edge) {
+    /** The counters read at both ends of a measured window. */
+    record Snapshot(long nanos, Map<String, Long> cpuTicks, Map<String, Long> requests, EdgeTimings edge) {
+    }
+
+    /**
+     * One measured run.
+     *
+     * @param cpuTicks  CPU ticks per measured process over the window (pgbench's under "pgbench")
+     * @param requests  broker requests per type over the window
+     * @param edge      the edge process's timers over the window
+     * @param lagAtEnd  the indexer's lag when pgbench ended
+     * @param drained   how long after pgbench's end the lag was back to 0; null: not within the bound
+     * @param settled   whether the lag was 0 before the window began (the warm-up's records indexed)
+     * @param windowSeconds pgbench's run and the wait for the indexer: the window the CPU and request counts cover
+     */
+    record Row(Mode mode, Workload workload, int clients, int threads, Pgbench.Result result, Map<String, Long> cpuTicks,
+               Map<String, Long> requests, EdgeTimings edge, IndexerLag.Reading lagAtEnd, Duration drained, boolean settled,
+               double windowSeconds) {
+        /** SQL statements the run sent (transactions times statements per transaction). */
+        long commands() {
+            return result.processed() * workload.statements();
+        }
     }
 
     private final LoadtestOptions options;
@@ -58,11 +75,11 @@ public final class PgbenchComparison {
             return;
         }
         int status = new PgbenchComparison(options).run();
-        // Kafka and Vert.x leave non-daemon threads behind after close(); the report is written.
+        // Kafka's and Vert.x's clients in this JVM leave non-daemon threads behind; the report is written.
         System.exit(status);
     }
 
-    /** Runs everything; returns 0 when every run was clean, 1 when some run failed or had errors. */
+    /** Runs everything; returns 0 when every run was clean, 1 when some run failed, had errors, or the harness failed. */
     public int run() throws Exception {
         String pgbenchVersion = Pgbench.version();
         Path dir = Files.createTempDirectory("gatehouse-loadtest-");
@@ -70,67 +87,126 @@ public final class PgbenchComparison {
         String loadBefore = loadAverage();
         progress("data folder " + dir + (options.keep() ? " (kept)" : " (removed at the end)"));
         List<Row> rows = new ArrayList<>();
-        try (DevEnvironment env = new DevEnvironment(new DevEnvironment.Settings(dir, 0, 0, 0, 0, 0, null)).start()) {
-            Thread hook = new Thread(env::close, "loadtest-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+        List<LoadEnvironment.Measured> processes = new ArrayList<>();
+        String failure = null;
+        boolean pgbouncer = options.modes().contains(Mode.PGBOUNCER);
+        LoadEnvironment.Settings settings = new LoadEnvironment.Settings(dir, options.keep(), options.layout(), options.jvmOptions(), List.of(),
+                pgbouncer ? options.poolMode() : null, options.maxClients());
+        // the environment removes the folder when it stops, also from its shutdown hook
+        try (LoadEnvironment env = LoadEnvironment.start(settings);
+             IndexerLag lag = new IndexerLag(env.broker().bootstrapServers(), env.gateway(Role.INDEXER))) {
+            processes.addAll(env.measured());
             String token = env.issuer().issue(SUBJECT, List.of("dba"), Duration.ofHours(6), Map.of());
-
             progress("pgbench -i -s " + options.scale() + " through the edge (connection demo) as " + SUBJECT + " (dba)");
-            new Pgbench(endpoint(env, Mode.ENFORCE, token), "  pgbench -i | ").initialize(options.scale(), Duration.ofMinutes(10));
-
-            int total = options.workloads().size() * options.modes().size();
-            int index = 0;
-            for (Workload workload : options.workloads()) {
-                for (Mode mode : options.modes()) {
-                    index++;
-                    Pgbench pgbench = new Pgbench(endpoint(env, mode, token), "  " + mode.label() + "/" + workload.label() + " | ");
-                    resetTables(env);
-                    if (options.warmupSeconds() > 0) {
-                        progress("[" + index + "/" + total + "] warming up " + workload.label() + " " + mode.label()
-                                + " for " + options.warmupSeconds() + " s (not measured)");
-                        Pgbench.Result warm = pgbench.run(workload.args(), options.warmupSeconds(), options.clients(),
-                                options.threads(), null);
-                        if (!warm.clean()) LOGGER.warn("warm-up of {} {} was not clean: exit={} failed={} errors={}",
-                                mode.label(), workload.label(), warm.exitCode(), warm.failed(), warm.errors());
-                        resetTables(env);
+            initialize(env, token);
+            try {
+                int total = options.workloads().size() * options.clients().size() * options.modes().size();
+                int index = 0;
+                for (Workload workload : options.workloads()) {
+                    for (int clients : options.clients()) {
+                        for (Mode mode : options.modes()) {
+                            index++;
+                            Row row = measure(env, lag, token, dir, workload, clients, mode, "[" + index + "/" + total + "] ");
+                            rows.add(row);
+                        }
                     }
-                    progress("[" + index + "/" + total + "] " + workload.label() + " " + mode.label() + " for "
-                            + options.durationSeconds() + " s, " + options.clients() + " clients, " + options.threads() + " threads");
-                    Path logDir = dir.resolve("pgbench-logs").resolve(mode.label() + "-" + workload.label());
-                    EdgeTimings before = EdgeTimings.of(env.runtime().meters());
-                    Pgbench.Result result = pgbench.run(workload.args(), options.durationSeconds(), options.clients(),
-                            options.threads(), logDir);
-                    EdgeTimings edge = mode == Mode.DIRECT ? null : EdgeTimings.of(env.runtime().meters()).since(before);
-                    progress(String.format(Locale.ROOT, "  -> %.1f tps, p50 %s ms, p99 %s ms, %d failed, exit %d",
-                            result.tps(), ms(result.latency().p50Micros()), ms(result.latency().p99Micros()),
-                            result.failed(), result.exitCode()));
-                    rows.add(new Row(mode, workload, result, edge));
                 }
+            } catch (Exception e) {
+                LOGGER.error("the load run stopped: {}", e.toString(), e);
+                failure = e.toString();
             }
-            Runtime.getRuntime().removeShutdownHook(hook);
-        } finally {
-            if (!options.keep()) deleteRecursively(dir);
         }
 
-        String report = report(rows, pgbenchVersion, started, loadBefore, loadAverage());
+        String report = new ComparisonReport(options, pgbenchVersion, started, loadBefore, loadAverage(), processes, failure)
+                .render(rows);
         System.out.println(report);
         Path out = options.out().toAbsolutePath();
         Files.createDirectories(out.getParent());
         Files.writeString(out, report);
         progress("written to " + out);
-        return rows.stream().allMatch(r -> r.result().clean()) ? 0 : 1;
+        return failure == null && rows.stream().allMatch(r -> r.result().clean()) ? 0 : 1;
     }
 
-    private Pgbench.Endpoint endpoint(DevEnvironment env, Mode mode, String token) {
-        if (mode == Mode.DIRECT) {
-            return new Pgbench.Endpoint(env.target().host(), env.target().port(), env.target().role(), DemoTarget.DATABASE,
-                    env.target().password(), options.sslmode());
+    /** {@code pgbench -i} through the edge (the environment has logged in once, so the edge has the issuer's keys). */
+    private void initialize(LoadEnvironment env, String token) throws IOException, InterruptedException {
+        new Pgbench(endpoint(env, Mode.ENFORCE, token), "  pgbench -i | ").initialize(options.scale(), Duration.ofMinutes(10));
+    }
+
+    private Row measure(LoadEnvironment env, IndexerLag lag, String token, Path dir, Workload workload, int clients, Mode mode,
+                        String step) throws Exception {
+        int threads = options.threadsFor(clients);
+        String what = workload.label() + " " + mode.label() + " " + clients + " clients";
+        Pgbench pgbench = new Pgbench(endpoint(env, mode, token), "  " + mode.label() + "/" + workload.label() + "/" + clients + " | ");
+        Duration lagBound = Duration.ofSeconds(options.lagTimeoutSeconds());
+        resetTables(env);
+        if (options.warmupSeconds() > 0) {
+            progress(step + "warming up " + what + " for " + options.warmupSeconds() + " s (not measured)");
+            Pgbench.Result warm = pgbench.run(workload.args(), options.warmupSeconds(), clients, threads, null);
+            if (!warm.clean()) LOGGER.warn("warm-up of {} was not clean: exit={} failed={} errors={}", what, warm.exitCode(),
+                    warm.failed(), warm.errors());
+            resetTables(env);
         }
-        return new Pgbench.Endpoint("127.0.0.1", env.runtime().edgePort(), SUBJECT, mode.connection(), token, options.sslmode());
+        // the warm-up's records indexed before the window opens, so that the window counts only its own work
+        boolean settled = lag.awaitZero(lagBound) != null;
+        if (!settled) progress("  the indexer's lag did not return to 0 within " + lagBound.toSeconds() + " s before the run");
+        env.checkAlive();
+        progress(step + what + " for " + options.durationSeconds() + " s (pgbench -c " + clients + " -j " + threads + ")");
+        Path logDir = dir.resolve("pgbench-logs").resolve(mode.label() + "-" + workload.label() + "-" + clients);
+        Snapshot before = snapshot(env, true);
+        Pgbench.Result result = pgbench.run(workload.args(), options.durationSeconds(), clients, threads, logDir);
+        IndexerLag.Reading atEnd = lag.read();
+        Duration drained = atEnd.zero() ? Duration.ZERO : lag.awaitZero(lagBound);
+        Snapshot after = snapshot(env, false);
+        env.checkAlive();
+
+        Map<String, Long> cpu = difference(after.cpuTicks(), before.cpuTicks());
+        cpu.put("pgbench", result.cpuTicks());
+        EdgeTimings edge = mode.throughEdge() ? after.edge().since(before.edge()) : null;
+        Row row = new Row(mode, workload, clients, threads, result, cpu, difference(after.requests(), before.requests()), edge,
+                atEnd, drained, settled, (after.nanos() - before.nanos()) / 1e9);
+        progress(String.format(Locale.ROOT, "  -> %.1f tps, p50 %.2f ms, p99 %.2f ms, %d failed, exit %d; indexer lag at end %s, %s",
+                result.tps(), result.latency().p50Micros() / 1000.0, result.latency().p99Micros() / 1000.0, result.failed(),
+                result.exitCode(), atEnd, drained == null ? "not back to 0 within " + lagBound.toSeconds() + " s"
+                        : String.format(Locale.ROOT, "back to 0 after %.1f s", drained.toMillis() / 1000.0)));
+        return row;
+    }
+
+    /**
+     * The counters of every process. At the start the CPU ticks are read last and at the end
+     * first, so that reading the other counters falls outside the window.
+     */
+    private static Snapshot snapshot(LoadEnvironment env, boolean start) throws IOException, InterruptedException {
+        Map<String, Long> ticks = start ? null : env.cpuTicks();
+        long nanos = System.nanoTime();
+        Map<String, Long> requests = env.broker().requestCounts();
+        EdgeTimings edge = EdgeTimings.of(env.gateway(Role.EDGE).metrics());
+        if (start) {
+            ticks = env.cpuTicks();
+            nanos = System.nanoTime();
+        }
+        return new Snapshot(nanos, ticks, requests, edge);
+    }
+
+    private static Map<String, Long> difference(Map<String, Long> after, Map<String, Long> before) {
+        Map<String, Long> d = new java.util.LinkedHashMap<>();
+        after.forEach((k, v) -> d.put(k, v < 0 || before.getOrDefault(k, 0L) < 0 ? -1 : v - before.getOrDefault(k, 0L)));
+        return d;
+    }
+
+    private Pgbench.Endpoint endpoint(LoadEnvironment env, Mode mode, String token) {
+        DemoTarget target = env.target();
+        return switch (mode) {
+            case DIRECT -> new Pgbench.Endpoint(target.host(), target.port(), target.role(), DemoTarget.DATABASE,
+                    target.password(), options.sslmode());
+            case PGBOUNCER -> new Pgbench.Endpoint("127.0.0.1", env.pgbouncer().port(), target.role(), DemoTarget.DATABASE,
+                    target.password(), options.sslmode());
+            case OBSERVE, ENFORCE -> new Pgbench.Endpoint("127.0.0.1", env.edgePort(), SUBJECT, mode.connection(), token,
+                    options.sslmode());
+        };
     }
 
     /** What pgbench does before a run without -n, done directly as the superuser so no mode pays for it. */
-    private static void resetTables(DevEnvironment env) throws SQLException {
+    private static void resetTables(LoadEnvironment env) throws SQLException {
         try (Connection c = DriverManager.getConnection(env.target().superuserJdbcUrl(DemoTarget.DATABASE));
              Statement s = c.createStatement()) {
             s.execute("VACUUM pgbench_branches");
@@ -141,60 +217,8 @@ public final class PgbenchComparison {
         }
     }
 
-    String report(List<Row> rows, String pgbenchVersion, Instant started, String loadBefore, String loadAfter) {
-        StringBuilder sb = new StringBuilder();
-        sb.append("## pgbench: direct vs through Gatehouse\n\n");
-        sb.append(String.format(Locale.ROOT, "%s, %s, %d CPUs, Java %s. Scale %d, %d s per run after %d s warm-up, "
-                        + "%d clients, %d threads, sslmode=%s. Latencies from pgbench's per-transaction logs (ms); "
-                        + "TPS without initial connection time.%n%n",
-                DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(started.atOffset(ZoneOffset.UTC).withNano(0)) + "Z",
-                pgbenchVersion, Runtime.getRuntime().availableProcessors(), Runtime.version(), options.scale(),
-                options.durationSeconds(), options.warmupSeconds(), options.clients(), options.threads(), options.sslmode()));
-        sb.append("Everything (Kafka, PostgreSQL, edge, policy service, pgbench) shares this machine; load average "
-                + "(1/5/15 min) before: ").append(loadBefore).append(", after: ").append(loadAfter).append(".\n\n");
-        sb.append("| mode | workload | TPS | % of direct | p50 | p95 | p99 | max | failed |\n");
-        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        for (Workload w : options.workloads()) {
-            Double direct = rows.stream().filter(r -> r.workload() == w && r.mode() == Mode.DIRECT)
-                    .map(r -> r.result().tps()).findFirst().orElse(null);
-            for (Row r : rows) {
-                if (r.workload() != w) continue;
-                Pgbench.Result res = r.result();
-                LatencyStats l = res.latency();
-                String share = direct == null || direct == 0 ? "" : String.format(Locale.ROOT, "%.1f %%", 100 * res.tps() / direct);
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %s | %s | %s | %s | %s | %d%s |%n",
-                        r.mode().label(), w.label(), res.tps(), share, ms(l.p50Micros()), ms(l.p95Micros()),
-                        ms(l.p99Micros()), ms(l.maxMicros()), res.failed(), res.exitCode() == 0 ? "" : " (exit " + res.exitCode() + ")"));
-            }
-        }
-        List<Row> throughEdge = rows.stream().filter(r -> r.edge() != null).toList();
-        if (!throughEdge.isEmpty()) {
-            sb.append("\nInside the edge during each run (its own timers): Kafka produces (every event: CommandReceived, "
-                    + "CommandCompleted, session events) with their mean time to the broker's acks=all, and in enforce mode "
-                    + "the mean time from a command's arrival to its decision (write-ahead produce, policy, decision reply).\n\n");
-            sb.append("| mode | workload | commands | produces | produce mean ms | decisions | decision mean ms |\n");
-            sb.append("|---|---|---:|---:|---:|---:|---:|\n");
-            for (Row r : throughEdge) {
-                EdgeTimings e = r.edge();
-                sb.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %d | %.2f | %d | %s |%n", r.mode().label(),
-                        r.workload().label(), e.commands(), e.produces(), e.meanProduceMillis(), e.decisions(),
-                        e.decisions() == 0 ? "" : String.format(Locale.ROOT, "%.2f", e.meanDecisionMillis())));
-            }
-        }
-        List<Row> unclean = rows.stream().filter(r -> !r.result().clean()).toList();
-        if (!unclean.isEmpty()) {
-            sb.append("\nRuns with errors:\n\n");
-            for (Row r : unclean) {
-                sb.append("- ").append(r.mode().label()).append(' ').append(r.workload().label())
-                        .append(": exit ").append(r.result().exitCode()).append(", ").append(r.result().failed()).append(" failed\n");
-                r.result().errors().forEach(e -> sb.append("  - `").append(e.replace('`', '\'')).append("`\n"));
-            }
-        }
-        return sb.toString();
-    }
-
     /** The 1, 5 and 15 minute load averages (Linux), so a reader can tell a busy machine from a slow system. */
-    private static String loadAverage() {
+    static String loadAverage() {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split(" ");
             return f[0] + " / " + f[1] + " / " + f[2];
@@ -203,31 +227,7 @@ public final class PgbenchComparison {
         }
     }
 
-    private static String ms(long micros) {
-        return String.format(Locale.ROOT, "%.2f", micros / 1000.0);
-    }
-
     private static void progress(String what) {
         System.err.println("pgbench-comparison: " + what);
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            LOGGER.warn("cannot remove {}: {}", dir, e.toString());
-        }
     }
 }
