@@ -173,8 +173,7 @@ public record GatehouseConfig(
             @JsonProperty("result-capture") ResultCapture resultCapture,
             @JsonProperty("approval-notice-interval") String approvalNoticeInterval,
             @JsonProperty("authentication-timeout") String authenticationTimeout,
-            @JsonProperty("max-connections") Integer maxConnections,
-            @JsonProperty("event-loops") Integer eventLoops) {
+            @JsonProperty("max-connections") Integer maxConnections) {
 
         public Postgres {
             host = host == null ? "127.0.0.1" : host;
@@ -197,18 +196,6 @@ public record GatehouseConfig(
             if (maxConnections < 1) {
                 throw new IllegalArgumentException("edge.postgres.max-connections must be at least 1, not " + maxConnections);
             }
-            eventLoops = eventLoops == null ? Runtime.getRuntime().availableProcessors() : eventLoops;
-            if (eventLoops < 1) {
-                throw new IllegalArgumentException("edge.postgres.event-loops must be at least 1, not " + eventLoops);
-            }
-        }
-
-        /** A listener with one event loop per core. */
-        public Postgres(String host, Integer port, Tls tls, Boolean allowPlaintext, String decisionDeadline,
-                        Integer maxMessageSize, Integer maxParameterBytes, ResultCapture resultCapture,
-                        String approvalNoticeInterval, String authenticationTimeout, Integer maxConnections) {
-            this(host, port, tls, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, resultCapture,
-                    approvalNoticeInterval, authenticationTimeout, maxConnections, null);
         }
 
         /** A listener with the default authentication timeout and connection limit. */
@@ -216,7 +203,7 @@ public record GatehouseConfig(
                         Integer maxMessageSize, Integer maxParameterBytes, ResultCapture resultCapture,
                         String approvalNoticeInterval) {
             this(host, port, tls, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, resultCapture,
-                    approvalNoticeInterval, null, null, null);
+                    approvalNoticeInterval, null, null);
         }
 
         /** A listener with the default approval notice interval. */

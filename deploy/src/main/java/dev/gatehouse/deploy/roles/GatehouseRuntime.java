@@ -312,7 +312,6 @@ public final class GatehouseRuntime implements AutoCloseable {
         FleetWiring.attach(edge, revocations, kafka.bootstrapServers(), config.instanceId(), closeables);
         edge.useMasking(config.edge().masking().profiles());
         edge.useApprovalNoticeInterval(pg.approvalNoticeIntervalDuration());
-        edge.useEventLoops(pg.eventLoops());
         edgePort = edge.start().await();
         closeables.add(edge);
         edgeRef.complete(edge);

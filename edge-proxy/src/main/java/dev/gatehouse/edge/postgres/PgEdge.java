@@ -18,9 +18,7 @@ import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.platform.revocation.Revocation;
 import dev.gatehouse.platform.revocation.SessionInfo;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
@@ -53,9 +51,7 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
     private final EdgeMetrics metrics;
     private final NetClient netClient;
     private final ServerSSLOptions sslOptions;
-    /** The listeners' deployments, one per event loop. */
-    private final List<String> deployments = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private int eventLoops = Runtime.getRuntime().availableProcessors();
+    private NetServer server;
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
     private final TargetCatalog targetCatalog;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
@@ -125,78 +121,28 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
         return sessionPorts;
     }
 
-    /**
-     * Serve clients on {@code loops} event loops (default: one per core). Each loop runs its own
-     * listener on the shared port (the kernel and Vert.x spread new connections over them); a
-     * session and its upstream connection stay on the loop that accepted it. Before {@link #start}.
-     */
-    public PgEdge useEventLoops(int loops) {
-        if (loops < 1) throw new IllegalArgumentException("loops must be at least 1, was " + loops);
-        this.eventLoops = loops;
-        return this;
-    }
-
-    /** Starts listening on every event loop; the future holds the bound port. */
+    /** Starts listening; the future holds the bound port. */
     public Future<Integer> start() {
-        return start(config.port() == 0 ? 3 : 1);
-    }
-
-    /**
-     * Vert.x shares a port between the listeners of one instance only when they name it: port 0
-     * would give each listener a port of its own. So a free port is chosen first (and chosen again
-     * should another process take it in between).
-     */
-    private Future<Integer> start(int attempts) {
-        int port = config.port() == 0 ? freePort(config.host()) : config.port();
-        return deployListeners(port).map(bound -> {
-            LOGGER.info("edge={} postgres listener on {}:{} tls={} plaintext-allowed={} event-loops={}", config.edgeId(),
-                    config.host(), bound, config.tlsEnabled(), config.allowPlaintext(), eventLoops);
-            return bound;
-        }).recover(e -> attempts > 1 && e instanceof java.net.BindException ? start(attempts - 1) : Future.failedFuture(e));
-    }
-
-    private static int freePort(String host) {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(host))) {
-            return s.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("no free port on " + host, e);
-        }
-    }
-
-    private Future<Integer> deployListeners(int port) {
-        return vertx.deployVerticle(() -> new Listener(port), new DeploymentOptions().setInstances(eventLoops))
-                .map(id -> {
-                    deployments.add(id);
-                    return port;
-                });
-    }
-
-    /** One event loop's listener: its connections' sessions run on that loop. */
-    private final class Listener extends VerticleBase {
-        private final int port;
-
-        Listener(int port) {
-            this.port = port;
-        }
-
-        @Override
-        public Future<?> start() {
-            NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(port).setTcpNoDelay(true);
-            // TLS is negotiated per connection after SSLRequest (see PgSession), not from the first byte
-            NetServer server = vertx.createNetServer(options);
-            server.connectHandler(socket -> {
-                if (openConnections.incrementAndGet() > config.maxConnections()) {
-                    openConnections.decrementAndGet();
-                    metrics.connectionRefused();
-                    LOGGER.warn("edge={} refused a connection from {}: {} connections open (edge.postgres.max-connections)",
-                            config.edgeId(), socket.remoteAddress(), config.maxConnections());
-                    PgSession.refuseTooMany(socket);
-                    return;
-                }
-                new PgSession(PgEdge.this, socket, context).start();
-            });
-            return server.listen();
-        }
+        NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(config.port())
+                .setTcpNoDelay(true);
+        // TLS is negotiated per connection after SSLRequest (see PgSession), not from the first byte
+        server = vertx.createNetServer(options);
+        server.connectHandler(socket -> {
+            if (openConnections.incrementAndGet() > config.maxConnections()) {
+                openConnections.decrementAndGet();
+                metrics.connectionRefused();
+                LOGGER.warn("edge={} refused a connection from {}: {} connections open (edge.postgres.max-connections)",
+                        config.edgeId(), socket.remoteAddress(), config.maxConnections());
+                PgSession.refuseTooMany(socket);
+                return;
+            }
+            new PgSession(this, socket, vertx.getOrCreateContext()).start();
+        });
+        return server.listen().map(s -> {
+            LOGGER.info("edge={} postgres listener on {}:{} tls={} plaintext-allowed={}", config.edgeId(), config.host(),
+                    s.actualPort(), config.tlsEnabled(), config.allowPlaintext());
+            return s.actualPort();
+        });
     }
 
     /** A CancelRequest that arrived here: act on it locally, or route it to the fleet. */
@@ -265,7 +211,7 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
 
     @Override
     public void close() {
-        for (String id : deployments) vertx.undeploy(id).await();
+        if (server != null) server.close().await();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
     }
