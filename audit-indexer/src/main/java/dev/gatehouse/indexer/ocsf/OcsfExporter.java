@@ -122,7 +122,8 @@ public final class OcsfExporter implements AutoCloseable {
                 .tag("reason", "undecodable").register(this.registry);
         Map<String, Object> consumerConfig = KafkaClients.groupConsumer(settings.bootstrapServers(),
                 settings.groupId() + "-consumer", settings.groupId(), DecisionService.Settings.DEFAULT_SESSION_TIMEOUT, true);
-        consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        consumerConfig.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        KafkaClients.readInBulk(consumerConfig); // one flush and commit per large poll, not per command
         this.consumer = new KafkaConsumer<>(consumerConfig, new StringDeserializer(), new ByteArrayDeserializer());
         // SIEM export is a stream, not somebody waiting: a little linger and compression pay off.
         Map<String, Object> producerConfig = KafkaClients.durableProducer(settings.bootstrapServers(),

@@ -67,6 +67,8 @@ public final class JdbcTimelineStore implements TimelineStore {
     private final Dialect dialect;
     private final Connection writer;
     private final Object writeLock = new Object();
+    /** The writer connection's statements, prepared once each (used under {@link #writeLock}). */
+    private final Map<String, PreparedStatement> writerStatements = new HashMap<>();
 
     private JdbcTimelineStore(String url, String user, String password, Dialect dialect) {
         this.url = Objects.requireNonNull(url, "url");
@@ -108,6 +110,16 @@ public final class JdbcTimelineStore implements TimelineStore {
                 result.targetSchemaVersion, result.migrationsExecuted);
     }
 
+    /** The writer connection's statement for {@code sql}, prepared on first use and kept open; callers hold {@link #writeLock}. */
+    private PreparedStatement writerStatement(String sql) throws SQLException {
+        PreparedStatement ps = writerStatements.get(sql);
+        if (ps == null) {
+            ps = writer.prepareStatement(sql);
+            writerStatements.put(sql, ps);
+        }
+        return ps;
+    }
+
     private Connection connect() throws SQLException {
         return DriverManager.getConnection(url, user, password);
     }
@@ -133,8 +145,8 @@ public final class JdbcTimelineStore implements TimelineStore {
     public ProjectionResult project(String topic, List<IndexedRecord> records) {
         synchronized (writeLock) {
             try {
-                Batch batch = new Batch(writer);
-                Map<Integer, Long> stored = readOffsets(writer, topic);
+                Batch batch = new Batch();
+                Map<Integer, Long> stored = readOffsets(topic);
                 Map<Integer, Long> next = new TreeMap<>(stored);
                 int projected = 0;
                 int duplicates = 0;
@@ -154,7 +166,7 @@ public final class JdbcTimelineStore implements TimelineStore {
                     projected++;
                 }
                 batch.flush();
-                writeOffsets(writer, topic, stored, next);
+                writeOffsets(topic, stored, next);
                 writer.commit();
                 return new ProjectionResult(projected, duplicates, skipped);
             } catch (SQLException | RuntimeException e) {
@@ -166,28 +178,27 @@ public final class JdbcTimelineStore implements TimelineStore {
 
     private void rollback() {
         try {
+            for (PreparedStatement ps : writerStatements.values()) ps.clearBatch();
             writer.rollback();
         } catch (SQLException e) {
             LOGGER.warn("Rollback failed error={}", e.toString());
         }
     }
 
-    private static Map<Integer, Long> readOffsets(Connection c, String topic) throws SQLException {
+    private Map<Integer, Long> readOffsets(String topic) throws SQLException {
         Map<Integer, Long> offsets = new HashMap<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT kafka_partition, next_offset FROM indexer_offsets WHERE topic = ?")) {
-            ps.setString(1, topic);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) offsets.put(rs.getInt(1), rs.getLong(2));
-            }
+        PreparedStatement ps = writerStatement("SELECT kafka_partition, next_offset FROM indexer_offsets WHERE topic = ?");
+        ps.setString(1, topic);
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) offsets.put(rs.getInt(1), rs.getLong(2));
         }
         return offsets;
     }
 
-    private static void writeOffsets(Connection c, String topic, Map<Integer, Long> stored, Map<Integer, Long> next) throws SQLException {
-        try (PreparedStatement update = c.prepareStatement(
-                "UPDATE indexer_offsets SET next_offset = ? WHERE topic = ? AND kafka_partition = ?");
-             PreparedStatement insert = c.prepareStatement(
-                     "INSERT INTO indexer_offsets (topic, kafka_partition, next_offset) VALUES (?, ?, ?)")) {
+    private void writeOffsets(String topic, Map<Integer, Long> stored, Map<Integer, Long> next) throws SQLException {
+        PreparedStatement update = writerStatement("UPDATE indexer_offsets SET next_offset = ? WHERE topic = ? AND kafka_partition = ?");
+        PreparedStatement insert = writerStatement("INSERT INTO indexer_offsets (topic, kafka_partition, next_offset) VALUES (?, ?, ?)");
+        {
             for (var e : next.entrySet()) {
                 if (e.getValue().equals(stored.get(e.getKey()))) continue;
                 if (stored.containsKey(e.getKey())) {
@@ -242,9 +253,12 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
     }
 
-    /** The writes of one transaction, cached so each row is read and written once per batch. */
+    /**
+     * The writes of one transaction, cached so each row is read and written once per batch; inserts
+     * are sent as JDBC batches when the batch is flushed.
+     */
     private final class Batch implements TimelineWriter {
-        private final Connection c;
+        private final Set<PreparedStatement> pending = new LinkedHashSet<>();
         private final Map<String, SessionRow> sessions = new LinkedHashMap<>();
         private final Map<String, CommandRow> commands = new LinkedHashMap<>(); // sessionId \0 commandId
         private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
@@ -252,8 +266,10 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Set<String> eventIds = new HashSet<>();
         private IndexedRecord current;
 
-        Batch(Connection c) {
-            this.c = c;
+        /** {@code ps} with its current parameters added to the statements sent at {@link #flush}. */
+        private void later(PreparedStatement ps) throws SQLException {
+            ps.addBatch();
+            pending.add(ps);
         }
 
         /** Stores and folds one record; false when its event id was stored before. */
@@ -264,17 +280,16 @@ public final class JdbcTimelineStore implements TimelineStore {
                 LOGGER.debug("Duplicate event skipped eventId={} partition={} offset={}", eventId, r.partition(), r.offset());
                 return false;
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_events (kafka_partition, kafka_offset, event_id,"
-                    + " session_id, event_type, event_time_us, record_value) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setInt(1, r.partition());
-                ps.setLong(2, r.offset());
-                ps.setString(3, eventId);
-                ps.setString(4, event.sessionId().value());
-                ps.setString(5, event.getClass().getSimpleName());
-                ps.setLong(6, micros(event.header().timestamp()));
-                ps.setBytes(7, r.value());
-                ps.executeUpdate();
-            }
+            PreparedStatement insert = writerStatement("INSERT INTO audit_events (kafka_partition, kafka_offset, event_id,"
+                    + " session_id, event_type, event_time_us, record_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
+            insert.setInt(1, r.partition());
+            insert.setLong(2, r.offset());
+            insert.setString(3, eventId);
+            insert.setString(4, event.sessionId().value());
+            insert.setString(5, event.getClass().getSimpleName());
+            insert.setLong(6, micros(event.header().timestamp()));
+            insert.setBytes(7, r.value());
+            later(insert);
             if (!TimelineProjection.projects(event)) return true;
             current = r;
             TimelineProjection.apply(event, r.offset(), this);
@@ -291,11 +306,10 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
 
         private boolean exists(String sql, String key) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ps.setString(1, key);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next();
-                }
+            PreparedStatement ps = writerStatement(sql);
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
             }
         }
 
@@ -303,7 +317,7 @@ public final class JdbcTimelineStore implements TimelineStore {
             SessionRow row = sessions.get(sessionId);
             if (row != null) return row;
             try {
-                row = loadSession(c, sessionId);
+                row = loadSession(writerStatement(LOAD_SESSION), sessionId);
             } catch (SQLException e) {
                 throw new StoreException("cannot read session " + sessionId + ": " + e.getMessage(), e);
             }
@@ -362,8 +376,9 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
 
         private Entry.CommandEntry loadCommand(String column, String sessionId, String value) {
-            try (PreparedStatement ps = c.prepareStatement("SELECT body FROM timeline_entries WHERE session_id = ? AND "
-                    + column + " = ? AND entry_type = 'command'")) {
+            try {
+                PreparedStatement ps = writerStatement("SELECT body FROM timeline_entries WHERE session_id = ? AND "
+                        + column + " = ? AND entry_type = 'command'");
                 ps.setString(1, sessionId);
                 ps.setString(2, value);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -399,17 +414,18 @@ public final class JdbcTimelineStore implements TimelineStore {
             for (var e : commands.entrySet()) {
                 if (e.getValue().dirty) writeCommand(e.getKey().substring(0, e.getKey().indexOf('\0')), e.getValue());
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO timeline_entries (session_id, kafka_offset,"
-                    + " entry_type, at_us, body) VALUES (?, ?, 'event', ?, ?)")) {
-                for (Object[] ev : events) {
-                    Entry.EventEntry entry = (Entry.EventEntry) ev[1];
-                    ps.setString(1, (String) ev[0]);
-                    ps.setLong(2, entry.offset());
-                    ps.setLong(3, micros(entry.at()));
-                    setText(ps, 4, TimelineJson.write(entry));
-                    ps.executeUpdate();
-                }
+            PreparedStatement ps = writerStatement("INSERT INTO timeline_entries (session_id, kafka_offset,"
+                    + " entry_type, at_us, body) VALUES (?, ?, 'event', ?, ?)");
+            for (Object[] ev : events) {
+                Entry.EventEntry entry = (Entry.EventEntry) ev[1];
+                ps.setString(1, (String) ev[0]);
+                ps.setLong(2, entry.offset());
+                ps.setLong(3, micros(entry.at()));
+                setText(ps, 4, TimelineJson.write(entry));
+                later(ps);
             }
+            for (PreparedStatement p : pending) p.executeBatch();
+            pending.clear();
         }
 
         private void writeSession(SessionRow row) throws SQLException {
@@ -421,7 +437,8 @@ public final class JdbcTimelineStore implements TimelineStore {
                     : "INSERT INTO sessions (status, started_us, ended_us, last_event_us, edge_id, subject, issuer, ci_repository,"
                       + " ci_commit, connection_name, summary, chain_head, chain_events, sealed, seal_requested, session_id,"
                       + " kafka_partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
+            {
+                PreparedStatement ps = writerStatement(sql);
                 ps.setString(1, s.status());
                 ps.setLong(2, s.startedAt() == null ? row.lastEventUs : micros(s.startedAt()));
                 if (s.endedAt() == null) ps.setNull(3, java.sql.Types.BIGINT);
@@ -444,8 +461,9 @@ public final class JdbcTimelineStore implements TimelineStore {
             }
             List<String> groups = s.identity() == null ? List.of() : s.identity().groups();
             if (!new LinkedHashSet<>(groups).equals(new LinkedHashSet<>(row.storedGroups))) {
-                try (PreparedStatement del = c.prepareStatement("DELETE FROM session_groups WHERE session_id = ?");
-                     PreparedStatement ins = c.prepareStatement("INSERT INTO session_groups (session_id, group_name) VALUES (?, ?)")) {
+                {
+                    PreparedStatement del = writerStatement("DELETE FROM session_groups WHERE session_id = ?");
+                    PreparedStatement ins = writerStatement("INSERT INTO session_groups (session_id, group_name) VALUES (?, ?)");
                     del.setString(1, s.sessionId());
                     del.executeUpdate();
                     for (String g : new LinkedHashSet<>(groups)) {
@@ -463,8 +481,9 @@ public final class JdbcTimelineStore implements TimelineStore {
             String verdict = e.decision() == null ? null : e.decision().verdict();
             String approvalId = e.approval() == null ? null : e.approval().approvalId();
             if (row.inDb) {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE timeline_entries SET verdict = ?, approval_id = ?, body = ?"
-                        + " WHERE session_id = ? AND kafka_offset = ?")) {
+                {
+                    PreparedStatement ps = writerStatement("UPDATE timeline_entries SET verdict = ?, approval_id = ?, body = ?"
+                            + " WHERE session_id = ? AND kafka_offset = ?");
                     ps.setString(1, verdict);
                     ps.setString(2, approvalId);
                     setText(ps, 3, TimelineJson.write(e));
@@ -474,8 +493,9 @@ public final class JdbcTimelineStore implements TimelineStore {
                 }
                 return;
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO timeline_entries (session_id, kafka_offset, entry_type,"
-                    + " at_us, command_id, approval_id, verdict, sql_lower, body) VALUES (?, ?, 'command', ?, ?, ?, ?, ?, ?)")) {
+            {
+                PreparedStatement ps = writerStatement("INSERT INTO timeline_entries (session_id, kafka_offset, entry_type,"
+                        + " at_us, command_id, approval_id, verdict, sql_lower, body) VALUES (?, ?, 'command', ?, ?, ?, ?, ?, ?)");
                 ps.setString(1, sessionId);
                 ps.setLong(2, e.offset());
                 ps.setLong(3, micros(e.receivedAt() != null ? e.receivedAt() : e.at()));
@@ -484,7 +504,7 @@ public final class JdbcTimelineStore implements TimelineStore {
                 ps.setString(6, verdict);
                 setText(ps, 7, searchText(e).toLowerCase(Locale.ROOT));
                 setText(ps, 8, TimelineJson.write(e));
-                ps.executeUpdate();
+                later(ps);
             }
             Set<String> terms = new LinkedHashSet<>();
             for (Entry.StatementInfo st : e.statements()) {
@@ -496,15 +516,16 @@ public final class JdbcTimelineStore implements TimelineStore {
                     if (dot >= 0 && dot < lower.length() - 1) terms.add("o" + lower.substring(dot + 1));
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO command_terms (session_id, kafka_offset, term_type, term)"
-                    + " VALUES (?, ?, ?, ?)")) {
+            {
+                PreparedStatement ps = writerStatement("INSERT INTO command_terms (session_id, kafka_offset, term_type, term)"
+                        + " VALUES (?, ?, ?, ?)");
                 for (String term : terms) {
                     if (term.length() > 501) continue;
                     ps.setString(1, sessionId);
                     ps.setLong(2, e.offset());
                     ps.setString(3, term.substring(0, 1));
                     ps.setString(4, term.substring(1));
-                    ps.executeUpdate();
+                    later(ps);
                 }
             }
         }
@@ -523,16 +544,17 @@ public final class JdbcTimelineStore implements TimelineStore {
         return text.toString();
     }
 
-    private static SessionRow loadSession(Connection c, String sessionId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT summary, kafka_partition, chain_head, chain_events, seal_requested,"
-                + " last_event_us FROM sessions WHERE session_id = ?")) {
-            ps.setString(1, sessionId);
-            try (ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) return null;
-                SessionSummary summary = TimelineJson.read(rs.getString(1), SessionSummary.class);
-                return new SessionRow(summary, rs.getInt(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5), rs.getLong(6),
-                        true, summary.identity() == null ? List.of() : summary.identity().groups());
-            }
+    private static final String LOAD_SESSION = "SELECT summary, kafka_partition, chain_head, chain_events, seal_requested,"
+            + " last_event_us FROM sessions WHERE session_id = ?";
+
+    /** The session row {@code ps} ({@link #LOAD_SESSION}) finds for {@code sessionId}, or null. */
+    private static SessionRow loadSession(PreparedStatement ps, String sessionId) throws SQLException {
+        ps.setString(1, sessionId);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) return null;
+            SessionSummary summary = TimelineJson.read(rs.getString(1), SessionSummary.class);
+            return new SessionRow(summary, rs.getInt(2), rs.getString(3), rs.getLong(4), rs.getBoolean(5), rs.getLong(6),
+                    true, summary.identity() == null ? List.of() : summary.identity().groups());
         }
     }
 
@@ -547,7 +569,10 @@ public final class JdbcTimelineStore implements TimelineStore {
         try (Connection c = connect()) {
             c.setAutoCommit(false); // one snapshot (PostgreSQL) for the summary and its entries
             try {
-                SessionRow row = loadSession(c, sessionId);
+                SessionRow row;
+                try (PreparedStatement load = c.prepareStatement(LOAD_SESSION)) {
+                    row = loadSession(load, sessionId);
+                }
                 if (row == null) return Optional.empty();
                 List<Entry> entries = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement(
@@ -760,15 +785,16 @@ public final class JdbcTimelineStore implements TimelineStore {
     public boolean markAborted(String sessionId, Instant at) {
         synchronized (writeLock) {
             try {
-                SessionRow row = loadSession(writer, sessionId);
+                SessionRow row = loadSession(writerStatement(LOAD_SESSION), sessionId);
                 if (row == null || !SessionSummary.OPEN.equals(row.summary.status())) {
                     writer.rollback();
                     return false;
                 }
                 SessionSummary aborted = row.summary.withStatus(SessionSummary.ABORTED, at.toString(),
                         TimelineProjection.abortReason(row.summary.edgeId()));
-                try (PreparedStatement ps = writer.prepareStatement(
-                        "UPDATE sessions SET status = ?, ended_us = ?, summary = ? WHERE session_id = ? AND status = 'open'")) {
+                {
+                    PreparedStatement ps = writerStatement(
+                            "UPDATE sessions SET status = ?, ended_us = ?, summary = ? WHERE session_id = ? AND status = 'open'");
                     ps.setString(1, SessionSummary.ABORTED);
                     ps.setLong(2, micros(at));
                     ps.setString(3, TimelineJson.write(aborted));
@@ -802,7 +828,8 @@ public final class JdbcTimelineStore implements TimelineStore {
     @Override
     public void sealWritten(String sessionId) {
         synchronized (writeLock) {
-            try (PreparedStatement ps = writer.prepareStatement("UPDATE sessions SET seal_requested = TRUE WHERE session_id = ?")) {
+            try {
+                PreparedStatement ps = writerStatement("UPDATE sessions SET seal_requested = TRUE WHERE session_id = ?");
                 ps.setString(1, sessionId);
                 ps.executeUpdate();
                 writer.commit();
@@ -817,6 +844,8 @@ public final class JdbcTimelineStore implements TimelineStore {
     public void close() {
         synchronized (writeLock) {
             try {
+                for (PreparedStatement ps : writerStatements.values()) ps.close();
+                writerStatements.clear();
                 writer.close();
             } catch (SQLException e) {
                 LOGGER.warn("Closing the indexer store failed error={}", e.toString());
