@@ -215,7 +215,8 @@ public final class DecisionService implements AutoCloseable {
                 "gatehouse-policy-" + settings.instanceId(), settings.groupId(), settings.sessionTimeout(),
                 settings.fromBeginning());
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
-        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
+        // fetch.max.wait.ms stays at its default: the broker answers a waiting fetch as soon as a request
+        // is appended (fetch.min.bytes 1), so a short wait only adds idle fetches, not speed
         return config;
     }
 
