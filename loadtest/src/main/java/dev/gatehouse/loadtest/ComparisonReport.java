@@ -69,11 +69,11 @@ final class ComparisonReport {
 
     private void header(StringBuilder sb) {
         sb.append("## pgbench: direct, PgBouncer and Gatehouse side by side\n\n");
-        sb.append(String.format(Locale.ROOT, "%s, %s, %d CPUs, Java %s. Scale %d, %d s per run after %d s warm-up, clients %s "
-                        + "(pgbench -j = min(clients, %d)), modes %s, workloads %s.%n%n",
+        sb.append(String.format(Locale.ROOT, "%s, %s, %d CPUs, Java %s. Scale %d, %d s per run after %d s warm-up (and %d s through the "
+                        + "gateway before the first run), clients %s (pgbench -j = min(clients, %d)), modes %s, workloads %s.%n%n",
                 DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(started.atOffset(ZoneOffset.UTC).withNano(0)) + "Z", pgbenchVersion,
                 Runtime.getRuntime().availableProcessors(), Runtime.version(), options.scale(), options.durationSeconds(),
-                options.warmupSeconds(), options.clients().stream().map(String::valueOf).collect(Collectors.joining(", ")),
+                options.warmupSeconds(), options.gatewayWarmupSeconds(), options.clients().stream().map(String::valueOf).collect(Collectors.joining(", ")),
                 options.threads(), options.modes().stream().map(Mode::label).collect(Collectors.joining(", ")),
                 options.workloads().stream().map(Workload::label).collect(Collectors.joining(", "))));
         sb.append("Layout `").append(options.layout().label()).append("`: ").append(options.layout().describe())

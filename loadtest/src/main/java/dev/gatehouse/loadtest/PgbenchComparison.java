@@ -100,6 +100,7 @@ public final class PgbenchComparison {
             progress("pgbench -i -s " + options.scale() + " through the edge (connection demo) as " + SUBJECT + " (dba)");
             initialize(env, token);
             try {
+                warmUpGateway(env, lag, token);
                 int total = options.workloads().size() * options.clients().size() * options.modes().size();
                 int index = 0;
                 for (Workload workload : options.workloads()) {
@@ -130,6 +131,33 @@ public final class PgbenchComparison {
     /** {@code pgbench -i} through the edge (the environment has logged in once, so the edge has the issuer's keys). */
     private void initialize(LoadEnvironment env, String token) throws IOException, InterruptedException {
         new Pgbench(endpoint(env, Mode.ENFORCE, token), "  pgbench -i | ").initialize(options.scale(), Duration.ofMinutes(10));
+    }
+
+    /**
+     * pgbench through the edge before the first run, unmeasured (see
+     * {@link LoadtestOptions#gatewayWarmupSeconds()}): each workload in enforce then observe mode at
+     * the most clients, the time split evenly; then the indexer's lag back to 0.
+     */
+    private void warmUpGateway(LoadEnvironment env, IndexerLag lag, String token) throws Exception {
+        List<Mode> gatewayModes = options.modes().stream().filter(Mode::throughEdge).distinct().toList();
+        if (options.gatewayWarmupSeconds() == 0 || gatewayModes.isEmpty()) return;
+        int clients = options.maxClients();
+        int each = Math.max(1, options.gatewayWarmupSeconds() / (gatewayModes.size() * options.workloads().size()));
+        for (Workload workload : options.workloads()) {
+            for (Mode mode : List.of(Mode.ENFORCE, Mode.OBSERVE)) {
+                if (!gatewayModes.contains(mode)) continue;
+                progress("warming up the gateway: " + workload.label() + " " + mode.label() + " " + clients + " clients for "
+                        + each + " s (not measured)");
+                Pgbench.Result warm = new Pgbench(endpoint(env, mode, token), "  gateway warm-up | ")
+                        .run(workload.args(), each, clients, options.threadsFor(clients), null);
+                if (!warm.clean()) LOGGER.warn("gateway warm-up ({} {}) was not clean: exit={} failed={} errors={}",
+                        workload.label(), mode.label(), warm.exitCode(), warm.failed(), warm.errors());
+            }
+        }
+        resetTables(env);
+        if (lag.awaitZero(Duration.ofSeconds(options.lagTimeoutSeconds())) == null) {
+            progress("  the indexer's lag did not return to 0 within " + options.lagTimeoutSeconds() + " s after the gateway warm-up");
+        }
     }
 
     private Row measure(LoadEnvironment env, IndexerLag lag, String token, Path dir, Workload workload, int clients, Mode mode,
