@@ -19,6 +19,13 @@ import java.util.List;
  * {@code 'S'} in the same read are rejected (unencrypted data injected ahead of the handshake).
  *
  * <p>Any violation throws {@link PgProtocolException} and all further input is discarded.
+ *
+ * <p>Memory: frames are slices of the decoder's buffer, so while one is held the buffer cannot be
+ * compacted, and Netty compacts only at the end of a read, before the edge has written (and
+ * released) that read's frames. With a result streaming in, a frame split across reads was always
+ * left behind, the buffer was never compacted and grew by every byte relayed (410 MiB of direct
+ * memory over a 10-million-row SELECT). {@link #CUMULATOR} compacts it when new bytes arrive and no
+ * frame of it is held any more, so it stays within one read plus one partial frame.
  */
 public final class BackendFrameDecoder extends ByteToMessageDecoder {
 
@@ -34,6 +41,27 @@ public final class BackendFrameDecoder extends ByteToMessageDecoder {
             throw new IllegalArgumentException("maxFrameSize must be at least 5, got " + maxFrameSize);
         }
         this.maxFrameSize = maxFrameSize;
+        setCumulator(CUMULATOR);
+    }
+
+    /**
+     * Netty's merge cumulator, after moving the unread bytes (a partial frame) to the front of the
+     * buffer when nothing else holds it (reference count 1: every frame sliced from it released)
+     * and the new bytes would not fit behind them. While frames are held the merge cumulator
+     * itself copies the partial frame into a new buffer rather than growing the shared one.
+     */
+    static final Cumulator CUMULATOR = (alloc, cumulation, in) -> {
+        if (cumulation.refCnt() == 1 && cumulation.readerIndex() > 0
+                && in.readableBytes() > cumulation.maxFastWritableBytes() && !cumulation.isReadOnly()) {
+            cumulation.discardReadBytes();
+        }
+        return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
+    };
+
+    /** The capacity of the bytes kept between reads (0 when none are), for tests. */
+    int bufferedCapacity() {
+        ByteBuf buffered = internalBuffer();
+        return buffered.capacity();
     }
 
     /** The next byte from the target answers an SSLRequest/GSSENCRequest. Call before sending it. */

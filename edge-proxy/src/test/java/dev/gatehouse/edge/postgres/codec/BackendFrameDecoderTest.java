@@ -57,6 +57,38 @@ class BackendFrameDecoderTest {
     }
 
     @Test
+    void keepsItsBufferSmallWhileALongResultStreamsThrough() {
+        // Given: a result of 100-byte DataRows arriving in reads of 8191 bytes, so that almost every
+        // read ends inside a frame; like the edge, the frames of a read are released only after the
+        // read is complete (when the edge has flushed them to the client)
+        BackendFrameDecoder decoder = new BackendFrameDecoder(1 << 20);
+        EmbeddedChannel channel = new EmbeddedChannel(decoder);
+        byte[] row = bytes().message('D', bytes().int16(1).int32(89).raw(new byte[89])).toArray();
+        assertThat(row).hasSize(100);
+        byte[] stream = new byte[8191 * 100];
+        for (int i = 0; i < stream.length; i += row.length) System.arraycopy(row, 0, stream, i, row.length);
+        long frames = 0;
+        int largest = 0;
+
+        // When: 64 MiB stream through
+        for (int read = 0; read < 8192; read++) {
+            int from = (read % 100) * 8191;
+            channel.writeInbound(Unpooled.copiedBuffer(stream, from, 8191));
+            for (Object f = channel.readInbound(); f != null; f = channel.readInbound()) {
+                assertThat(((BackendFrame) f).frame().readableBytes()).isEqualTo(100);
+                ReferenceCountUtil.release(f);
+                frames++;
+            }
+            largest = Math.max(largest, decoder.bufferedCapacity());
+        }
+
+        // Then: every row framed, and the decoder's buffer never held more than a few reads
+        assertThat(frames).isEqualTo(8192L * 8191 / 100);
+        assertThat(largest).as("largest buffer between reads, bytes").isLessThan(64 * 1024);
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
     void parsesTheFramesTheEdgeInspects() {
         // Given
         EmbeddedChannel channel = new EmbeddedChannel(new BackendFrameDecoder(1 << 20));
