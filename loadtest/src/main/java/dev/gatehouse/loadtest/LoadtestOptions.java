@@ -65,7 +65,7 @@ public record LoadtestOptions(int durationSeconds, List<Integer> clients, int th
                 v.value("pool-mode", "session"),
                 Path.of(v.value("out", "target/pgbench-comparison.md")),
                 v.bool("keep", false),
-                v.integer("gateway-warmup", 60));
+                v.integer("gateway-warmup", 180));
     }
 
     /** pgbench {@code -j} for {@code clients}. */

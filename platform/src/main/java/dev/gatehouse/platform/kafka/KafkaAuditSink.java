@@ -126,7 +126,7 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         config.put(ProducerConfig.CLIENT_ID_CONFIG, settings.clientId());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, KafkaClients.PRODUCE_REQUESTS_IN_FLIGHT);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         // delivery.timeout.ms >= linger.ms + request.timeout.ms is enforced by the client
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs);
