@@ -236,6 +236,8 @@ public final class TimelineProjection {
     }
 
     private static void completed(TimelineWriter timelines, AuditEvent.CommandCompleted c, String sessionId, String at, long offset) {
+        // a one-chunk sample travels inside the CommandCompleted: the same as its ResultSampled just before
+        if (c.sample() != null) sampled(timelines, c.sample(), sessionId, at, offset);
         Optional<Entry.CommandEntry> cmd = timelines.command(sessionId, c.commandId().value());
         AuditEvent.Outcome o = c.outcome();
         if (cmd.isEmpty()) {

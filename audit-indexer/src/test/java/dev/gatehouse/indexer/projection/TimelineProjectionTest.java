@@ -123,6 +123,27 @@ class TimelineProjectionTest {
     }
 
     @Test
+    void aSampleInsideCommandCompletedLandsOnItsCommandWithTheOutcome() {
+        // Given: a one-chunk sample, written inside the command's CommandCompleted
+        SampleSessions session = new SampleSessions("s-6b", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        var select = session.command("SELECT id FROM users", StatementKind.READ, "SELECT", null, List.of(), List.of("users"));
+        EventHeader h = new EventHeader(UUID.randomUUID().toString(), new SessionId("s-6b"), Instant.parse("2025-03-01T10:00:01Z"), "edge", "edge-a");
+        var sample = new AuditEvent.ResultSampled(h, select.command().id(), 1, 0, true, List.of("id"),
+                List.of(List.of("1"), List.of("2")), false, 2, 2, false);
+        var completed = new AuditEvent.CommandCompleted(h, select.command().id(), 1,
+                new AuditEvent.Outcome(true, List.of("SELECT 2"), 2, null, null, java.time.Duration.ofMillis(1), 64, "I"), sample);
+        // When
+        Timeline timeline = fold(List.of(session.opened(), select, completed)).timeline("s-6b").orElseThrow();
+        // Then: one command entry with both its sample and its outcome, no separate event
+        assertThat(timeline.entries()).hasSize(2);
+        Entry.CommandEntry cmd = (Entry.CommandEntry) timeline.entries().get(1);
+        assertThat(cmd.sample().columns()).containsExactly("id");
+        assertThat(cmd.sample().rows()).containsExactly(List.of("1"), List.of("2"));
+        assertThat(cmd.sample().truncated()).isFalse();
+        assertThat(cmd.outcome().rows()).isEqualTo(2);
+    }
+
+    @Test
     void aCommandRecordedStatementByStatementKeepsEachStatementWithItsOwnParameters() {
         // Given
         SampleSessions session = new SampleSessions("s-7", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));

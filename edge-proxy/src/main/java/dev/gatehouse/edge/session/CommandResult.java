@@ -17,7 +17,7 @@ import java.util.List;
  * @param txStatus       the transaction status after it ("I", "T", "E"), or null when not known yet
  * @param masking        what was masked, or null
  * @param statementsRun  how many of its statements ran to completion at the target, -1 when not known
- * @param samples        the result sample's events, in order (written before CommandCompleted)
+ * @param samples        the result sample's events, in order (one: written inside CommandCompleted; several: before it)
  */
 public record CommandResult(boolean forwarded, List<String> tags, long rows, String errorCode, String errorMessage,
                             long bytesToClient, String txStatus, AuditEvent.Masking masking, int statementsRun,

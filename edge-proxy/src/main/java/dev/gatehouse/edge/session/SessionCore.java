@@ -394,7 +394,8 @@ public final class SessionCore {
 
     /**
      * The adapter finished a command: the target answered all of it, or the client was given its
-     * error. Writes the result sample and CommandCompleted (in order: one producer keeps a
+     * error. Writes CommandCompleted with the result sample inside when it is one chunk (almost
+     * always), else the sample's chunks and then CommandCompleted (in order: one producer keeps a
      * session's events in order; never waited for), and opens the session for the next command.
      */
     public void completed(PendingCommand pending, CommandResult result) {
@@ -406,11 +407,20 @@ public final class SessionCore {
     private void record(PendingCommand pending, CommandResult result) {
         pending.markCompleted();
         SqlCommand command = pending.command();
-        for (AuditEvent.ResultSampled chunk : result.samples()) {
-            ports.audit().append(chunk).whenComplete((ok, err) -> {
-                if (err != null) LOGGER.error("session={} command={} result sample chunk {} could not be recorded: {}",
-                        sessionId, command.id(), chunk.chunk(), err.toString());
-            });
+        EventHeader completedHeader = header();
+        AuditEvent.ResultSampled inside = null;
+        if (result.samples().size() == 1) {
+            // one chunk: inside CommandCompleted, under its header (one audit record fewer per command)
+            var only = result.samples().getFirst();
+            inside = new AuditEvent.ResultSampled(completedHeader, only.commandId(), only.sequence(), only.chunk(), only.last(),
+                    only.columns(), only.rows(), only.truncated(), only.rowsCaptured(), only.bytesCaptured(), only.masked());
+        } else {
+            for (AuditEvent.ResultSampled chunk : result.samples()) {
+                ports.audit().append(chunk).whenComplete((ok, err) -> {
+                    if (err != null) LOGGER.error("session={} command={} result sample chunk {} could not be recorded: {}",
+                            sessionId, command.id(), chunk.chunk(), err.toString());
+                });
+            }
         }
         if (!result.samples().isEmpty()) {
             var first = result.samples().getFirst();
@@ -419,7 +429,7 @@ public final class SessionCore {
         var outcome = new AuditEvent.Outcome(result.forwarded(), result.tags(), result.rows(), result.errorCode(),
                 result.errorMessage(), Duration.ofNanos(System.nanoTime() - pending.startNanos()), result.bytesToClient(),
                 result.txStatus(), result.masking(), result.statementsRun());
-        ports.audit().append(new AuditEvent.CommandCompleted(header(), command.id(), command.sequence(), outcome))
+        ports.audit().append(new AuditEvent.CommandCompleted(completedHeader, command.id(), command.sequence(), outcome, inside))
                 .whenComplete((ok, err) -> {
                     if (err != null) LOGGER.error("session={} command={} CommandCompleted could not be recorded: {}",
                             sessionId, command.id(), err.toString());

@@ -146,7 +146,24 @@ public sealed interface AuditEvent {
     }
 
     /** What became of a command: forwarded and answered, rejected, or failed. */
-    record CommandCompleted(EventHeader header, CommandId commandId, long sequence, Outcome outcome) implements AuditEvent {
+    record CommandCompleted(EventHeader header, CommandId commandId, long sequence, Outcome outcome, ResultSampled sample)
+            implements AuditEvent {
+        /**
+         * @param sample the command's result sample when it is one chunk (chunk 0, last, this command),
+         *               written inside this event instead of as a {@link ResultSampled} of its own; null
+         *               when nothing was sampled or the sample took several chunks (then written before)
+         */
+        public CommandCompleted {
+            if (sample != null && (sample.chunk() != 0 || !sample.last()
+                    || (commandId != null && !sample.commandId().equals(commandId)))) {
+                throw new IllegalArgumentException("an embedded sample must be the one chunk (0, last) of command " + commandId);
+            }
+        }
+
+        /** Without a sample inside. */
+        public CommandCompleted(EventHeader header, CommandId commandId, long sequence, Outcome outcome) {
+            this(header, commandId, sequence, outcome, null);
+        }
     }
 
     /** A session ended, with the reason and how many commands it carried. */

@@ -76,7 +76,7 @@ public final class AvroEventReader {
                     decision(p.getDecision()), p.getEdgeId(), p.getReplyPartition(), p.getMode(),
                     duration(p.getEvaluationMicros()), p.getDryRun().stream().map(AvroEventReader::dryRun).toList());
             case CommandCompleted p -> new AuditEvent.CommandCompleted(h, new CommandId(p.getCommandId()),
-                    p.getSequence(), outcome(p.getOutcome()));
+                    p.getSequence(), outcome(p.getOutcome()), p.getSample() == null ? null : sample(h, p.getSample()));
             case SessionClosed p -> new AuditEvent.SessionClosed(h, p.getReason(), p.getCommands(),
                     duration(p.getDurationMicros()));
             case ProtocolViolation p -> new AuditEvent.ProtocolViolation(h, p.getProtocol(), p.getClientAddress(),
@@ -106,13 +106,17 @@ public final class AvroEventReader {
                     p.getRevokedBy(), p.getReason(), p.getLifted());
             case SessionSealed p -> new AuditEvent.SessionSealed(h, p.getSealedSessionId(), p.getEvents(),
                     p.getChainHead(), p.getAlgorithm(), p.getSignature(), p.getKeyId(), p.getStatus());
-            case dev.gatehouse.schemas.v1.ResultSampled p -> new AuditEvent.ResultSampled(h,
-                    new CommandId(p.getCommandId()), p.getSequence(), p.getChunk(), p.getLast(), p.getColumns(),
-                    p.getRows(), p.getTruncated(), p.getRowsCaptured(), p.getBytesCaptured(), p.getMasked());
+            case dev.gatehouse.schemas.v1.ResultSampled p -> sample(h, p);
             case null -> throw new EventDecodingException("audit record " + record.getEventId() + " has no payload");
             default -> throw new EventDecodingException("audit record " + record.getEventId()
                     + " has an unknown payload type " + record.getPayload().getClass().getName());
         };
+    }
+
+    /** A result sample, an event of its own or inside a CommandCompleted (then under that event's header). */
+    private static AuditEvent.ResultSampled sample(EventHeader h, dev.gatehouse.schemas.v1.ResultSampled p) {
+        return new AuditEvent.ResultSampled(h, new CommandId(p.getCommandId()), p.getSequence(), p.getChunk(), p.getLast(),
+                p.getColumns(), p.getRows(), p.getTruncated(), p.getRowsCaptured(), p.getBytesCaptured(), p.getMasked());
     }
 
     /** The core control message an Avro envelope carries. */

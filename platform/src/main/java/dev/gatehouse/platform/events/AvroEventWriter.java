@@ -142,6 +142,7 @@ public final class AvroEventWriter {
                     .setCommandId(e.commandId() == null ? null : e.commandId().value())
                     .setSequence(e.sequence())
                     .setOutcome(outcome(e.outcome()))
+                    .setSample(e.sample() == null ? null : sample(e.sample()))
                     .build();
             case AuditEvent.SessionClosed e -> SessionClosed.newBuilder()
                     .setReason(e.reason())
@@ -235,18 +236,7 @@ public final class AvroEventWriter {
                     .setKeyId(e.keyId())
                     .setStatus(e.status())
                     .build();
-            case AuditEvent.ResultSampled e -> dev.gatehouse.schemas.v1.ResultSampled.newBuilder()
-                    .setCommandId(e.commandId().value())
-                    .setSequence(e.sequence())
-                    .setChunk(e.chunk())
-                    .setLast(e.last())
-                    .setColumns(e.columns())
-                    .setRows(e.rows())
-                    .setTruncated(e.truncated())
-                    .setRowsCaptured(e.rowsCaptured())
-                    .setBytesCaptured(e.bytesCaptured())
-                    .setMasked(e.masked())
-                    .build();
+            case AuditEvent.ResultSampled e -> sample(e);
         };
     }
 
@@ -414,6 +404,22 @@ public final class AvroEventWriter {
                 .setApproverGroup(v.approverGroup())
                 .setApprovals(v.approvals())
                 .setMaskProfile(v.maskProfile())
+                .build();
+    }
+
+    /** A result sample, written as an event of its own or inside a CommandCompleted. */
+    private static dev.gatehouse.schemas.v1.ResultSampled sample(AuditEvent.ResultSampled e) {
+        return dev.gatehouse.schemas.v1.ResultSampled.newBuilder()
+                .setCommandId(e.commandId().value())
+                .setSequence(e.sequence())
+                .setChunk(e.chunk())
+                .setLast(e.last())
+                .setColumns(e.columns())
+                .setRows(e.rows())
+                .setTruncated(e.truncated())
+                .setRowsCaptured(e.rowsCaptured())
+                .setBytesCaptured(e.bytesCaptured())
+                .setMasked(e.masked())
                 .build();
     }
 

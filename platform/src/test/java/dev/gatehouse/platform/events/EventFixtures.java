@@ -125,6 +125,12 @@ final class EventFixtures {
                         new AuditEvent.Outcome(true, List.of("UPDATE 1"), 1, "22012", "division by zero",
                                 Duration.ofMillis(3), 128, "E", new AuditEvent.Masking("pii", 2,
                                 Map.of("public.accounts.iban", 2L), Map.of("iban", 1L)), 1)),
+                // a one-chunk sample inside (under the event's own header, as the reader rebuilds it)
+                new AuditEvent.CommandCompleted(HEADER, COMMAND, 9,
+                        new AuditEvent.Outcome(true, List.of("SELECT 2"), 2, null, null, Duration.ofMillis(1), 96, "I"),
+                        new AuditEvent.ResultSampled(HEADER, COMMAND, 9, 0, true, List.of("id", "email"),
+                                java.util.Arrays.asList(java.util.Arrays.asList("1", "a***@example.com"),
+                                        java.util.Arrays.asList("2", null)), false, 2, 20, true)),
                 new AuditEvent.SessionClosed(HEADER, "client terminated", 12, Duration.ofSeconds(3600, 1_000)),
                 new AuditEvent.ProtocolViolation(HEADER, "postgres", "10.0.0.7:51234", "message length 2147483647 too large"),
                 new AuditEvent.CancelRequested(HEADER, "10.0.0.7:51235", true),
