@@ -19,18 +19,18 @@ public final class KafkaClients {
     }
 
     /**
-     * One produce request in flight per broker connection: a write made while one is outstanding
-     * waits for its answer and goes out with every other write made meanwhile. Batches then grow
-     * with load by themselves (one record per request when idle, dozens under load) without the
-     * fixed delay a linger would add to every write; with five in flight each write went out nearly
-     * alone and the broker's per-request cost was paid about once per record.
+     * Produce requests in flight per broker connection: five, the most idempotence allows. One
+     * was tried (writes made while a request is out wait and go together, so batches grow with
+     * load without a linger): at 32 clients it cut produce requests per command from 0.80 to 0.52,
+     * but a command's CommandReceived then waited behind the previous command's CommandCompleted:
+     * one client, prepared, enforce: p50 3.53 ms against 2.07 ms with five.
      */
-    public static final int PRODUCE_REQUESTS_IN_FLIGHT = 1;
+    public static final int PRODUCE_REQUESTS_IN_FLIGHT = 5;
 
     /**
      * A producer whose writes are durable and never duplicated by its own retries: {@code acks=all},
-     * idempotence on, no linger (every write is somebody waiting), one request in flight
-     * ({@link #PRODUCE_REQUESTS_IN_FLIGHT}).
+     * idempotence on, no linger (every write is somebody waiting), {@link #PRODUCE_REQUESTS_IN_FLIGHT}
+     * requests in flight.
      */
     public static Map<String, Object> durableProducer(String bootstrapServers, String clientId) {
         Map<String, Object> config = new HashMap<>();
