@@ -24,9 +24,9 @@ public final class KafkaClients {
      * so batches grow with load without a linger): at 32 clients it cut produce requests per
      * command from 0.80 to 0.52, but with it a command's CommandReceived can wait behind the
      * previous command's CommandCompleted. One pair of one-client runs showed p50 3.53 ms (one)
-     * against 2.07 ms (five), yet later runs showed one-client enforce latency bimodal per session
-     * (1.6-2.4 ms or about 5 ms, either setting), so that comparison settles nothing; the default
-     * stays until a run that controls for it.
+     * against 2.07 ms (five), yet later runs showed one-client enforce latency drifting from run
+     * to run in the same processes (about 2 to 5 ms, either setting), so that comparison settles
+     * nothing; the default stays until a run that controls for it.
      */
     public static final int PRODUCE_REQUESTS_IN_FLIGHT = 5;
 
