@@ -217,20 +217,18 @@ public final class JdbcTimelineStore implements TimelineStore {
     private void writeOffsets(String topic, Map<Integer, Long> stored, Map<Integer, Long> next) throws SQLException {
         PreparedStatement update = writerStatement("UPDATE indexer_offsets SET next_offset = ? WHERE topic = ? AND kafka_partition = ?");
         PreparedStatement insert = writerStatement("INSERT INTO indexer_offsets (topic, kafka_partition, next_offset) VALUES (?, ?, ?)");
-        {
-            for (var e : next.entrySet()) {
-                if (e.getValue().equals(stored.get(e.getKey()))) continue;
-                if (stored.containsKey(e.getKey())) {
-                    update.setLong(1, e.getValue());
-                    update.setString(2, topic);
-                    update.setInt(3, e.getKey());
-                    update.executeUpdate();
-                } else {
-                    insert.setString(1, topic);
-                    insert.setInt(2, e.getKey());
-                    insert.setLong(3, e.getValue());
-                    insert.executeUpdate();
-                }
+        for (var e : next.entrySet()) {
+            if (e.getValue().equals(stored.get(e.getKey()))) continue;
+            if (stored.containsKey(e.getKey())) {
+                update.setLong(1, e.getValue());
+                update.setString(2, topic);
+                update.setInt(3, e.getKey());
+                update.executeUpdate();
+            } else {
+                insert.setString(1, topic);
+                insert.setInt(2, e.getKey());
+                insert.setLong(3, e.getValue());
+                insert.executeUpdate();
             }
         }
     }
@@ -456,40 +454,36 @@ public final class JdbcTimelineStore implements TimelineStore {
                     : "INSERT INTO sessions (status, started_us, ended_us, last_event_us, edge_id, subject, issuer, ci_repository,"
                       + " ci_commit, connection_name, summary, chain_head, chain_events, sealed, seal_requested, session_id,"
                       + " kafka_partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-            {
-                PreparedStatement ps = writerStatement(sql);
-                ps.setString(1, s.status());
-                ps.setLong(2, s.startedAt() == null ? row.lastEventUs : micros(s.startedAt()));
-                if (s.endedAt() == null) ps.setNull(3, java.sql.Types.BIGINT);
-                else ps.setLong(3, micros(s.endedAt()));
-                ps.setLong(4, row.lastEventUs);
-                ps.setString(5, s.edgeId());
-                ps.setString(6, s.identity() == null ? null : s.identity().subject());
-                ps.setString(7, s.identity() == null ? null : s.identity().issuer());
-                ps.setString(8, s.identity() == null || s.identity().ci() == null ? null : s.identity().ci().repository());
-                ps.setString(9, s.identity() == null || s.identity().ci() == null ? null : s.identity().ci().commitSha());
-                ps.setString(10, s.connection() == null ? null : s.connection().name());
-                setText(ps, 11, TimelineJson.write(s));
-                ps.setString(12, row.chainHead);
-                ps.setLong(13, row.chainEvents);
-                ps.setBoolean(14, s.sealed());
-                ps.setBoolean(15, row.sealRequested);
-                ps.setString(16, s.sessionId());
-                if (!row.inDb) ps.setInt(17, row.partition);
-                ps.executeUpdate();
-            }
+            PreparedStatement ps = writerStatement(sql);
+            ps.setString(1, s.status());
+            ps.setLong(2, s.startedAt() == null ? row.lastEventUs : micros(s.startedAt()));
+            if (s.endedAt() == null) ps.setNull(3, java.sql.Types.BIGINT);
+            else ps.setLong(3, micros(s.endedAt()));
+            ps.setLong(4, row.lastEventUs);
+            ps.setString(5, s.edgeId());
+            ps.setString(6, s.identity() == null ? null : s.identity().subject());
+            ps.setString(7, s.identity() == null ? null : s.identity().issuer());
+            ps.setString(8, s.identity() == null || s.identity().ci() == null ? null : s.identity().ci().repository());
+            ps.setString(9, s.identity() == null || s.identity().ci() == null ? null : s.identity().ci().commitSha());
+            ps.setString(10, s.connection() == null ? null : s.connection().name());
+            setText(ps, 11, TimelineJson.write(s));
+            ps.setString(12, row.chainHead);
+            ps.setLong(13, row.chainEvents);
+            ps.setBoolean(14, s.sealed());
+            ps.setBoolean(15, row.sealRequested);
+            ps.setString(16, s.sessionId());
+            if (!row.inDb) ps.setInt(17, row.partition);
+            ps.executeUpdate();
             List<String> groups = s.identity() == null ? List.of() : s.identity().groups();
             if (!new LinkedHashSet<>(groups).equals(new LinkedHashSet<>(row.storedGroups))) {
-                {
-                    PreparedStatement del = writerStatement("DELETE FROM session_groups WHERE session_id = ?");
-                    PreparedStatement ins = writerStatement("INSERT INTO session_groups (session_id, group_name) VALUES (?, ?)");
-                    del.setString(1, s.sessionId());
-                    del.executeUpdate();
-                    for (String g : new LinkedHashSet<>(groups)) {
-                        ins.setString(1, s.sessionId());
-                        ins.setString(2, g);
-                        ins.executeUpdate();
-                    }
+                PreparedStatement del = writerStatement("DELETE FROM session_groups WHERE session_id = ?");
+                PreparedStatement ins = writerStatement("INSERT INTO session_groups (session_id, group_name) VALUES (?, ?)");
+                del.setString(1, s.sessionId());
+                del.executeUpdate();
+                for (String g : new LinkedHashSet<>(groups)) {
+                    ins.setString(1, s.sessionId());
+                    ins.setString(2, g);
+                    ins.executeUpdate();
                 }
                 row.storedGroups = groups;
             }
@@ -500,31 +494,27 @@ public final class JdbcTimelineStore implements TimelineStore {
             String verdict = e.decision() == null ? null : e.decision().verdict();
             String approvalId = e.approval() == null ? null : e.approval().approvalId();
             if (row.inDb) {
-                {
-                    PreparedStatement ps = writerStatement("UPDATE timeline_entries SET verdict = ?, approval_id = ?, body = ?"
-                            + " WHERE session_id = ? AND kafka_offset = ?");
-                    ps.setString(1, verdict);
-                    ps.setString(2, approvalId);
-                    setText(ps, 3, TimelineJson.write(e));
-                    ps.setString(4, sessionId);
-                    ps.setLong(5, e.offset());
-                    ps.executeUpdate();
-                }
+                PreparedStatement ps = writerStatement("UPDATE timeline_entries SET verdict = ?, approval_id = ?, body = ?"
+                        + " WHERE session_id = ? AND kafka_offset = ?");
+                ps.setString(1, verdict);
+                ps.setString(2, approvalId);
+                setText(ps, 3, TimelineJson.write(e));
+                ps.setString(4, sessionId);
+                ps.setLong(5, e.offset());
+                ps.executeUpdate();
                 return;
             }
-            {
-                PreparedStatement ps = writerStatement("INSERT INTO timeline_entries (session_id, kafka_offset, entry_type,"
-                        + " at_us, command_id, approval_id, verdict, sql_lower, body) VALUES (?, ?, 'command', ?, ?, ?, ?, ?, ?)");
-                ps.setString(1, sessionId);
-                ps.setLong(2, e.offset());
-                ps.setLong(3, micros(e.receivedAt() != null ? e.receivedAt() : e.at()));
-                ps.setString(4, e.commandId());
-                ps.setString(5, approvalId);
-                ps.setString(6, verdict);
-                setText(ps, 7, searchText(e).toLowerCase(Locale.ROOT));
-                setText(ps, 8, TimelineJson.write(e));
-                later(ps);
-            }
+            PreparedStatement ps = writerStatement("INSERT INTO timeline_entries (session_id, kafka_offset, entry_type,"
+                    + " at_us, command_id, approval_id, verdict, sql_lower, body) VALUES (?, ?, 'command', ?, ?, ?, ?, ?, ?)");
+            ps.setString(1, sessionId);
+            ps.setLong(2, e.offset());
+            ps.setLong(3, micros(e.receivedAt() != null ? e.receivedAt() : e.at()));
+            ps.setString(4, e.commandId());
+            ps.setString(5, approvalId);
+            ps.setString(6, verdict);
+            setText(ps, 7, searchText(e).toLowerCase(Locale.ROOT));
+            setText(ps, 8, TimelineJson.write(e));
+            later(ps);
             Set<String> terms = new LinkedHashSet<>();
             for (Entry.StatementInfo st : e.statements()) {
                 terms.add("k" + st.kind());
@@ -535,17 +525,15 @@ public final class JdbcTimelineStore implements TimelineStore {
                     if (dot >= 0 && dot < lower.length() - 1) terms.add("o" + lower.substring(dot + 1));
                 }
             }
-            {
-                PreparedStatement ps = writerStatement("INSERT INTO command_terms (session_id, kafka_offset, term_type, term)"
-                        + " VALUES (?, ?, ?, ?)");
-                for (String term : terms) {
-                    if (term.length() > 501) continue;
-                    ps.setString(1, sessionId);
-                    ps.setLong(2, e.offset());
-                    ps.setString(3, term.substring(0, 1));
-                    ps.setString(4, term.substring(1));
-                    later(ps);
-                }
+            PreparedStatement insertTerm = writerStatement("INSERT INTO command_terms (session_id, kafka_offset, term_type, term)"
+                    + " VALUES (?, ?, ?, ?)");
+            for (String term : terms) {
+                if (term.length() > 501) continue;
+                insertTerm.setString(1, sessionId);
+                insertTerm.setLong(2, e.offset());
+                insertTerm.setString(3, term.substring(0, 1));
+                insertTerm.setString(4, term.substring(1));
+                later(insertTerm);
             }
         }
     }
@@ -811,17 +799,15 @@ public final class JdbcTimelineStore implements TimelineStore {
                 }
                 SessionSummary aborted = row.summary.withStatus(SessionSummary.ABORTED, at.toString(),
                         TimelineProjection.abortReason(row.summary.edgeId()));
-                {
-                    PreparedStatement ps = writerStatement(
-                            "UPDATE sessions SET status = ?, ended_us = ?, summary = ? WHERE session_id = ? AND status = 'open'");
-                    ps.setString(1, SessionSummary.ABORTED);
-                    ps.setLong(2, micros(at));
-                    ps.setString(3, TimelineJson.write(aborted));
-                    ps.setString(4, sessionId);
-                    int n = ps.executeUpdate();
-                    writer.commit();
-                    return n == 1;
-                }
+                PreparedStatement ps = writerStatement(
+                        "UPDATE sessions SET status = ?, ended_us = ?, summary = ? WHERE session_id = ? AND status = 'open'");
+                ps.setString(1, SessionSummary.ABORTED);
+                ps.setLong(2, micros(at));
+                ps.setString(3, TimelineJson.write(aborted));
+                ps.setString(4, sessionId);
+                int n = ps.executeUpdate();
+                writer.commit();
+                return n == 1;
             } catch (SQLException | RuntimeException e) {
                 rollback();
                 throw new StoreException("cannot mark session " + sessionId + " aborted: " + e.getMessage(), e);
