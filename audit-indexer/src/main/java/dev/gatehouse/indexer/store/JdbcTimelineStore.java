@@ -123,6 +123,7 @@ public final class JdbcTimelineStore implements TimelineStore {
                 .locations("classpath:db/migration")
                 .placeholders(Map.of("text", dialect.text, "bytes", dialect.bytes))
                 .table("indexer_schema_history")
+                .javaMigrations(new V3MoveAuditEvents())
                 .load()
                 .migrate();
         LOGGER.info("Indexer store ready dialect={} schemaVersion={} migrationsApplied={}", dialect,
@@ -160,39 +161,58 @@ public final class JdbcTimelineStore implements TimelineStore {
         return offsets;
     }
 
+    /**
+     * Projects {@code records} in one transaction. Optimistic first: event ids are not looked up one
+     * by one; a record whose id was stored before makes the insert of its key fail, and then the
+     * batch is rolled back and projected again with every id looked up (duplicates are rare: the
+     * producers are idempotent, so only a record written twice by its producer's own code is one).
+     */
     @Override
     public ProjectionResult project(String topic, List<IndexedRecord> records) {
         synchronized (writeLock) {
             try {
-                Batch batch = new Batch();
-                Map<Integer, Long> stored = readOffsets(topic);
-                Map<Integer, Long> next = new TreeMap<>(stored);
-                int projected = 0;
-                int duplicates = 0;
-                int skipped = 0;
-                for (IndexedRecord r : records) {
-                    Long from = stored.get(r.partition());
-                    if (from != null && r.offset() < from) {
-                        skipped++;
-                        continue;
-                    }
-                    next.merge(r.partition(), r.offset() + 1, Math::max);
-                    if (r.event() == null) continue;
-                    if (!batch.storeEvent(r)) {
-                        duplicates++;
-                        continue;
-                    }
-                    projected++;
-                }
-                batch.flush();
-                writeOffsets(topic, stored, next);
-                writer.commit();
-                return new ProjectionResult(projected, duplicates, skipped);
+                return project(topic, records, false);
+            } catch (SQLException optimistic) {
+                rollback();
+                LOGGER.debug("Projecting again with every event id looked up error={}", optimistic.toString());
+            } catch (RuntimeException e) {
+                rollback();
+                throw new StoreException("projecting " + records.size() + " records of " + topic + " failed: " + e.getMessage(), e);
+            }
+            try {
+                return project(topic, records, true);
             } catch (SQLException | RuntimeException e) {
                 rollback();
                 throw new StoreException("projecting " + records.size() + " records of " + topic + " failed: " + e.getMessage(), e);
             }
         }
+    }
+
+    private ProjectionResult project(String topic, List<IndexedRecord> records, boolean lookUpIds) throws SQLException {
+        Batch batch = new Batch(lookUpIds);
+        Map<Integer, Long> stored = readOffsets(topic);
+        Map<Integer, Long> next = new TreeMap<>(stored);
+        int projected = 0;
+        int duplicates = 0;
+        int skipped = 0;
+        for (IndexedRecord r : records) {
+            Long from = stored.get(r.partition());
+            if (from != null && r.offset() < from) {
+                skipped++;
+                continue;
+            }
+            next.merge(r.partition(), r.offset() + 1, Math::max);
+            if (r.event() == null) continue;
+            if (!batch.storeEvent(r)) {
+                duplicates++;
+                continue;
+            }
+            projected++;
+        }
+        batch.flush();
+        writeOffsets(topic, stored, next);
+        writer.commit();
+        return new ProjectionResult(projected, duplicates, skipped);
     }
 
     private void rollback() {
@@ -281,7 +301,15 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
         private final List<Object[]> events = new ArrayList<>(); // sessionId, EventEntry
         private final Set<String> eventIds = new HashSet<>();
+        /** The raw records to store, by session id \0 partition, in offset order. */
+        private final Map<String, List<StoredEvent>> raw = new LinkedHashMap<>();
+        private final boolean lookUpIds;
         private IndexedRecord current;
+
+        /** @param lookUpIds whether every event id is looked up before it is stored (see {@link #project}) */
+        Batch(boolean lookUpIds) {
+            this.lookUpIds = lookUpIds;
+        }
 
         /** {@code ps} with its current parameters added to the statements sent at {@link #flush}. */
         private void later(PreparedStatement ps) throws SQLException {
@@ -293,24 +321,17 @@ public final class JdbcTimelineStore implements TimelineStore {
         boolean storeEvent(IndexedRecord r) throws SQLException {
             AuditEvent event = r.event();
             String eventId = event.header().eventId();
-            if (!eventIds.add(eventId) || exists("SELECT 1 FROM audit_events WHERE event_id = ?", eventId)) {
+            String sessionId = event.sessionId().value();
+            if (!eventIds.add(eventId) || (lookUpIds && storedBefore(eventId, micros(event.header().timestamp())))) {
                 LOGGER.debug("Duplicate event skipped eventId={} partition={} offset={}", eventId, r.partition(), r.offset());
                 return false;
             }
-            PreparedStatement insert = writerStatement("INSERT INTO audit_events (kafka_partition, kafka_offset, event_id,"
-                    + " session_id, event_type, event_time_us, record_value) VALUES (?, ?, ?, ?, ?, ?, ?)");
-            insert.setInt(1, r.partition());
-            insert.setLong(2, r.offset());
-            insert.setString(3, eventId);
-            insert.setString(4, event.sessionId().value());
-            insert.setString(5, event.getClass().getSimpleName());
-            insert.setLong(6, micros(event.header().timestamp()));
-            insert.setBytes(7, r.value());
-            later(insert);
+            raw.computeIfAbsent(sessionId + '\0' + r.partition(), k -> new ArrayList<>()).add(new StoredEvent(r.partition(),
+                    r.offset(), eventId, event.getClass().getSimpleName(), event.header().timestamp(), r.value()));
             if (!TimelineProjection.projects(event)) return true;
             current = r;
             TimelineProjection.apply(event, r.offset(), this);
-            SessionRow row = row(event.sessionId().value());
+            SessionRow row = row(sessionId);
             if (row != null) {
                 if (!(event instanceof AuditEvent.SessionSealed)) {
                     row.chainHead = SessionChain.next(row.chainHead, r.value());
@@ -322,9 +343,11 @@ public final class JdbcTimelineStore implements TimelineStore {
             return true;
         }
 
-        private boolean exists(String sql, String key) throws SQLException {
-            PreparedStatement ps = writerStatement(sql);
-            ps.setString(1, key);
+        /** Whether {@code eventId} at {@code micros} (its header's time) is stored. */
+        private boolean storedBefore(String eventId, long micros) throws SQLException {
+            PreparedStatement ps = writerStatement("SELECT 1 FROM audit_event_ids WHERE event_time_us = ? AND event_id = ?");
+            ps.setLong(1, micros);
+            ps.setString(2, eventId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next();
             }
@@ -425,6 +448,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
 
         void flush() throws SQLException {
+            writeRaw();
             for (SessionRow row : sessions.values()) {
                 if (row.dirty) writeSession(row);
             }
@@ -443,6 +467,42 @@ public final class JdbcTimelineStore implements TimelineStore {
             }
             for (PreparedStatement p : pending) p.executeBatch();
             pending.clear();
+        }
+
+        /** The batch's raw records as chunks of each session, and their ids' keys. */
+        private void writeRaw() throws SQLException {
+            PreparedStatement chunk = writerStatement("INSERT INTO audit_chunks (session_id, kafka_partition, first_offset,"
+                    + " last_offset, record_count, records) VALUES (?, ?, ?, ?, ?, ?)");
+            PreparedStatement id = writerStatement("INSERT INTO audit_event_ids (event_time_us, event_id) VALUES (?, ?)");
+            for (var e : raw.entrySet()) {
+                String sessionId = e.getKey().substring(0, e.getKey().indexOf('\0'));
+                List<StoredEvent> events = e.getValue();
+                int from = 0;
+                int bytes = 0;
+                for (int i = 0; i < events.size(); i++) {
+                    StoredEvent event = events.get(i);
+                    if (i > from && bytes + AuditChunk.size(event) > AuditChunk.MAX_BYTES) {
+                        addChunk(chunk, sessionId, events.subList(from, i));
+                        from = i;
+                        bytes = 0;
+                    }
+                    bytes += AuditChunk.size(event);
+                    id.setLong(1, micros(event.timestamp()));
+                    id.setString(2, event.eventId());
+                    later(id);
+                }
+                addChunk(chunk, sessionId, events.subList(from, events.size()));
+            }
+        }
+
+        private void addChunk(PreparedStatement ps, String sessionId, List<StoredEvent> events) throws SQLException {
+            ps.setString(1, sessionId);
+            ps.setInt(2, events.getFirst().partition());
+            ps.setLong(3, events.getFirst().offset());
+            ps.setLong(4, events.getLast().offset());
+            ps.setInt(5, events.size());
+            ps.setBytes(6, AuditChunk.encode(events));
+            later(ps);
         }
 
         private void writeSession(SessionRow row) throws SQLException {
@@ -744,14 +804,11 @@ public final class JdbcTimelineStore implements TimelineStore {
     @Override
     public List<StoredEvent> events(String sessionId) {
         List<StoredEvent> events = new ArrayList<>();
-        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT kafka_partition, kafka_offset, event_id,"
-                + " event_type, event_time_us, record_value FROM audit_events WHERE session_id = ? ORDER BY kafka_partition, kafka_offset")) {
+        try (Connection c = connect(); PreparedStatement ps = c.prepareStatement("SELECT kafka_partition, records FROM audit_chunks"
+                + " WHERE session_id = ? ORDER BY kafka_partition, first_offset")) {
             ps.setString(1, sessionId);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    events.add(new StoredEvent(rs.getInt(1), rs.getLong(2), rs.getString(3), rs.getString(4),
-                            instant(rs.getLong(5)), rs.getBytes(6)));
-                }
+                while (rs.next()) events.addAll(AuditChunk.decode(rs.getInt(1), rs.getBytes(2)));
             }
         } catch (SQLException e) {
             throw new StoreException("cannot read the records of session " + sessionId + ": " + e.getMessage(), e);

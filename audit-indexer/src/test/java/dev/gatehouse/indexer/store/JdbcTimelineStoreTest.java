@@ -43,15 +43,35 @@ class JdbcTimelineStoreTest {
         if (postgres != null) postgres.close();
     }
 
+    private String pgUrl;
+
     private JdbcTimelineStore open(String kind) {
         if (kind.equals("h2")) return JdbcTimelineStore.embedded(dir.resolve("indexer"));
+        return JdbcTimelineStore.postgres(url(kind), "postgres", "postgres");
+    }
+
+    /** The JDBC URL of this test's store of {@code kind} (a PostgreSQL database is created on first use). */
+    private String url(String kind) {
+        if (kind.equals("h2")) return "jdbc:h2:file:" + dir.resolve("indexer").toAbsolutePath().resolve("timelines");
+        if (pgUrl != null) return pgUrl;
         String db = "idx_" + UUID.randomUUID().toString().replace("-", "");
         try (var c = postgres.getPostgresDatabase().getConnection(); var st = c.createStatement()) {
             st.execute("CREATE DATABASE " + db);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        return JdbcTimelineStore.postgres(postgres.getJdbcUrl("postgres", db), "postgres", "postgres");
+        pgUrl = postgres.getJdbcUrl("postgres", db);
+        return pgUrl;
+    }
+
+    private void sql(String kind, String statement, Object... params) {
+        try (var c = java.sql.DriverManager.getConnection(url(kind), kind.equals("h2") ? "sa" : "postgres",
+                kind.equals("h2") ? "" : "postgres"); var ps = c.prepareStatement(statement)) {
+            for (int i = 0; i < params.length; i++) ps.setObject(i + 1, params[i]);
+            ps.executeUpdate();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static List<TimelineStore.IndexedRecord> records(List<AuditEvent> events, int partition, long firstOffset) {
@@ -180,5 +200,58 @@ class JdbcTimelineStoreTest {
 
     private static SearchQuery query(String object, String kind, String verdict, String text, String commit) {
         return new SearchQuery(null, null, null, null, commit, null, verdict, null, null, object, kind, text, null, 0, null);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void keepsEveryRawRecordInOrderAcrossChunks(String kind) {
+        // Given: records large enough that one batch of one session needs several chunks
+        List<AuditEvent> events = new SampleSessions("s-d", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(true);
+        List<TimelineStore.IndexedRecord> records = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            byte[] value = java.util.Arrays.copyOf(CODEC.encode(events.get(i)), 20_000 + i);
+            records.add(new TimelineStore.IndexedRecord(1, 100 + i, value, events.get(i)));
+        }
+        try (JdbcTimelineStore store = open(kind)) {
+            // When: two batches
+            store.project("audit", records.subList(0, 3));
+            store.project("audit", records.subList(3, records.size()));
+            // Then
+            List<TimelineStore.StoredEvent> stored = store.events("s-d");
+            assertThat(stored).extracting(TimelineStore.StoredEvent::offset)
+                    .isEqualTo(records.stream().map(TimelineStore.IndexedRecord::offset).toList());
+            for (int i = 0; i < records.size(); i++) {
+                assertThat(stored.get(i).value()).isEqualTo(records.get(i).value());
+                assertThat(stored.get(i).eventId()).isEqualTo(events.get(i).header().eventId());
+                assertThat(stored.get(i).type()).isEqualTo(events.get(i).getClass().getSimpleName());
+                assertThat(stored.get(i).partition()).isEqualTo(1);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void movesTheRecordsOfAVersionOneStoreIntoChunks(String kind) {
+        // Given: a store at schema version 1 with records in audit_events
+        org.flywaydb.core.Flyway.configure(getClass().getClassLoader())
+                .dataSource(url(kind), kind.equals("h2") ? "sa" : "postgres", kind.equals("h2") ? "" : "postgres")
+                .locations("classpath:db/migration")
+                .placeholders(java.util.Map.of("text", kind.equals("h2") ? "CLOB" : "TEXT", "bytes", kind.equals("h2") ? "BLOB" : "BYTEA"))
+                .table("indexer_schema_history").target("1").load().migrate();
+        List<AuditEvent> events = new SampleSessions("s-f", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(true);
+        List<TimelineStore.IndexedRecord> records = records(events, 2, 7);
+        for (var r : records) {
+            sql(kind, "INSERT INTO audit_events (kafka_partition, kafka_offset, event_id, session_id, event_type, event_time_us,"
+                    + " record_value) VALUES (?, ?, ?, ?, ?, ?, ?)", r.partition(), r.offset(), r.event().header().eventId(),
+                    "s-f", r.event().getClass().getSimpleName(), JdbcTimelineStore.micros(r.event().header().timestamp()), r.value());
+        }
+        // When: the store opens (and migrates)
+        try (JdbcTimelineStore store = open(kind)) {
+            // Then: the records are there, and their ids are known
+            assertThat(store.events("s-f")).extracting(TimelineStore.StoredEvent::offset)
+                    .isEqualTo(records.stream().map(TimelineStore.IndexedRecord::offset).toList());
+            assertThat(store.events("s-f").getLast().value()).isEqualTo(records.getLast().value());
+            assertThat(store.project("audit", records(events, 2, 100)).duplicates()).isEqualTo(records.size());
+        }
     }
 }
