@@ -298,6 +298,8 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Set<PreparedStatement> pending = new LinkedHashSet<>();
         private final Map<String, SessionRow> sessions = new LinkedHashMap<>();
         private final Map<String, CommandRow> commands = new LinkedHashMap<>(); // sessionId \0 commandId
+        /** Commands (sessionId \0 commandId) looked up and not stored: a new command's first event is one. */
+        private final Set<String> absent = new HashSet<>();
         private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
         private final List<Object[]> events = new ArrayList<>(); // sessionId, EventEntry
         private final Set<String> eventIds = new HashSet<>();
@@ -387,8 +389,12 @@ public final class JdbcTimelineStore implements TimelineStore {
             String key = sessionId + '\0' + commandId;
             CommandRow row = commands.get(key);
             if (row == null) {
+                if (absent.contains(key)) return Optional.empty();
                 Entry.CommandEntry loaded = loadCommand("command_id", sessionId, commandId);
-                if (loaded == null) return Optional.empty();
+                if (loaded == null) {
+                    absent.add(key);
+                    return Optional.empty();
+                }
                 row = new CommandRow(loaded, true);
                 commands.put(key, row);
             }
@@ -434,7 +440,7 @@ public final class JdbcTimelineStore implements TimelineStore {
             String key = sessionId + '\0' + entry.commandId();
             CommandRow row = commands.get(key);
             if (row == null) {
-                boolean inDb = loadCommand("command_id", sessionId, entry.commandId()) != null;
+                boolean inDb = !absent.contains(key) && loadCommand("command_id", sessionId, entry.commandId()) != null;
                 row = new CommandRow(entry, inDb);
                 commands.put(key, row);
             }
