@@ -42,6 +42,9 @@ import java.util.stream.Stream;
  * sample, interleaved across the sessions as the edges write them, in polled batches of
  * {@value #COMMANDS} commands. Time per command; the database keeps growing over the run, as it does
  * in a real one. Encoding the records is not measured (the edge and the policy service do that).
+ * The score is the projecting thread's time; the database also writes pages on threads of its own,
+ * so each iteration also prints the CPU time per command of every other thread of the process (those,
+ * the JIT compiler and the garbage collector) on stderr ("other threads").
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -86,6 +89,33 @@ public class IndexerStoreBenchmark {
         }
     }
 
+    private long cpuAtStart;
+    private long threadCpuAtStart;
+    private long commandsAtStart;
+    private long commandsProjected;
+
+    @Setup(Level.Iteration)
+    public void startCounting() {
+        cpuAtStart = processCpuNanos();
+        threadCpuAtStart = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+        commandsAtStart = commandsProjected;
+    }
+
+    @TearDown(Level.Iteration)
+    public void reportProcessCpu() {
+        long commands = commandsProjected - commandsAtStart;
+        long thread = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - threadCpuAtStart;
+        if (commands > 0) {
+            System.err.printf("other threads %.1f us per command over %d commands%n",
+                    (processCpuNanos() - cpuAtStart - thread) / 1000.0 / commands, commands);
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
     @Setup(Level.Invocation)
     public void nextBatch() {
         List<TimelineStore.IndexedRecord> records = new ArrayList<>(COMMANDS * 3);
@@ -124,6 +154,7 @@ public class IndexerStoreBenchmark {
     @Benchmark
     @OperationsPerInvocation(COMMANDS)
     public TimelineStore.ProjectionResult project() {
+        commandsProjected += COMMANDS;
         return store.project(TOPIC, batch);
     }
 }
