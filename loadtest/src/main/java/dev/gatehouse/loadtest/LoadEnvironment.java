@@ -68,6 +68,7 @@ public final class LoadEnvironment implements AutoCloseable {
     private Broker broker;
     private final List<GatewayProcess> gateways = new ArrayList<>();
     private int edgePort;
+    private int indexerPort;
     private PgBouncer pgbouncer;
 
     private LoadEnvironment(Settings settings) {
@@ -112,6 +113,7 @@ public final class LoadEnvironment implements AutoCloseable {
 
         Path policy = examplePolicy(dir);
         edgePort = Ports.free();
+        indexerPort = Ports.free();
         progress("starting the gateway, layout " + settings.layout().label() + ": " + settings.layout().describe());
         // stopped together (in parallel), before the broker they need to shut down cleanly
         closer.add(this::stopGateways);
@@ -186,13 +188,13 @@ public final class LoadEnvironment implements AutoCloseable {
                 observability: {host: 127.0.0.1, port: %d}
                 admin: {host: 127.0.0.1, port: 0}
                 approval: {host: 127.0.0.1, port: 0}
-                indexer: {host: 127.0.0.1, port: 0}
+                indexer: {host: 127.0.0.1, port: %d}
                 """.formatted(name, name, yaml(dir.resolve("gateway").resolve(name)), broker.bootstrapServers(), edgePort,
                 yaml(tls.certificate()), yaml(tls.privateKey()),
                 target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE,
                 target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE,
                 yaml(issuer.issuerUrl()), yaml(issuer.jwksUri().toString()), DevTokenIssuer.AUDIENCE,
-                yaml(policy), observabilityPort));
+                yaml(policy), observabilityPort, indexerPort));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return file;
     }
@@ -233,6 +235,11 @@ public final class LoadEnvironment implements AutoCloseable {
 
     public Broker broker() {
         return broker;
+    }
+
+    /** The indexer's query API, {@code http://127.0.0.1:PORT} (served by the process with the indexer role). */
+    public String indexerUrl() {
+        return "http://127.0.0.1:" + indexerPort;
     }
 
     public int edgePort() {
