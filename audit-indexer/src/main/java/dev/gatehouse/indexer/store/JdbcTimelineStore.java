@@ -676,7 +676,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         if (q.to() != null) sql.and("s.started_us <= ?", micros(q.to()));
         if (q.filtersCommands()) {
             Sql sub = new Sql("EXISTS (SELECT 1 FROM timeline_entries e WHERE e.session_id = s.session_id AND e.entry_type = 'command'");
-            commandFilters(sub, q);
+            commandFilters(sub, q, null);
             sql.and(sub.text + ")", sub.params.toArray());
         }
         Cursor cursor = Cursor.parse(q.before());
@@ -704,10 +704,19 @@ public final class JdbcTimelineStore implements TimelineStore {
 
     @Override
     public Page<CommandHit> commands(SearchQuery q) {
-        Sql sql = new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM timeline_entries e"
-                + " JOIN sessions s ON s.session_id = e.session_id WHERE e.entry_type = 'command'");
+        // driven by the object's (else the kind's) rows of command_terms when there is one: a scan of
+        // every command with a lookup each took seconds over a million commands
+        String driver = q.object() != null ? "o" : q.kind() != null ? "k" : null;
+        Sql sql = driver == null
+                ? new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM timeline_entries e"
+                        + " JOIN sessions s ON s.session_id = e.session_id WHERE e.entry_type = 'command'")
+                : new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM command_terms d"
+                        + " JOIN timeline_entries e ON e.session_id = d.session_id AND e.kafka_offset = d.kafka_offset"
+                        + " JOIN sessions s ON s.session_id = e.session_id WHERE e.entry_type = 'command'");
+        if (driver != null) sql.and("d.term_type = ? AND d.term = ?", driver,
+                driver.equals("o") ? q.object().toLowerCase(Locale.ROOT) : q.kind());
         sessionFilters(sql, q);
-        commandFilters(sql, q);
+        commandFilters(sql, q, driver);
         if (q.from() != null) sql.and("e.at_us >= ?", micros(q.from()));
         if (q.to() != null) sql.and("e.at_us <= ?", micros(q.to()));
         Cursor cursor = Cursor.parse(q.before());
@@ -751,14 +760,15 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
     }
 
-    private static void commandFilters(Sql sql, SearchQuery q) {
+    /** The filters on commands; {@code driver} is the term type the query already joins on (its filter is not repeated). */
+    private static void commandFilters(Sql sql, SearchQuery q, String driver) {
         if (q.verdict() != null) sql.and("e.verdict = ?", q.verdict());
         if (q.text() != null) sql.and("e.sql_lower LIKE ? ESCAPE '!'", "%" + like(q.text().toLowerCase(Locale.ROOT)) + "%");
-        if (q.object() != null) {
+        if (q.object() != null && !"o".equals(driver)) {
             sql.and("EXISTS (SELECT 1 FROM command_terms t WHERE t.session_id = e.session_id AND t.kafka_offset = e.kafka_offset"
                     + " AND t.term_type = 'o' AND t.term = ?)", q.object().toLowerCase(Locale.ROOT));
         }
-        if (q.kind() != null) {
+        if (q.kind() != null && !"k".equals(driver)) {
             sql.and("EXISTS (SELECT 1 FROM command_terms t WHERE t.session_id = e.session_id AND t.kafka_offset = e.kafka_offset"
                     + " AND t.term_type = 'k' AND t.term = ?)", q.kind());
         }
