@@ -201,7 +201,7 @@ final class ComparisonReport {
 
     private void inside(StringBuilder sb, List<Row> rows) {
         sb.append("\n### Inside the gateway\n\nThe edge process's own timers over the window (`/metrics`): commands it "
-                + "counted, Kafka produces of that process (every topic) with their mean time to acks=all, decisions with "
+                + "counted, its write-ahead Kafka produces with their mean time to acks=all, decisions with "
                 + "their mean time from a command's arrival. The indexer's lag when pgbench ended (its gauge "
                 + "`gatehouse_indexer_lag` / the broker's log end minus the group's committed offsets) and how long after that "
                 + "it was back to 0 on both counts.\n\n");

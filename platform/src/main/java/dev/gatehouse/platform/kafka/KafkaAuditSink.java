@@ -23,8 +23,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The audit log's producer: appends events to {@code gatehouse.audit}, keyed by session id,
- * with an idempotent producer, {@code acks=all}, {@code linger.ms=0}. One instance per process;
- * thread-safe.
+ * with idempotent producers, {@code acks=all}. One instance per process; thread-safe.
+ *
+ * <p>Two producers. Records somebody waits for (the write-ahead {@code CommandReceived}, the
+ * session's opening, an approval's execution, and anything not listed below) go out at once
+ * ({@code linger.ms=0}). The records written after a command or a session is over, which nobody
+ * waits for ({@code CommandCompleted}, {@code ResultSampled}, {@code SessionClosed}:
+ * {@link #afterTheFact}), wait up to {@link #AFTER_THE_FACT_LINGER_MS} ms for others to share a
+ * produce request: under load one request carries many of them, where each took a request of its
+ * own (and a wake-up of every reader of the topic). They keep their order among themselves (one
+ * producer), so a session's {@code SessionClosed} follows its last {@code CommandCompleted}; a
+ * {@code CommandCompleted} always follows its command's {@code CommandReceived} (the command ran
+ * only after that was acknowledged), but may land after the session's next {@code CommandReceived}.
  *
  * <p>Fail-closed deadline: {@code delivery.timeout.ms} is set from
  * {@link Settings#deliveryTimeout()}, so when the broker is unreachable an append fails within
@@ -65,10 +75,15 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         }
     }
 
+    /** How long an after-the-fact record waits for others to share its produce request (Kafka 4's default linger). */
+    public static final int AFTER_THE_FACT_LINGER_MS = 5;
+
     private final Settings settings;
     private final EventSerde<AuditEvent> serde;
     private final KafkaProducer<String, byte[]> producer;
+    private final KafkaProducer<String, byte[]> afterProducer;
     private final Timer latency;
+    private final Timer afterLatency;
 
     /**
      * Creates the producer and fetches the topic's metadata, so that later appends do not block
@@ -82,19 +97,40 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.serde = Objects.requireNonNull(serde, "serde");
         this.producer = new KafkaProducer<>(producerConfig(settings), new StringSerializer(), new ByteArraySerializer());
-        this.latency = registry == null ? null : Timer.builder("gatehouse.produce.latency")
-                .description("Time from append to the broker's acknowledgement (acks=all)")
-                .tag("topic", settings.topic())
-                .publishPercentileHistogram()
-                .register(registry);
+        Map<String, Object> after = producerConfig(settings);
+        after.put(ProducerConfig.CLIENT_ID_CONFIG, settings.clientId() + "-after");
+        after.put(ProducerConfig.LINGER_MS_CONFIG, AFTER_THE_FACT_LINGER_MS);
+        // delivery.timeout.ms >= linger.ms + request.timeout.ms, as for the other producer
+        after.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                Math.min((int) settings.deliveryTimeout().toMillis() - AFTER_THE_FACT_LINGER_MS, 30_000));
+        this.afterProducer = new KafkaProducer<>(after, new StringSerializer(), new ByteArraySerializer());
+        this.latency = timer(registry, settings, "write-ahead");
+        this.afterLatency = timer(registry, settings, "after-the-fact");
         try {
+            awaitMetadata(afterProducer, settings);
             int partitions = awaitMetadata(producer, settings);
             LOGGER.info("Audit sink ready topic={} partitions={} deliveryTimeoutMs={}",
                     settings.topic(), partitions, settings.deliveryTimeout().toMillis());
         } catch (RuntimeException e) {
             producer.close(Duration.ZERO);
+            afterProducer.close(Duration.ZERO);
             throw e;
         }
+    }
+
+    private static Timer timer(MeterRegistry registry, Settings settings, String records) {
+        return registry == null ? null : Timer.builder("gatehouse.produce.latency")
+                .description("Time from append to the broker's acknowledgement (acks=all)")
+                .tag("topic", settings.topic())
+                .tag("records", records)
+                .publishPercentileHistogram()
+                .register(registry);
+    }
+
+    /** Whether {@code event} is written after its command or session is over, and nobody waits for it. */
+    static boolean afterTheFact(AuditEvent event) {
+        return event instanceof AuditEvent.CommandCompleted || event instanceof AuditEvent.ResultSampled
+                || event instanceof AuditEvent.SessionClosed;
     }
 
     /** With max.block.ms=0 each lookup only starts a fetch; ask again until it is there or time is up. */
@@ -152,13 +188,15 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         }
         String key = event.sessionId().value();
         long t0 = System.nanoTime();
+        boolean after = afterTheFact(event);
+        Timer timer = after ? afterLatency : latency;
         try {
-            producer.send(new ProducerRecord<>(settings.topic(), null, key, value, List.of(EventTypeHeader.of(event))), (metadata, error) -> {
+            (after ? afterProducer : producer).send(new ProducerRecord<>(settings.topic(), null, key, value, List.of(EventTypeHeader.of(event))), (metadata, error) -> {
                 if (error != null) {
                     LOGGER.warn("Audit append failed sessionId={} eventId={} error={}", key, event.header().eventId(), error.toString());
                     done.completeExceptionally(error);
                 } else {
-                    if (latency != null) latency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+                    if (timer != null) timer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
                     done.complete(null);
                 }
             });
@@ -174,9 +212,10 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         return settings;
     }
 
-    /** Flushes what is pending (bounded by the delivery timeout) and closes the producer. */
+    /** Flushes what is pending (bounded by the delivery timeout) and closes the producers. */
     @Override
     public void close() {
+        afterProducer.close(settings.deliveryTimeout());
         producer.close(settings.deliveryTimeout());
     }
 }

@@ -143,8 +143,35 @@ class KafkaDecisionPortTest {
         assertThat(log.get(0)).isEqualTo(command);
         assertThat(log.get(1)).isInstanceOfSatisfying(AuditEvent.DecisionMade.class,
                 made -> assertThat(made.commandId()).isEqualTo(command.command().id()));
-        assertThat(METERS.find("gatehouse.produce.latency").timer()).isNotNull();
-        assertThat(METERS.find("gatehouse.produce.latency").timer().count()).isPositive();
+        assertThat(METERS.find("gatehouse.produce.latency").tag("records", "write-ahead").timer()).isNotNull();
+        assertThat(METERS.find("gatehouse.produce.latency").tag("records", "write-ahead").timer().count()).isPositive();
+    }
+
+    @Test
+    void writesTheRecordsNobodyWaitsForAfterTheCommandAndInTheirOrder() throws Exception {
+        // Given: a command, then what the edge writes after it ran and when its session ends
+        AuditEvent.CommandReceived command = TestEvents.command("edge-after-the-fact", 0);
+        SessionId session = command.sessionId();
+        var completed = new AuditEvent.CommandCompleted(new dev.gatehouse.platform.core.EventHeader("after-1", session,
+                Instant.now(), "edge", "edge-after-the-fact"), command.command().id(), command.command().sequence(),
+                new AuditEvent.Outcome(true, List.of("SELECT 1"), 1, null, null, Duration.ofMillis(1), 10, "I"));
+        var closed = new AuditEvent.SessionClosed(new dev.gatehouse.platform.core.EventHeader("after-2", session,
+                Instant.now(), "edge", "edge-after-the-fact"), "client terminated", 1, Duration.ofSeconds(1));
+        long lingeredBefore = METERS.find("gatehouse.produce.latency").tag("records", "after-the-fact").timer().count();
+
+        // When
+        sink.append(command).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        var first = sink.append(completed).toCompletableFuture();
+        var second = sink.append(closed).toCompletableFuture();
+        first.get(10, TimeUnit.SECONDS);
+        second.get(10, TimeUnit.SECONDS);
+
+        // Then: both acknowledged through the lingering producer, in the log after the command, in order
+        assertThat(KafkaAuditSink.afterTheFact(command)).isFalse();
+        assertThat(KafkaAuditSink.afterTheFact(completed)).isTrue();
+        assertThat(METERS.find("gatehouse.produce.latency").tag("records", "after-the-fact").timer().count())
+                .isEqualTo(lingeredBefore + 2);
+        assertThat(tail(session, 3)).containsExactly(command, completed, closed);
     }
 
     @Test
