@@ -19,16 +19,17 @@ public final class KafkaClients {
     }
 
     /**
-     * Produce requests in flight per broker connection: five, Kafka's default and the most
-     * idempotence allows. One was tried (writes made while a request is out wait and go together,
-     * so batches grow with load without a linger): at 32 clients it cut produce requests per
-     * command from 0.80 to 0.52, but with it a command's CommandReceived can wait behind the
-     * previous command's CommandCompleted. One pair of one-client runs showed p50 3.53 ms (one)
-     * against 2.07 ms (five), yet later runs showed one-client enforce latency drifting from run
-     * to run in the same processes (about 2 to 5 ms, either setting), so that comparison settles
-     * nothing; the default stays until a run that controls for it.
+     * Produce requests in flight per broker connection: one. Writes made while a request is out wait
+     * and go together in the next, so batches grow with load without a linger, and an idle system
+     * sends each write at once. Five (Kafka's default) was used before. Measured 2026-12-03 on the
+     * pgbench run, 32 clients, select-simple, after the edge's after-the-fact records got a producer
+     * of their own (so a write-ahead record no longer waits behind a {@code CommandCompleted}):
+     * produce requests per command 0.72 -> 0.47 (enforce) and 0.54 -> 0.37 (observe), broker CPU
+     * 145 -> 119 µs per command, gateway + broker 631 -> 578 µs (enforce); one client, enforce,
+     * added p50 0.87-0.95 ms (select-prepared) and 1.39-1.40 ms (select-simple), no worse than with
+     * five (1.05-1.31 ms).
      */
-    public static final int PRODUCE_REQUESTS_IN_FLIGHT = 5;
+    public static final int PRODUCE_REQUESTS_IN_FLIGHT = 1;
 
     /**
      * A producer whose writes are durable and never duplicated by its own retries: {@code acks=all},
