@@ -8,6 +8,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,7 +30,21 @@ final class AuditChunk {
     /** A chunk is closed once its records reach this many bytes, so rows stay inside the database's pages. */
     static final int MAX_BYTES = 48 * 1024;
 
+    /** The statement {@link #bind} fills: one chunk row. */
+    static final String INSERT = "INSERT INTO audit_chunks (session_id, kafka_partition, first_offset, last_offset,"
+            + " record_count, records) VALUES (?, ?, ?, ?, ?, ?)";
+
     private AuditChunk() {
+    }
+
+    /** Sets {@code insert}'s ({@link #INSERT}) parameters to the chunk of {@code events} (of one partition, in offset order). */
+    static void bind(PreparedStatement insert, String sessionId, List<StoredEvent> events) throws SQLException {
+        insert.setString(1, sessionId);
+        insert.setInt(2, events.getFirst().partition());
+        insert.setLong(3, events.getFirst().offset());
+        insert.setLong(4, events.getLast().offset());
+        insert.setInt(5, events.size());
+        insert.setBytes(6, encode(events));
     }
 
     /** Encodes {@code events}, in offset order, all of one partition. */

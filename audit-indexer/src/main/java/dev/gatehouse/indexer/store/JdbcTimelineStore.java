@@ -278,6 +278,10 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
     }
 
+    /** Where a batch's raw records of one session go: its chunks on that partition. */
+    private record RawKey(String sessionId, int partition) {
+    }
+
     /** One command row as the batch holds it. */
     private static final class CommandRow {
         Entry.CommandEntry entry;
@@ -303,8 +307,8 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
         private final List<Object[]> events = new ArrayList<>(); // sessionId, EventEntry
         private final Set<String> eventIds = new HashSet<>();
-        /** The raw records to store, by session id \0 partition, in offset order. */
-        private final Map<String, List<StoredEvent>> raw = new LinkedHashMap<>();
+        /** The raw records to store, by session and partition, in offset order. */
+        private final Map<RawKey, List<StoredEvent>> raw = new LinkedHashMap<>();
         private final boolean lookUpIds;
         private IndexedRecord current;
 
@@ -328,7 +332,7 @@ public final class JdbcTimelineStore implements TimelineStore {
                 LOGGER.debug("Duplicate event skipped eventId={} partition={} offset={}", eventId, r.partition(), r.offset());
                 return false;
             }
-            raw.computeIfAbsent(sessionId + '\0' + r.partition(), k -> new ArrayList<>()).add(new StoredEvent(r.partition(),
+            raw.computeIfAbsent(new RawKey(sessionId, r.partition()), k -> new ArrayList<>()).add(new StoredEvent(r.partition(),
                     r.offset(), eventId, event.getClass().getSimpleName(), event.header().timestamp(), r.value()));
             if (!TimelineProjection.projects(event)) return true;
             current = r;
@@ -477,11 +481,10 @@ public final class JdbcTimelineStore implements TimelineStore {
 
         /** The batch's raw records as chunks of each session, and their ids' keys. */
         private void writeRaw() throws SQLException {
-            PreparedStatement chunk = writerStatement("INSERT INTO audit_chunks (session_id, kafka_partition, first_offset,"
-                    + " last_offset, record_count, records) VALUES (?, ?, ?, ?, ?, ?)");
+            PreparedStatement chunk = writerStatement(AuditChunk.INSERT);
             PreparedStatement id = writerStatement("INSERT INTO audit_event_ids (event_time_us, event_id) VALUES (?, ?)");
             for (var e : raw.entrySet()) {
-                String sessionId = e.getKey().substring(0, e.getKey().indexOf('\0'));
+                String sessionId = e.getKey().sessionId();
                 List<StoredEvent> events = e.getValue();
                 int from = 0;
                 int bytes = 0;
@@ -502,12 +505,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
 
         private void addChunk(PreparedStatement ps, String sessionId, List<StoredEvent> events) throws SQLException {
-            ps.setString(1, sessionId);
-            ps.setInt(2, events.getFirst().partition());
-            ps.setLong(3, events.getFirst().offset());
-            ps.setLong(4, events.getLast().offset());
-            ps.setInt(5, events.size());
-            ps.setBytes(6, AuditChunk.encode(events));
+            AuditChunk.bind(ps, sessionId, events);
             later(ps);
         }
 

@@ -40,8 +40,7 @@ final class V3MoveAuditEvents extends BaseJavaMigration {
         Connection c = context.getConnection();
         try (PreparedStatement read = c.prepareStatement("SELECT session_id, kafka_partition, kafka_offset, event_id, event_type,"
                 + " event_time_us, record_value FROM audit_events ORDER BY session_id, kafka_partition, kafka_offset");
-             PreparedStatement chunk = c.prepareStatement("INSERT INTO audit_chunks (session_id, kafka_partition, first_offset,"
-                     + " last_offset, record_count, records) VALUES (?, ?, ?, ?, ?, ?)");
+             PreparedStatement chunk = c.prepareStatement(AuditChunk.INSERT);
              PreparedStatement id = c.prepareStatement("INSERT INTO audit_event_ids (event_time_us, event_id) VALUES (?, ?)")) {
             read.setFetchSize(500);
             String session = null;
@@ -75,12 +74,7 @@ final class V3MoveAuditEvents extends BaseJavaMigration {
 
     private static void write(PreparedStatement chunk, String session, List<StoredEvent> events) throws Exception {
         if (events.isEmpty()) return;
-        chunk.setString(1, session);
-        chunk.setInt(2, events.getFirst().partition());
-        chunk.setLong(3, events.getFirst().offset());
-        chunk.setLong(4, events.getLast().offset());
-        chunk.setInt(5, events.size());
-        chunk.setBytes(6, AuditChunk.encode(events));
+        AuditChunk.bind(chunk, session, events);
         chunk.executeUpdate();
         events.clear();
     }

@@ -80,10 +80,12 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
 
     private final Settings settings;
     private final EventSerde<AuditEvent> serde;
-    private final KafkaProducer<String, byte[]> producer;
-    private final KafkaProducer<String, byte[]> afterProducer;
-    private final Timer latency;
-    private final Timer afterLatency;
+    /** One producer and its latency timer (null without a registry). */
+    private record Lane(KafkaProducer<String, byte[]> producer, Timer latency) {
+    }
+
+    private final Lane writeAhead;
+    private final Lane afterTheFact;
 
     /**
      * Creates the producer and fetches the topic's metadata, so that later appends do not block
@@ -96,24 +98,19 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
     public KafkaAuditSink(Settings settings, EventSerde<AuditEvent> serde, MeterRegistry registry) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.serde = Objects.requireNonNull(serde, "serde");
-        this.producer = new KafkaProducer<>(producerConfig(settings), new StringSerializer(), new ByteArraySerializer());
-        Map<String, Object> after = producerConfig(settings);
-        after.put(ProducerConfig.CLIENT_ID_CONFIG, settings.clientId() + "-after");
-        after.put(ProducerConfig.LINGER_MS_CONFIG, AFTER_THE_FACT_LINGER_MS);
-        // delivery.timeout.ms >= linger.ms + request.timeout.ms, as for the other producer
-        after.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG,
-                Math.min((int) settings.deliveryTimeout().toMillis() - AFTER_THE_FACT_LINGER_MS, 30_000));
-        this.afterProducer = new KafkaProducer<>(after, new StringSerializer(), new ByteArraySerializer());
-        this.latency = timer(registry, settings, "write-ahead");
-        this.afterLatency = timer(registry, settings, "after-the-fact");
+        this.writeAhead = new Lane(new KafkaProducer<>(producerConfig(settings, settings.clientId(), 0),
+                new StringSerializer(), new ByteArraySerializer()), timer(registry, settings, "write-ahead"));
+        this.afterTheFact = new Lane(new KafkaProducer<>(producerConfig(settings, settings.clientId() + "-after",
+                AFTER_THE_FACT_LINGER_MS), new StringSerializer(), new ByteArraySerializer()),
+                timer(registry, settings, "after-the-fact"));
         try {
-            awaitMetadata(afterProducer, settings);
-            int partitions = awaitMetadata(producer, settings);
+            awaitMetadata(afterTheFact.producer(), settings);
+            int partitions = awaitMetadata(writeAhead.producer(), settings);
             LOGGER.info("Audit sink ready topic={} partitions={} deliveryTimeoutMs={}",
                     settings.topic(), partitions, settings.deliveryTimeout().toMillis());
         } catch (RuntimeException e) {
-            producer.close(Duration.ZERO);
-            afterProducer.close(Duration.ZERO);
+            writeAhead.producer().close(Duration.ZERO);
+            afterTheFact.producer().close(Duration.ZERO);
             throw e;
         }
     }
@@ -155,18 +152,18 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         }
     }
 
-    static Map<String, Object> producerConfig(Settings settings) {
+    static Map<String, Object> producerConfig(Settings settings, String clientId, int lingerMs) {
         int deliveryMs = (int) settings.deliveryTimeout().toMillis();
         Map<String, Object> config = new HashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, settings.clientId());
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, KafkaClients.PRODUCE_REQUESTS_IN_FLIGHT);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, lingerMs);
         // delivery.timeout.ms >= linger.ms + request.timeout.ms is enforced by the client
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs);
-        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(deliveryMs, 30_000));
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(deliveryMs - lingerMs, 30_000));
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0L); // never block the caller; see class comment
         config.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
         return config;
@@ -188,15 +185,14 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         }
         String key = event.sessionId().value();
         long t0 = System.nanoTime();
-        boolean after = afterTheFact(event);
-        Timer timer = after ? afterLatency : latency;
+        Lane lane = afterTheFact(event) ? afterTheFact : writeAhead;
         try {
-            (after ? afterProducer : producer).send(new ProducerRecord<>(settings.topic(), null, key, value, List.of(EventTypeHeader.of(event))), (metadata, error) -> {
+            lane.producer().send(new ProducerRecord<>(settings.topic(), null, key, value, List.of(EventTypeHeader.of(event))), (metadata, error) -> {
                 if (error != null) {
                     LOGGER.warn("Audit append failed sessionId={} eventId={} error={}", key, event.header().eventId(), error.toString());
                     done.completeExceptionally(error);
                 } else {
-                    if (timer != null) timer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+                    if (lane.latency() != null) lane.latency().record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
                     done.complete(null);
                 }
             });
@@ -215,7 +211,7 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
     /** Flushes what is pending (bounded by the delivery timeout) and closes the producers. */
     @Override
     public void close() {
-        afterProducer.close(settings.deliveryTimeout());
-        producer.close(settings.deliveryTimeout());
+        afterTheFact.producer().close(settings.deliveryTimeout());
+        writeAhead.producer().close(settings.deliveryTimeout());
     }
 }
