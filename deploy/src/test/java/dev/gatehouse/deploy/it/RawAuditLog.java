@@ -46,7 +46,9 @@ final class RawAuditLog {
                     if (r.value() != null) all.writeBytes(r.value());
                 }
             }
-            assertThat(partitions).allSatisfy(tp -> assertThat(consumer.position(tp)).isEqualTo(end.get(tp)));
+            // at least to the end read at the start: records written since (a session's lingering
+            // after-the-fact records) may come with the last poll, and are searched too
+            assertThat(partitions).allSatisfy(tp -> assertThat(consumer.position(tp)).isGreaterThanOrEqualTo(end.get(tp)));
         }
         assertThat(all.size()).isPositive();
         return new RawAuditLog(all.toByteArray());
