@@ -143,7 +143,7 @@ public final class TimelineProjection {
                     c.edgeId(), c.clientAddress(), c.identity(), c.connection());
         }
         SqlCommand cmd = c.command();
-        if (timelines.command(sessionId, cmd.id().value()).isPresent()) {
+        if (timelines.commandStored(sessionId, cmd.id().value())) {
             timelines.putSession(s);
             return; // the same command written again (a producer retry): the first record stands
         }

@@ -405,6 +405,19 @@ public final class JdbcTimelineStore implements TimelineStore {
             return Optional.of(row.entry);
         }
 
+        /**
+         * Optimistic, like event ids (see {@link #project}): a new command is taken as new without a
+         * lookup; the unique key on (session_id, command_id) fails the batch if it was stored before,
+         * and the batch is projected again with lookups.
+         */
+        @Override
+        public boolean commandStored(String sessionId, String commandId) {
+            String key = sessionId + '\0' + commandId;
+            if (lookUpIds || commands.containsKey(key)) return command(sessionId, commandId).isPresent();
+            absent.add(key);
+            return false;
+        }
+
         @Override
         public Optional<Entry.CommandEntry> commandByApproval(String sessionId, String approvalId) {
             for (CommandRow row : commands.values()) {

@@ -6,6 +6,7 @@ import dev.gatehouse.indexer.projection.InMemoryTimelines;
 import dev.gatehouse.indexer.projection.TimelineJson;
 import dev.gatehouse.indexer.projection.TimelineProjection;
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.evidence.SessionChain;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -131,6 +132,33 @@ class JdbcTimelineStoreTest {
             assertThat(store.digests().get("s-b")).isEqualTo(before);
             assertThat(store.timeline("s-b").orElseThrow().session().commands()).isEqualTo(3);
             assertThat(store.nextOffsets("audit")).containsEntry(0, 2L * records.size());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void keepsTheFirstRecordOfACommandWrittenTwiceUnderANewEventId(String kind) {
+        // Given: a session stored, then one of its commands written again as a new record
+        List<AuditEvent> events = new SampleSessions("s-g", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(false);
+        List<TimelineStore.IndexedRecord> records = records(events, 0, 0);
+        AuditEvent.CommandReceived first = events.stream().filter(AuditEvent.CommandReceived.class::isInstance)
+                .map(AuditEvent.CommandReceived.class::cast).findFirst().orElseThrow();
+        EventHeader h = first.header();
+        AuditEvent.CommandReceived again = new AuditEvent.CommandReceived(new EventHeader(UUID.randomUUID().toString(),
+                h.sessionId(), h.timestamp().plusSeconds(60), h.service(), h.instance()), first.command(), first.identity(),
+                first.connection(), first.edgeId(), first.replyPartition(), first.mode(), first.sessionStartedAt(),
+                first.clientAddress(), first.refusal());
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records);
+            String before = TimelineJson.write(store.timeline("s-g").orElseThrow().entries());
+            // When: the batch with the second record (taken as new at first, then projected again, looking)
+            var result = store.project("audit", List.of(new TimelineStore.IndexedRecord(0, records.size(), CODEC.encode(again), again)));
+            // Then: the record is kept raw, and the command's entry and the session's count are the first record's
+            assertThat(result.projected()).isEqualTo(1);
+            assertThat(store.events("s-g")).hasSize(records.size() + 1);
+            assertThat(TimelineJson.write(store.timeline("s-g").orElseThrow().entries())).isEqualTo(before);
+            assertThat(store.timeline("s-g").orElseThrow().session().commands()).isEqualTo(3);
+            assertThat(store.nextOffsets("audit")).containsEntry(0, records.size() + 1L);
         }
     }
 
