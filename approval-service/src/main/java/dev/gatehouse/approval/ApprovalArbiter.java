@@ -4,6 +4,7 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.kafka.ConsumerLoop;
 import dev.gatehouse.platform.kafka.KafkaClients;
 import dev.gatehouse.platform.kafka.Topics;
@@ -26,7 +27,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -388,7 +388,7 @@ public final class ApprovalArbiter implements AutoCloseable {
     }
 
     private EventHeader header(Approval a, Instant now) {
-        return new EventHeader(UUID.randomUUID().toString(), a.sessionId(), now, "approval", settings.instanceId());
+        return new EventHeader(Ids.next(), a.sessionId(), now, "approval", settings.instanceId());
     }
 
     /** Leaves the group (a standby takes over at once) and stops the timers. */

@@ -3,6 +3,7 @@ package dev.gatehouse.approval;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Ids;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +14,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -65,7 +65,7 @@ public final class ApprovalDesk {
             return CompletableFuture.failedFuture(VoteRefusedException.of(refusal.get()));
         }
         AuditEvent.ApprovalVoted vote = new AuditEvent.ApprovalVoted(
-                new EventHeader(UUID.randomUUID().toString(), a.sessionId(), now, "approval", instance),
+                new EventHeader(Ids.next(), a.sessionId(), now, "approval", instance),
                 approvalId, approver.subject(), approver.issuer(), approver.groups(), approve, reason, channel, externalUser);
         LOGGER.info("Vote approvalId={} approver={} approve={} channel={}", approvalId, approver.subject(), approve, channel);
         return events.write(vote)

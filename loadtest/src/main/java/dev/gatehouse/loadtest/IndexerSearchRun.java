@@ -10,6 +10,7 @@ import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -140,7 +141,7 @@ public final class IndexerSearchRun {
 
     /** One open synthetic session. */
     private final class Session {
-        final SessionId id = new SessionId(java.util.UUID.randomUUID().toString());
+        final SessionId id = SessionId.random();
         final Identity identity;
         final Instant opened;
         final String mode;
@@ -250,7 +251,7 @@ public final class IndexerSearchRun {
 
     private EventHeader header(Session s) {
         clock = clock.plusNanos(20_000);
-        return new EventHeader(java.util.UUID.randomUUID().toString(), s.id, clock, "edge", "edge-1");
+        return new EventHeader(Ids.next(), s.id, clock, "edge", "edge-1");
     }
 
     private void send(KafkaProducer<String, byte[]> producer, Session s, AuditEvent event) {

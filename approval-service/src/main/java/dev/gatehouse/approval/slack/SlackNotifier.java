@@ -5,6 +5,7 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Ids;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -27,7 +28,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
@@ -301,7 +301,7 @@ public final class SlackNotifier implements ApprovalNotifier, AutoCloseable {
 
     private void recordAttempt(Approval approval, Attempt a, int n) {
         AuditEvent.ApprovalNotified event = new AuditEvent.ApprovalNotified(
-                new EventHeader(UUID.randomUUID().toString(), approval.sessionId(), Instant.now(), "approval", instance),
+                new EventHeader(Ids.next(), approval.sessionId(), Instant.now(), "approval", instance),
                 approval.id(), CHANNEL, settings.channel(), a.delivered(), n, a.error(), a.messageRef());
         try {
             events.append(event).whenComplete((v, e) -> {

@@ -66,7 +66,7 @@ public class CommandPathBenchmark {
     }
 
     private static EventHeader header(String source) {
-        return new EventHeader(java.util.UUID.randomUUID().toString(), SESSION, Instant.now(), source, "dev-edge");
+        return new EventHeader(dev.gatehouse.platform.core.Ids.next(), SESSION, Instant.now(), source, "dev-edge");
     }
 
     private int[] recordSizes() {

@@ -6,6 +6,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -31,7 +32,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -72,7 +72,7 @@ public class IndexerStoreBenchmark {
         analysis = new PgQueryAnalyzer().analyze(Samples.SIMPLE_SELECT);
         List<TimelineStore.IndexedRecord> opened = new ArrayList<>();
         for (int i = 0; i < SESSIONS; i++) {
-            SessionId id = new SessionId(UUID.randomUUID().toString());
+            SessionId id = SessionId.random();
             sessions.add(id);
             opened.add(record(new AuditEvent.SessionOpened(header(id), Samples.dba(), Samples.demo(), "127.0.0.1:40000",
                     "alice", "pgbench", "enforce", false, Map.of("user", "alice", "database", "demo"),
@@ -124,7 +124,7 @@ public class IndexerStoreBenchmark {
             for (int s = 0; s < SESSIONS && records.size() < COMMANDS * 3; s++) {
                 SessionId session = sessions.get(s);
                 long sequence = ++sequences[s];
-                CommandId command = new CommandId(UUID.randomUUID().toString());
+                CommandId command = CommandId.random();
                 SqlCommand sql = new SqlCommand(command, session, sequence, now, SqlCommand.Form.SIMPLE_QUERY,
                         Samples.SIMPLE_SELECT, List.of(), analysis);
                 records.add(record(new AuditEvent.CommandReceived(header(session), sql, Samples.dba(), Samples.demo(),
@@ -144,7 +144,7 @@ public class IndexerStoreBenchmark {
 
     private EventHeader header(SessionId session) {
         now = now.plusNanos(50_000);
-        return new EventHeader(UUID.randomUUID().toString(), session, now, "edge", "edge-1");
+        return new EventHeader(Ids.next(), session, now, "edge", "edge-1");
     }
 
     private TimelineStore.IndexedRecord record(AuditEvent event) {

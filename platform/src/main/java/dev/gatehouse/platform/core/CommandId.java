@@ -1,7 +1,6 @@
 package dev.gatehouse.platform.core;
 
 import java.util.Objects;
-import java.util.UUID;
 
 /** Identifies one decoded command; decisions and completions refer to it. */
 public record CommandId(String value) {
@@ -11,7 +10,7 @@ public record CommandId(String value) {
     }
 
     public static CommandId random() {
-        return new CommandId(UUID.randomUUID().toString());
+        return new CommandId(Ids.next());
     }
 
     @Override

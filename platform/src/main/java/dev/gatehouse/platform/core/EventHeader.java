@@ -2,7 +2,6 @@ package dev.gatehouse.platform.core;
 
 import java.time.Instant;
 import java.util.Objects;
-import java.util.UUID;
 
 /**
  * What every audit event carries.
@@ -23,6 +22,6 @@ public record EventHeader(String eventId, SessionId sessionId, Instant timestamp
     }
 
     public static EventHeader now(SessionId sessionId, String service, String instance) {
-        return new EventHeader(UUID.randomUUID().toString(), sessionId, Instant.now(), service, instance);
+        return new EventHeader(Ids.next(), sessionId, Instant.now(), service, instance);
     }
 }

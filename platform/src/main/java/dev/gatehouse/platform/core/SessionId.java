@@ -1,7 +1,6 @@
 package dev.gatehouse.platform.core;
 
 import java.util.Objects;
-import java.util.UUID;
 
 /** Identifies one client session at one edge; the key of every audit event of that session. */
 public record SessionId(String value) {
@@ -24,7 +23,7 @@ public record SessionId(String value) {
     }
 
     public static SessionId random() {
-        return new SessionId(UUID.randomUUID().toString());
+        return new SessionId(Ids.next());
     }
 
     @Override

@@ -8,10 +8,10 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.Set;
-import java.util.UUID;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 
 /**
@@ -91,7 +91,7 @@ public final class SessionSealer {
             throw new IllegalStateException("cannot sign the seal of session " + sessionId + " with key "
                     + keys.keyId() + ": " + e.getMessage(), e);
         }
-        EventHeader header = new EventHeader(UUID.randomUUID().toString(), sessionId,
+        EventHeader header = new EventHeader(Ids.next(), sessionId,
                 clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS), SERVICE,
                 instance);
         return new AuditEvent.SessionSealed(header, sessionId.value(), eventCount, chainHead, ALGORITHM,
