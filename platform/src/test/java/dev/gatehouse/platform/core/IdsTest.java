@@ -13,12 +13,14 @@ class IdsTest {
 
     @Test
     void mintsDistinctVersionSevenIdsThatSortInTheOrderOfTheMillisecondTheyWereMintedIn() {
-        // Given: ids minted until the clock has moved on by a few milliseconds
+        // Given: a hundred ids, then one more once the clock has moved on by a few milliseconds
         List<String> ids = new ArrayList<>();
         long start = System.currentTimeMillis();
         ids.add(Ids.next());
         long firstMinted = System.currentTimeMillis();
-        while (System.currentTimeMillis() < firstMinted + 3 || ids.size() < 100) ids.add(Ids.next());
+        while (ids.size() < 100) ids.add(Ids.next());
+        while (System.currentTimeMillis() < firstMinted + 3) Thread.onSpinWait();
+        ids.add(Ids.next()); // minted after the clock passed firstMinted + 3, whatever paused the loop
         long end = System.currentTimeMillis();
         // Then: each is a version 7 UUID in canonical form, all distinct
         for (String id : ids) {
