@@ -4,7 +4,6 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
-import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.kafka.ConsumerLoop;
 import dev.gatehouse.platform.kafka.KafkaClients;
 import dev.gatehouse.platform.kafka.Topics;
@@ -388,7 +387,7 @@ public final class ApprovalArbiter implements AutoCloseable {
     }
 
     private EventHeader header(Approval a, Instant now) {
-        return new EventHeader(Ids.next(), a.sessionId(), now, "approval", settings.instanceId());
+        return EventHeader.at(a.sessionId(), now, "approval", settings.instanceId());
     }
 
     /** Leaves the group (a standby takes over at once) and stops the timers. */

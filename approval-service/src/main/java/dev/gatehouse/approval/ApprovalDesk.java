@@ -3,7 +3,6 @@ package dev.gatehouse.approval;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.EventHeader;
-import dev.gatehouse.platform.core.Ids;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,7 +64,7 @@ public final class ApprovalDesk {
             return CompletableFuture.failedFuture(VoteRefusedException.of(refusal.get()));
         }
         AuditEvent.ApprovalVoted vote = new AuditEvent.ApprovalVoted(
-                new EventHeader(Ids.next(), a.sessionId(), now, "approval", instance),
+                EventHeader.at(a.sessionId(), now, "approval", instance),
                 approvalId, approver.subject(), approver.issuer(), approver.groups(), approve, reason, channel, externalUser);
         LOGGER.info("Vote approvalId={} approver={} approve={} channel={}", approvalId, approver.subject(), approve, channel);
         return events.write(vote)

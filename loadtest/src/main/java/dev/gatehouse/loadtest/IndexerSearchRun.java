@@ -10,7 +10,6 @@ import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
-import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -81,15 +80,7 @@ public final class IndexerSearchRun {
     }
 
     public static void main(String[] args) throws Exception {
-        IndexerSearchOptions options;
-        try {
-            options = IndexerSearchOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("indexer-search: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        System.exit(new IndexerSearchRun(options).run());
+        RunMain.exit("indexer-search", args, IndexerSearchOptions::parse, options -> new IndexerSearchRun(options).run());
     }
 
     private int run() throws Exception {
@@ -251,7 +242,7 @@ public final class IndexerSearchRun {
 
     private EventHeader header(Session s) {
         clock = clock.plusNanos(20_000);
-        return new EventHeader(Ids.next(), s.id, clock, "edge", "edge-1");
+        return EventHeader.at(s.id, clock, "edge", "edge-1");
     }
 
     private void send(KafkaProducer<String, byte[]> producer, Session s, AuditEvent event) {

@@ -73,15 +73,7 @@ public final class LargeSelectComparison {
     }
 
     public static void main(String[] args) throws Exception {
-        LargeSelectOptions options;
-        try {
-            options = LargeSelectOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("large-select: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        System.exit(new LargeSelectComparison(options).run());
+        RunMain.exit("large-select", args, LargeSelectOptions::parse, options -> new LargeSelectComparison(options).run());
     }
 
     private int run() throws Exception {

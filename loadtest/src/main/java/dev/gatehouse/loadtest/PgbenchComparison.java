@@ -66,17 +66,7 @@ public final class PgbenchComparison {
     }
 
     public static void main(String[] args) throws Exception {
-        LoadtestOptions options;
-        try {
-            options = LoadtestOptions.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("pgbench-comparison: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        int status = new PgbenchComparison(options).run();
-        // Kafka's and Vert.x's clients in this JVM leave non-daemon threads behind; the report is written.
-        System.exit(status);
+        RunMain.exit("pgbench-comparison", args, LoadtestOptions::parse, options -> new PgbenchComparison(options).run());
     }
 
     /** Runs everything; returns 0 when every run was clean, 1 when some run failed, had errors, or the harness failed. */

@@ -5,7 +5,6 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.EventHeader;
-import dev.gatehouse.platform.core.Ids;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -21,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -301,7 +299,7 @@ public final class SlackNotifier implements ApprovalNotifier, AutoCloseable {
 
     private void recordAttempt(Approval approval, Attempt a, int n) {
         AuditEvent.ApprovalNotified event = new AuditEvent.ApprovalNotified(
-                new EventHeader(Ids.next(), approval.sessionId(), Instant.now(), "approval", instance),
+                EventHeader.now(approval.sessionId(), "approval", instance),
                 approval.id(), CHANNEL, settings.channel(), a.delivered(), n, a.error(), a.messageRef());
         try {
             events.append(event).whenComplete((v, e) -> {

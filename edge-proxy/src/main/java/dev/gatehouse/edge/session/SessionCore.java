@@ -8,7 +8,6 @@ import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.DecisionUnavailableException;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
-import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.revocation.SessionInfo;
@@ -113,7 +112,7 @@ public final class SessionCore {
 
     /** A header for an event of this session, produced by this edge. */
     public EventHeader header() {
-        return new EventHeader(Ids.next(), sessionId, scheduler.now(), "edge", ports.edgeId());
+        return EventHeader.at(sessionId, scheduler.now(), "edge", ports.edgeId());
     }
 
     /** This session as the fleet's session directory lists it; only once open. */

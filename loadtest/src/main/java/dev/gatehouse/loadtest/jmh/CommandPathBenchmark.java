@@ -24,7 +24,6 @@ import org.openjdk.jmh.annotations.State;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -66,7 +65,7 @@ public class CommandPathBenchmark {
     }
 
     private static EventHeader header(String source) {
-        return new EventHeader(dev.gatehouse.platform.core.Ids.next(), SESSION, Instant.now(), source, "dev-edge");
+        return EventHeader.now(SESSION, source, "dev-edge");
     }
 
     private int[] recordSizes() {

@@ -6,7 +6,6 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
-import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -144,7 +143,7 @@ public class IndexerStoreBenchmark {
 
     private EventHeader header(SessionId session) {
         now = now.plusNanos(50_000);
-        return new EventHeader(Ids.next(), session, now, "edge", "edge-1");
+        return EventHeader.at(session, now, "edge", "edge-1");
     }
 
     private TimelineStore.IndexedRecord record(AuditEvent event) {

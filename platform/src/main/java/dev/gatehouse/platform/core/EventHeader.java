@@ -22,6 +22,11 @@ public record EventHeader(String eventId, SessionId sessionId, Instant timestamp
     }
 
     public static EventHeader now(SessionId sessionId, String service, String instance) {
-        return new EventHeader(Ids.next(), sessionId, Instant.now(), service, instance);
+        return at(sessionId, Instant.now(), service, instance);
+    }
+
+    /** A new event's header: a new id ({@link Ids}), at {@code timestamp}. */
+    public static EventHeader at(SessionId sessionId, Instant timestamp, String service, String instance) {
+        return new EventHeader(Ids.next(), sessionId, timestamp, service, instance);
     }
 }

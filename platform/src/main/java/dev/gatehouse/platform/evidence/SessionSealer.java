@@ -11,7 +11,6 @@ import java.util.Set;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.EventHeader;
-import dev.gatehouse.platform.core.Ids;
 import dev.gatehouse.platform.core.SessionId;
 
 /**
@@ -91,7 +90,7 @@ public final class SessionSealer {
             throw new IllegalStateException("cannot sign the seal of session " + sessionId + " with key "
                     + keys.keyId() + ": " + e.getMessage(), e);
         }
-        EventHeader header = new EventHeader(Ids.next(), sessionId,
+        EventHeader header = EventHeader.at(sessionId,
                 clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS), SERVICE,
                 instance);
         return new AuditEvent.SessionSealed(header, sessionId.value(), eventCount, chainHead, ALGORITHM,

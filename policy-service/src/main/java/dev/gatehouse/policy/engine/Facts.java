@@ -124,14 +124,9 @@ public final class Facts {
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(context, "context");
-        Map<String, Object> vars = new LinkedHashMap<>();
-        vars.put(IDENTITY, identity(identity));
-        vars.put(CONNECTION, connection(connection));
-        vars.put(COMMAND, command(command));
-        vars.put(SESSION, session(command, context));
-        vars.put(TIME, time(context));
-        vars.put(REQUEST, request(RequestType.COMMAND));
-        return new Facts(ImmutableMap.copyOf(vars), RequestType.COMMAND);
+        return new Facts(ImmutableMap.of(IDENTITY, identity(identity), CONNECTION, connection(connection),
+                COMMAND, command(command), SESSION, session(command, context), TIME, time(context),
+                REQUEST, request(RequestType.COMMAND)), RequestType.COMMAND);
     }
 
     /**
@@ -144,14 +139,9 @@ public final class Facts {
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(sessionId, "sessionId");
         Objects.requireNonNull(context, "context");
-        Map<String, Object> vars = new LinkedHashMap<>();
-        vars.put(IDENTITY, identity(identity));
-        vars.put(CONNECTION, connection(connection));
-        vars.put(COMMAND, EMPTY_COMMAND);
-        vars.put(SESSION, session(sessionId, context));
-        vars.put(TIME, time(context));
-        vars.put(REQUEST, request(RequestType.CONNECT));
-        return new Facts(ImmutableMap.copyOf(vars), RequestType.CONNECT);
+        return new Facts(ImmutableMap.of(IDENTITY, identity(identity), CONNECTION, connection(connection),
+                COMMAND, EMPTY_COMMAND, SESSION, session(sessionId, context), TIME, time(context),
+                REQUEST, request(RequestType.CONNECT)), RequestType.CONNECT);
     }
 
     /** Whether these facts describe a connection attempt or a command. */
