@@ -105,6 +105,14 @@ public sealed interface AuditEvent {
 
         /** "enforce" when the edge waits for the decision, "observe" when it only records. */
         String mode();
+
+        /**
+         * Whether the edge waits for the decision: every mode but "observe" (a record without a mode
+         * predates observe mode and was waited for).
+         */
+        default boolean awaited() {
+            return !"observe".equals(mode());
+        }
     }
 
     /**

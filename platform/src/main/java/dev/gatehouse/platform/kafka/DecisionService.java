@@ -45,8 +45,9 @@ import java.util.function.Function;
  * The policy side's loop, protocol-free: reads {@code CommandReceived} and {@code SessionRequested}
  * events (every {@link AuditEvent.DecisionRequest}) from
  * {@code gatehouse.audit} in the consumer group {@code gatehouse-policy}, asks the policy
- * function, and writes the {@code DecisionMade} both to {@code gatehouse.decisions} (partition =
- * the command's reply partition) and to {@code gatehouse.audit} (keyed by session id). Other
+ * function, and writes the {@code DecisionMade} to {@code gatehouse.audit} (keyed by session id) and,
+ * when the edge waits for it ({@link AuditEvent.DecisionRequest#awaited()}: not in observe mode), to {@code gatehouse.decisions}
+ * (partition = the command's reply partition). Other
  * events are skipped, and so are commands the edge refused itself ({@link #awaitsDecision}): no
  * decision is written for them.
  *
@@ -356,7 +357,9 @@ public final class DecisionService implements AutoCloseable {
         String key = command.sessionId().value();
         int partition = command.replyPartition();
         var header = EventTypeHeader.of(made);
-        if (partition >= 0 && partition < decisionPartitions) {
+        if (!command.awaited()) {
+            // the edge records and forwards without waiting: a reply would only be read and dropped
+        } else if (partition >= 0 && partition < decisionPartitions) {
             batch.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value, List.of(header)));
         } else {
             LOGGER.warn("Command names a reply partition that does not exist; decision goes to the audit log only "

@@ -212,6 +212,39 @@ class KafkaDecisionPortTest {
     }
 
     @Test
+    void anObservedCommandIsDecidedIntoTheLogButNotRoutedToTheEdge() throws Exception {
+        // Given: a policy loop, and an observe-mode command the edge records without waiting
+        closing(new DecisionService(DecisionService.Settings.of(kafka.bootstrapServers(), "test-policy"), SERDE,
+                request -> TestEvents.allow((AuditEvent.CommandReceived) request), null));
+        KafkaDecisionPort port = port("edge-observed");
+        SessionId session = SessionId.random();
+        AuditEvent.CommandReceived enforced = TestEvents.command(session, "edge-observed", port.replyPartition());
+        AuditEvent.CommandReceived observed = new AuditEvent.CommandReceived(
+                dev.gatehouse.platform.core.EventHeader.now(session, "edge", "edge-observed"),
+                TestEvents.command(session, "edge-observed", port.replyPartition()).command(), enforced.identity(),
+                enforced.connection(), enforced.edgeId(), enforced.replyPartition(), "observe");
+
+        // When: the observed command is recorded, then the next command of the session is decided
+        port.record(observed).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Decision decision = port.decide(enforced, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        // Then: both decided into the audit log, in log order; only the awaited one reached the edge's partition
+        assertThat(decision.commandId()).isEqualTo(enforced.command().id());
+        List<AuditEvent> log = tail(session, 4);
+        assertThat(log).hasSize(4);
+        assertThat(log.stream().filter(AuditEvent.DecisionMade.class::isInstance)
+                .map(e -> ((AuditEvent.DecisionMade) e).commandId()))
+                .containsExactly(observed.command().id(), enforced.command().id());
+        List<CommandId> routed = new ArrayList<>();
+        try (AuditTail decisions = new AuditTail(kafka.bootstrapServers(), Topics.DECISIONS, Duration.ofSeconds(10), SERDE)) {
+            decisions.read(session, false, event -> routed.add(((AuditEvent.DecisionMade) event).commandId()));
+        }
+        assertThat(routed).containsExactly(enforced.command().id());
+        assertThat(observed.awaited()).isFalse();
+        assertThat(enforced.awaited()).isTrue();
+    }
+
+    @Test
     void noDecisionWithinTheDeadlineFailsClosed() {
         // Given no policy loop runs
         KafkaDecisionPort port = port("edge-deadline");

@@ -51,7 +51,6 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
 
     /** How many decisions are remembered for redeliveries. */
     public static final int DEFAULT_CACHE_SIZE = 100_000;
-    private static final String OBSERVE = "observe";
 
     /** The active policy and the staged one (null when none), swapped together. */
     private record Policies(PolicyEvaluator active, PolicyEvaluator staged) {
@@ -157,7 +156,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
         Decision decision = evaluation.toDecision(commandId);
         ApprovalRequests requests = approvals;
         if (decision instanceof Decision.RequireApproval required && requests != null
-                && received instanceof AuditEvent.CommandReceived command && !OBSERVE.equals(command.mode())) {
+                && received instanceof AuditEvent.CommandReceived command && command.awaited()) {
             // observe mode records only: no approval is asked for a command that runs anyway
             decision = requests.decide(command, required, evaluation.approval().expiresIn());
         }
