@@ -136,7 +136,9 @@ final class ComparisonReport {
         sb.append("\n### CPU time per command (µs)\n\nuser + system time of each process over the window (pgbench's run, "
                 + "then the wait for the indexer's lag to return to 0), divided by the SQL statements pgbench completed in it. "
                 + "In direct and pgbouncer runs the gateway and the broker carry no traffic: their figures are idle work. "
-                + "\"1 tick\": what one clock tick of one process adds per command.\n\n");
+                + "\"1 tick\": what one clock tick of one process adds per command. \"machine busy / steal\": the whole machine's "
+                + "share of CPU time in use and stolen by the hypervisor over the window (`/proc/stat`); on a shared host "
+                + "the same code costs more in a window with steal, so compare runs of one sitting.\n\n");
         StringBuilder head = new StringBuilder("| workload | clients | mode | commands | window s |");
         StringBuilder rule = new StringBuilder("|---|---:|---|---:|---:|");
         for (LoadEnvironment.Measured g : gateways) {
@@ -149,8 +151,8 @@ final class ComparisonReport {
             head.append(" pgbouncer |");
             rule.append("---:|");
         }
-        head.append(" postgres | pgbench | 1 tick |");
-        rule.append("---:|---:|---:|");
+        head.append(" postgres | pgbench | 1 tick | machine busy / steal % |");
+        rule.append("---:|---:|---:|---:|");
         sb.append(head).append('\n').append(rule).append('\n');
         for (Row r : rows) {
             long commands = r.commands();
@@ -172,7 +174,9 @@ final class ComparisonReport {
             if (pgbouncer) sb.append(' ').append(perCommand(r.cpuTicks().getOrDefault("pgbouncer", -1L), commands)).append(" |");
             sb.append(' ').append(perCommand(r.cpuTicks().getOrDefault("postgres", -1L), commands)).append(" | ")
                     .append(perCommand(r.cpuTicks().getOrDefault("pgbench", -1L), commands)).append(" | ")
-                    .append(commands == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", ProcessCpu.micros(1) / commands)).append(" |\n");
+                    .append(commands == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", ProcessCpu.micros(1) / commands)).append(" | ")
+                    .append(r.machine() == null ? "n/a" : String.format(Locale.ROOT, "%.0f / %.1f", r.machine().busyPercent(),
+                            r.machine().stealPercent())).append(" |\n");
         }
     }
 

@@ -36,7 +36,8 @@ public final class PgbenchComparison {
     private static final String SUBJECT = "loadtest";
 
     /** The counters read at both ends of a measured window. */
-    record Snapshot(long nanos, Map<String, Long> cpuTicks, Map<String, Long> requests, EdgeTimings edge) {
+    record Snapshot(long nanos, Map<String, Long> cpuTicks, MachineCpu.Ticks machine, Map<String, Long> requests,
+                    EdgeTimings edge) {
     }
 
     /**
@@ -49,10 +50,11 @@ public final class PgbenchComparison {
      * @param drained   how long after pgbench's end the lag was back to 0; null: not within the bound
      * @param settled   whether the lag was 0 before the window began (the warm-up's records indexed)
      * @param windowSeconds pgbench's run and the wait for the indexer: the window the CPU and request counts cover
+     * @param machine   the whole machine's busy and stolen shares over the window; null when not known
      */
     record Row(Mode mode, Workload workload, int clients, int threads, Pgbench.Result result, Map<String, Long> cpuTicks,
                Map<String, Long> requests, EdgeTimings edge, IndexerLag.Reading lagAtEnd, Duration drained, boolean settled,
-               double windowSeconds) {
+               double windowSeconds, MachineCpu.Share machine) {
         /** SQL statements the run sent (transactions times statements per transaction). */
         long commands() {
             return result.processed() * workload.statements();
@@ -181,7 +183,8 @@ public final class PgbenchComparison {
         cpu.put("pgbench", result.cpuTicks());
         EdgeTimings edge = mode.throughEdge() ? after.edge().since(before.edge()) : null;
         Row row = new Row(mode, workload, clients, threads, result, cpu, difference(after.requests(), before.requests()), edge,
-                atEnd, drained, settled, (after.nanos() - before.nanos()) / 1e9);
+                atEnd, drained, settled, (after.nanos() - before.nanos()) / 1e9,
+                after.machine() == null || before.machine() == null ? null : after.machine().since(before.machine()));
         progress(String.format(Locale.ROOT, "  -> %.1f tps, p50 %.2f ms, p99 %.2f ms, %d failed, exit %d; indexer lag at end %s, %s",
                 result.tps(), result.latency().p50Micros() / 1000.0, result.latency().p99Micros() / 1000.0, result.failed(),
                 result.exitCode(), atEnd, drained == null ? "not back to 0 within " + lagBound.toSeconds() + " s"
@@ -195,14 +198,16 @@ public final class PgbenchComparison {
      */
     private static Snapshot snapshot(LoadEnvironment env, boolean start) throws IOException, InterruptedException {
         Map<String, Long> ticks = start ? null : env.cpuTicks();
+        MachineCpu.Ticks machine = start ? null : MachineCpu.now();
         long nanos = System.nanoTime();
         Map<String, Long> requests = env.broker().requestCounts();
         EdgeTimings edge = EdgeTimings.of(env.gateway(Role.EDGE).metrics());
         if (start) {
             ticks = env.cpuTicks();
+            machine = MachineCpu.now();
             nanos = System.nanoTime();
         }
-        return new Snapshot(nanos, ticks, requests, edge);
+        return new Snapshot(nanos, ticks, machine, requests, edge);
     }
 
     private static Map<String, Long> difference(Map<String, Long> after, Map<String, Long> before) {

@@ -47,4 +47,19 @@ class ProcessCpuTest {
         assertThat(ProcessCpu.ticksWithChildren(gone)).isEqualTo(-1);
         assertThat(ProcessCpu.ticks(ProcessHandle.current().pid())).isPositive();
     }
+
+    @Test
+    void theMachinesBusyAndStolenSharesComeFromTheCpuLineOfProcStat() {
+        // Given two readings of /proc/stat: user nice system idle iowait irq softirq steal guest guest_nice
+        MachineCpu.Ticks before = MachineCpu.parse("cpu  1000 0 500 8000 10 0 90 0 0 0\ncpu0 500 0 250 4000 5 0 45 0 0 0\n");
+        MachineCpu.Ticks after = MachineCpu.parse("cpu  1600 0 700 8100 10 0 100 100 50 0\ncpu0 800 0 350 4050 5 0 50 50 25 0\n");
+
+        // When
+        MachineCpu.Share share = after.since(before);
+
+        // Then over the window: 810 busy, 100 idle, 100 stolen ticks of 1010 (guest time is inside user time)
+        assertThat(share.busyPercent()).isCloseTo(100.0 * 810 / 1010, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(share.stealPercent()).isCloseTo(100.0 * 100 / 1010, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(MachineCpu.now()).isNotNull();
+    }
 }
