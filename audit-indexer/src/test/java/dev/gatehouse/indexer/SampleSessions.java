@@ -117,6 +117,17 @@ public final class SampleSessions {
                 "enforce", Duration.ofMillis(2));
     }
 
+    /** The policy asks approvers about {@code c}: approval {@code approvalId}, one approver of the dba group. */
+    public AuditEvent approvalRequested(AuditEvent.CommandReceived c, String approvalId) {
+        return new AuditEvent.ApprovalRequested(header("policy"), c.command().id(), approvalId, "content-" + approvalId, "dba", 1,
+                clock.plusSeconds(600), "ddl-needs-approval", "DDL needs a DBA");
+    }
+
+    /** Approval {@code approvalId} is granted by {@code approver}. */
+    public AuditEvent approvalGranted(String approvalId, String approver) {
+        return new AuditEvent.ApprovalGranted(header("approval"), approvalId, List.of(approver));
+    }
+
     public AuditEvent completed(AuditEvent.CommandReceived c, boolean forwarded, long rows, String sqlState, String error) {
         return new AuditEvent.CommandCompleted(header("edge"), c.command().id(), c.command().sequence(),
                 new AuditEvent.Outcome(forwarded, forwarded && sqlState == null ? List.of("SELECT " + rows) : List.of(), rows,

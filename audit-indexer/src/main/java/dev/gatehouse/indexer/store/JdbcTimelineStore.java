@@ -284,11 +284,13 @@ public final class JdbcTimelineStore implements TimelineStore {
 
     /** One command row as the batch holds it. */
     private static final class CommandRow {
+        final String sessionId;
         Entry.CommandEntry entry;
         final boolean inDb;
         boolean dirty;
 
-        CommandRow(Entry.CommandEntry entry, boolean inDb) {
+        CommandRow(String sessionId, Entry.CommandEntry entry, boolean inDb) {
+            this.sessionId = sessionId;
             this.entry = entry;
             this.inDb = inDb;
         }
@@ -302,6 +304,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Set<PreparedStatement> pending = new LinkedHashSet<>();
         private final Map<String, SessionRow> sessions = new LinkedHashMap<>();
         private final Map<String, CommandRow> commands = new LinkedHashMap<>(); // sessionId \0 commandId
+        private final Map<String, CommandRow> byApproval = new HashMap<>(); // sessionId \0 approvalId, of the rows above
         /** Commands (sessionId \0 commandId) looked up and not stored: a new command's first event is one. */
         private final Set<String> absent = new HashSet<>();
         private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
@@ -399,8 +402,9 @@ public final class JdbcTimelineStore implements TimelineStore {
                     absent.add(key);
                     return Optional.empty();
                 }
-                row = new CommandRow(loaded, true);
+                row = new CommandRow(sessionId, loaded, true);
                 commands.put(key, row);
+                indexApproval(row);
             }
             return Optional.of(row.entry);
         }
@@ -420,22 +424,15 @@ public final class JdbcTimelineStore implements TimelineStore {
 
         @Override
         public Optional<Entry.CommandEntry> commandByApproval(String sessionId, String approvalId) {
-            for (CommandRow row : commands.values()) {
-                if (row.entry.approval() != null && approvalId.equals(row.entry.approval().approvalId())
-                        && sessionIdOf(row).equals(sessionId)) {
-                    return Optional.of(row.entry);
-                }
-            }
+            CommandRow row = byApproval.get(sessionId + '\0' + approvalId);
+            if (row != null) return Optional.of(row.entry);
             Entry.CommandEntry loaded = loadCommand("approval_id", sessionId, approvalId);
             if (loaded == null) return Optional.empty();
             return command(sessionId, loaded.commandId());
         }
 
-        private String sessionIdOf(CommandRow row) {
-            for (var e : commands.entrySet()) {
-                if (e.getValue() == row) return e.getKey().substring(0, e.getKey().indexOf('\0'));
-            }
-            return "";
+        private void indexApproval(CommandRow row) {
+            if (row.entry.approval() != null) byApproval.put(row.sessionId + '\0' + row.entry.approval().approvalId(), row);
         }
 
         private Entry.CommandEntry loadCommand(String column, String sessionId, String value) {
@@ -458,11 +455,12 @@ public final class JdbcTimelineStore implements TimelineStore {
             CommandRow row = commands.get(key);
             if (row == null) {
                 boolean inDb = !absent.contains(key) && loadCommand("command_id", sessionId, entry.commandId()) != null;
-                row = new CommandRow(entry, inDb);
+                row = new CommandRow(sessionId, entry, inDb);
                 commands.put(key, row);
             }
             row.entry = entry;
             row.dirty = true;
+            indexApproval(row);
         }
 
         @Override
@@ -475,8 +473,8 @@ public final class JdbcTimelineStore implements TimelineStore {
             for (SessionRow row : sessions.values()) {
                 if (row.dirty) writeSession(row);
             }
-            for (var e : commands.entrySet()) {
-                if (e.getValue().dirty) writeCommand(e.getKey().substring(0, e.getKey().indexOf('\0')), e.getValue());
+            for (CommandRow row : commands.values()) {
+                if (row.dirty) writeCommand(row.sessionId, row);
             }
             PreparedStatement ps = writerStatement("INSERT INTO timeline_entries (session_id, kafka_offset,"
                     + " entry_type, at_us, body) VALUES (?, ?, 'event', ?, ?)");

@@ -164,6 +164,42 @@ class JdbcTimelineStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void anApprovalsOutcomeLandsOnItsCommandInTheBatchOrFromTheStore(String kind) {
+        // Given: two sessions, each with a command held for approval; one is granted in the batch that
+        // asked, the other in a later batch (its command then comes from the store)
+        Instant t = Instant.parse("2025-03-01T10:00:00Z");
+        SampleSessions a = new SampleSessions("s-ap-a", "edge-1", t);
+        SampleSessions b = new SampleSessions("s-ap-b", "edge-1", t);
+        var dropA = a.command("DROP TABLE public.a", dev.gatehouse.platform.core.StatementKind.DDL, "DROP TABLE", "TABLE",
+                List.of("public.a"), List.of());
+        var dropB = b.command("DROP TABLE public.b", dev.gatehouse.platform.core.StatementKind.DDL, "DROP TABLE", "TABLE",
+                List.of("public.b"), List.of());
+        List<AuditEvent> first = List.of(a.opened(), b.opened(), dropA, dropB, a.approvalRequested(dropA, "ap-1"),
+                b.approvalRequested(dropB, "ap-2"), a.approvalGranted("ap-1", "dana"));
+        List<AuditEvent> second = List.of(b.approvalGranted("ap-2", "erik"));
+        List<TimelineStore.IndexedRecord> records = records(first, 0, 0);
+        List<TimelineStore.IndexedRecord> later = records(second, 0, first.size());
+        InMemoryTimelines reference = new InMemoryTimelines();
+        for (var r : records) TimelineProjection.apply(r.event(), r.offset(), reference);
+        for (var r : later) TimelineProjection.apply(r.event(), r.offset(), reference);
+        try (JdbcTimelineStore store = open(kind)) {
+            // When
+            store.project("audit", records);
+            store.project("audit", later);
+            // Then: each grant is on its own session's command, as the fold has it
+            for (String session : List.of("s-ap-a", "s-ap-b")) {
+                assertThat(TimelineJson.write(store.timeline(session).orElseThrow()))
+                        .isEqualTo(TimelineJson.write(reference.timeline(session).orElseThrow()));
+            }
+            assertThat(store.timeline("s-ap-a").orElseThrow().entries()).filteredOn(Entry.CommandEntry.class::isInstance)
+                    .singleElement().satisfies(e -> assertThat(((Entry.CommandEntry) e).approval().approvers()).containsExactly("dana"));
+            assertThat(store.timeline("s-ap-b").orElseThrow().entries()).filteredOn(Entry.CommandEntry.class::isInstance)
+                    .singleElement().satisfies(e -> assertThat(((Entry.CommandEntry) e).approval().approvers()).containsExactly("erik"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void searchesByIdentityCommitObjectKindVerdictAndText(String kind) {
         // Given
         try (JdbcTimelineStore store = open(kind)) {
