@@ -9,8 +9,9 @@ import java.nio.file.Path;
  * The whole machine's CPU time as the kernel counts it (the {@code cpu} line of {@code /proc/stat},
  * in clock ticks summed over every CPU): how busy the machine was over a window and how much of its
  * time the hypervisor gave to others ({@code steal}). On a virtual machine whose host is shared the
- * same code gives figures that differ by half from one hour to the next; the steal share is the
- * one counter from inside the guest that shows it. Linux only.
+ * same code gives figures that differ by half from one hour to the next; steal shows part of that
+ * from inside the guest (not the host's caches and memory bandwidth, which other guests share too).
+ * Linux only.
  */
 public final class MachineCpu {
 

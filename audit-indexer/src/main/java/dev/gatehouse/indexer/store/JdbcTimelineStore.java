@@ -307,7 +307,6 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Map<String, CommandRow> byApproval = new HashMap<>(); // sessionId \0 approvalId, of the rows above
         /** Commands (sessionId \0 commandId) looked up and not stored: a new command's first event is one. */
         private final Set<String> absent = new HashSet<>();
-        private final Map<String, Optional<String>> approvals = new HashMap<>(); // sessionId \0 approvalId -> commandId
         private final List<Object[]> events = new ArrayList<>(); // sessionId, EventEntry
         private final Set<String> eventIds = new HashSet<>();
         /** The raw records to store, by session and partition, in offset order. */

@@ -357,11 +357,10 @@ public final class DecisionService implements AutoCloseable {
         String key = command.sessionId().value();
         int partition = command.replyPartition();
         var header = EventTypeHeader.of(made);
-        if (!command.awaited()) {
-            // the edge records and forwards without waiting: a reply would only be read and dropped
-        } else if (partition >= 0 && partition < decisionPartitions) {
+        // an observe-mode edge records and forwards without waiting: a reply would only be read and dropped
+        if (command.awaited() && partition >= 0 && partition < decisionPartitions) {
             batch.send(new ProducerRecord<>(settings.decisionsTopic(), partition, key, value, List.of(header)));
-        } else {
+        } else if (command.awaited()) {
             LOGGER.warn("Command names a reply partition that does not exist; decision goes to the audit log only "
                     + "sessionId={} commandId={} edgeId={} replyPartition={} partitions={}",
                     key, command.requestId(), command.edgeId(), partition, decisionPartitions);

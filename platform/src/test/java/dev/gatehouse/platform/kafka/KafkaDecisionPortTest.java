@@ -185,11 +185,7 @@ class KafkaDecisionPortTest {
         }, null));
         KafkaDecisionPort port = port("edge-refusal");
         SessionId session = SessionId.random();
-        AuditEvent.CommandReceived plain = TestEvents.command(session, "edge-refusal", port.replyPartition());
-        AuditEvent.CommandReceived refused = new AuditEvent.CommandReceived(
-                dev.gatehouse.platform.core.EventHeader.now(session, "edge", "edge-refusal"),
-                TestEvents.command(session, "edge-refusal", port.replyPartition()).command(), plain.identity(),
-                plain.connection(), plain.edgeId(), plain.replyPartition(), plain.mode(), null, null,
+        AuditEvent.CommandReceived refused = TestEvents.command(session, "edge-refusal", port.replyPartition(), "enforce",
                 "standard_conforming_strings is pinned to on by Gatehouse");
         AuditEvent.CommandReceived next = TestEvents.command(session, "edge-refusal", port.replyPartition());
 
@@ -219,10 +215,7 @@ class KafkaDecisionPortTest {
         KafkaDecisionPort port = port("edge-observed");
         SessionId session = SessionId.random();
         AuditEvent.CommandReceived enforced = TestEvents.command(session, "edge-observed", port.replyPartition());
-        AuditEvent.CommandReceived observed = new AuditEvent.CommandReceived(
-                dev.gatehouse.platform.core.EventHeader.now(session, "edge", "edge-observed"),
-                TestEvents.command(session, "edge-observed", port.replyPartition()).command(), enforced.identity(),
-                enforced.connection(), enforced.edgeId(), enforced.replyPartition(), "observe");
+        AuditEvent.CommandReceived observed = TestEvents.command(session, "edge-observed", port.replyPartition(), "observe", null);
 
         // When: the observed command is recorded, then the next command of the session is decided
         port.record(observed).toCompletableFuture().get(10, TimeUnit.SECONDS);

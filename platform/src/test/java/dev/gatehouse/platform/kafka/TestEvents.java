@@ -50,12 +50,18 @@ final class TestEvents {
     }
 
     static AuditEvent.CommandReceived command(SessionId session, String edgeId, int replyPartition) {
+        return command(session, edgeId, replyPartition, "enforce", null);
+    }
+
+    /** A command of {@code session} in {@code mode}, refused by the edge when {@code refusal} is not null. */
+    static AuditEvent.CommandReceived command(SessionId session, String edgeId, int replyPartition, String mode,
+                                              String refusal) {
         SqlCommand sql = new SqlCommand(CommandId.random(), session, 1, Instant.now(), SqlCommand.Form.SIMPLE_QUERY,
                 "select 1", List.of(), SqlAnalysis.unparseable("not analysed in this test"));
         Identity identity = new Identity("alice", "https://issuer.test", List.of(), List.of(), Map.of(), null);
         ConnectionRef connection = new ConnectionRef("demo", "postgres", "127.0.0.1:5432/demo", Map.of());
         return new AuditEvent.CommandReceived(EventHeader.now(session, "edge", edgeId), sql, identity, connection,
-                edgeId, replyPartition, "enforce");
+                edgeId, replyPartition, mode, null, null, refusal);
     }
 
     static AuditEvent.DecisionMade allow(AuditEvent.CommandReceived command) {
