@@ -48,6 +48,12 @@ public final class JdbcTimelineStore implements TimelineStore {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(JdbcTimelineStore.class);
 
+    /**
+     * The command_terms type of a command's approval id ('k' and 'o' are a statement's kind and
+     * objects): how an approval's events, which name the approval, find their command.
+     */
+    private static final String APPROVAL_TERM = "a";
+
     /** The database products the store supports. */
     public enum Dialect {
         H2("CLOB", "BLOB"), POSTGRESQL("TEXT", "BYTEA");
@@ -287,12 +293,16 @@ public final class JdbcTimelineStore implements TimelineStore {
         final String sessionId;
         Entry.CommandEntry entry;
         final boolean inDb;
+        /** The approval id the store has a term for (null: none). */
+        String storedApproval;
         boolean dirty;
 
-        CommandRow(String sessionId, Entry.CommandEntry entry, boolean inDb) {
+        /** @param stored the row as the store holds it; null when it is not stored */
+        CommandRow(String sessionId, Entry.CommandEntry entry, Entry.CommandEntry stored) {
             this.sessionId = sessionId;
             this.entry = entry;
-            this.inDb = inDb;
+            this.inDb = stored != null;
+            this.storedApproval = stored == null || stored.approval() == null ? null : stored.approval().approvalId();
         }
     }
 
@@ -396,12 +406,12 @@ public final class JdbcTimelineStore implements TimelineStore {
             CommandRow row = commands.get(key);
             if (row == null) {
                 if (absent.contains(key)) return Optional.empty();
-                Entry.CommandEntry loaded = loadCommand("command_id", sessionId, commandId);
+                Entry.CommandEntry loaded = loadCommand(sessionId, commandId);
                 if (loaded == null) {
                     absent.add(key);
                     return Optional.empty();
                 }
-                row = new CommandRow(sessionId, loaded, true);
+                row = new CommandRow(sessionId, loaded, loaded);
                 commands.put(key, row);
                 indexApproval(row);
             }
@@ -425,7 +435,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         public Optional<Entry.CommandEntry> commandByApproval(String sessionId, String approvalId) {
             CommandRow row = byApproval.get(sessionId + '\0' + approvalId);
             if (row != null) return Optional.of(row.entry);
-            Entry.CommandEntry loaded = loadCommand("approval_id", sessionId, approvalId);
+            Entry.CommandEntry loaded = loadCommandByApproval(sessionId, approvalId);
             if (loaded == null) return Optional.empty();
             return command(sessionId, loaded.commandId());
         }
@@ -434,10 +444,21 @@ public final class JdbcTimelineStore implements TimelineStore {
             if (row.entry.approval() != null) byApproval.put(row.sessionId + '\0' + row.entry.approval().approvalId(), row);
         }
 
-        private Entry.CommandEntry loadCommand(String column, String sessionId, String value) {
+        private Entry.CommandEntry loadCommand(String sessionId, String commandId) {
+            return readCommand("SELECT body FROM timeline_entries WHERE session_id = ? AND command_id = ?"
+                    + " AND entry_type = 'command'", sessionId, commandId);
+        }
+
+        /** Through the command's approval term (an approval's events name the approval, not the command). */
+        private Entry.CommandEntry loadCommandByApproval(String sessionId, String approvalId) {
+            return readCommand("SELECT e.body FROM command_terms t JOIN timeline_entries e ON e.session_id = t.session_id"
+                    + " AND e.kafka_offset = t.kafka_offset WHERE t.session_id = ? AND t.term = ? AND t.term_type = '"
+                    + APPROVAL_TERM + "' AND e.entry_type = 'command'", sessionId, approvalId);
+        }
+
+        private Entry.CommandEntry readCommand(String query, String sessionId, String value) {
             try {
-                PreparedStatement ps = writerStatement("SELECT body FROM timeline_entries WHERE session_id = ? AND "
-                        + column + " = ? AND entry_type = 'command'");
+                PreparedStatement ps = writerStatement(query);
                 ps.setString(1, sessionId);
                 ps.setString(2, value);
                 try (ResultSet rs = ps.executeQuery()) {
@@ -453,8 +474,8 @@ public final class JdbcTimelineStore implements TimelineStore {
             String key = sessionId + '\0' + entry.commandId();
             CommandRow row = commands.get(key);
             if (row == null) {
-                boolean inDb = !absent.contains(key) && loadCommand("command_id", sessionId, entry.commandId()) != null;
-                row = new CommandRow(sessionId, entry, inDb);
+                Entry.CommandEntry stored = absent.contains(key) ? null : loadCommand(sessionId, entry.commandId());
+                row = new CommandRow(sessionId, entry, stored);
                 commands.put(key, row);
             }
             row.entry = entry;
@@ -576,6 +597,8 @@ public final class JdbcTimelineStore implements TimelineStore {
                 ps.setString(4, sessionId);
                 ps.setLong(5, e.offset());
                 ps.executeUpdate();
+                if (approvalId != null && !approvalId.equals(row.storedApproval)) addTerm(sessionId, e.offset(), APPROVAL_TERM + approvalId);
+                row.storedApproval = approvalId;
                 return;
             }
             PreparedStatement ps = writerStatement("INSERT INTO timeline_entries (session_id, kafka_offset, entry_type,"
@@ -599,16 +622,21 @@ public final class JdbcTimelineStore implements TimelineStore {
                     if (dot >= 0 && dot < lower.length() - 1) terms.add("o" + lower.substring(dot + 1));
                 }
             }
-            PreparedStatement insertTerm = writerStatement("INSERT INTO command_terms (session_id, kafka_offset, term_type, term)"
+            if (approvalId != null) terms.add(APPROVAL_TERM + approvalId);
+            row.storedApproval = approvalId;
+            for (String term : terms) addTerm(sessionId, e.offset(), term);
+        }
+
+        /** {@code term}: its type (one character) and its value; values over 500 characters are not stored. */
+        private void addTerm(String sessionId, long offset, String term) throws SQLException {
+            if (term.length() > 501) return;
+            PreparedStatement ps = writerStatement("INSERT INTO command_terms (term_type, term, session_id, kafka_offset)"
                     + " VALUES (?, ?, ?, ?)");
-            for (String term : terms) {
-                if (term.length() > 501) continue;
-                insertTerm.setString(1, sessionId);
-                insertTerm.setLong(2, e.offset());
-                insertTerm.setString(3, term.substring(0, 1));
-                insertTerm.setString(4, term.substring(1));
-                later(insertTerm);
-            }
+            ps.setString(1, term.substring(0, 1));
+            ps.setString(2, term.substring(1));
+            ps.setString(3, sessionId);
+            ps.setLong(4, offset);
+            later(ps);
         }
     }
 

@@ -200,6 +200,81 @@ class JdbcTimelineStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void anApprovalAskedForACommandOfAnEarlierBatchIsFoundWhenItIsGranted(String kind) {
+        // Given: the command in one batch, its approval request in the next (the stored row is
+        // updated), the grant in a third (the command is found through its approval id)
+        Instant t = Instant.parse("2025-03-01T10:00:00Z");
+        SampleSessions c = new SampleSessions("s-ap-c", "edge-1", t);
+        var drop = c.command("DROP TABLE public.c", dev.gatehouse.platform.core.StatementKind.DDL, "DROP TABLE", "TABLE",
+                List.of("public.c"), List.of());
+        List<List<AuditEvent>> batches = List.of(List.of(c.opened(), drop), List.of(c.approvalRequested(drop, "ap-3")),
+                List.of(c.approvalGranted("ap-3", "dana")));
+        InMemoryTimelines reference = new InMemoryTimelines();
+        try (JdbcTimelineStore store = open(kind)) {
+            long offset = 0;
+            for (List<AuditEvent> batch : batches) {
+                List<TimelineStore.IndexedRecord> records = records(batch, 0, offset);
+                offset += batch.size();
+                for (var r : records) TimelineProjection.apply(r.event(), r.offset(), reference);
+                // When
+                store.project("audit", records);
+            }
+            // Then
+            assertThat(TimelineJson.write(store.timeline("s-ap-c").orElseThrow()))
+                    .isEqualTo(TimelineJson.write(reference.timeline("s-ap-c").orElseThrow()));
+            assertThat(store.timeline("s-ap-c").orElseThrow().entries()).filteredOn(Entry.CommandEntry.class::isInstance)
+                    .singleElement().satisfies(e -> assertThat(((Entry.CommandEntry) e).approval().approvers()).containsExactly("dana"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void versionFiveKeysTheTermsByTermAndMakesApprovalIdsTerms(String kind) {
+        // Given: a store at schema version 4 with a command that has an approval and its terms
+        flyway(kind, "4");
+        sql(kind, "INSERT INTO timeline_entries (session_id, kafka_offset, entry_type, at_us, command_id, approval_id, body)"
+                + " VALUES ('s-v4', 7, 'command', 1, 'c-1', 'ap-9', '{}')");
+        sql(kind, "INSERT INTO timeline_entries (session_id, kafka_offset, entry_type, at_us, command_id, body)"
+                + " VALUES ('s-v4', 8, 'command', 2, 'c-2', '{}')");
+        sql(kind, "INSERT INTO command_terms (session_id, kafka_offset, term_type, term) VALUES ('s-v4', 7, 'k', 'DDL')");
+        sql(kind, "INSERT INTO command_terms (session_id, kafka_offset, term_type, term) VALUES ('s-v4', 7, 'o', 'orders')");
+        // When: the store opens (and migrates)
+        try (JdbcTimelineStore ignored = open(kind)) {
+            // Then
+            assertThat(rows(kind, "SELECT term_type, term, session_id, kafka_offset FROM command_terms"
+                    + " ORDER BY term_type, term"))
+                    .containsExactly("a ap-9 s-v4 7", "k DDL s-v4 7", "o orders s-v4 7");
+        }
+    }
+
+    private void flyway(String kind, String target) {
+        org.flywaydb.core.Flyway.configure(getClass().getClassLoader())
+                .dataSource(url(kind), kind.equals("h2") ? "sa" : "postgres", kind.equals("h2") ? "" : "postgres")
+                .locations("classpath:db/migration")
+                .placeholders(java.util.Map.of("text", kind.equals("h2") ? "CLOB" : "TEXT", "bytes", kind.equals("h2") ? "BLOB" : "BYTEA"))
+                .javaMigrations(new V3MoveAuditEvents())
+                .table("indexer_schema_history").target(target).load().migrate();
+    }
+
+    /** Each row of {@code query} as its columns joined by spaces. */
+    private List<String> rows(String kind, String query) {
+        List<String> rows = new ArrayList<>();
+        try (var c = java.sql.DriverManager.getConnection(url(kind), kind.equals("h2") ? "sa" : "postgres",
+                kind.equals("h2") ? "" : "postgres"); var ps = c.prepareStatement(query); var rs = ps.executeQuery()) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> values = new ArrayList<>();
+                for (int i = 1; i <= columns; i++) values.add(String.valueOf(rs.getObject(i)).strip());
+                rows.add(String.join(" ", values));
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return rows;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void searchesByIdentityCommitObjectKindVerdictAndText(String kind) {
         // Given
         try (JdbcTimelineStore store = open(kind)) {
@@ -297,11 +372,7 @@ class JdbcTimelineStoreTest {
     @ValueSource(strings = {"h2", "postgres"})
     void movesTheRecordsOfAVersionOneStoreIntoChunks(String kind) {
         // Given: a store at schema version 1 with records in audit_events
-        org.flywaydb.core.Flyway.configure(getClass().getClassLoader())
-                .dataSource(url(kind), kind.equals("h2") ? "sa" : "postgres", kind.equals("h2") ? "" : "postgres")
-                .locations("classpath:db/migration")
-                .placeholders(java.util.Map.of("text", kind.equals("h2") ? "CLOB" : "TEXT", "bytes", kind.equals("h2") ? "BLOB" : "BYTEA"))
-                .table("indexer_schema_history").target("1").load().migrate();
+        flyway(kind, "1");
         List<AuditEvent> events = new SampleSessions("s-f", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(true);
         List<TimelineStore.IndexedRecord> records = records(events, 2, 7);
         for (var r : records) {
