@@ -79,7 +79,10 @@ final class ComparisonReport {
         sb.append("Layout `").append(options.layout().label()).append("`: ").append(options.layout().describe())
                 .append(" (one JVM each), the Kafka broker in a JVM of its own. JVM options of those JVMs: ")
                 .append(options.jvmOptions().isEmpty() ? "none beyond the launcher's (the JVM's defaults)"
-                        : "`" + String.join(" ", options.jvmOptions()) + "`").append(".");
+                        : "`" + String.join(" ", options.jvmOptions()) + "`").append(".")
+                .append(options.inlineDecisions() ? " A process with the edge and the policy role decides its own edge's commands"
+                        + " (`policy.inline-decisions`, the default)." : " Every command is decided through the policy's consumer"
+                        + " group (`policy.inline-decisions: false`).");
         if (!processes.isEmpty()) {
             sb.append(" Processes: ").append(processes.stream().map(m -> m.name() + " " + m.pid())
                     .collect(Collectors.joining(", "))).append(".");

@@ -44,7 +44,12 @@ public final class LoadEnvironment implements AutoCloseable {
      * @param edgeJvmOptions    added to the options of the process that runs the edge (GC logging)
      */
     public record Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
-                           String pgbouncerPoolMode, int maxClients) {
+                           String pgbouncerPoolMode, int maxClients, boolean inlineDecisions) {
+        /** As the gateway ships: a process with the edge and the policy role decides its own edge's commands. */
+        public Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
+                        String pgbouncerPoolMode, int maxClients) {
+            this(dir, keep, layout, jvmOptions, edgeJvmOptions, pgbouncerPoolMode, maxClients, true);
+        }
     }
 
     /** A process whose CPU time a run reads; {@code withChildren}: a server whose work is done by child processes. */
@@ -185,6 +190,7 @@ public final class LoadEnvironment implements AutoCloseable {
                     - {issuer: %s, jwks-uri: %s, audiences: [%s]}
                 policy:
                   file: %s
+                  inline-decisions: %s
                 observability: {host: 127.0.0.1, port: %d}
                 admin: {host: 127.0.0.1, port: 0}
                 approval: {host: 127.0.0.1, port: 0}
@@ -194,7 +200,7 @@ public final class LoadEnvironment implements AutoCloseable {
                 target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE,
                 target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE,
                 yaml(issuer.issuerUrl()), yaml(issuer.jwksUri().toString()), DevTokenIssuer.AUDIENCE,
-                yaml(policy), observabilityPort, indexerPort));
+                yaml(policy), settings.inlineDecisions(), observabilityPort, indexerPort));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return file;
     }

@@ -20,10 +20,11 @@ import java.util.Set;
 public record LoadtestOptions(int durationSeconds, List<Integer> clients, int threads, int scale, int warmupSeconds,
                               String sslmode, List<Mode> modes, List<Workload> workloads, Layout layout,
                               List<String> jvmOptions, int lagTimeoutSeconds, String poolMode, Path out, boolean keep,
-                              int gatewayWarmupSeconds) {
+                              int gatewayWarmupSeconds, boolean inlineDecisions) {
 
     private static final Set<String> NAMES = Set.of("duration", "clients", "threads", "scale", "warmup", "sslmode",
-            "modes", "workloads", "layout", "jvm-args", "lag-timeout", "pool-mode", "out", "keep", "gateway-warmup");
+            "modes", "workloads", "layout", "jvm-args", "lag-timeout", "pool-mode", "out", "keep", "gateway-warmup",
+            "inline-decisions");
 
     public LoadtestOptions {
         OptionValues.positive("duration", durationSeconds);
@@ -65,7 +66,8 @@ public record LoadtestOptions(int durationSeconds, List<Integer> clients, int th
                 v.value("pool-mode", "session"),
                 Path.of(v.value("out", "target/pgbench-comparison.md")),
                 v.bool("keep", false),
-                v.integer("gateway-warmup", 180));
+                v.integer("gateway-warmup", 180),
+                v.bool("inline-decisions", true));
     }
 
     /** pgbench {@code -j} for {@code clients}. */

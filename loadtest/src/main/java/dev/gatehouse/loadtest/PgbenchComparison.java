@@ -83,7 +83,7 @@ public final class PgbenchComparison {
         String failure = null;
         boolean pgbouncer = options.modes().contains(Mode.PGBOUNCER);
         LoadEnvironment.Settings settings = new LoadEnvironment.Settings(dir, options.keep(), options.layout(), options.jvmOptions(), List.of(),
-                pgbouncer ? options.poolMode() : null, options.maxClients());
+                pgbouncer ? options.poolMode() : null, options.maxClients(), options.inlineDecisions());
         // the environment removes the folder when it stops, also from its shutdown hook
         try (LoadEnvironment env = LoadEnvironment.start(settings);
              IndexerLag lag = new IndexerLag(env.broker().bootstrapServers(), env.gateway(Role.INDEXER))) {

@@ -398,22 +398,31 @@ public record GatehouseConfig(
      *                       brokers' default minimum); see the example configuration for the trade-off
      * @param timeZone       the zone policy conditions read {@code time.hour}, {@code time.day_of_week}, ...
      *                       in (default UTC), e.g. Europe/Berlin
+     * @param inlineDecisions when the process also runs the edge role: whether this process's policy
+     *                       decides its own edge's requests before they are written, request and
+     *                       decision appended together (default true; see {@code InlineDecisionPort})
      */
     public record Policy(Path file, @JsonProperty("session-timeout") String sessionTimeout,
-                         @JsonProperty("time-zone") String timeZone) {
+                         @JsonProperty("time-zone") String timeZone,
+                         @JsonProperty("inline-decisions") Boolean inlineDecisions) {
         public Policy {
             sessionTimeout = sessionTimeout == null ? "6s" : sessionTimeout;
             Durations.parse("policy.session-timeout", sessionTimeout);
             timeZone = timeZone == null || timeZone.isBlank() ? "UTC" : timeZone.strip();
             zoneOf(timeZone);
+            inlineDecisions = inlineDecisions == null || inlineDecisions;
         }
 
         public Policy(Path file) {
-            this(file, null, null);
+            this(file, null, null, null);
         }
 
         public Policy(Path file, String sessionTimeout) {
-            this(file, sessionTimeout, null);
+            this(file, sessionTimeout, null, null);
+        }
+
+        public Policy(Path file, String sessionTimeout, String timeZone) {
+            this(file, sessionTimeout, timeZone, null);
         }
 
         /** The zone of {@code time-zone}. */

@@ -23,6 +23,8 @@ import dev.gatehouse.platform.kafka.ControlChannel;
 import dev.gatehouse.platform.kafka.DecisionService;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.KafkaAuditSink;
+import dev.gatehouse.platform.core.DecisionPort;
+import dev.gatehouse.platform.kafka.InlineDecisionPort;
 import dev.gatehouse.platform.kafka.KafkaDecisionPort;
 import dev.gatehouse.platform.kafka.PolicyLog;
 import dev.gatehouse.platform.kafka.Topics;
@@ -295,6 +297,10 @@ public final class GatehouseRuntime implements AutoCloseable {
                 KafkaDecisionPort.Settings.of(kafka.bootstrapServers(), config.instanceId()), decisionAppends.apply(sink),
                 auditSerde);
         closeables.add(decisions);
+        // the policy role of this process decides its own edge's commands (policy.inline-decisions)
+        DecisionPort edgeDecisions = decider != null && config.policy().inlineDecisions()
+                ? new InlineDecisionPort(decisions, sink, decider::decideInline, config.instanceId()) : decisions;
+        if (edgeDecisions != decisions) LOGGER.info("edge: this process's policy decides the edge's commands (policy.inline-decisions)");
 
         Authenticator authenticator = authenticator();
         SqlAnalyzer analyzer = new PgQueryAnalyzer();
@@ -305,7 +311,7 @@ public final class GatehouseRuntime implements AutoCloseable {
                 controlSerde, message -> edgeRef.thenAccept(e -> e.onControl(message)));
         closeables.add(control);
 
-        edge = new PgEdge(vertx, edgeConfig, catalog, authenticator, decisions, sink, analyzer,
+        edge = new PgEdge(vertx, edgeConfig, catalog, authenticator, edgeDecisions, sink, analyzer,
                 message -> control.publish(message).whenComplete((ok, err) -> {
                     if (err != null) LOGGER.warn("control message not published: {}", err.toString());
                 }), meters);

@@ -49,7 +49,8 @@ import java.util.function.Function;
  * when the edge waits for it ({@link AuditEvent.DecisionRequest#awaited()}: not in observe mode), to {@code gatehouse.decisions}
  * (partition = the command's reply partition). Other
  * events are skipped, and so are commands the edge refused itself ({@link #awaitsDecision}): no
- * decision is written for them.
+ * decision is written for them, and requests the edge's own process decided and wrote with their
+ * decision ({@link InlineDecisionPort}).
  *
  * <p>Pipelined and at-least-once: the decisions of a polled batch are sent with an idempotent
  * producer ({@code acks=all}) and the loop polls again at once, without waiting for their
@@ -337,7 +338,7 @@ public final class DecisionService implements AutoCloseable {
 
     /** Answers one audit record. */
     private void handle(ConsumerRecord<String, byte[]> record, Batch batch) {
-        if (!EventTypeHeader.mayBe(record, EventTypeHeader.DECISION_REQUESTS)) return;
+        if (!EventTypeHeader.mayBe(record, EventTypeHeader.DECISION_REQUESTS) || InlineDecisionPort.decidedInline(record)) return;
         AuditEvent event;
         try {
             event = serde.decode(record.value());

@@ -7,11 +7,14 @@ import io.micrometer.core.instrument.Timer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -175,6 +178,27 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
      */
     @Override
     public CompletionStage<Void> append(AuditEvent event) {
+        return send(afterTheFact(event) ? afterTheFact : writeAhead, event, null);
+    }
+
+    /**
+     * Appends a decision request and the decision its own process's policy made about it
+     * ({@link InlineDecisionPort}): the request first, with the header
+     * {@value InlineDecisionPort#DECIDED_HEADER} naming {@code decider} so that no decision service
+     * decides it again, then the decision, both on the write-ahead producer and so in this order on
+     * the session's partition (mostly in one produce request). The stage completes when both are
+     * durable and fails when either fails; when the request is refused at once the decision is not
+     * sent.
+     */
+    public CompletionStage<Void> appendDecided(AuditEvent.DecisionRequest request, AuditEvent.DecisionMade decision,
+                                               String decider) {
+        CompletableFuture<Void> first = send(writeAhead, (AuditEvent) request,
+                new RecordHeader(InlineDecisionPort.DECIDED_HEADER, decider.getBytes(StandardCharsets.UTF_8)));
+        if (first.isCompletedExceptionally()) return first;
+        return first.thenCombine(send(writeAhead, decision, null), (a, b) -> null);
+    }
+
+    private CompletableFuture<Void> send(Lane lane, AuditEvent event, Header extra) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         byte[] value;
         try {
@@ -185,9 +209,9 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         }
         String key = event.sessionId().value();
         long t0 = System.nanoTime();
-        Lane lane = afterTheFact(event) ? afterTheFact : writeAhead;
+        List<Header> headers = extra == null ? List.of(EventTypeHeader.of(event)) : List.of(EventTypeHeader.of(event), extra);
         try {
-            lane.producer().send(new ProducerRecord<>(settings.topic(), null, key, value, List.of(EventTypeHeader.of(event))), (metadata, error) -> {
+            lane.producer().send(new ProducerRecord<>(settings.topic(), null, key, value, headers), (metadata, error) -> {
                 if (error != null) {
                     LOGGER.warn("Audit append failed sessionId={} eventId={} error={}", key, event.header().eventId(), error.toString());
                     done.completeExceptionally(error);

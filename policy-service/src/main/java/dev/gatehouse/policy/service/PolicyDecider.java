@@ -133,6 +133,23 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
      */
     @Override
     public AuditEvent.DecisionMade apply(AuditEvent.DecisionRequest received) {
+        return decide(received, true).orElseThrow();
+    }
+
+    /**
+     * The decision about {@code received} for a policy that shares its process with the edge that
+     * holds the session ({@code InlineDecisionPort}): the same decision as {@link #apply}, made and
+     * remembered the same way, or empty when the rules ask for an approval that {@link #useApprovals}
+     * would request: approval requests are written only on the decision service's path, so such a
+     * command goes there (and is evaluated again there). Nothing is remembered when it is empty.
+     *
+     * @throws IllegalArgumentException for a command the edge refused itself, as {@link #apply}
+     */
+    public Optional<AuditEvent.DecisionMade> decideInline(AuditEvent.DecisionRequest received) {
+        return decide(received, false);
+    }
+
+    private Optional<AuditEvent.DecisionMade> decide(AuditEvent.DecisionRequest received, boolean mayRequestApproval) {
         if (!DecisionService.awaitsDecision(received)) {
             throw new IllegalArgumentException("command " + received.requestId() + " was refused by the edge; "
                     + "it is not decided");
@@ -142,7 +159,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
         if (earlier != null) {
             LOGGER.debug("request redelivered session={} request={}: the earlier decision stands (rule {}, version {})",
                     received.sessionId(), commandId, earlier.decision().ruleId(), earlier.decision().policyVersion());
-            return earlier;
+            return Optional.of(earlier);
         }
         long start = System.nanoTime();
         Policies now = policies.get();
@@ -158,6 +175,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
         if (decision instanceof Decision.RequireApproval required && requests != null
                 && received instanceof AuditEvent.CommandReceived command && command.awaited()) {
             // observe mode records only: no approval is asked for a command that runs anyway
+            if (!mayRequestApproval) return Optional.empty();
             decision = requests.decide(command, required, evaluation.approval().expiresIn());
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -171,7 +189,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
                 received.mode(),
                 took,
                 dryRun);
-        return remember(commandId, made);
+        return Optional.of(remember(commandId, made));
     }
 
     /**

@@ -118,6 +118,32 @@ class ApprovalRequestsTest {
     }
 
     @Test
+    void anInlineDecisionLeavesWhatAsksForAnApprovalToTheDecisionServicesPath() throws Exception {
+        // Given
+        KafkaApprovalLog log = log("policy-inline");
+        PolicyDecider decider = decider(log, "policy-inline");
+        AuditEvent.CommandReceived alter = received(requester, "ALTER TABLE orders ADD COLUMN note text", "enforce");
+        AuditEvent.CommandReceived observed = received(requester, "ALTER TABLE orders ADD COLUMN memo text", "observe");
+        AuditEvent.CommandReceived select = received(requester, "SELECT * FROM orders", "enforce");
+
+        // When
+        var left = decider.decideInline(alter);
+        Decision later = decider.apply(alter).decision();
+
+        // Then: nothing was asked or remembered inline; the service's path then asks for the approval
+        assertThat(left).isEmpty();
+        assertThat(later).isInstanceOfSatisfying(Decision.RequireApproval.class, ra ->
+                assertThat(ra.approvalId()).isEqualTo(ApprovalRequests.approvalIdOf(alter.command().id())));
+        // and what needs nobody is decided inline, as apply would
+        assertThat(decider.decideInline(observed)).hasValueSatisfying(made ->
+                assertThat(made.decision()).isInstanceOfSatisfying(Decision.RequireApproval.class, ra -> assertThat(ra.approvalId()).isNull()));
+        assertThat(decider.decideInline(select)).hasValueSatisfying(made -> {
+            assertThat(made.decision()).isInstanceOf(Decision.Allow.class);
+            assertThat(decider.apply(select)).isEqualTo(made);
+        });
+    }
+
+    @Test
     void observeModeRecordsTheVerdictWithoutAskingAnyone() throws Exception {
         // Given
         KafkaApprovalLog log = log("policy-b");
