@@ -153,7 +153,7 @@ public final class OcsfMapper {
                 Pending p = pending.get(e.commandId().value());
                 if (p != null) {
                     p.decision = e;
-                    if (e.decision() instanceof Decision.Deny && !isObserve(e.mode())) {
+                    if (e.decision() instanceof Decision.Deny && !AuditEvent.observeMode(e.mode())) {
                         pending.remove(e.commandId().value());
                         out.add(datastore(p, null, e.header().timestamp(), null));
                     }
@@ -280,7 +280,7 @@ public final class OcsfMapper {
             policy.put("uid", decision.ruleId()).put("name", decision.ruleId());
             if (decision.policyVersion() != null) policy.put("version", decision.policyVersion());
             if (decision.reason() != null) policy.put("desc", decision.reason());
-            policy.put("is_applied", !isObserve(mode));
+            policy.put("is_applied", !AuditEvent.observeMode(mode));
         }
 
         ObjectNode g = gatehouse(e, r.sessionId().value());
@@ -385,7 +385,7 @@ public final class OcsfMapper {
 
     private static Outcome outcome(Pending p, Decision decision, String mode, AuditEvent.CommandCompleted completed,
                                    String unknownWhy) {
-        boolean observe = isObserve(mode);
+        boolean observe = AuditEvent.observeMode(mode);
         int action;
         int disposition;
         String message;
@@ -726,10 +726,6 @@ public final class OcsfMapper {
         ArrayNode array = JSON.arrayNode();
         values.forEach(array::add);
         return array;
-    }
-
-    private static boolean isObserve(String mode) {
-        return "observe".equalsIgnoreCase(mode);
     }
 
     private static String abbreviate(String text, int max) {

@@ -111,8 +111,13 @@ public sealed interface AuditEvent {
          * predates observe mode and was waited for).
          */
         default boolean awaited() {
-            return !"observe".equals(mode());
+            return !observeMode(mode());
         }
+    }
+
+    /** Whether {@code mode} (of a request or of its decision) is observe mode: recorded, never enforced. */
+    static boolean observeMode(String mode) {
+        return "observe".equals(mode);
     }
 
     /**
