@@ -192,7 +192,7 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
      */
     public CompletionStage<Void> appendDecided(AuditEvent.DecisionRequest request, AuditEvent.DecisionMade decision,
                                                String decider) {
-        CompletableFuture<Void> first = send(writeAhead, (AuditEvent) request,
+        CompletableFuture<Void> first = send(writeAhead, request,
                 new RecordHeader(InlineDecisionPort.DECIDED_HEADER, decider.getBytes(StandardCharsets.UTF_8)));
         if (first.isCompletedExceptionally()) return first;
         return first.thenCombine(send(writeAhead, decision, null), (a, b) -> null);

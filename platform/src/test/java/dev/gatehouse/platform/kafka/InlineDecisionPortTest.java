@@ -23,7 +23,6 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Decisions made by the edge's own process, against a real embedded broker, beside a decision
@@ -168,14 +167,6 @@ class InlineDecisionPortTest {
     }
 
     private static List<AuditEvent> tail(SessionId session, int expected) {
-        List<AuditEvent> events = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(10)).until(() -> {
-            events.clear();
-            try (AuditTail tail = new AuditTail(kafka.bootstrapServers(), Topics.AUDIT, Duration.ofSeconds(10), SERDE)) {
-                tail.read(session, false, events::add);
-            }
-            return events.size() >= expected;
-        });
-        return events;
+        return TestEvents.tail(kafka.bootstrapServers(), SERDE, session, expected);
     }
 }

@@ -638,14 +638,6 @@ class KafkaDecisionPortTest {
     }
 
     private static List<AuditEvent> tail(SessionId session, int expected) {
-        List<AuditEvent> events = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(10)).until(() -> {
-            events.clear();
-            try (AuditTail tail = new AuditTail(kafka.bootstrapServers(), Topics.AUDIT, Duration.ofSeconds(10), SERDE)) {
-                tail.read(session, false, events::add);
-            }
-            return events.size() >= expected;
-        });
-        return events;
+        return TestEvents.tail(kafka.bootstrapServers(), SERDE, session, expected);
     }
 }

@@ -19,6 +19,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -92,5 +93,18 @@ final class TestEvents {
                 1, decision, request.edgeId(), request.replyPartition(), request.mode(), Duration.ZERO);
         producer.send(new ProducerRecord<>(Topics.DECISIONS, request.replyPartition(), request.sessionId().value(),
                 serde.encode(made))).get();
+    }
+
+    /** The events of {@code session} in the audit topic, once at least {@code expected} are there (10 s at most). */
+    static List<AuditEvent> tail(String bootstrapServers, EventSerde<AuditEvent> serde, SessionId session, int expected) {
+        List<AuditEvent> events = new ArrayList<>();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> {
+            events.clear();
+            try (AuditTail tail = new AuditTail(bootstrapServers, Topics.AUDIT, Duration.ofSeconds(10), serde)) {
+                tail.read(session, false, events::add);
+            }
+            return events.size() >= expected;
+        });
+        return events;
     }
 }
