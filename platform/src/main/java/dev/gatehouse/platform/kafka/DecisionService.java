@@ -148,6 +148,17 @@ public final class DecisionService implements AutoCloseable {
     static final Duration COMMIT_INTERVAL = Duration.ofMillis(200);
     /** Polled batches in flight before the loop waits for the oldest: bounds memory and redecisions. */
     private static final int MAX_BATCHES_IN_FLIGHT = 32;
+    /**
+     * The longest pause between polls while every request read was decided inline by its edge's own
+     * process ({@link InlineDecisionPort}) and none needed this loop: such a stream only costs the loop
+     * and the brokers a fetch per produce request. A request that needs a decision ends the pause at the
+     * next poll; the first after a pause waits at most this much longer (see {@link #pauseAfter}).
+     */
+    static final Duration MAX_INLINE_PAUSE = Duration.ofMillis(20);
+    /** The current pause between polls, in milliseconds (0: none); loop thread only. */
+    private long pauseMillis;
+    /** Pauses taken since start (see {@link #pauseAfter}). */
+    private final AtomicLong pauses = new AtomicLong();
 
     /**
      * Connects and starts the poll loop.
@@ -236,9 +247,10 @@ public final class DecisionService implements AutoCloseable {
         try {
             while (running) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(inFlight.isEmpty() ? IDLE_POLL : BUSY_POLL);
-                if (!records.isEmpty()) answer(records);
+                Batch batch = records.isEmpty() ? null : answer(records);
                 settle(false);
                 updateLag();
+                pauseAfter(batch);
             }
         } catch (WakeupException e) {
             if (running) LOGGER.error("Decision service woken unexpectedly instanceId={}", settings.instanceId());
@@ -270,7 +282,7 @@ public final class DecisionService implements AutoCloseable {
      * write of it and of every batch before it is acknowledged. Too many batches in flight (the
      * brokers are slow): wait for the oldest first.
      */
-    private void answer(ConsumerRecords<String, byte[]> records) {
+    private Batch answer(ConsumerRecords<String, byte[]> records) {
         while (inFlight.size() >= MAX_BATCHES_IN_FLIGHT) {
             inFlight.peekFirst().awaitQuietly(settings.sessionTimeout());
             settle(false);
@@ -286,6 +298,34 @@ public final class DecisionService implements AutoCloseable {
         }
         batch.sealed();
         inFlight.addLast(batch);
+        return batch;
+    }
+
+    /**
+     * Pauses before the next poll when the batch held requests decided inline and none this loop had
+     * to decide: 1 ms after the first such batch, doubling up to {@link #MAX_INLINE_PAUSE}. Any other
+     * batch (a request to decide, or only records of other types, as from edges without the policy
+     * role in their process) or an empty poll ends the pause. Only a process that decides inline ever
+     * pauses; a fleet's policy service, whose edges are elsewhere, reads every record at once.
+     */
+    private void pauseAfter(Batch batch) {
+        if (batch == null || batch.inline == 0 || batch.toDecide > 0) {
+            pauseMillis = 0;
+            return;
+        }
+        pauseMillis = Math.min(Math.max(1, pauseMillis * 2), MAX_INLINE_PAUSE.toMillis());
+        pauses.incrementAndGet();
+        try {
+            Thread.sleep(pauseMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    /** Pauses between polls taken since start because every request read was decided inline. */
+    public long pauses() {
+        return pauses.get();
     }
 
     /**
@@ -338,7 +378,12 @@ public final class DecisionService implements AutoCloseable {
 
     /** Answers one audit record. */
     private void handle(ConsumerRecord<String, byte[]> record, Batch batch) {
-        if (!EventTypeHeader.mayBe(record, EventTypeHeader.DECISION_REQUESTS) || InlineDecisionPort.decidedInline(record)) return;
+        if (!EventTypeHeader.mayBe(record, EventTypeHeader.DECISION_REQUESTS)) return;
+        if (InlineDecisionPort.decidedInline(record)) {
+            batch.inline++;
+            return;
+        }
+        batch.toDecide++;
         AuditEvent event;
         try {
             event = serde.decode(record.value());
@@ -383,6 +428,9 @@ public final class DecisionService implements AutoCloseable {
         final CountDownLatch done = new CountDownLatch(1);
         volatile Exception failure;
         int answered;
+        /** Requests skipped as decided inline; requests this loop read to decide (answered or not). */
+        int inline;
+        int toDecide;
 
         Batch(ConsumerRecords<String, byte[]> polled) {
             records = polled.count();

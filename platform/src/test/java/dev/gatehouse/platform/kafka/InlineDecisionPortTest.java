@@ -23,6 +23,7 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Decisions made by the edge's own process, against a real embedded broker, beside a decision
@@ -149,6 +150,32 @@ class InlineDecisionPortTest {
         assertThat(seen).containsExactly(left, failed);
         assertThat(first.ruleId()).isEqualTo("service");
         assertThat(second.ruleId()).isEqualTo("service");
+    }
+
+    @Test
+    void aStreamDecidedInlinePausesTheServicesPollingAndARequestToDecideIsStillDecidedByIt() throws Exception {
+        // Given: a stream of commands decided here
+        KafkaDecisionPort viaService = viaService("edge-stream");
+        InlineDecisionPort port = inline(viaService, sink, request -> Optional.of(decision(request, "inline", true)));
+        SessionId session = SessionId.random();
+        long pausesBefore = service.pauses();
+        for (int i = 0; i < 30; i++) {
+            Decision here = port.decide(TestEvents.command(session, "edge-stream", port.replyPartition()), Duration.ofSeconds(10))
+                    .toCompletableFuture().get(15, TimeUnit.SECONDS);
+            assertThat(here.ruleId()).isEqualTo("inline");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> service.pauses() > pausesBefore);
+
+        // When: a command comes that only the decision service decides
+        AuditEvent.CommandReceived command = TestEvents.command(session, "edge-stream", port.replyPartition());
+        Decision there = viaService.decide(command, Duration.ofSeconds(10)).toCompletableFuture().get(15, TimeUnit.SECONDS);
+
+        // Then: the service read it, paused or not, and decided it once
+        assertThat(there.ruleId()).isEqualTo("service");
+        List<AuditEvent> log = tail(session, 62);
+        assertThat(log.get(60)).isEqualTo(command);
+        assertThat(log.stream().filter(e -> e instanceof AuditEvent.DecisionMade made
+                && made.commandId().equals(command.requestId()))).hasSize(1);
     }
 
     @Test
