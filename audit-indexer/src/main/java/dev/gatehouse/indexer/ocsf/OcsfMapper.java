@@ -115,6 +115,21 @@ public final class OcsfMapper {
     private final Map<String, String> commandByApproval = new HashMap<>();
     /** Identity and client address of open sessions, least recently used first. */
     private final LinkedHashMap<String, AuditEvent.SessionOpened> sessions = new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * The parts of a session's command events that come from what every command of the session
+     * carries alike (identity, target, client), built once per session and shared by its events;
+     * least recently used first, at most {@link Settings#maxSessions()}.
+     */
+    private final LinkedHashMap<String, SessionParts> commandParts = new LinkedHashMap<>(16, 0.75f, true);
+
+    /** What {@link #commandParts} holds for one session, with the values they were built from. */
+    private record SessionParts(Identity identity, ConnectionRef connection, String clientAddress, Instant startedAt,
+                                ObjectNode actor, ObjectNode source, ObjectNode destination, ObjectNode database) {
+        boolean builtFrom(AuditEvent.CommandReceived r) {
+            return Objects.equals(identity, r.identity()) && Objects.equals(connection, r.connection())
+                    && Objects.equals(clientAddress, r.clientAddress()) && Objects.equals(startedAt, r.sessionStartedAt());
+        }
+    }
 
     public OcsfMapper(Settings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -123,6 +138,9 @@ public final class OcsfMapper {
     /**
      * Folds one event in and returns the OCSF events it completes (none, one, or several when
      * pending commands age out).
+     *
+     * <p>The events of one session share their actor, endpoints and database nodes: serialize the
+     * events, do not change them.
      *
      * @param sourceOffset the event's offset in its partition, kept with pending commands (see
      *                     {@link #oldestPendingOffset()})
@@ -138,7 +156,10 @@ public final class OcsfMapper {
                 out.add(logon(e));
             }
             case AuditEvent.SessionRejected e -> out.add(rejected(e));
-            case AuditEvent.SessionClosed e -> out.add(logoff(e, sessions.remove(e.sessionId().value())));
+            case AuditEvent.SessionClosed e -> {
+                out.add(logoff(e, sessions.remove(e.sessionId().value())));
+                commandParts.remove(e.sessionId().value());
+            }
             case AuditEvent.CommandReceived e -> {
                 pending.put(e.command().id().value(), new Pending(e, sourceOffset));
                 while (pending.size() > settings.maxPendingCommands()) {
@@ -259,15 +280,13 @@ public final class OcsfMapper {
             if (completed.outcome().duration() != null) e.put("duration", completed.outcome().duration().toMillis());
         }
 
-        if (r.identity() != null) {
-            e.set("actor", actor(r.identity(), r.sessionId().value(), r.sessionStartedAt()));
-            ci(e, r.identity());
-        }
-        else e.set("actor", JSON.objectNode().set("session", JSON.objectNode().put("uid", r.sessionId().value())));
-        e.set("src_endpoint", source(r.clientAddress()));
-        e.set("dst_endpoint", destination(r.connection()));
+        SessionParts parts = sessionParts(r);
+        e.set("actor", parts.actor());
+        if (r.identity() != null) ci(e, r.identity());
+        e.set("src_endpoint", parts.source());
+        e.set("dst_endpoint", parts.destination());
         e.put("type_id", 1).put("type", "Database");
-        e.set("database", database(r.connection()));
+        e.set("database", parts.database());
         String table = firstTable(command);
         if (table != null) e.set("table", JSON.objectNode().put("name", table));
 
@@ -330,6 +349,20 @@ public final class OcsfMapper {
             }
         }
         return e;
+    }
+
+    /** The session's shared parts for {@code r}, built again when what they come from changed. */
+    private SessionParts sessionParts(AuditEvent.CommandReceived r) {
+        String sessionId = r.sessionId().value();
+        SessionParts parts = commandParts.get(sessionId);
+        if (parts != null && parts.builtFrom(r)) return parts;
+        ObjectNode actor = r.identity() != null ? actor(r.identity(), sessionId, r.sessionStartedAt())
+                : JSON.objectNode().set("session", JSON.objectNode().put("uid", sessionId));
+        parts = new SessionParts(r.identity(), r.connection(), r.clientAddress(), r.sessionStartedAt(), actor,
+                source(r.clientAddress()), destination(r.connection()), database(r.connection()));
+        commandParts.put(sessionId, parts);
+        while (commandParts.size() > settings.maxSessions()) removeEldest(commandParts);
+        return parts;
     }
 
     /** One statement's analysis into {@code st}: tag, kind, objects, and what makes it opaque. */
@@ -728,9 +761,31 @@ public final class OcsfMapper {
         return array;
     }
 
-    private static String abbreviate(String text, int max) {
-        String oneLine = text.replaceAll("\\s+", " ").trim();
-        return oneLine.length() <= max ? oneLine : oneLine.substring(0, max - 1) + "…";
+    /**
+     * {@code text} on one line (each run of whitespace one space, trimmed as {@link String#trim}
+     * does), cut to {@code max} characters with an ellipsis; reads no more of a long text than it keeps.
+     */
+    static String abbreviate(String text, int max) {
+        int from = 0;
+        int to = text.length();
+        while (from < to && text.charAt(from) <= ' ') from++;
+        while (to > from && text.charAt(to - 1) <= ' ') to--;
+        StringBuilder line = new StringBuilder(Math.min(to - from, max + 1));
+        boolean inSpace = false;
+        for (int i = from; i < to && line.length() <= max; i++) {
+            char c = text.charAt(i);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r') {
+                inSpace = true;
+                continue;
+            }
+            if (inSpace) {
+                line.append(' ');
+                inSpace = false;
+                if (line.length() > max) break;
+            }
+            line.append(c);
+        }
+        return line.length() <= max ? line.toString() : line.substring(0, max - 1) + "…";
     }
 
     private static final String[] SEVERITIES = {"Unknown", "Informational", "Low", "Medium", "High", "Critical", "Fatal"};

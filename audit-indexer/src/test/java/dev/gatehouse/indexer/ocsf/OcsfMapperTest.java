@@ -167,6 +167,31 @@ class OcsfMapperTest {
     }
 
     @Test
+    void aSessionsCommandsShowTheIdentityEachCarriesEvenWhenItChangesMidSession() {
+        // Given: two commands of one session from alice, then one that carries another identity
+        StatementAnalysis select = new StatementAnalysis(StatementKind.READ, "SELECT", null, List.of("t"), List.of(), List.of(), false);
+        var first = received(ALICE, 1, "SELECT 1", select);
+        var second = received(ALICE, 2, "SELECT 2", select);
+        var third = received(CI, 3, "SELECT 3", select);
+
+        // When
+        List<ObjectNode> out = new ArrayList<>();
+        for (var r : List.of(first, second, third)) {
+            feed(r);
+            out.addAll(feed(completed(r, true, 1, null, null)));
+        }
+
+        // Then: the parts built once for alice serve her second command; the third shows its own identity
+        assertThat(out).hasSize(3);
+        out.forEach(this::assertConforms);
+        assertThat(out.get(0).path("actor")).isEqualTo(out.get(1).path("actor"));
+        assertThat(out.get(1).path("actor").path("user").path("uid").asText()).isEqualTo("alice-id");
+        assertThat(out.get(2).path("actor").path("user").path("uid").asText()).isEqualTo(CI.subject());
+        assertThat(out.get(2).path("actor").path("user").path("type").asText()).isEqualTo("Service");
+        assertThat(out.get(2).path("dst_endpoint").path("name").asText()).isEqualTo("demo");
+    }
+
+    @Test
     void deniedCommandIsEmittedAtTheDecisionAndItsLaterCompletionIgnored() {
         // Given
         var received = received(CI, 1, "DROP TABLE users",
