@@ -224,16 +224,38 @@ public final class LibPgQuery {
      * text (a statement, an argument) out of a text without a second lexer.
      */
     public ScanResult scan(String sql) {
-        return callNative(sql, scan, freeScan, result -> {
-            PgQueryError error = readError(address(result, SCAN_RESULT, "error"));
-            if (error != null) {
-                return new ScanResult(List.of(), error);
+        return callNative(sql, scan, freeScan, LibPgQuery::readScan);
+    }
+
+    /**
+     * {@link #scan} on the calling thread, without a trip to the parser threads. Safe on any
+     * thread, unlike the parser's other calls: the scanner is a loop over the input (flex), its
+     * result a flat list, so its stack use does not grow with the text, which is limited to
+     * {@value #MAX_INPUT_BYTES} bytes as for every call.
+     */
+    public ScanResult scanHere(String sql) {
+        byte[] input = encode(sql);
+        return invokeNative(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment result = (MemorySegment) scan.invokeExact((SegmentAllocator) arena, toCString(arena, input));
+                try {
+                    return readScan(result);
+                } finally {
+                    freeScan.invokeExact(result);
+                }
             }
-            long length = result.get(JAVA_LONG, SCAN_RESULT.byteOffset(PathElement.groupElement("len")));
-            MemorySegment data = address(result, SCAN_RESULT, "data");
-            byte[] protobuf = length == 0 ? new byte[0] : data.reinterpret(length).toArray(JAVA_BYTE);
-            return new ScanResult(ScanProtobuf.tokens(protobuf), null);
         });
+    }
+
+    private static ScanResult readScan(MemorySegment result) {
+        PgQueryError error = readError(address(result, SCAN_RESULT, "error"));
+        if (error != null) {
+            return new ScanResult(List.of(), error);
+        }
+        long length = result.get(JAVA_LONG, SCAN_RESULT.byteOffset(PathElement.groupElement("len")));
+        MemorySegment data = address(result, SCAN_RESULT, "data");
+        byte[] protobuf = length == 0 ? new byte[0] : data.reinterpret(length).toArray(JAVA_BYTE);
+        return new ScanResult(ScanProtobuf.tokens(protobuf), null);
     }
 
     /**

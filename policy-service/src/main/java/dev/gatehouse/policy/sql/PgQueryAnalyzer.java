@@ -87,6 +87,21 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
      * threads. Only texts up to {@link #CACHED_TEXT_CHARS} characters are kept.
      */
     private final Cache<String, ParsedSql> parsed;
+    /**
+     * Analyses by the shape of their text ({@link LiteralShapes#key}: the tokens, literals without
+     * their values), for texts whose analysis holds whatever their literals' values are (see
+     * {@link LiteralShapes}): pgbench's and any client's simple-protocol statements that differ in a
+     * literal each time are parsed once. Statements are kept as token ranges, placed again in each text.
+     */
+    private final Cache<String, Shape> shapes;
+    private final java.util.concurrent.atomic.LongAdder shapeHits = new java.util.concurrent.atomic.LongAdder();
+
+    /** An analysis that holds for every text of one shape, its statements as token ranges [from, to). */
+    private record Shape(SqlAnalysis analysis, List<StatementShape> statements) {
+    }
+
+    private record StatementShape(int fromToken, int toToken, StatementAnalysis analysis) {
+    }
 
     /** Longest text whose analysis is cached. */
     public static final int CACHED_TEXT_CHARS = 16 * 1024;
@@ -107,6 +122,12 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         this.statements = new StatementAnalyzer(libPgQuery, json);
         this.effects = new SessionEffects(libPgQuery, statements);
         this.parsed = Caffeine.newBuilder().maximumSize(CACHED_TEXTS).executor(Runnable::run).build();
+        this.shapes = Caffeine.newBuilder().maximumSize(CACHED_TEXTS).executor(Runnable::run).build();
+    }
+
+    /** Texts analysed from the analysis of another text of the same shape since start. */
+    public long shapeHits() {
+        return shapeHits.sum();
     }
 
     /**
@@ -136,8 +157,10 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         Objects.requireNonNull(sql, "sql");
         ParsedSql known = cached(sql);
         if (known != null) return known;
+        Shaped shaped = shaped(sql);
+        if (shaped.parsed() != null) return shaped.parsed();
         try {
-            return remember(sql, libPgQuery.onParserThread(() -> parseOnParserThread(sql)));
+            return remember(sql, libPgQuery.onParserThread(() -> parseOnParserThread(sql, shaped.scanned())));
         } catch (RuntimeException | StackOverflowError e) {
             return failed(e, sql);
         }
@@ -149,7 +172,9 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         Objects.requireNonNull(sql, "sql");
         ParsedSql known = cached(sql);
         if (known != null) return java.util.concurrent.CompletableFuture.completedFuture(known);
-        return libPgQuery.submit(() -> remember(sql, parseOnParserThread(sql)))
+        Shaped shaped = shaped(sql);
+        if (shaped.parsed() != null) return java.util.concurrent.CompletableFuture.completedFuture(shaped.parsed());
+        return libPgQuery.submit(() -> remember(sql, parseOnParserThread(sql, shaped.scanned())))
                 .exceptionally(e -> failed(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e, sql));
     }
 
@@ -170,6 +195,36 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
             LOGGER.warn("routine analysis failed length={} error={}", definition.length(), e.toString());
             return RoutineAnalysis.opaque("routine analysis failed: " + e.getClass().getSimpleName());
         }
+    }
+
+    /** A text's analysis from its shape (null when none), or its scan for the parse that follows (null when not scanned). */
+    private record Shaped(ParsedSql parsed, LibPgQuery.ScanResult scanned) {
+        static final Shaped NONE = new Shaped(null, null);
+    }
+
+    /**
+     * The analysis of a text of a known shape, placed in this text: scanned on the calling thread
+     * (no trip to the parser threads), looked up by its key, statements placed at their tokens.
+     */
+    private Shaped shaped(String sql) {
+        if (sql.length() > CACHED_TEXT_CHARS) return Shaped.NONE;
+        LibPgQuery.ScanResult scanned;
+        try {
+            scanned = libPgQuery.scanHere(sql);
+        } catch (IllegalArgumentException e) {
+            return Shaped.NONE; // the parse refuses it the same way, with its message
+        }
+        if (!scanned.ok()) return new Shaped(null, scanned);
+        SqlText text = new SqlText(sql, scanned.tokens());
+        Shape shape = shapes.getIfPresent(LiteralShapes.key(text));
+        if (shape == null) return new Shaped(null, scanned);
+        List<ParsedStatement> placed = new ArrayList<>(shape.statements().size());
+        for (StatementShape st : shape.statements()) {
+            int start = text.start(st.fromToken());
+            placed.add(new ParsedStatement(start, text.end(st.toToken() - 1) - start, st.analysis(), null));
+        }
+        shapeHits.increment();
+        return new Shaped(new ParsedSql(shape.analysis(), placed), scanned);
     }
 
     private ParsedSql cached(String sql) {
@@ -197,7 +252,7 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         return ParsedSql.unparseable("SQL analysis failed: " + e.getClass().getSimpleName());
     }
 
-    private ParsedSql parseOnParserThread(String sql) {
+    private ParsedSql parseOnParserThread(String sql, LibPgQuery.ScanResult scannedBefore) {
         LibPgQuery.ParseResult parsed = libPgQuery.parse(sql);
         if (!parsed.ok()) {
             return ParsedSql.unparseable(parsed.error().describe());
@@ -207,14 +262,17 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
             return ParsedSql.unparseable(fingerprint.error().describe());
         }
         JsonNode tree;
+        LiteralShapes.Taint taint = new LiteralShapes.Taint();
+        java.util.Set<Integer> constants;
         try {
             tree = json.readTree(parsed.parseTree());
+            constants = LiteralShapes.guard(tree, taint);
         } catch (StreamConstraintsException e) {
             return ParsedSql.unparseable("statement nested deeper than " + MAX_TREE_DEPTH + " levels, too deep to analyse");
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("libpg_query returned an unreadable parse tree", e);
         }
-        LibPgQuery.ScanResult scanned = libPgQuery.scan(sql);
+        LibPgQuery.ScanResult scanned = scannedBefore != null ? scannedBefore : libPgQuery.scan(sql);
         if (!scanned.ok()) {
             // The parser accepted what the scanner refuses: not expected; nothing is guessed.
             return ParsedSql.unparseable(scanned.error().describe());
@@ -222,6 +280,8 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         SqlText text = new SqlText(sql, scanned.tokens());
         List<StatementAnalysis> analyses = new ArrayList<>();
         List<ParsedStatement> statementsParsed = new ArrayList<>();
+        List<StatementShape> shaped = new ArrayList<>();
+        boolean changesSession = false;
         for (JsonNode raw : tree.path(PgNodes.STMTS)) {
             JsonNode stmt = raw.path(PgNodes.STMT);
             int[] tokens = text.statement(raw.path("stmt_location").asInt(0), raw.path("stmt_len").asInt(0));
@@ -234,7 +294,14 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
             int start = text.start(tokens[0]);
             analyses.add(analysis);
             statementsParsed.add(new ParsedStatement(start, text.end(tokens[1] - 1) - start, analysis, effect));
+            shaped.add(new StatementShape(tokens[0], tokens[1], analysis));
+            changesSession |= effect != null;
         }
-        return new ParsedSql(new SqlAnalysis(true, null, fingerprint.hex(), analyses), statementsParsed);
+        SqlAnalysis sqlAnalysis = new SqlAnalysis(true, null, fingerprint.hex(), analyses);
+        if (!changesSession && !taint.touched() && sql.length() <= CACHED_TEXT_CHARS
+                && LiteralShapes.everyLiteralIsAConstant(text, constants)) {
+            shapes.put(LiteralShapes.key(text), new Shape(sqlAnalysis, List.copyOf(shaped)));
+        }
+        return new ParsedSql(sqlAnalysis, statementsParsed);
     }
 }

@@ -189,6 +189,9 @@ final class ReferenceCollector {
                 }
                 return;
             }
+            case PgNodes.A_CONST -> {
+                return; // a constant names nothing (and looking into it would make its analysis depend on its value)
+            }
             case PgNodes.JOIN_EXPR -> usingColumns(body, ctx);
             case PgNodes.UPDATE, PgNodes.DELETE -> missingWhere |= ctx.executed() && !body.has(PgNodes.WHERE_CLAUSE);
             case PgNodes.SELECT -> rowLocks |= ctx.executed() && body.has(PgNodes.LOCKING_CLAUSE);

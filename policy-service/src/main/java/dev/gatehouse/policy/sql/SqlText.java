@@ -85,6 +85,16 @@ final class SqlText {
         return new int[] {from, to};
     }
 
+    /** The text. */
+    String source() {
+        return sql;
+    }
+
+    /** Byte offset where token {@code index} starts. */
+    int byteStart(int index) {
+        return tokens.get(index).start();
+    }
+
     /** char index where token {@code index} starts. */
     int start(int index) {
         return charAt(tokens.get(index).start());
