@@ -1,6 +1,5 @@
 package dev.gatehouse.platform.events;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +9,7 @@ import java.util.List;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.message.BinaryMessageDecoder;
-import org.apache.avro.SchemaNormalization;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.message.SchemaStore;
 
@@ -38,17 +34,7 @@ public final class AuditEventCodec {
     /** Where {@code gatehouse-schemas} keeps the AuditRecord schemas records were written with, and their index. */
     static final String WRITERS = "/dev/gatehouse/schemas/v1/writers/";
 
-    /** 0xC3 0x01 and the current schema's fingerprint, little-endian: what precedes every body. */
-    private static final byte[] HEADER = singleObjectHeader(AuditRecord.getClassSchema());
-    /** Shared by every thread, as Avro's own message encoder shares its writer; buffers are per thread. */
-    private static final SpecificDatumWriter<AuditRecord> WRITER = new SpecificDatumWriter<>(AuditRecord.getClassSchema());
-    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
-
-    /** A thread's output and Avro's buffered encoder over it, reused from event to event. */
-    private static final class Buffers {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
-        BinaryEncoder encoder;
-    }
+    private final BinaryMessageEncoder<AuditRecord> encoder = AuditRecord.getEncoder();
     private final BinaryMessageDecoder<AuditRecord> decoder = AuditRecord.createDecoder(WriterSchemas.STORE);
 
     /**
@@ -58,16 +44,8 @@ public final class AuditEventCodec {
      */
     public byte[] encode(AuditEvent event) {
         try {
-            AuditRecord record = AvroEventWriter.toAvro(event);
-            Buffers buffers = BUFFERS.get();
-            buffers.out.reset();
-            buffers.out.write(HEADER);
-            buffers.encoder = EncoderFactory.get().binaryEncoder(buffers.out, buffers.encoder);
-            WRITER.write(record, buffers.encoder);
-            buffers.encoder.flush();
-            return buffers.out.toByteArray();
+            return toArray(encoder.encode(AvroEventWriter.toAvro(event)));
         } catch (AvroRuntimeException | NullPointerException | java.io.IOException e) {
-            BUFFERS.remove(); // the encoder may hold part of the failed body, which it would flush into the next
             throw new IllegalArgumentException("cannot encode " + event.getClass().getSimpleName() + " event "
                     + event.header().eventId() + ": " + e.getMessage(), e);
         }
@@ -133,20 +111,6 @@ public final class AuditEventCodec {
             if (in == null) throw new IllegalStateException(path + " is missing from gatehouse-schemas");
             return in;
         }
-    }
-
-    /**
-     * Avro's single-object header of {@code schema} (what {@code BinaryMessageEncoder} writes):
-     * the encoder above writes the body with Avro's buffered binary encoder into a reused buffer,
-     * which costs about half of the message encoder's byte-at-a-time stream.
-     */
-    static byte[] singleObjectHeader(Schema schema) {
-        long fingerprint = SchemaNormalization.parsingFingerprint64(schema);
-        byte[] header = new byte[10];
-        header[0] = (byte) 0xC3;
-        header[1] = 0x01;
-        for (int i = 0; i < 8; i++) header[2 + i] = (byte) (fingerprint >>> (8 * i));
-        return header;
     }
 
     static byte[] toArray(ByteBuffer buffer) {

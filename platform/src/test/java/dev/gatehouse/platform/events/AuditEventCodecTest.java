@@ -242,18 +242,6 @@ class AuditEventCodecTest {
         assertThat(verdicts).containsExactlyInAnyOrder(Verdict.values());
     }
 
-    @ParameterizedTest
-    @MethodSource({"allFieldsSet", "optionalFieldsNull"})
-    void writesExactlyTheBytesOfAvrosOwnMessageEncoder(AuditEvent event) throws Exception {
-        // When: encoded twice on this thread (its buffers reused) and by Avro's single-object encoder
-        byte[] first = codec.encode(event);
-        byte[] again = codec.encode(event);
-        ByteBuffer avros = AuditRecord.getEncoder().encode(AvroEventWriter.toAvro(event));
-
-        // Then
-        assertThat(first).isEqualTo(again).isEqualTo(AuditEventCodec.toArray(avros));
-    }
-
     @Test
     void writesSingleObjectEncodingWithTheEnvelopeFingerprint() {
         // Given
@@ -267,22 +255,6 @@ class AuditEventCodecTest {
         assertThat(bytes[0] & 0xFF).isEqualTo(0xC3);
         assertThat(bytes[1]).isEqualTo((byte) 0x01);
         assertThat(ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong()).isEqualTo(fingerprint);
-    }
-
-    @Test
-    void anEventEncodedAfterARefusedOneIsExact() throws Exception {
-        // Given: an event the codec refused on this thread
-        AuditEvent broken = new AuditEvent.DecisionMade(EventFixtures.HEADER, EventFixtures.COMMAND, 1, null, null, 0,
-                null, null);
-        assertThatThrownBy(() -> codec.encode(broken)).isInstanceOf(IllegalArgumentException.class);
-
-        // When
-        AuditEvent event = EventFixtures.allFieldsSet().getFirst();
-        byte[] bytes = codec.encode(event);
-
-        // Then
-        assertThat(codec.decode(bytes)).isEqualTo(event);
-        assertThat(bytes).isEqualTo(AuditEventCodec.toArray(AuditRecord.getEncoder().encode(AvroEventWriter.toAvro(event))));
     }
 
     @Test
