@@ -15,9 +15,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@link PgQueryAnalyzer#analyze}: libpg_query parse and fingerprint through FFM, then the walk of
  * the JSON parse tree. The edge does this once per command, before the command is logged. The
- * analyzer keeps analyses by exact text, so each call here analyses a text never seen before (the
- * statement and a comment with a counter: what pgbench's simple protocol costs, a new literal every
- * time), except {@code *SeenBefore}: a text analysed before (a driver's or psql's repeated text).
+ * analyzer keeps analyses by exact text and by shape (the tokens without literal values), so each
+ * call here analyses a text of a shape never seen before (the statement behind a CTE with a counter
+ * in its name), except {@code *NewLiteral}: a text seen before with a new literal, as pgbench's simple
+ * protocol sends it (scan and look-up only), and {@code *SeenBefore}: a text analysed before (a
+ * driver's or psql's repeated text).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -27,8 +29,14 @@ public class SqlAnalysisBenchmark {
     private PgQueryAnalyzer analyzer;
     private long counter;
 
+    /** A new shape: the statement behind a CTE of a new name. */
     private String fresh(String sql) {
-        return sql + " -- " + counter++;
+        return "WITH w" + counter++ + " AS (SELECT 1) " + sql;
+    }
+
+    /** The same shape with a new literal (a comment would do as well: comments are not part of the shape). */
+    private String newLiteral(String sql) {
+        return sql.replace("48213", Long.toString(counter++));
     }
 
     @Setup
@@ -43,6 +51,16 @@ public class SqlAnalysisBenchmark {
     @Benchmark
     public SqlAnalysis simpleSelect() {
         return analyzer.analyze(fresh(Samples.SIMPLE_SELECT));
+    }
+
+    @Benchmark
+    public SqlAnalysis simpleSelectNewLiteral() {
+        return analyzer.analyze(newLiteral(Samples.SIMPLE_SELECT));
+    }
+
+    @Benchmark
+    public SqlAnalysis pgbenchUpdateNewLiteral() {
+        return analyzer.analyze(newLiteral(Samples.PGBENCH_UPDATE));
     }
 
     @Benchmark

@@ -23,8 +23,8 @@ import java.util.function.Function;
  * the parse tree only as the value of a node built from it. The analysis of one such text therefore
  * holds for all of them when (1) every literal became a constant ({@code A_Const}) at that literal's
  * position, and nothing else (a literal that became a name, a function body, a file name, a count,
- * as in {@code DO}, {@code COPY ... FROM 'file'}, {@code FETCH 5}, {@code float(53)} or a negated
- * number, does not), and (2) the analysis read no constant at all. (2) is not a list of places
+ * as in {@code DO}, {@code COPY ... FROM 'file'}, {@code FETCH 5} or {@code float(53)}, does not;
+ * a negative number is a constant placed at its sign), and (2) the analysis read no constant at all. (2) is not a list of places
  * the analyser is believed to look at: {@link #guard} puts every constant behind a map that records
  * any access whatever (a value, its presence, its size, a walk over it, a comparison), so an
  * analysis that looked at a constant in any way, now or after a future change, is never shared.
@@ -66,15 +66,23 @@ final class LiteralShapes {
         return key.toString();
     }
 
-    /** Whether every literal token of {@code text} starts where a constant of the tree is placed (byte offsets). */
+    /**
+     * Whether every literal token of {@code text} became a constant: one starts where the literal
+     * does, or, for a number right after a minus sign, where the sign does (the grammar folds
+     * {@code - 5} into the constant -5, placed at the sign). Byte offsets.
+     */
     static boolean everyLiteralIsAConstant(SqlText text, Set<Integer> constantLocations) {
         for (int i = 0; i < text.size(); i++) {
-            if (isLiteral(text.kind(i)) && !constantLocations.contains(text.byteStart(i))) {
-                return false;
-            }
+            if (!isLiteral(text.kind(i)) || constantLocations.contains(text.byteStart(i))) continue;
+            boolean negated = (text.kind(i) == ICONST || text.kind(i) == FCONST) && i > 0 && text.kind(i - 1) == MINUS
+                    && constantLocations.contains(text.byteStart(i - 1));
+            if (!negated) return false;
         }
         return true;
     }
+
+    /** The token of a lone minus sign (its character). */
+    static final int MINUS = '-';
 
     /** Records that a constant was looked at. */
     static final class Taint {
