@@ -105,8 +105,14 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
 
     /** Longest text whose analysis is cached. */
     public static final int CACHED_TEXT_CHARS = 16 * 1024;
-    /** Analyses kept, the least recently used dropped first. */
-    public static final int CACHED_TEXTS = 10_000;
+    /**
+     * What each cache (by text, by shape) may hold, in characters of its keys plus
+     * {@link #ENTRY_CHARS} per entry for the analysis: the least recently used dropped first. About
+     * 14,000 short statements, or 500 of the longest kept, in either.
+     */
+    public static final long CACHED_CHARS = 8L * 1024 * 1024;
+    /** What an entry counts for beyond its key, in characters (an analysis of a short statement). */
+    static final int ENTRY_CHARS = 512;
 
     /** An analyzer on the process-wide binding; throws {@link LibPgQueryUnavailableException} if absent. */
     public PgQueryAnalyzer() {
@@ -121,8 +127,18 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         this.json = new ObjectMapper(factory);
         this.statements = new StatementAnalyzer(libPgQuery, json);
         this.effects = new SessionEffects(libPgQuery, statements);
-        this.parsed = Caffeine.newBuilder().maximumSize(CACHED_TEXTS).executor(Runnable::run).build();
-        this.shapes = Caffeine.newBuilder().maximumSize(CACHED_TEXTS).executor(Runnable::run).build();
+        this.parsed = Caffeine.newBuilder().maximumWeight(CACHED_CHARS)
+                .weigher((String text, ParsedSql p) -> text.length() + ENTRY_CHARS).executor(Runnable::run).build();
+        this.shapes = Caffeine.newBuilder().maximumWeight(CACHED_CHARS)
+                .weigher((String key, Shape shape) -> key.length() + ENTRY_CHARS).executor(Runnable::run).build();
+    }
+
+    /** Characters the caches hold now (by text, by shape), as they count them. */
+    long[] cachedChars() {
+        parsed.cleanUp();
+        shapes.cleanUp();
+        return new long[] {parsed.policy().eviction().orElseThrow().weightedSize().orElseThrow(),
+                shapes.policy().eviction().orElseThrow().weightedSize().orElseThrow()};
     }
 
     /** Texts analysed from the analysis of another text of the same shape since start. */

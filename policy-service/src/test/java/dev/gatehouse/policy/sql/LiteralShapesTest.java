@@ -36,6 +36,23 @@ class LiteralShapesTest {
         assertThat(scanned.tokens()).isEqualTo(LibPgQuery.load().scan(sql).tokens());
     }
 
+    @Test
+    void longTextsKeepBothCachesWithinTheirSize() {
+        // Given: texts of the longest kept length, each new by text and by shape
+        PgQueryAnalyzer analyzer = new PgQueryAnalyzer();
+        String filler = "x".repeat(PgQueryAnalyzer.CACHED_TEXT_CHARS - 100);
+
+        // When
+        for (int i = 0; i < 1_200; i++) {
+            analyzer.parse("SELECT 1 AS \"" + i + filler + "\"");
+        }
+
+        // Then: each cache holds at most its share, not 1,200 texts of 16 KiB
+        long[] held = analyzer.cachedChars();
+        assertThat(held[0]).isPositive().isLessThanOrEqualTo(PgQueryAnalyzer.CACHED_CHARS);
+        assertThat(held[1]).isPositive().isLessThanOrEqualTo(PgQueryAnalyzer.CACHED_CHARS);
+    }
+
     /** Each case: texts of one shape; whether the first one's analysis may serve the others. */
     static Stream<Arguments> shapes() {
         return Stream.of(
