@@ -234,17 +234,7 @@ public final class LibPgQuery {
      * {@value #MAX_INPUT_BYTES} bytes as for every call.
      */
     public ScanResult scanHere(String sql) {
-        byte[] input = encode(sql);
-        return invokeNative(() -> {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment result = (MemorySegment) scan.invokeExact((SegmentAllocator) arena, toCString(arena, input));
-                try {
-                    return readScan(result);
-                } finally {
-                    freeScan.invokeExact(result);
-                }
-            }
-        });
+        return callHere(encode(sql), scan, freeScan, LibPgQuery::readScan);
     }
 
     private static ScanResult readScan(MemorySegment result) {
@@ -281,7 +271,12 @@ public final class LibPgQuery {
      */
     private <T> T callNative(String sql, MethodHandle function, MethodHandle free, ResultReader<T> reader) {
         byte[] input = encode(sql);
-        return onParserThread(() -> invokeNative(() -> {
+        return onParserThread(() -> callHere(input, function, free, reader));
+    }
+
+    /** The call of {@link #callNative} on the calling thread. */
+    private static <T> T callHere(byte[] input, MethodHandle function, MethodHandle free, ResultReader<T> reader) {
+        return invokeNative(() -> {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment result = (MemorySegment) function.invokeExact((SegmentAllocator) arena, toCString(arena, input));
                 try {
@@ -290,7 +285,7 @@ public final class LibPgQuery {
                     free.invokeExact(result);
                 }
             }
-        }));
+        });
     }
 
     /**

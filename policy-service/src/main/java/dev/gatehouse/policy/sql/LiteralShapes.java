@@ -24,27 +24,21 @@ import java.util.function.Function;
  * holds for all of them when (1) every literal became a constant ({@code A_Const}) at that literal's
  * position, and nothing else (a literal that became a name, a function body, a file name, a count,
  * as in {@code DO}, {@code COPY ... FROM 'file'}, {@code FETCH 5} or {@code float(53)}, does not;
- * a negative number is a constant placed at its sign), and (2) the analysis read no constant at all. (2) is not a list of places
- * the analyser is believed to look at: {@link #guard} puts every constant behind a map that records
+ * a negative number is a constant placed at its sign), and (2) the analysis read no constant at
+ * all. (2) is not a list of places the analyser is believed to look at: {@link #guard} puts every constant behind a map that records
  * any access whatever (a value, its presence, its size, a walk over it, a comparison), so an
  * analysis that looked at a constant in any way, now or after a future change, is never shared.
  * Statements with an effect on the session are not shared either (their effects are values).
  */
 final class LiteralShapes {
 
-    // libpg_query 15's Token enum (pg_query.proto), checked by LiteralShapesTest
-    static final int FCONST = 260;
-    static final int SCONST = 261;
-    static final int USCONST = 262;
-    static final int BCONST = 263;
-    static final int XCONST = 264;
-    static final int ICONST = 266;
-
     private LiteralShapes() {
     }
 
+    /** Whether a token kind ({@link SqlText}'s) is a literal: a number, a string, a bit string. */
     static boolean isLiteral(int kind) {
-        return kind == FCONST || kind == SCONST || kind == USCONST || kind == BCONST || kind == XCONST || kind == ICONST;
+        return kind == SqlText.FCONST || kind == SqlText.SCONST || kind == SqlText.USCONST || kind == SqlText.BCONST || kind == SqlText.XCONST
+                || kind == SqlText.ICONST;
     }
 
     /**
@@ -74,15 +68,14 @@ final class LiteralShapes {
     static boolean everyLiteralIsAConstant(SqlText text, Set<Integer> constantLocations) {
         for (int i = 0; i < text.size(); i++) {
             if (!isLiteral(text.kind(i)) || constantLocations.contains(text.byteStart(i))) continue;
-            boolean negated = (text.kind(i) == ICONST || text.kind(i) == FCONST) && i > 0 && text.kind(i - 1) == MINUS
+            boolean negated = (text.kind(i) == SqlText.ICONST || text.kind(i) == SqlText.FCONST) && i > 0
+                    && text.kind(i - 1) == SqlText.MINUS
                     && constantLocations.contains(text.byteStart(i - 1));
             if (!negated) return false;
         }
         return true;
     }
 
-    /** The token of a lone minus sign (its character). */
-    static final int MINUS = '-';
 
     /** Records that a constant was looked at. */
     static final class Taint {

@@ -16,6 +16,9 @@ import dev.gatehouse.platform.core.StatementAnalysis;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -94,7 +97,7 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
      * literal each time are parsed once. Statements are kept as token ranges, placed again in each text.
      */
     private final Cache<String, Shape> shapes;
-    private final java.util.concurrent.atomic.LongAdder shapeHits = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder shapeHits = new LongAdder();
 
     /** An analysis that holds for every text of one shape, its statements as token ranges [from, to). */
     private record Shape(SqlAnalysis analysis, List<StatementShape> statements) {
@@ -176,7 +179,7 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         Shaped shaped = shaped(sql);
         if (shaped.parsed() != null) return shaped.parsed();
         try {
-            return remember(sql, libPgQuery.onParserThread(() -> parseOnParserThread(sql, shaped.scanned())));
+            return remember(sql, libPgQuery.onParserThread(() -> parseOnParserThread(sql, shaped)));
         } catch (RuntimeException | StackOverflowError e) {
             return failed(e, sql);
         }
@@ -187,10 +190,10 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
     public CompletionStage<ParsedSql> parseAsync(String sql) {
         Objects.requireNonNull(sql, "sql");
         ParsedSql known = cached(sql);
-        if (known != null) return java.util.concurrent.CompletableFuture.completedFuture(known);
+        if (known != null) return CompletableFuture.completedFuture(known);
         Shaped shaped = shaped(sql);
-        if (shaped.parsed() != null) return java.util.concurrent.CompletableFuture.completedFuture(shaped.parsed());
-        return libPgQuery.submit(() -> remember(sql, parseOnParserThread(sql, shaped.scanned())))
+        if (shaped.parsed() != null) return CompletableFuture.completedFuture(shaped.parsed());
+        return libPgQuery.submit(() -> remember(sql, parseOnParserThread(sql, shaped)))
                 .exceptionally(e -> failed(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e, sql));
     }
 
@@ -213,9 +216,12 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         }
     }
 
-    /** A text's analysis from its shape (null when none), or its scan for the parse that follows (null when not scanned). */
-    private record Shaped(ParsedSql parsed, LibPgQuery.ScanResult scanned) {
-        static final Shaped NONE = new Shaped(null, null);
+    /**
+     * A text's analysis from its shape (null when none), else its tokens and shape key for the parse
+     * that follows (null when the text is not scanned here or the scanner refused it).
+     */
+    private record Shaped(ParsedSql parsed, SqlText text, String key) {
+        static final Shaped NONE = new Shaped(null, null, null);
     }
 
     /**
@@ -230,17 +236,23 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         } catch (IllegalArgumentException e) {
             return Shaped.NONE; // the parse refuses it the same way, with its message
         }
-        if (!scanned.ok()) return new Shaped(null, scanned);
+        if (!scanned.ok()) return Shaped.NONE; // the parse reports it, after the parser's own errors
         SqlText text = new SqlText(sql, scanned.tokens());
-        Shape shape = shapes.getIfPresent(LiteralShapes.key(text));
-        if (shape == null) return new Shaped(null, scanned);
+        String key = LiteralShapes.key(text);
+        Shape shape = shapes.getIfPresent(key);
+        if (shape == null) return new Shaped(null, text, key);
         List<ParsedStatement> placed = new ArrayList<>(shape.statements().size());
         for (StatementShape st : shape.statements()) {
-            int start = text.start(st.fromToken());
-            placed.add(new ParsedStatement(start, text.end(st.toToken() - 1) - start, st.analysis(), null));
+            placed.add(statement(text, st.fromToken(), st.toToken(), st.analysis(), null));
         }
         shapeHits.increment();
-        return new Shaped(new ParsedSql(shape.analysis(), placed), scanned);
+        return new Shaped(new ParsedSql(shape.analysis(), placed), text, key);
+    }
+
+    /** A statement of {@code text} made of tokens [from, to). */
+    private static ParsedStatement statement(SqlText text, int from, int to, StatementAnalysis analysis, SessionEffect effect) {
+        int start = text.start(from);
+        return new ParsedStatement(start, text.end(to - 1) - start, analysis, effect);
     }
 
     private ParsedSql cached(String sql) {
@@ -268,7 +280,7 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         return ParsedSql.unparseable("SQL analysis failed: " + e.getClass().getSimpleName());
     }
 
-    private ParsedSql parseOnParserThread(String sql, LibPgQuery.ScanResult scannedBefore) {
+    private ParsedSql parseOnParserThread(String sql, Shaped before) {
         LibPgQuery.ParseResult parsed = libPgQuery.parse(sql);
         if (!parsed.ok()) {
             return ParsedSql.unparseable(parsed.error().describe());
@@ -279,7 +291,7 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         }
         JsonNode tree;
         LiteralShapes.Taint taint = new LiteralShapes.Taint();
-        java.util.Set<Integer> constants;
+        Set<Integer> constants;
         try {
             tree = json.readTree(parsed.parseTree());
             constants = LiteralShapes.guard(tree, taint);
@@ -288,12 +300,15 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("libpg_query returned an unreadable parse tree", e);
         }
-        LibPgQuery.ScanResult scanned = scannedBefore != null ? scannedBefore : libPgQuery.scan(sql);
-        if (!scanned.ok()) {
-            // The parser accepted what the scanner refuses: not expected; nothing is guessed.
-            return ParsedSql.unparseable(scanned.error().describe());
+        SqlText text = before.text();
+        if (text == null) {
+            LibPgQuery.ScanResult scanned = libPgQuery.scan(sql);
+            if (!scanned.ok()) {
+                // The parser accepted what the scanner refuses: not expected; nothing is guessed.
+                return ParsedSql.unparseable(scanned.error().describe());
+            }
+            text = new SqlText(sql, scanned.tokens());
         }
-        SqlText text = new SqlText(sql, scanned.tokens());
         List<StatementAnalysis> analyses = new ArrayList<>();
         List<ParsedStatement> statementsParsed = new ArrayList<>();
         List<StatementShape> shaped = new ArrayList<>();
@@ -307,16 +322,15 @@ public final class PgQueryAnalyzer implements SqlAnalyzer {
                 String type = stmt.fieldNames().next();
                 effect = effects.effect(type, stmt.get(type), text, tokens[0], tokens[1]);
             }
-            int start = text.start(tokens[0]);
             analyses.add(analysis);
-            statementsParsed.add(new ParsedStatement(start, text.end(tokens[1] - 1) - start, analysis, effect));
+            statementsParsed.add(statement(text, tokens[0], tokens[1], analysis, effect));
             shaped.add(new StatementShape(tokens[0], tokens[1], analysis));
             changesSession |= effect != null;
         }
         SqlAnalysis sqlAnalysis = new SqlAnalysis(true, null, fingerprint.hex(), analyses);
-        if (!changesSession && !taint.touched() && sql.length() <= CACHED_TEXT_CHARS
+        if (before.key() != null && !changesSession && !taint.touched()
                 && LiteralShapes.everyLiteralIsAConstant(text, constants)) {
-            shapes.put(LiteralShapes.key(text), new Shape(sqlAnalysis, List.copyOf(shaped)));
+            shapes.put(before.key(), new Shape(sqlAnalysis, List.copyOf(shaped)));
         }
         return new ParsedSql(sqlAnalysis, statementsParsed);
     }

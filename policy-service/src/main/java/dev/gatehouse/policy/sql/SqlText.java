@@ -19,6 +19,13 @@ final class SqlText {
     static final int CLOSE_BRACKET = ']';
     static final int COMMA = ',';
     static final int EQUALS = '=';
+    static final int MINUS = '-';
+    static final int FCONST = 260;
+    static final int SCONST = 261;
+    static final int USCONST = 262;
+    static final int BCONST = 263;
+    static final int XCONST = 264;
+    static final int ICONST = 266;
     static final int COLON_EQUALS = 270;
     static final int SQL_COMMENT = 275;
     static final int C_COMMENT = 276;

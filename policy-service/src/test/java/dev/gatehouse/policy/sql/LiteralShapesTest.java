@@ -31,8 +31,8 @@ class LiteralShapesTest {
         for (int i = 0; i < text.size(); i++) {
             if (LiteralShapes.isLiteral(text.kind(i))) literals.add(text.kind(i));
         }
-        assertThat(literals).containsExactly(LiteralShapes.ICONST, LiteralShapes.FCONST, LiteralShapes.SCONST,
-                LiteralShapes.USCONST, LiteralShapes.BCONST, LiteralShapes.XCONST, LiteralShapes.SCONST);
+        assertThat(literals).containsExactly(SqlText.ICONST, SqlText.FCONST, SqlText.SCONST,
+                SqlText.USCONST, SqlText.BCONST, SqlText.XCONST, SqlText.SCONST);
         assertThat(scanned.tokens()).isEqualTo(LibPgQuery.load().scan(sql).tokens());
     }
 
