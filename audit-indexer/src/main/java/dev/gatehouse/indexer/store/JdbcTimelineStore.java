@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 
 /**
@@ -49,21 +50,42 @@ public final class JdbcTimelineStore implements TimelineStore {
     private static final Logger LOGGER = LoggerFactory.getLogger(JdbcTimelineStore.class);
 
     /**
-     * The command_terms type of a command's approval id ('k' and 'o' are a statement's kind and
+     * The term_postings type of a command's approval id ('k' and 'o' are a statement's kind and
      * objects): how an approval's events, which name the approval, find their command.
      */
     private static final String APPROVAL_TERM = "a";
 
     /** The database products the store supports. */
     public enum Dialect {
-        H2("CLOB", "BLOB"), POSTGRESQL("TEXT", "BYTEA");
+        H2("CLOB", "BLOB", "BIGINT ARRAY") {
+            @Override
+            String contains(String array, String value) {
+                return "ARRAY_CONTAINS(" + array + ", " + value + ")";
+            }
+        },
+        POSTGRESQL("TEXT", "BYTEA", "BIGINT[]") {
+            @Override
+            String contains(String array, String value) {
+                return value + " = ANY(" + array + ")";
+            }
+        };
 
         private final String text;
         private final String bytes;
+        private final String offsets;
 
-        Dialect(String text, String bytes) {
+        Dialect(String text, String bytes, String offsets) {
             this.text = text;
             this.bytes = bytes;
+            this.offsets = offsets;
+        }
+
+        /** The condition "{@code array} (of offsets) holds {@code value}" in this database's SQL. */
+        abstract String contains(String array, String value);
+
+        /** The Flyway placeholders of the schema's migrations: the large and the array types. */
+        public Map<String, String> placeholders() {
+            return Map.of("text", text, "bytes", bytes, "offsets", offsets);
         }
     }
 
@@ -127,7 +149,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         var result = Flyway.configure(getClass().getClassLoader())
                 .dataSource(url, user, password)
                 .locations("classpath:db/migration")
-                .placeholders(Map.of("text", dialect.text, "bytes", dialect.bytes))
+                .placeholders(dialect.placeholders())
                 .table("indexer_schema_history")
                 .javaMigrations(new V3MoveAuditEvents())
                 .load()
@@ -306,6 +328,10 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
     }
 
+    /** A row of term_postings: a session and a term (its type character, then its value). */
+    private record PostingKey(String sessionId, String term) {
+    }
+
     /**
      * The writes of one transaction, cached so each row is read and written once per batch; inserts
      * are sent as JDBC batches when the batch is flushed.
@@ -318,6 +344,8 @@ public final class JdbcTimelineStore implements TimelineStore {
         /** Commands (sessionId \0 commandId) looked up and not stored: a new command's first event is one. */
         private final Set<String> absent = new HashSet<>();
         private final List<Object[]> events = new ArrayList<>(); // sessionId, EventEntry
+        /** The batch's term postings: per session and term (type character + value), its commands' offsets. */
+        private final Map<PostingKey, TreeSet<Long>> postings = new LinkedHashMap<>();
         private final Set<String> eventIds = new HashSet<>();
         /** The raw records to store, by session and partition, in offset order. */
         private final Map<RawKey, List<StoredEvent>> raw = new LinkedHashMap<>();
@@ -445,22 +473,22 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
 
         private Entry.CommandEntry loadCommand(String sessionId, String commandId) {
-            return readCommand("SELECT body FROM timeline_entries WHERE session_id = ? AND command_id = ?"
+            return readCommand(sessionId, "SELECT body FROM timeline_entries WHERE session_id = ? AND command_id = ?"
                     + " AND entry_type = 'command'", sessionId, commandId);
         }
 
         /** Through the command's approval term (an approval's events name the approval, not the command). */
         private Entry.CommandEntry loadCommandByApproval(String sessionId, String approvalId) {
-            return readCommand("SELECT e.body FROM command_terms t JOIN timeline_entries e ON e.session_id = t.session_id"
-                    + " AND e.kafka_offset = t.kafka_offset WHERE t.session_id = ? AND t.term = ? AND t.term_type = '"
-                    + APPROVAL_TERM + "' AND e.entry_type = 'command'", sessionId, approvalId);
+            return readCommand(sessionId, "SELECT e.body FROM term_postings t JOIN timeline_entries e ON " + posted("t")
+                    + " WHERE t.term_type = '" + APPROVAL_TERM + "' AND t.term = ? AND t.session_id = ?"
+                    + " AND e.entry_type = 'command'", approvalId, sessionId);
         }
 
-        private Entry.CommandEntry readCommand(String query, String sessionId, String value) {
+        /** The command {@code query} finds with {@code params} (a command of session {@code sessionId}). */
+        private Entry.CommandEntry readCommand(String sessionId, String query, String... params) {
             try {
                 PreparedStatement ps = writerStatement(query);
-                ps.setString(1, sessionId);
-                ps.setString(2, value);
+                for (int i = 0; i < params.length; i++) ps.setString(i + 1, params[i]);
                 try (ResultSet rs = ps.executeQuery()) {
                     return rs.next() ? TimelineJson.read(rs.getString(1), Entry.CommandEntry.class) : null;
                 }
@@ -506,8 +534,26 @@ public final class JdbcTimelineStore implements TimelineStore {
                 setText(ps, 4, TimelineJson.write(entry));
                 later(ps);
             }
+            writePostings();
             for (PreparedStatement p : pending) p.executeBatch();
             pending.clear();
+        }
+
+        /** One row per session and term of the batch, with the offsets of its commands that have the term. */
+        private void writePostings() throws SQLException {
+            PreparedStatement ps = writerStatement("INSERT INTO term_postings (term_type, term, session_id, first_offset,"
+                    + " last_offset, offsets) VALUES (?, ?, ?, ?, ?, ?)");
+            for (var e : postings.entrySet()) {
+                TreeSet<Long> offsets = e.getValue();
+                String term = e.getKey().term();
+                ps.setString(1, term.substring(0, 1));
+                ps.setString(2, term.substring(1));
+                ps.setString(3, e.getKey().sessionId());
+                ps.setLong(4, offsets.first());
+                ps.setLong(5, offsets.last());
+                ps.setArray(6, writer.createArrayOf("BIGINT", offsets.toArray()));
+                later(ps);
+            }
         }
 
         /** The batch's raw records as chunks of each session, and their ids' keys. */
@@ -628,15 +674,9 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
 
         /** {@code term}: its type (one character) and its value; values over 500 characters are not stored. */
-        private void addTerm(String sessionId, long offset, String term) throws SQLException {
+        private void addTerm(String sessionId, long offset, String term) {
             if (term.length() > 501) return;
-            PreparedStatement ps = writerStatement("INSERT INTO command_terms (term_type, term, session_id, kafka_offset)"
-                    + " VALUES (?, ?, ?, ?)");
-            ps.setString(1, term.substring(0, 1));
-            ps.setString(2, term.substring(1));
-            ps.setString(3, sessionId);
-            ps.setLong(4, offset);
-            later(ps);
+            postings.computeIfAbsent(new PostingKey(sessionId, term), k -> new TreeSet<>()).add(offset);
         }
     }
 
@@ -740,14 +780,14 @@ public final class JdbcTimelineStore implements TimelineStore {
 
     @Override
     public Page<CommandHit> commands(SearchQuery q) {
-        // driven by the object's (else the kind's) rows of command_terms when there is one: a scan of
+        // driven by the object's (else the kind's) rows of term_postings when there is one: a scan of
         // every command with a lookup each took seconds over a million commands
         String driver = q.object() != null ? "o" : q.kind() != null ? "k" : null;
         Sql sql = driver == null
                 ? new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM timeline_entries e"
                         + " JOIN sessions s ON s.session_id = e.session_id WHERE e.entry_type = 'command'")
-                : new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM command_terms d"
-                        + " JOIN timeline_entries e ON e.session_id = d.session_id AND e.kafka_offset = d.kafka_offset"
+                : new Sql("SELECT s.summary, e.body, e.at_us, e.session_id, e.kafka_offset FROM term_postings d"
+                        + " JOIN timeline_entries e ON " + posted("d")
                         + " JOIN sessions s ON s.session_id = e.session_id WHERE e.entry_type = 'command'");
         if (driver != null) sql.and("d.term_type = ? AND d.term = ?", driver,
                 driver.equals("o") ? q.object().toLowerCase(Locale.ROOT) : q.kind());
@@ -784,6 +824,16 @@ public final class JdbcTimelineStore implements TimelineStore {
         return new Page<>(items, next);
     }
 
+    /**
+     * The join condition of a term posting (alias {@code t}) and the timeline entries (alias
+     * {@code e}) it holds: the entry's session, its offset within the posting's range (the entry's
+     * key) and in the posting's offsets.
+     */
+    private String posted(String t) {
+        return "e.session_id = " + t + ".session_id AND e.kafka_offset BETWEEN " + t + ".first_offset AND " + t
+                + ".last_offset AND " + dialect.contains(t + ".offsets", "e.kafka_offset");
+    }
+
     private static void sessionFilters(Sql sql, SearchQuery q) {
         if (q.subject() != null) sql.and("s.subject = ?", q.subject());
         if (q.issuer() != null) sql.and("s.issuer = ?", q.issuer());
@@ -797,16 +847,16 @@ public final class JdbcTimelineStore implements TimelineStore {
     }
 
     /** The filters on commands; {@code driver} is the term type the query already joins on (its filter is not repeated). */
-    private static void commandFilters(Sql sql, SearchQuery q, String driver) {
+    private void commandFilters(Sql sql, SearchQuery q, String driver) {
         if (q.verdict() != null) sql.and("e.verdict = ?", q.verdict());
         if (q.text() != null) sql.and("e.sql_lower LIKE ? ESCAPE '!'", "%" + like(q.text().toLowerCase(Locale.ROOT)) + "%");
         if (q.object() != null && !"o".equals(driver)) {
-            sql.and("EXISTS (SELECT 1 FROM command_terms t WHERE t.session_id = e.session_id AND t.kafka_offset = e.kafka_offset"
-                    + " AND t.term_type = 'o' AND t.term = ?)", q.object().toLowerCase(Locale.ROOT));
+            sql.and("EXISTS (SELECT 1 FROM term_postings t WHERE t.term_type = 'o' AND t.term = ? AND " + posted("t") + ")",
+                    q.object().toLowerCase(Locale.ROOT));
         }
         if (q.kind() != null && !"k".equals(driver)) {
-            sql.and("EXISTS (SELECT 1 FROM command_terms t WHERE t.session_id = e.session_id AND t.kafka_offset = e.kafka_offset"
-                    + " AND t.term_type = 'k' AND t.term = ?)", q.kind());
+            sql.and("EXISTS (SELECT 1 FROM term_postings t WHERE t.term_type = 'k' AND t.term = ? AND " + posted("t") + ")",
+                    q.kind());
         }
     }
 

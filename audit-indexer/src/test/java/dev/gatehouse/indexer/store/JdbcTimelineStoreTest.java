@@ -7,6 +7,7 @@ import dev.gatehouse.indexer.projection.TimelineJson;
 import dev.gatehouse.indexer.projection.TimelineProjection;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.StatementKind;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.evidence.SessionChain;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -229,7 +230,7 @@ class JdbcTimelineStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
-    void versionFiveKeysTheTermsByTermAndMakesApprovalIdsTerms(String kind) {
+    void versionsFiveAndSixKeepEveryTermOfAVersionFourStoreAndMakeApprovalIdsTerms(String kind) {
         // Given: a store at schema version 4 with a command that has an approval and its terms
         flyway(kind, "4");
         sql(kind, "INSERT INTO timeline_entries (session_id, kafka_offset, entry_type, at_us, command_id, approval_id, body)"
@@ -241,9 +242,11 @@ class JdbcTimelineStoreTest {
         // When: the store opens (and migrates)
         try (JdbcTimelineStore ignored = open(kind)) {
             // Then
-            assertThat(rows(kind, "SELECT term_type, term, session_id, kafka_offset FROM command_terms"
+            assertThat(rows(kind, "SELECT term_type, term, session_id, first_offset, last_offset FROM term_postings"
                     + " ORDER BY term_type, term"))
-                    .containsExactly("a ap-9 s-v4 7", "k DDL s-v4 7", "o orders s-v4 7");
+                    .containsExactly("a ap-9 s-v4 7 7", "k DDL s-v4 7 7", "o orders s-v4 7 7");
+            assertThat(rows(kind, "SELECT COUNT(*) FROM term_postings WHERE "
+                    + (kind.equals("h2") ? "ARRAY_CONTAINS(offsets, 7)" : "7 = ANY(offsets)"))).containsExactly("3");
         }
     }
 
@@ -251,7 +254,7 @@ class JdbcTimelineStoreTest {
         org.flywaydb.core.Flyway.configure(getClass().getClassLoader())
                 .dataSource(url(kind), kind.equals("h2") ? "sa" : "postgres", kind.equals("h2") ? "" : "postgres")
                 .locations("classpath:db/migration")
-                .placeholders(java.util.Map.of("text", kind.equals("h2") ? "CLOB" : "TEXT", "bytes", kind.equals("h2") ? "BLOB" : "BYTEA"))
+                .placeholders((kind.equals("h2") ? JdbcTimelineStore.Dialect.H2 : JdbcTimelineStore.Dialect.POSTGRESQL).placeholders())
                 .javaMigrations(new V3MoveAuditEvents())
                 .table("indexer_schema_history").target(target).load().migrate();
     }
@@ -334,6 +337,44 @@ class JdbcTimelineStoreTest {
             assertThat(byObject.items()).hasSize(1);
             assertThat(TimelineJson.write(store.timeline("s-x").orElseThrow()))
                     .isEqualTo(TimelineJson.write(reference.timeline("s-x").orElseThrow()));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void aTermFindsOnlyTheCommandsThatHaveItAmongTheCommandsOfItsBatch(String kind) {
+        // Given: one session's batch mixes reads of public.orders with a DROP of public.c between
+        // them (so the DROP lies inside the range of the batch's "orders" and "SELECT" postings), and
+        // a second batch reads public.orders again
+        SampleSessions session = new SampleSessions("s-post", "edge-1", Instant.parse("2025-03-01T10:00:00Z"));
+        var read1 = session.command("SELECT * FROM public.orders", StatementKind.READ, "SELECT", "TABLE",
+                List.of(), List.of("public.orders"));
+        var drop = session.command("DROP TABLE public.c", StatementKind.DDL, "DROP TABLE", "TABLE",
+                List.of("public.c"), List.of());
+        var read2 = session.command("SELECT * FROM public.orders", StatementKind.READ, "SELECT", "TABLE",
+                List.of(), List.of("public.orders"));
+        var read3 = session.command("SELECT * FROM public.orders", StatementKind.READ, "SELECT", "TABLE",
+                List.of(), List.of("public.orders"));
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records(List.of(session.opened(), read1, drop, read2), 0, 0));
+            store.project("audit", records(List.of(read3), 0, 4));
+            // When
+            var drops = store.commands(query(null, "DROP_TABLE", null, null, null));
+            var orders = store.commands(query("orders", null, null, null, null));
+            var ordersDrops = store.commands(query("public.orders", "DROP_TABLE", null, null, null));
+            var cSelect = store.commands(query("c", "SELECT", null, null, null));
+            var selects = store.sessions(new SearchQuery(null, null, null, null, null, null, null, null, null,
+                    "public.c", "SELECT", null, null, 0, null));
+            // Then
+            assertThat(drops.items()).extracting(hit -> hit.command().commandId()).containsExactly(drop.command().id().value());
+            assertThat(orders.items()).extracting(hit -> hit.command().commandId()).containsExactly(
+                    read3.command().id().value(), read2.command().id().value(), read1.command().id().value());
+            assertThat(ordersDrops.items()).isEmpty();
+            assertThat(cSelect.items()).isEmpty();
+            assertThat(selects.items()).isEmpty();
+            // one row per session, term and batch: the first batch's reads share their rows
+            assertThat(rows(kind, "SELECT term_type, term, first_offset, last_offset FROM term_postings"
+                    + " WHERE term = 'SELECT' ORDER BY first_offset")).containsExactly("k SELECT 1 3", "k SELECT 4 4");
         }
     }
 
