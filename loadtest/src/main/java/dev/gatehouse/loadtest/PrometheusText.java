@@ -10,6 +10,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -18,7 +21,14 @@ import java.util.regex.Pattern;
  * look-ups the load runs need: the sum of every sample of a name whose labels include given values.
  */
 public final class PrometheusText {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /**
+     * HTTP/1.1: with the client's default (HTTP/2, asked for by an h2c upgrade on plain http) one
+     * scrape in many runs never completed, headers timeout notwithstanding, and a run hung there.
+     */
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Duration SCRAPE_TIMEOUT = Duration.ofSeconds(30);
+    private static final int SCRAPE_TRIES = 3;
     private static final Pattern LABEL = Pattern.compile("([A-Za-z_][A-Za-z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
     /** One sample line: name, labels, value. */
@@ -31,13 +41,30 @@ public final class PrometheusText {
         this.samples = List.copyOf(samples);
     }
 
-    /** GETs {@code http://127.0.0.1:PORT/metrics}. */
+    /**
+     * GETs {@code http://127.0.0.1:PORT/metrics}: each try bounded as a whole (headers and body) by
+     * {@link #SCRAPE_TIMEOUT}, {@link #SCRAPE_TRIES} tries.
+     */
     public static PrometheusText scrape(int port) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                .timeout(Duration.ofSeconds(30)).GET().build();
-        HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != 200) throw new IOException("/metrics on port " + port + " answered " + response.statusCode());
-        return parse(response.body());
+                .timeout(SCRAPE_TIMEOUT).GET().build();
+        IOException last = null;
+        for (int attempt = 1; attempt <= SCRAPE_TRIES; attempt++) {
+            var pending = HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+            try {
+                HttpResponse<String> response = pending.get(SCRAPE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                if (response.statusCode() != 200) {
+                    throw new IOException("/metrics on port " + port + " answered " + response.statusCode());
+                }
+                return parse(response.body());
+            } catch (TimeoutException e) {
+                pending.cancel(true);
+                last = new IOException("/metrics on port " + port + " did not answer within " + SCRAPE_TIMEOUT.toSeconds() + " s");
+            } catch (ExecutionException e) {
+                last = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
+        }
+        throw last;
     }
 
     /** Whether {@code http://127.0.0.1:PORT/health/ready} answers 200. */
