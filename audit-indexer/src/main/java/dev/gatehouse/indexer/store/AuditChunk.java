@@ -30,14 +30,18 @@ final class AuditChunk {
     /** A chunk is closed once its records reach this many bytes, so rows stay inside the database's pages. */
     static final int MAX_BYTES = 48 * 1024;
 
-    /** The statement {@link #bind} fills: one chunk row. */
+    /** The statement {@link #bind} and {@link #bindTimes} fill: one chunk row. */
     static final String INSERT = "INSERT INTO audit_chunks (session_id, kafka_partition, first_offset, last_offset,"
+            + " record_count, records, min_time_us, max_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /** A chunk row as schema version 3 has it (no times): what {@link V3MoveAuditEvents} writes, with {@link #bind}. */
+    static final String INSERT_V3 = "INSERT INTO audit_chunks (session_id, kafka_partition, first_offset, last_offset,"
             + " record_count, records) VALUES (?, ?, ?, ?, ?, ?)";
 
     private AuditChunk() {
     }
 
-    /** Sets {@code insert}'s ({@link #INSERT}) parameters to the chunk of {@code events} (of one partition, in offset order). */
+    /** Sets {@code insert}'s ({@link #INSERT} or {@link #INSERT_V3}) first six parameters to the chunk of {@code events} (of one partition, in offset order). */
     static void bind(PreparedStatement insert, String sessionId, List<StoredEvent> events) throws SQLException {
         insert.setString(1, sessionId);
         insert.setInt(2, events.getFirst().partition());
@@ -45,6 +49,19 @@ final class AuditChunk {
         insert.setLong(4, events.getLast().offset());
         insert.setInt(5, events.size());
         insert.setBytes(6, encode(events));
+    }
+
+    /** Sets {@link #INSERT}'s last two parameters: the earliest and the latest header time of {@code events}, µs. */
+    static void bindTimes(PreparedStatement insert, List<StoredEvent> events) throws SQLException {
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (StoredEvent e : events) {
+            long micros = JdbcTimelineStore.micros(e.timestamp());
+            min = Math.min(min, micros);
+            max = Math.max(max, micros);
+        }
+        insert.setLong(7, min);
+        insert.setLong(8, max);
     }
 
     /** Encodes {@code events}, in offset order, all of one partition. */

@@ -190,10 +190,16 @@ public final class JdbcTimelineStore implements TimelineStore {
     }
 
     /**
-     * Projects {@code records} in one transaction. Optimistic first: event ids are not looked up one
-     * by one; a record whose id was stored before makes the insert of its key fail, and then the
-     * batch is rolled back and projected again with every id looked up (duplicates are rare: the
-     * producers are idempotent, so only a record written twice by its producer's own code is one).
+     * Projects {@code records} in one transaction. A record whose event id was stored before is
+     * skipped as a duplicate (the producers are idempotent, so only a record written twice by its
+     * producer's own code is one; it carries the same header, time included). Whether it was is
+     * decided without a key per record: a record of a session whose header time is later than every
+     * record the store holds of that session ({@code sessions.last_event_us}) cannot have been
+     * stored; only the others (a producer's record that arrives after a later one of another
+     * producer, at a batch's edge; a session's first record; fleet events, which have no session
+     * row) are looked up, in the session's chunks that span their time. New commands are optimistic too: a command's first
+     * record is taken as new without a lookup; a command stored before makes the insert of its
+     * unique key fail, and then the batch is rolled back and projected again with lookups.
      */
     @Override
     public ProjectionResult project(String topic, List<IndexedRecord> records) {
@@ -202,7 +208,7 @@ public final class JdbcTimelineStore implements TimelineStore {
                 return project(topic, records, false);
             } catch (SQLException optimistic) {
                 rollback();
-                LOGGER.debug("Projecting again with every event id looked up error={}", optimistic.toString());
+                LOGGER.debug("Projecting again with every new command looked up error={}", optimistic.toString());
             } catch (RuntimeException e) {
                 rollback();
                 throw new StoreException("projecting " + records.size() + " records of " + topic + " failed: " + e.getMessage(), e);
@@ -216,8 +222,8 @@ public final class JdbcTimelineStore implements TimelineStore {
         }
     }
 
-    private ProjectionResult project(String topic, List<IndexedRecord> records, boolean lookUpIds) throws SQLException {
-        Batch batch = new Batch(lookUpIds);
+    private ProjectionResult project(String topic, List<IndexedRecord> records, boolean lookUpCommands) throws SQLException {
+        Batch batch = new Batch(lookUpCommands);
         Map<Integer, Long> stored = readOffsets(topic);
         Map<Integer, Long> next = new TreeMap<>(stored);
         int projected = 0;
@@ -289,6 +295,8 @@ public final class JdbcTimelineStore implements TimelineStore {
         long chainEvents;
         boolean sealRequested;
         long lastEventUs;
+        /** The latest header time of the session's stored records as of this batch's start; MIN_VALUE for a new session. */
+        final long storedLastEventUs;
         final boolean inDb;
         List<String> storedGroups;
         boolean dirty;
@@ -301,6 +309,7 @@ public final class JdbcTimelineStore implements TimelineStore {
             this.chainEvents = chainEvents;
             this.sealRequested = sealRequested;
             this.lastEventUs = lastEventUs;
+            this.storedLastEventUs = inDb ? lastEventUs : Long.MIN_VALUE;
             this.inDb = inDb;
             this.storedGroups = storedGroups;
         }
@@ -349,12 +358,12 @@ public final class JdbcTimelineStore implements TimelineStore {
         private final Set<String> eventIds = new HashSet<>();
         /** The raw records to store, by session and partition, in offset order. */
         private final Map<RawKey, List<StoredEvent>> raw = new LinkedHashMap<>();
-        private final boolean lookUpIds;
+        private final boolean lookUpCommands;
         private IndexedRecord current;
 
-        /** @param lookUpIds whether every event id is looked up before it is stored (see {@link #project}) */
-        Batch(boolean lookUpIds) {
-            this.lookUpIds = lookUpIds;
+        /** @param lookUpCommands whether a command's first record in the batch is looked up before it is taken as new (see {@link #project}) */
+        Batch(boolean lookUpCommands) {
+            this.lookUpCommands = lookUpCommands;
         }
 
         /** {@code ps} with its current parameters added to the statements sent at {@link #flush}. */
@@ -368,7 +377,7 @@ public final class JdbcTimelineStore implements TimelineStore {
             AuditEvent event = r.event();
             String eventId = event.header().eventId();
             String sessionId = event.sessionId().value();
-            if (!eventIds.add(eventId) || (lookUpIds && storedBefore(eventId, micros(event.header().timestamp())))) {
+            if (!eventIds.add(eventId) || storedBefore(event, eventId, micros(event.header().timestamp()))) {
                 LOGGER.debug("Duplicate event skipped eventId={} partition={} offset={}", eventId, r.partition(), r.offset());
                 return false;
             }
@@ -389,14 +398,38 @@ public final class JdbcTimelineStore implements TimelineStore {
             return true;
         }
 
-        /** Whether {@code eventId} at {@code micros} (its header's time) is stored. */
-        private boolean storedBefore(String eventId, long micros) throws SQLException {
-            PreparedStatement ps = writerStatement("SELECT 1 FROM audit_event_ids WHERE event_time_us = ? AND event_id = ?");
-            ps.setLong(1, micros);
-            ps.setString(2, eventId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
+        /**
+         * Whether {@code event} ({@code eventId}, header time {@code micros}) was stored before this
+         * batch (see {@link JdbcTimelineStore#project(String, List)}).
+         */
+        private boolean storedBefore(AuditEvent event, String eventId, long micros) throws SQLException {
+            String sessionId = event.sessionId().value();
+            if (TimelineProjection.projects(event)) {
+                // every stored record of a projected session moved its row's last_event_us (same
+                // transaction); a session without a row (its first record) is looked up
+                SessionRow row = row(sessionId);
+                if (row != null && micros > row.storedLastEventUs) return false;
             }
+            // records stored before schema version 7 have their ids' keys; later ones are in chunks with their times
+            PreparedStatement legacy = writerStatement("SELECT 1 FROM audit_event_ids WHERE event_time_us = ? AND event_id = ?");
+            legacy.setLong(1, micros);
+            legacy.setString(2, eventId);
+            try (ResultSet rs = legacy.executeQuery()) {
+                if (rs.next()) return true;
+            }
+            PreparedStatement chunks = writerStatement("SELECT kafka_partition, records FROM audit_chunks"
+                    + " WHERE session_id = ? AND max_time_us >= ? AND min_time_us <= ?");
+            chunks.setString(1, sessionId);
+            chunks.setLong(2, micros);
+            chunks.setLong(3, micros);
+            try (ResultSet rs = chunks.executeQuery()) {
+                while (rs.next()) {
+                    for (StoredEvent stored : AuditChunk.decode(rs.getInt(1), rs.getBytes(2))) {
+                        if (stored.eventId().equals(eventId)) return true;
+                    }
+                }
+            }
+            return false;
         }
 
         private SessionRow row(String sessionId) {
@@ -454,7 +487,7 @@ public final class JdbcTimelineStore implements TimelineStore {
         @Override
         public boolean commandStored(String sessionId, String commandId) {
             String key = sessionId + '\0' + commandId;
-            if (lookUpIds || commands.containsKey(key)) return command(sessionId, commandId).isPresent();
+            if (lookUpCommands || commands.containsKey(key)) return command(sessionId, commandId).isPresent();
             absent.add(key);
             return false;
         }
@@ -556,10 +589,9 @@ public final class JdbcTimelineStore implements TimelineStore {
             }
         }
 
-        /** The batch's raw records as chunks of each session, and their ids' keys. */
+        /** The batch's raw records as chunks of each session. */
         private void writeRaw() throws SQLException {
             PreparedStatement chunk = writerStatement(AuditChunk.INSERT);
-            PreparedStatement id = writerStatement("INSERT INTO audit_event_ids (event_time_us, event_id) VALUES (?, ?)");
             for (var e : raw.entrySet()) {
                 String sessionId = e.getKey().sessionId();
                 List<StoredEvent> events = e.getValue();
@@ -573,9 +605,6 @@ public final class JdbcTimelineStore implements TimelineStore {
                         bytes = 0;
                     }
                     bytes += AuditChunk.size(event);
-                    id.setLong(1, micros(event.timestamp()));
-                    id.setString(2, event.eventId());
-                    later(id);
                 }
                 addChunk(chunk, sessionId, events.subList(from, events.size()));
             }
@@ -583,6 +612,7 @@ public final class JdbcTimelineStore implements TimelineStore {
 
         private void addChunk(PreparedStatement ps, String sessionId, List<StoredEvent> events) throws SQLException {
             AuditChunk.bind(ps, sessionId, events);
+            AuditChunk.bindTimes(ps, events);
             later(ps);
         }
 

@@ -40,7 +40,7 @@ final class V3MoveAuditEvents extends BaseJavaMigration {
         Connection c = context.getConnection();
         try (PreparedStatement read = c.prepareStatement("SELECT session_id, kafka_partition, kafka_offset, event_id, event_type,"
                 + " event_time_us, record_value FROM audit_events ORDER BY session_id, kafka_partition, kafka_offset");
-             PreparedStatement chunk = c.prepareStatement(AuditChunk.INSERT);
+             PreparedStatement chunk = c.prepareStatement(AuditChunk.INSERT_V3);
              PreparedStatement id = c.prepareStatement("INSERT INTO audit_event_ids (event_time_us, event_id) VALUES (?, ?)")) {
             read.setFetchSize(500);
             String session = null;

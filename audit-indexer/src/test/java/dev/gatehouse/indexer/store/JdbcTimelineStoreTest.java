@@ -138,6 +138,57 @@ class JdbcTimelineStoreTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
+    void aRecordOlderThanTheSessionsLatestIsLookedUpAndStoredOnlyWhenItIsNew(String kind) {
+        // Given: three commands written in one order and logged in another; the first batch holds
+        // the two later ones; the second brings the earliest (new, though older than what is stored)
+        // and both later ones again (a producer's retry: same ids, same times, one of them the
+        // session's latest)
+        SampleSessions session = new SampleSessions("s-late", "edge-1", Instant.parse("2025-03-01T10:00:00Z"));
+        var opened = session.opened();
+        var early = session.command("SELECT 1", StatementKind.READ, "SELECT", null, List.of(), List.of());
+        var late1 = session.command("SELECT 2", StatementKind.READ, "SELECT", null, List.of(), List.of());
+        var late2 = session.command("SELECT 3", StatementKind.READ, "SELECT", null, List.of(), List.of());
+        List<AuditEvent> first = List.of(opened, late1, late2);
+        List<AuditEvent> second = List.of(early, late1, late2);
+        InMemoryTimelines reference = new InMemoryTimelines();
+        TimelineProjection.apply(opened, 0, reference);
+        TimelineProjection.apply(late1, 1, reference);
+        TimelineProjection.apply(late2, 2, reference);
+        TimelineProjection.apply(early, 3, reference);
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records(first, 0, 0));
+            // When
+            var result = store.project("audit", records(second, 0, 3));
+            // Then
+            assertThat(result.projected()).isEqualTo(1);
+            assertThat(result.duplicates()).isEqualTo(2);
+            assertThat(store.events("s-late")).extracting(TimelineStore.StoredEvent::eventId).containsExactly(
+                    opened.header().eventId(), late1.header().eventId(), late2.header().eventId(), early.header().eventId());
+            assertThat(TimelineJson.write(store.timeline("s-late").orElseThrow()))
+                    .isEqualTo(TimelineJson.write(reference.timeline("s-late").orElseThrow()));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void aRecordOfAVersionSixStoreWrittenAgainIsFoundByItsKey(String kind) {
+        // Given: a version 6 store, where every record's id had a key and chunks had no times
+        flyway(kind, "6");
+        List<AuditEvent> events = new SampleSessions("s-v6", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(false);
+        AuditEvent last = events.getLast();
+        sql(kind, "INSERT INTO audit_event_ids (event_time_us, event_id) VALUES (?, ?)",
+                JdbcTimelineStore.micros(last.header().timestamp()), last.header().eventId());
+        // When: it opens (and migrates), and the record comes again
+        try (JdbcTimelineStore store = open(kind)) {
+            var result = store.project("audit", records(List.of(last), 0, 50));
+            // Then
+            assertThat(result.duplicates()).isEqualTo(1);
+            assertThat(result.projected()).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
     void keepsTheFirstRecordOfACommandWrittenTwiceUnderANewEventId(String kind) {
         // Given: a session stored, then one of its commands written again as a new record
         List<AuditEvent> events = new SampleSessions("s-g", "edge-1", Instant.parse("2025-03-01T10:00:00Z")).typical(false);
