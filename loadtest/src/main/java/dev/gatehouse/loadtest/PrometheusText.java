@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 public final class PrometheusText {
     /**
      * HTTP/1.1: with the client's default (HTTP/2, asked for by an h2c upgrade on plain http) one
-     * scrape in many runs never completed, headers timeout notwithstanding, and a run hung there.
+     * scrape in a few runs never completed, its timeout notwithstanding, and the run hung there
+     * (the endpoint answered curl at once, with and without the upgrade; cause not found).
      */
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
