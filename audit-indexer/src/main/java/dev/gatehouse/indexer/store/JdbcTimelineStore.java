@@ -197,9 +197,10 @@ public final class JdbcTimelineStore implements TimelineStore {
      * record the store holds of that session ({@code sessions.last_event_us}) cannot have been
      * stored; only the others (a producer's record that arrives after a later one of another
      * producer, at a batch's edge; a session's first record; fleet events, which have no session
-     * row) are looked up, in the session's chunks that span their time. New commands are optimistic too: a command's first
-     * record is taken as new without a lookup; a command stored before makes the insert of its
-     * unique key fail, and then the batch is rolled back and projected again with lookups.
+     * row) are looked up, in the session's chunks that span their time. New commands are
+     * optimistic: a command's first record is taken as new without a lookup; a command stored
+     * before makes the insert of its unique key fail, and then the batch is rolled back and
+     * projected again with lookups.
      */
     @Override
     public ProjectionResult project(String topic, List<IndexedRecord> records) {
