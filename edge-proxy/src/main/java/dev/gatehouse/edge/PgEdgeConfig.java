@@ -21,21 +21,32 @@ import java.util.Objects;
  *                           closed (PostgreSQL's authentication_timeout, default 60 s)
  * @param maxConnections     the most client connections the listener holds at once (authenticated or
  *                           not); more are refused with PostgreSQL's "too many clients" (53300)
+ * @param eventLoops         how many event loops serve the listener's sessions: the listener is
+ *                           bound once per loop on the same port and new connections go to the loops
+ *                           in turn; a session stays on its loop for its whole life (default: one per
+ *                           processor the JVM sees)
  */
 public record PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boolean allowPlaintext,
                            Duration decisionDeadline, int maxMessageSize, int maxParameterBytes, String edgeId,
-                           Duration authenticationTimeout, int maxConnections) {
+                           Duration authenticationTimeout, int maxConnections, int eventLoops) {
 
     /** PostgreSQL's own default authentication_timeout. */
     public static final Duration DEFAULT_AUTHENTICATION_TIMEOUT = Duration.ofSeconds(60);
     /** Connections one listener holds by default. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+    /** The most event loops a listener may ask for. */
+    public static final int MAX_EVENT_LOOPS = 256;
+
+    /** One event loop per processor the JVM sees (its container's CPU limit, where it has one). */
+    public static int defaultEventLoops() {
+        return Runtime.getRuntime().availableProcessors();
+    }
 
     /** With the default authentication timeout and connection limit. */
     public PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boolean allowPlaintext,
                         Duration decisionDeadline, int maxMessageSize, int maxParameterBytes, String edgeId) {
         this(host, port, tlsCert, tlsKey, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, edgeId,
-                DEFAULT_AUTHENTICATION_TIMEOUT, DEFAULT_MAX_CONNECTIONS);
+                DEFAULT_AUTHENTICATION_TIMEOUT, DEFAULT_MAX_CONNECTIONS, defaultEventLoops());
     }
 
     public PgEdgeConfig {
@@ -60,6 +71,9 @@ public record PgEdgeConfig(String host, int port, Path tlsCert, Path tlsKey, boo
             throw new IllegalArgumentException("edge: authentication timeout must be positive, not " + authenticationTimeout);
         }
         if (maxConnections < 1) throw new IllegalArgumentException("edge: max connections must be at least 1, not " + maxConnections);
+        if (eventLoops < 1 || eventLoops > MAX_EVENT_LOOPS) {
+            throw new IllegalArgumentException("edge: event loops must be 1.." + MAX_EVENT_LOOPS + ", not " + eventLoops);
+        }
     }
 
     public boolean tlsEnabled() {

@@ -1,5 +1,6 @@
 package dev.gatehouse.deploy.config;
 
+import dev.gatehouse.edge.PgEdgeConfig;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.net.URI;
@@ -161,6 +162,7 @@ public record GatehouseConfig(
      *                              {@code authentication_timeout} (default 60s, its default too)
      * @param maxConnections        the most client connections the listener holds at once, logged in or
      *                              not; more are refused with SQLSTATE 53300 (default 1000)
+     * @param eventLoops            event loops serving the listener's sessions (default: one per processor)
      */
     public record Postgres(
             String host,
@@ -173,7 +175,8 @@ public record GatehouseConfig(
             @JsonProperty("result-capture") ResultCapture resultCapture,
             @JsonProperty("approval-notice-interval") String approvalNoticeInterval,
             @JsonProperty("authentication-timeout") String authenticationTimeout,
-            @JsonProperty("max-connections") Integer maxConnections) {
+            @JsonProperty("max-connections") Integer maxConnections,
+            @JsonProperty("event-loops") Integer eventLoops) {
 
         public Postgres {
             host = host == null ? "127.0.0.1" : host;
@@ -196,6 +199,19 @@ public record GatehouseConfig(
             if (maxConnections < 1) {
                 throw new IllegalArgumentException("edge.postgres.max-connections must be at least 1, not " + maxConnections);
             }
+            eventLoops = eventLoops == null ? PgEdgeConfig.defaultEventLoops() : eventLoops;
+            if (eventLoops < 1 || eventLoops > PgEdgeConfig.MAX_EVENT_LOOPS) {
+                throw new IllegalArgumentException("edge.postgres.event-loops must be 1.." + PgEdgeConfig.MAX_EVENT_LOOPS
+                        + ", not " + eventLoops);
+            }
+        }
+
+        /** A listener with one event loop per processor. */
+        public Postgres(String host, Integer port, Tls tls, Boolean allowPlaintext, String decisionDeadline,
+                        Integer maxMessageSize, Integer maxParameterBytes, ResultCapture resultCapture,
+                        String approvalNoticeInterval, String authenticationTimeout, Integer maxConnections) {
+            this(host, port, tls, allowPlaintext, decisionDeadline, maxMessageSize, maxParameterBytes, resultCapture,
+                    approvalNoticeInterval, authenticationTimeout, maxConnections, null);
         }
 
         /** A listener with the default authentication timeout and connection limit. */

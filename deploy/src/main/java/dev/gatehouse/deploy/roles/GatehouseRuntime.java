@@ -286,7 +286,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         PgEdgeConfig edgeConfig = new PgEdgeConfig(pg.host(), pg.port(),
                 pg.tls() == null ? null : pg.tls().cert(), pg.tls() == null ? null : pg.tls().key(),
                 pg.allowPlaintext(), pg.decisionDeadlineDuration(), pg.maxMessageSize(), pg.maxParameterBytes(),
-                config.instanceId(), pg.authenticationTimeoutDuration(), pg.maxConnections());
+                config.instanceId(), pg.authenticationTimeoutDuration(), pg.maxConnections(), pg.eventLoops());
         ConnectionCatalog catalog = new ConnectionCatalog(config.connections().stream().map(c ->
                 new TargetConnection(c.name(), c.host(), c.port(), c.database(), c.user(), c.password(), c.tls(),
                         checkedTlsCa(c), TargetConnection.Mode.parse(c.mode()), c.labels(),

@@ -8,12 +8,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 /** pgjdbc through the edge: prepared statements, batches, binary transfer, cancel. */
@@ -43,6 +46,43 @@ class JdbcIT {
             try (ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).isTrue();
             }
+        }
+    }
+
+    @Test
+    void sessionsSpreadOverTheEdgesEventLoopsAndRunSideBySide() throws Exception {
+        // Given an edge with an event loop per processor (the default), on a machine with several
+        var edge = gw.env.runtime().edge();
+        assumeThat(edge.config().eventLoops()).isGreaterThan(1);
+        List<Connection> sessions = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2 * edge.config().eventLoops(); i++) sessions.add(gw.jdbc("demo", "alice", "dba"));
+
+            // When every session runs prepared queries at the same time as the others
+            List<CompletableFuture<Integer>> runs = new ArrayList<>();
+            for (Connection c : sessions) {
+                runs.add(CompletableFuture.supplyAsync(() -> {
+                    int rows = 0;
+                    try (PreparedStatement ps = c.prepareStatement("SELECT id FROM customers WHERE id = ?")) {
+                        for (int i = 0; i < 50; i++) {
+                            ps.setInt(1, 1);
+                            try (ResultSet rs = ps.executeQuery()) {
+                                while (rs.next()) rows++;
+                            }
+                        }
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return rows;
+                }));
+            }
+
+            // Then each got every answer, and the sessions live on more than one event loop
+            for (CompletableFuture<Integer> run : runs) assertThat(run.get(120, TimeUnit.SECONDS)).isEqualTo(50);
+            assertThat(edge.sessionsByEventLoop().keySet()).hasSizeGreaterThan(1)
+                    .allSatisfy(thread -> assertThat(thread).startsWith("vert.x-eventloop-thread-"));
+        } finally {
+            for (Connection c : sessions) c.close();
         }
     }
 

@@ -18,19 +18,28 @@ import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.platform.revocation.Revocation;
 import dev.gatehouse.platform.revocation.SessionInfo;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 /**
  * The PostgreSQL listener of an edge: accepts clients, runs one {@link PgSession} per
@@ -51,7 +60,8 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
     private final EdgeMetrics metrics;
     private final NetClient netClient;
     private final ServerSSLOptions sslOptions;
-    private NetServer server;
+    /** The deployments of the listener's bindings (the first, then the others); empty until started. */
+    private final List<String> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
     private final TargetCatalog targetCatalog;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
@@ -121,28 +131,77 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
         return sessionPorts;
     }
 
-    /** Starts listening; the future holds the bound port. */
+    /**
+     * Starts listening; the future holds the bound port. The listener is bound once per event loop
+     * ({@link PgEdgeConfig#eventLoops()}) on the same port: the first binding opens the port, the
+     * others join it, Vert.x hands new connections to the bindings in turn, and each session lives
+     * on the event loop of the binding that accepted it (its socket, its connection to the target,
+     * its timers). Port 0 picks one free port that every binding shares.
+     */
     public Future<Integer> start() {
-        NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(config.port())
-                .setTcpNoDelay(true);
+        // a negative port asks Vert.x for one random port shared by the servers that name it
+        int port = config.port() == 0 ? -1 : config.port();
+        NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(port).setTcpNoDelay(true);
+        AtomicInteger bound = new AtomicInteger();
+        AtomicReference<NetServer> opener = new AtomicReference<>();
         // TLS is negotiated per connection after SSLRequest (see PgSession), not from the first byte
-        server = vertx.createNetServer(options);
-        server.connectHandler(socket -> {
-            if (openConnections.incrementAndGet() > config.maxConnections()) {
-                openConnections.decrementAndGet();
-                metrics.connectionRefused();
-                LOGGER.warn("edge={} refused a connection from {}: {} connections open (edge.postgres.max-connections)",
-                        config.edgeId(), socket.remoteAddress(), config.maxConnections());
-                PgSession.refuseTooMany(socket);
-                return;
+        return vertx.deployVerticle(() -> new Listener(options, bound, opener), new DeploymentOptions()).compose(first -> {
+            listeners.add(first);
+            int joining = config.eventLoops() - 1;
+            if (joining == 0) return Future.succeededFuture(1);
+            if (!SharedPortTls.available(opener.get())) {
+                LOGGER.warn("edge={} postgres listener stays on one event loop (edge.postgres.event-loops={}): this Vert.x"
+                        + " cannot share the listener's TLS context between event loops", config.edgeId(), config.eventLoops());
+                return Future.succeededFuture(1);
             }
-            new PgSession(this, socket, vertx.getOrCreateContext()).start();
+            return vertx.deployVerticle(() -> new Listener(options, bound, opener), new DeploymentOptions().setInstances(joining))
+                    .map(others -> {
+                        listeners.add(others);
+                        return joining + 1;
+                    });
+        }).map(loops -> {
+            LOGGER.info("edge={} postgres listener on {}:{} tls={} plaintext-allowed={} event-loops={}", config.edgeId(),
+                    config.host(), bound.get(), config.tlsEnabled(), config.allowPlaintext(), loops);
+            return bound.get();
         });
-        return server.listen().map(s -> {
-            LOGGER.info("edge={} postgres listener on {}:{} tls={} plaintext-allowed={}", config.edgeId(), config.host(),
-                    s.actualPort(), config.tlsEnabled(), config.allowPlaintext());
-            return s.actualPort();
-        });
+    }
+
+    /** One binding of the listener, on the event loop Vert.x gave this instance. */
+    private final class Listener extends VerticleBase {
+        private final NetServerOptions options;
+        private final AtomicInteger bound;
+        private final AtomicReference<NetServer> opener;
+
+        Listener(NetServerOptions options, AtomicInteger bound, AtomicReference<NetServer> opener) {
+            this.options = options;
+            this.bound = bound;
+            this.opener = opener;
+        }
+
+        @Override
+        public Future<?> start() {
+            NetServer server = vertx.createNetServer(options);
+            if (!opener.compareAndSet(null, server)) SharedPortTls.adopt(server, opener.get());
+            server.connectHandler(socket -> accept(socket, context));
+            return server.listen().onSuccess(s -> bound.set(s.actualPort()));
+        }
+    }
+
+    private void accept(NetSocket socket, Context context) {
+        if (openConnections.incrementAndGet() > config.maxConnections()) {
+            openConnections.decrementAndGet();
+            metrics.connectionRefused();
+            LOGGER.warn("edge={} refused a connection from {}: {} connections open (edge.postgres.max-connections)",
+                    config.edgeId(), socket.remoteAddress(), config.maxConnections());
+            PgSession.refuseTooMany(socket);
+            return;
+        }
+        new PgSession(this, socket, context).start();
+    }
+
+    /** How many live sessions each event loop serves, by the loop's thread name. */
+    public Map<String, Long> sessionsByEventLoop() {
+        return registry.all().stream().collect(Collectors.groupingBy(PgSession::eventLoop, TreeMap::new, Collectors.counting()));
     }
 
     /** A CancelRequest that arrived here: act on it locally, or route it to the fleet. */
@@ -211,7 +270,7 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
 
     @Override
     public void close() {
-        if (server != null) server.close().await();
+        for (String id : listeners) vertx.undeploy(id).await();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
     }

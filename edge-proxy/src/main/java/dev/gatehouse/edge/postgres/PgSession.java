@@ -27,6 +27,8 @@ final class PgSession implements SessionRegistry.LiveSession, PgClient {
     private final PgEdge edge;
     private final NetSocket socket;
     private final Context context;
+    /** The name of the event loop thread this session lives on. */
+    private final String eventLoop;
     private final String address;
     private final int processId;
     private final int secretKey;
@@ -40,6 +42,7 @@ final class PgSession implements SessionRegistry.LiveSession, PgClient {
         this.edge = edge;
         this.socket = socket;
         this.context = context;
+        this.eventLoop = Thread.currentThread().getName();
         this.address = String.valueOf(socket.remoteAddress());
         this.processId = edge.registry().newProcessId();
         this.secretKey = edge.registry().newSecretKey();
@@ -82,6 +85,10 @@ final class PgSession implements SessionRegistry.LiveSession, PgClient {
     }
 
     /** This session as the fleet's session directory lists it; only for registered (opened) sessions. */
+    String eventLoop() {
+        return eventLoop;
+    }
+
     SessionInfo info() {
         return core.info();
     }
