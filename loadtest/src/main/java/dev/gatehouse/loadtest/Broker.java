@@ -73,26 +73,36 @@ public final class Broker implements AutoCloseable {
     /** The next line of the broker's protocol that contains {@code marker}; other output is skipped. */
     private static String answer(BufferedReader out, String marker, Duration timeout, ChildJvm jvm)
             throws IOException, InterruptedException {
+        return answer(out, BrokerMain.PREFIX, marker, timeout, jvm);
+    }
+
+    /**
+     * The next line a child JVM's line protocol ({@code prefix} at its start) prints that contains
+     * {@code marker}; other output is skipped.
+     */
+    static String answer(BufferedReader out, String prefix, String marker, Duration timeout, ChildJvm jvm)
+            throws IOException, InterruptedException {
         CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
             try {
                 String l;
                 while ((l = out.readLine()) != null) {
-                    if (l.startsWith(BrokerMain.PREFIX) && l.contains(marker)) return l;
+                    if (l.startsWith(prefix) && l.contains(marker)) return l;
                 }
                 return null;
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-        }, r -> Thread.ofPlatform().daemon().name("broker-answer").start(r));
+        }, r -> Thread.ofPlatform().daemon().name(jvm.name() + "-answer").start(r));
         try {
             String l = line.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (l == null) throw new IOException("the broker JVM ended; its log:\n" + jvm.logTail(40));
+            if (l == null) throw new IOException("the " + jvm.name() + " JVM ended; its log:\n" + jvm.logTail(40));
             return l;
         } catch (TimeoutException e) {
             line.cancel(true);
-            throw new IOException("the broker did not answer within " + timeout.toSeconds() + " s; its log:\n" + jvm.logTail(40));
+            throw new IOException("the " + jvm.name() + " did not answer within " + timeout.toSeconds() + " s; its log:\n"
+                    + jvm.logTail(40));
         } catch (ExecutionException e) {
-            throw new IOException("cannot read the broker's answer: " + e.getCause(), e.getCause());
+            throw new IOException("cannot read the answer of the " + jvm.name() + ": " + e.getCause(), e.getCause());
         }
     }
 

@@ -95,6 +95,10 @@ final class ComparisonReport {
             sb.append("- pgbouncer (pool_mode ").append(options.poolMode()).append("): client -> PgBouncer ").append(tls(true))
                     .append(" (it offers TLS, self-signed), PgBouncer -> PostgreSQL plaintext\n");
         }
+        if (options.modes().contains(Mode.FLOOR)) {
+            sb.append("- floor (the write-ahead floor, `WriteAheadFloor`): client -> floor plaintext (it offers no TLS), floor "
+                    + "-> PostgreSQL plaintext, floor -> Kafka plaintext\n");
+        }
         if (options.modes().stream().anyMatch(Mode::throughEdge)) {
             sb.append("- observe, enforce: client -> edge ").append(tls(true)).append(" (it offers TLS, self-signed; "
                     + "allow-plaintext: true), edge -> PostgreSQL plaintext (connection tls: false), gateway -> Kafka plaintext\n");
@@ -136,9 +140,12 @@ final class ComparisonReport {
     private void cpu(StringBuilder sb, List<Row> rows) {
         List<LoadEnvironment.Measured> gateways = processes.stream().filter(m -> m.kind() == LoadEnvironment.Kind.GATEWAY).toList();
         boolean pgbouncer = processes.stream().anyMatch(m -> m.kind() == LoadEnvironment.Kind.PGBOUNCER);
+        boolean floor = processes.stream().anyMatch(m -> m.kind() == LoadEnvironment.Kind.FLOOR);
         sb.append("\n### CPU time per command (µs)\n\nuser + system time of each process over the window (pgbench's run, "
                 + "then the wait for the indexer's lag to return to 0), divided by the SQL statements pgbench completed in it. "
-                + "In direct and pgbouncer runs the gateway and the broker carry no traffic: their figures are idle work. "
+                + "In direct and pgbouncer runs the gateway and the broker carry no traffic: their figures are idle work; "
+                + "in floor runs the gateway is idle and the broker carries the floor's records (floor + broker is the "
+                + "write-ahead floor's cost). "
                 + "\"1 tick\": what one clock tick of one process adds per command. \"machine busy / steal\": the whole machine's "
                 + "share of CPU time in use and stolen by the hypervisor over the window (`/proc/stat`); on a shared host "
                 + "the same code costs more in a window with steal, so compare runs of one sitting.\n\n");
@@ -152,6 +159,10 @@ final class ComparisonReport {
         rule.append("---:|---:|");
         if (pgbouncer) {
             head.append(" pgbouncer |");
+            rule.append("---:|");
+        }
+        if (floor) {
+            head.append(" floor |");
             rule.append("---:|");
         }
         head.append(" postgres | pgbench | 1 tick | machine busy / steal % |");
@@ -175,6 +186,7 @@ final class ComparisonReport {
             sb.append(' ').append(perCommand(broker, commands)).append(" | **").append(complete ? perCommand(sum, commands) : "n/a")
                     .append("** |");
             if (pgbouncer) sb.append(' ').append(perCommand(r.cpuTicks().getOrDefault("pgbouncer", -1L), commands)).append(" |");
+            if (floor) sb.append(' ').append(perCommand(r.cpuTicks().getOrDefault("floor", -1L), commands)).append(" |");
             sb.append(' ').append(perCommand(r.cpuTicks().getOrDefault("postgres", -1L), commands)).append(" | ")
                     .append(perCommand(r.cpuTicks().getOrDefault("pgbench", -1L), commands)).append(" | ")
                     .append(commands == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", ProcessCpu.micros(1) / commands)).append(" | ")

@@ -42,9 +42,15 @@ public final class LoadEnvironment implements AutoCloseable {
      * @param pgbouncerPoolMode PgBouncer's pool mode, or null for no PgBouncer
      * @param maxClients        the most clients of any run (PgBouncer's pool size)
      * @param edgeJvmOptions    added to the options of the process that runs the edge (GC logging)
+     * @param writeAheadFloor   also start the {@link WriteAheadFloor} proxy
      */
     public record Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
-                           String pgbouncerPoolMode, int maxClients, boolean inlineDecisions) {
+                           String pgbouncerPoolMode, int maxClients, boolean inlineDecisions, boolean writeAheadFloor) {
+        public Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
+                        String pgbouncerPoolMode, int maxClients, boolean inlineDecisions) {
+            this(dir, keep, layout, jvmOptions, edgeJvmOptions, pgbouncerPoolMode, maxClients, inlineDecisions, false);
+        }
+
         /** As the gateway ships: a process with the edge and the policy role decides its own edge's commands. */
         public Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
                         String pgbouncerPoolMode, int maxClients) {
@@ -60,7 +66,7 @@ public final class LoadEnvironment implements AutoCloseable {
     }
 
     /** What a measured process is, for the report's sums. */
-    public enum Kind { GATEWAY, BROKER, PGBOUNCER, POSTGRES }
+    public enum Kind { GATEWAY, BROKER, PGBOUNCER, FLOOR, POSTGRES }
 
     private final Settings settings;
     private final Closer closer = new Closer();
@@ -75,6 +81,7 @@ public final class LoadEnvironment implements AutoCloseable {
     private int edgePort;
     private int indexerPort;
     private PgBouncer pgbouncer;
+    private WriteAheadFloor.Handle floor;
 
     private LoadEnvironment(Settings settings) {
         this.settings = settings;
@@ -115,6 +122,11 @@ public final class LoadEnvironment implements AutoCloseable {
 
         progress("starting the Kafka broker (its own JVM)");
         broker = closer.add(Broker.start(dir, settings.jvmOptions(), START_TIMEOUT));
+        if (settings.writeAheadFloor()) {
+            progress("starting the write-ahead floor (its own JVM)");
+            floor = closer.add(WriteAheadFloor.Handle.start(dir, settings.jvmOptions(), target.host(), target.port(),
+                    broker.bootstrapServers(), START_TIMEOUT));
+        }
 
         Path policy = examplePolicy(dir);
         edgePort = Ports.free();
@@ -252,6 +264,11 @@ public final class LoadEnvironment implements AutoCloseable {
         return edgePort;
     }
 
+    /** The write-ahead floor, or null when the run has none. */
+    public WriteAheadFloor.Handle floor() {
+        return floor;
+    }
+
     /** PgBouncer, or null when the run has none. */
     public PgBouncer pgbouncer() {
         return pgbouncer;
@@ -273,6 +290,7 @@ public final class LoadEnvironment implements AutoCloseable {
         for (GatewayProcess g : gateways) all.add(new Measured(g.name(), Kind.GATEWAY, g.pid(), false));
         all.add(new Measured("broker", Kind.BROKER, broker.pid(), false));
         if (pgbouncer != null) all.add(new Measured("pgbouncer", Kind.PGBOUNCER, pgbouncer.pid(), false));
+        if (floor != null) all.add(new Measured("floor", Kind.FLOOR, floor.pid(), false));
         all.add(new Measured("postgres", Kind.POSTGRES, postmasterPid, true));
         return all;
     }
@@ -290,6 +308,7 @@ public final class LoadEnvironment implements AutoCloseable {
             if (!g.isAlive()) throw new IllegalStateException("gateway process " + g.name() + " ended; its log:\n" + g.logTail(60));
         }
         if (!broker.isAlive()) throw new IllegalStateException("the broker JVM ended");
+        if (floor != null && !floor.isAlive()) throw new IllegalStateException("the write-ahead floor's JVM ended");
     }
 
     private static void deleteRecursively(Path dir) {

@@ -58,7 +58,7 @@ public record LoadtestOptions(int durationSeconds, List<Integer> clients, int th
                 v.integer("scale", 2),
                 v.integer("warmup", 5),
                 v.value("sslmode", "disable"),
-                v.list("modes", "direct,pgbouncer,observe,enforce").stream().map(Mode::of).toList(),
+                v.list("modes", "direct,pgbouncer,floor,observe,enforce").stream().map(Mode::of).toList(),
                 v.list("workloads", "select-simple,select-prepared").stream().map(Workload::of).toList(),
                 Layout.of(v.value("layout", Layout.SPLIT.label())),
                 v.jvmOptions("jvm-args"),
@@ -84,6 +84,7 @@ public record LoadtestOptions(int durationSeconds, List<Integer> clients, int th
     public enum Mode {
         DIRECT("direct", null),
         PGBOUNCER("pgbouncer", null),
+        FLOOR("floor", null),
         OBSERVE("observe", "demo-observe"),
         ENFORCE("enforce", "demo");
 
@@ -110,7 +111,7 @@ public record LoadtestOptions(int durationSeconds, List<Integer> clients, int th
 
         static Mode of(String label) {
             for (Mode m : values()) if (m.label.equals(label)) return m;
-            throw new IllegalArgumentException("unknown mode '" + label + "'; known: direct, pgbouncer, observe, enforce");
+            throw new IllegalArgumentException("unknown mode '" + label + "'; known: direct, pgbouncer, floor, observe, enforce");
         }
     }
 

@@ -83,7 +83,8 @@ public final class PgbenchComparison {
         String failure = null;
         boolean pgbouncer = options.modes().contains(Mode.PGBOUNCER);
         LoadEnvironment.Settings settings = new LoadEnvironment.Settings(dir, options.keep(), options.layout(), options.jvmOptions(), List.of(),
-                pgbouncer ? options.poolMode() : null, options.maxClients(), options.inlineDecisions());
+                pgbouncer ? options.poolMode() : null, options.maxClients(), options.inlineDecisions(),
+                options.modes().contains(Mode.FLOOR));
         // the environment removes the folder when it stops, also from its shutdown hook
         try (LoadEnvironment env = LoadEnvironment.start(settings);
              IndexerLag lag = new IndexerLag(env.broker().bootstrapServers(), env.gateway(Role.INDEXER))) {
@@ -128,7 +129,8 @@ public final class PgbenchComparison {
     /**
      * pgbench through the edge before the first run, unmeasured (see
      * {@link LoadtestOptions#gatewayWarmupSeconds()}): each workload in enforce then observe mode at
-     * the most clients, the time split evenly; then the indexer's lag back to 0.
+     * the most clients, the time split evenly, then as long through the write-ahead floor when the
+     * run has it; then the indexer's lag back to 0.
      */
     private void warmUpGateway(LoadEnvironment env, IndexerLag lag, String token) throws Exception {
         List<Mode> gatewayModes = options.modes().stream().filter(Mode::throughEdge).distinct().toList();
@@ -136,8 +138,10 @@ public final class PgbenchComparison {
         int clients = options.maxClients();
         int each = Math.max(1, options.gatewayWarmupSeconds() / (gatewayModes.size() * options.workloads().size()));
         for (Workload workload : options.workloads()) {
-            for (Mode mode : List.of(Mode.ENFORCE, Mode.OBSERVE)) {
-                if (!gatewayModes.contains(mode)) continue;
+            // the floor's JVM gets as long as each gateway mode, so that none is measured while its JIT compiler still works
+            for (Mode mode : List.of(Mode.ENFORCE, Mode.OBSERVE, Mode.FLOOR)) {
+                if (mode == Mode.FLOOR && !options.modes().contains(Mode.FLOOR)) continue;
+                if (mode != Mode.FLOOR && !gatewayModes.contains(mode)) continue;
                 progress("warming up the gateway: " + workload.label() + " " + mode.label() + " " + clients + " clients for "
                         + each + " s (not measured)");
                 Pgbench.Result warm = new Pgbench(endpoint(env, mode, token), "  gateway warm-up | ")
@@ -222,6 +226,8 @@ public final class PgbenchComparison {
             case DIRECT -> new Pgbench.Endpoint(target.host(), target.port(), target.role(), DemoTarget.DATABASE,
                     target.password(), options.sslmode());
             case PGBOUNCER -> new Pgbench.Endpoint("127.0.0.1", env.pgbouncer().port(), target.role(), DemoTarget.DATABASE,
+                    target.password(), options.sslmode());
+            case FLOOR -> new Pgbench.Endpoint("127.0.0.1", env.floor().port(), target.role(), DemoTarget.DATABASE,
                     target.password(), options.sslmode());
             case OBSERVE, ENFORCE -> new Pgbench.Endpoint("127.0.0.1", env.edgePort(), SUBJECT, mode.connection(), token,
                     options.sslmode());

@@ -19,7 +19,7 @@ class LoadtestOptionsTest {
 
         // Then
         assertThat(o.clients()).containsExactly(1, 8, 32);
-        assertThat(o.modes()).containsExactly(Mode.DIRECT, Mode.PGBOUNCER, Mode.OBSERVE, Mode.ENFORCE);
+        assertThat(o.modes()).containsExactly(Mode.DIRECT, Mode.PGBOUNCER, Mode.FLOOR, Mode.OBSERVE, Mode.ENFORCE);
         assertThat(o.workloads()).containsExactly(Workload.SELECT_SIMPLE, Workload.SELECT_PREPARED);
         assertThat(o.layout()).isEqualTo(Layout.SPLIT);
         assertThat(o.jvmOptions()).isEmpty();
