@@ -10,10 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** The harness's handle on the broker JVM ({@link BrokerMain}): its address and its request counts. */
 public final class Broker implements AutoCloseable {
@@ -73,37 +69,7 @@ public final class Broker implements AutoCloseable {
     /** The next line of the broker's protocol that contains {@code marker}; other output is skipped. */
     private static String answer(BufferedReader out, String marker, Duration timeout, ChildJvm jvm)
             throws IOException, InterruptedException {
-        return answer(out, BrokerMain.PREFIX, marker, timeout, jvm);
-    }
-
-    /**
-     * The next line a child JVM's line protocol ({@code prefix} at its start) prints that contains
-     * {@code marker}; other output is skipped.
-     */
-    static String answer(BufferedReader out, String prefix, String marker, Duration timeout, ChildJvm jvm)
-            throws IOException, InterruptedException {
-        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
-            try {
-                String l;
-                while ((l = out.readLine()) != null) {
-                    if (l.startsWith(prefix) && l.contains(marker)) return l;
-                }
-                return null;
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, r -> Thread.ofPlatform().daemon().name(jvm.name() + "-answer").start(r));
-        try {
-            String l = line.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (l == null) throw new IOException("the " + jvm.name() + " JVM ended; its log:\n" + jvm.logTail(40));
-            return l;
-        } catch (TimeoutException e) {
-            line.cancel(true);
-            throw new IOException("the " + jvm.name() + " did not answer within " + timeout.toSeconds() + " s; its log:\n"
-                    + jvm.logTail(40));
-        } catch (ExecutionException e) {
-            throw new IOException("cannot read the answer of the " + jvm.name() + ": " + e.getCause(), e.getCause());
-        }
+        return jvm.awaitLine(out, BrokerMain.PREFIX, marker, timeout);
     }
 
     /** Asks the broker to stop (it closes Kafka cleanly), SIGTERM and SIGKILL if it does not. */

@@ -3,6 +3,7 @@ package dev.gatehouse.loadtest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A JVM the load harness starts (the broker, a gateway process): the harness's own {@code java}
@@ -67,6 +72,37 @@ public final class ChildJvm implements AutoCloseable {
         Process process = pb.start();
         LOGGER.debug("started {} pid={} command={}", name, process.pid(), command);
         return new ChildJvm(name, process, log);
+    }
+
+    /**
+     * The next line of this JVM's line protocol on {@code out} (its standard output) that starts with
+     * {@code prefix} and contains {@code marker}; other output is skipped.
+     *
+     * @throws IOException when the JVM ends first or does not print it within {@code timeout}
+     */
+    public String awaitLine(BufferedReader out, String prefix, String marker, Duration timeout)
+            throws IOException, InterruptedException {
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+            try {
+                String l;
+                while ((l = out.readLine()) != null) {
+                    if (l.startsWith(prefix) && l.contains(marker)) return l;
+                }
+                return null;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, r -> Thread.ofPlatform().daemon().name(name + "-answer").start(r));
+        try {
+            String l = line.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (l == null) throw new IOException("the " + name + " JVM ended; its log:\n" + logTail(40));
+            return l;
+        } catch (TimeoutException e) {
+            line.cancel(true);
+            throw new IOException("the " + name + " did not answer within " + timeout.toSeconds() + " s; its log:\n" + logTail(40));
+        } catch (ExecutionException e) {
+            throw new IOException("cannot read the answer of the " + name + ": " + e.getCause(), e.getCause());
+        }
     }
 
     public String name() {

@@ -26,7 +26,7 @@ import java.util.Set;
  * PostgreSQL target (its own server processes), the dev token issuer (in the harness: it serves
  * only the JWKS at each login), a Kafka broker in a JVM of its own ({@link Broker}), the gateway
  * roles in child JVMs as the {@link Layout} spreads them ({@link GatewayProcess}, each with a
- * configuration file of its own), and optionally PgBouncer. Everything lives in one folder and
+ * configuration file of its own), and optionally PgBouncer and the {@link WriteAheadFloor}. Everything lives in one folder and
  * on free ports of 127.0.0.1. {@link #close()} stops every process, also from a shutdown hook
  * (Ctrl-C) and after a failed start.
  */
@@ -46,6 +46,7 @@ public final class LoadEnvironment implements AutoCloseable {
      */
     public record Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
                            String pgbouncerPoolMode, int maxClients, boolean inlineDecisions, boolean writeAheadFloor) {
+        /** Without the write-ahead floor. */
         public Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
                         String pgbouncerPoolMode, int maxClients, boolean inlineDecisions) {
             this(dir, keep, layout, jvmOptions, edgeJvmOptions, pgbouncerPoolMode, maxClients, inlineDecisions, false);
@@ -284,7 +285,7 @@ public final class LoadEnvironment implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("no process runs " + role.label()));
     }
 
-    /** Every process whose CPU a run reads, in report order: gateway processes, broker, PgBouncer, PostgreSQL. */
+    /** Every process whose CPU a run reads, in report order: gateway processes, broker, PgBouncer, the floor, PostgreSQL. */
     public List<Measured> measured() {
         List<Measured> all = new ArrayList<>();
         for (GatewayProcess g : gateways) all.add(new Measured(g.name(), Kind.GATEWAY, g.pid(), false));

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * pgbench side by side, in one run against one target: straight to the demo target, through
@@ -137,11 +138,10 @@ public final class PgbenchComparison {
         if (options.gatewayWarmupSeconds() == 0 || gatewayModes.isEmpty()) return;
         int clients = options.maxClients();
         int each = Math.max(1, options.gatewayWarmupSeconds() / (gatewayModes.size() * options.workloads().size()));
+        // the floor's JVM gets as long as each gateway mode, so that none is measured while its JIT compiler still works
+        List<Mode> warmed = Stream.of(Mode.ENFORCE, Mode.OBSERVE, Mode.FLOOR).filter(options.modes()::contains).toList();
         for (Workload workload : options.workloads()) {
-            // the floor's JVM gets as long as each gateway mode, so that none is measured while its JIT compiler still works
-            for (Mode mode : List.of(Mode.ENFORCE, Mode.OBSERVE, Mode.FLOOR)) {
-                if (mode == Mode.FLOOR && !options.modes().contains(Mode.FLOOR)) continue;
-                if (mode != Mode.FLOOR && !gatewayModes.contains(mode)) continue;
+            for (Mode mode : warmed) {
                 progress("warming up the gateway: " + workload.label() + " " + mode.label() + " " + clients + " clients for "
                         + each + " s (not measured)");
                 Pgbench.Result warm = new Pgbench(endpoint(env, mode, token), "  gateway warm-up | ")

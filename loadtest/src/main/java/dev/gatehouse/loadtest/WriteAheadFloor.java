@@ -85,7 +85,7 @@ public final class WriteAheadFloor {
                     dir.resolve("logs").resolve("floor.log"), false, true, Map.of());
             try {
                 BufferedReader out = new BufferedReader(new InputStreamReader(jvm.process().getInputStream(), StandardCharsets.UTF_8));
-                String line = Broker.answer(out, PREFIX, " port=", timeout, jvm);
+                String line = jvm.awaitLine(out, PREFIX, " port=", timeout);
                 return new Handle(jvm, Integer.parseInt(line.substring(line.indexOf("port=") + "port=".length()).strip()));
             } catch (IOException | RuntimeException | InterruptedException e) {
                 jvm.close();

@@ -1,7 +1,7 @@
 package dev.gatehouse.deploy.config;
 
-import dev.gatehouse.edge.PgEdgeConfig;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.gatehouse.edge.PgEdgeConfig;
 
 import java.net.URI;
 import java.nio.file.Path;

@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -61,7 +62,9 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
     private final NetClient netClient;
     private final ServerSSLOptions sslOptions;
     /** The deployments of the listener's bindings (the first, then the others); empty until started. */
-    private final List<String> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> listeners = new CopyOnWriteArrayList<>();
+    /** Tells apart the random ports of listeners asked for port 0 (see {@link #start()}). */
+    private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
     private final TargetCatalog targetCatalog;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
@@ -139,8 +142,9 @@ public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
      * its timers). Port 0 picks one free port that every binding shares.
      */
     public Future<Integer> start() {
-        // a negative port asks Vert.x for one random port shared by the servers that name it
-        int port = config.port() == 0 ? -1 : config.port();
+        // a negative port asks Vert.x for one random port shared by the servers that name the same negative
+        // number: one of its own per listener, so that two listeners of one Vert.x never share a port
+        int port = config.port() == 0 ? -RANDOM_PORT_KEYS.incrementAndGet() : config.port();
         NetServerOptions options = new NetServerOptions().setHost(config.host()).setPort(port).setTcpNoDelay(true);
         AtomicInteger bound = new AtomicInteger();
         AtomicReference<NetServer> opener = new AtomicReference<>();

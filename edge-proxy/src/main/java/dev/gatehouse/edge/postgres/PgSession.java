@@ -27,7 +27,6 @@ final class PgSession implements SessionRegistry.LiveSession, PgClient {
     private final PgEdge edge;
     private final NetSocket socket;
     private final Context context;
-    /** The name of the event loop thread this session lives on. */
     private final String eventLoop;
     private final String address;
     private final int processId;
@@ -84,11 +83,12 @@ final class PgSession implements SessionRegistry.LiveSession, PgClient {
         return core.identity();
     }
 
-    /** This session as the fleet's session directory lists it; only for registered (opened) sessions. */
+    /** The name of the event loop thread this session lives on. */
     String eventLoop() {
         return eventLoop;
     }
 
+    /** This session as the fleet's session directory lists it; only for registered (opened) sessions. */
     SessionInfo info() {
         return core.info();
     }
