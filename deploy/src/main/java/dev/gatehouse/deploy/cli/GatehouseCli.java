@@ -3,6 +3,7 @@ package dev.gatehouse.deploy.cli;
 import dev.gatehouse.deploy.config.ConfigLoader;
 import dev.gatehouse.deploy.config.Durations;
 import dev.gatehouse.deploy.config.GatehouseConfig;
+import dev.gatehouse.deploy.dev.DemoMariaDb;
 import dev.gatehouse.deploy.dev.DevEnvironment;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
@@ -73,7 +74,7 @@ public final class GatehouseCli {
             @Override
             public CommandLine.Model.CommandSpec transform(CommandLine.Model.CommandSpec spec) {
                 spec.usageMessage().description("Start everything in one process: embedded Kafka, the demo PostgreSQL "
-                        + "target, the development token issuer and every role (" + Role.labels() + "). Stop with Ctrl-C.");
+                        + "and MariaDB targets, the development token issuer and every role (" + Role.labels() + "). Stop with Ctrl-C.");
                 return spec;
             }
         }
@@ -98,12 +99,18 @@ public final class GatehouseCli {
         int adminPort;
         @Option(names = "--policy", description = "Policy file (default: the example policy, copied to DATA-DIR/policy.yaml).")
         Path policy;
+        @Option(names = "--mysql-port", description = "MySQL listener port; -1 runs neither it nor the MariaDB demo target"
+                + " (default: ${DEFAULT-VALUE}).", defaultValue = "13306")
+        int mysqlPort;
+        @Option(names = "--mysql-target-port", description = "Demo MariaDB target port (default: ${DEFAULT-VALUE}).",
+                defaultValue = "13307")
+        int mysqlTargetPort;
 
         @Override
         public Integer call() throws Exception {
             Path dir = home().resolve(dataDir);
             DevEnvironment env = new DevEnvironment(new DevEnvironment.Settings(dir, port, kafkaPort, issuerPort, targetPort,
-                    metricsPort, policy, adminPort)).start();
+                    metricsPort, policy, adminPort, mysqlPort, mysqlTargetPort)).start();
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 env.close();
@@ -118,6 +125,13 @@ public final class GatehouseCli {
             out.println();
             out.println("    export TOKEN=$(./gatehouse token --subject alice --groups dba)");
             out.println("    psql \"host=127.0.0.1 port=" + edgePort + " dbname=demo user=alice password=$TOKEN\"");
+            if (env.runtime().mysqlPort() > 0) {
+                out.println();
+                out.println("  or with the mysql client (MariaDB " + DemoMariaDb.VERSION + " behind the edge):");
+                out.println();
+                out.println("    mysql --protocol=TCP -h 127.0.0.1 -P " + env.runtime().mysqlPort()
+                        + " --ssl -u alice --password=\"$TOKEN\" -D demo-mysql");
+            }
             out.println();
             out.println("  Watch the audit log:        ./gatehouse audit tail --follow");
             out.println("  Policy in force:            " + env.runtime().decider().active().policy().id() + " version "

@@ -99,15 +99,70 @@ public record GatehouseConfig(
         }
     }
 
-    public record Edge(Postgres postgres, Masking masking) {
+    /**
+     * The edge's listeners and masking.
+     *
+     * @param postgres the PostgreSQL listener (always on)
+     * @param masking  result masking
+     * @param mysql    the MySQL listener, or null for none (the section turns it on)
+     */
+    public record Edge(Postgres postgres, Masking masking, MySql mysql) {
         public Edge {
             postgres = postgres == null ? new Postgres(null, null, null, null, null, null, null) : postgres;
             masking = masking == null ? new Masking(null, null, null) : masking;
         }
 
+        /** An edge without a MySQL listener. */
+        public Edge(Postgres postgres, Masking masking) {
+            this(postgres, masking, null);
+        }
+
         /** An edge without masking profiles. */
         public Edge(Postgres postgres) {
-            this(postgres, null);
+            this(postgres, null, null);
+        }
+    }
+
+    /**
+     * The MySQL listener (MySQL and MariaDB clients), for the connections whose protocol is
+     * {@code mysql}. Decision deadline, authentication timeout and result capture are the PostgreSQL
+     * listener's; TLS too unless set here.
+     *
+     * @param host            address to listen on (default 127.0.0.1)
+     * @param port            port (default 13306; 0 picks a free one)
+     * @param tls             PEM certificate and key; default: the PostgreSQL listener's
+     * @param allowPlaintext  whether a token may arrive without TLS (default false)
+     * @param maxPacketSize   the largest command a client may send, in bytes (default 64 MiB, as MariaDB's
+     *                        max_allowed_packet in 11.4; at least 1 KiB)
+     * @param maxConnections  the most client connections at once (default 1000)
+     * @param eventLoops      event loops serving its sessions (default: one per processor)
+     * @param serverVersion   the version its greeting announces (default {@code 11.4.5-MariaDB-Gatehouse});
+     *                        SQL is analysed for each target's own version
+     */
+    public record MySql(String host, Integer port, Tls tls, @JsonProperty("allow-plaintext") Boolean allowPlaintext,
+                        @JsonProperty("max-packet-size") Integer maxPacketSize,
+                        @JsonProperty("max-connections") Integer maxConnections,
+                        @JsonProperty("event-loops") Integer eventLoops,
+                        @JsonProperty("server-version") String serverVersion) {
+        public MySql {
+            host = host == null ? "127.0.0.1" : host;
+            port = port == null ? 13306 : port;
+            if (port < 0 || port > 65535) throw new IllegalArgumentException("edge.mysql.port must be 0..65535, not " + port);
+            allowPlaintext = allowPlaintext == null ? Boolean.FALSE : allowPlaintext;
+            maxPacketSize = maxPacketSize == null ? 64 << 20 : maxPacketSize;
+            if (maxPacketSize < 1024) {
+                throw new IllegalArgumentException("edge.mysql.max-packet-size must be at least 1024 bytes, not " + maxPacketSize);
+            }
+            maxConnections = maxConnections == null ? 1000 : maxConnections;
+            if (maxConnections < 1) {
+                throw new IllegalArgumentException("edge.mysql.max-connections must be at least 1, not " + maxConnections);
+            }
+            eventLoops = eventLoops == null ? PgEdgeConfig.defaultEventLoops() : eventLoops;
+            if (eventLoops < 1 || eventLoops > PgEdgeConfig.MAX_EVENT_LOOPS) {
+                throw new IllegalArgumentException("edge.mysql.event-loops must be 1.." + PgEdgeConfig.MAX_EVENT_LOOPS
+                        + ", not " + eventLoops);
+            }
+            serverVersion = serverVersion == null || serverVersion.isBlank() ? "11.4.5-MariaDB-Gatehouse" : serverVersion;
         }
     }
 
@@ -285,10 +340,15 @@ public record GatehouseConfig(
      */
     public record Connection(String name, String host, Integer port, String database, String user, String password,
                              Boolean tls, @JsonProperty("tls-ca") Path tlsCa, String mode, Map<String, String> labels,
-                             @JsonProperty("result-capture") ResultCapture resultCapture) {
+                             @JsonProperty("result-capture") ResultCapture resultCapture, String protocol) {
         public Connection {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("connections: every entry needs a name");
-            port = port == null ? 5432 : port;
+            protocol = protocol == null || protocol.isBlank() ? "postgres" : protocol.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!protocol.equals("postgres") && !protocol.equals("mysql")) {
+                throw new IllegalArgumentException("connections." + name + ": protocol must be postgres or mysql, not '"
+                        + protocol + "'");
+            }
+            port = port == null ? (protocol.equals("mysql") ? 3306 : 5432) : port;
             tls = tls != null && tls;
             if (tlsCa != null && !tls) {
                 throw new IllegalArgumentException("connections." + name + ": tls-ca is set but tls is not true");
@@ -297,15 +357,22 @@ public record GatehouseConfig(
             labels = labels == null ? Map.of() : Map.copyOf(labels);
         }
 
-        /** A connection without a result capture of its own (the edge-wide one applies). */
+        /** A PostgreSQL connection. */
+        public Connection(String name, String host, Integer port, String database, String user, String password,
+                          Boolean tls, Path tlsCa, String mode, Map<String, String> labels, ResultCapture resultCapture) {
+            this(name, host, port, database, user, password, tls, tlsCa, mode, labels, resultCapture, null);
+        }
+
+        /** A PostgreSQL connection without a result capture of its own (the edge-wide one applies). */
         public Connection(String name, String host, Integer port, String database, String user, String password,
                           Boolean tls, Path tlsCa, String mode, Map<String, String> labels) {
-            this(name, host, port, database, user, password, tls, tlsCa, mode, labels, null);
+            this(name, host, port, database, user, password, tls, tlsCa, mode, labels, null, null);
         }
 
         @Override
         public String toString() {
-            return "Connection[" + name + " -> " + user + "@" + host + ":" + port + "/" + database + "]";
+            return "Connection[" + name + " -> " + user + "@" + host + ":" + port + "/" + database
+                    + (protocol.equals("postgres") ? "" : ", protocol=" + protocol) + "]";
         }
     }
 

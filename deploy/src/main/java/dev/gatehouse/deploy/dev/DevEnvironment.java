@@ -31,20 +31,41 @@ public final class DevEnvironment implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(DevEnvironment.class);
     public static final String STATE_FILE = "dev.properties";
 
-    /** Ports and folders; 0 picks a free port. */
+    /**
+     * Ports and folders; 0 picks a free port.
+     *
+     * @param mysqlEdgePort   the MySQL listener's port, or -1 for no MySQL listener and no MariaDB demo target
+     * @param mysqlTargetPort the MariaDB demo target's port (with a MySQL listener)
+     */
     public record Settings(Path dataDir, int edgePort, int kafkaPort, int issuerPort, int targetPort,
-                           int observabilityPort, Path policyFile, int adminPort) {
+                           int observabilityPort, Path policyFile, int adminPort, int mysqlEdgePort, int mysqlTargetPort) {
         /** The default admin API port of {@code gatehouse dev}. */
         public static final int DEFAULT_ADMIN_PORT = 18081;
+        /** The default MySQL listener port of {@code gatehouse dev}. */
+        public static final int DEFAULT_MYSQL_PORT = 13306;
+        /** The default port of the MariaDB demo target. */
+        public static final int DEFAULT_MYSQL_TARGET_PORT = 13307;
 
-        /** Settings with the admin API on a free port. */
+        /** Settings without the MySQL listener and its MariaDB demo target. */
+        public Settings(Path dataDir, int edgePort, int kafkaPort, int issuerPort, int targetPort,
+                        int observabilityPort, Path policyFile, int adminPort) {
+            this(dataDir, edgePort, kafkaPort, issuerPort, targetPort, observabilityPort, policyFile, adminPort, -1, 0);
+        }
+
+        /** Settings with the admin API on a free port, without MySQL. */
         public Settings(Path dataDir, int edgePort, int kafkaPort, int issuerPort, int targetPort,
                         int observabilityPort, Path policyFile) {
             this(dataDir, edgePort, kafkaPort, issuerPort, targetPort, observabilityPort, policyFile, 0);
         }
 
         public static Settings defaults(Path dataDir) {
-            return new Settings(dataDir, 15432, 19092, 18080, 15433, 9464, null, DEFAULT_ADMIN_PORT);
+            return new Settings(dataDir, 15432, 19092, 18080, 15433, 9464, null, DEFAULT_ADMIN_PORT, DEFAULT_MYSQL_PORT,
+                    DEFAULT_MYSQL_TARGET_PORT);
+        }
+
+        /** Whether the MySQL listener and the MariaDB demo target run. */
+        public boolean mysql() {
+            return mysqlEdgePort >= 0;
         }
     }
 
@@ -55,6 +76,7 @@ public final class DevEnvironment implements AutoCloseable {
     private final Closer closeables = new Closer();
     private EmbeddedKafka kafka;
     private DemoTarget target;
+    private DemoMariaDb mysqlTarget;
     private DevTokenIssuer issuer;
     private GatehouseRuntime runtime;
 
@@ -74,6 +96,13 @@ public final class DevEnvironment implements AutoCloseable {
             target = DemoTarget.start(dir.resolve("demo-postgres"), settings.targetPort());
             closeables.add(target);
 
+            if (settings.mysql()) {
+                progress("starting the demo MariaDB target (MariaDB " + DemoMariaDb.VERSION + ", data in "
+                        + dir.resolve("demo-mariadb") + ")");
+                mysqlTarget = DemoMariaDb.start(dir.resolve("demo-mariadb"), settings.mysqlTargetPort());
+                closeables.add(mysqlTarget);
+            }
+
             progress("starting the development token issuer");
             Vertx issuerVertx = Vertx.vertx();
             closeables.add(() -> issuerVertx.close().await());
@@ -86,16 +115,25 @@ public final class DevEnvironment implements AutoCloseable {
             SelfSignedCertificate.PemFiles tls = SelfSignedCertificate.ensure(dir.resolve("tls"));
             Path policy = settings.policyFile() != null ? settings.policyFile() : examplePolicy(dir);
 
+            List<GatehouseConfig.Connection> connections = new java.util.ArrayList<>(List.of(
+                    new GatehouseConfig.Connection("demo", target.host(), target.port(), DemoTarget.DATABASE,
+                            target.role(), target.password(), false, null, "enforce", Map.of("env", "demo")),
+                    new GatehouseConfig.Connection("scratch", target.host(), target.port(), DemoTarget.SCRATCH,
+                            target.role(), target.password(), false, null, "enforce", Map.of("env", "scratch")),
+                    new GatehouseConfig.Connection("demo-observe", target.host(), target.port(), DemoTarget.DATABASE,
+                            target.role(), target.password(), false, null, "observe", Map.of("env", "demo"))));
+            if (mysqlTarget != null) {
+                connections.add(new GatehouseConfig.Connection("demo-mysql", mysqlTarget.host(), mysqlTarget.port(),
+                        DemoMariaDb.DATABASE, DemoMariaDb.USER, mysqlTarget.password(), false, null, "enforce",
+                        Map.of("env", "demo"), null, "mysql"));
+            }
+            GatehouseConfig.Tls edgeTls = new GatehouseConfig.Tls(tls.certificate(), tls.privateKey());
             GatehouseConfig config = new GatehouseConfig("dev-edge", dir,
                     new GatehouseConfig.Kafka(kafka.bootstrapServers(), 3, 1, null, "5s", Map.of()),
-                    new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", settings.edgePort(),
-                            new GatehouseConfig.Tls(tls.certificate(), tls.privateKey()), true, "5s", null, null)),
-                    List.of(new GatehouseConfig.Connection("demo", target.host(), target.port(), DemoTarget.DATABASE,
-                            target.role(), target.password(), false, null, "enforce", Map.of("env", "demo")),
-                            new GatehouseConfig.Connection("scratch", target.host(), target.port(), DemoTarget.SCRATCH,
-                                    target.role(), target.password(), false, null, "enforce", Map.of("env", "scratch")),
-                            new GatehouseConfig.Connection("demo-observe", target.host(), target.port(), DemoTarget.DATABASE,
-                                    target.role(), target.password(), false, null, "observe", Map.of("env", "demo"))),
+                    new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", settings.edgePort(), edgeTls, true,
+                            "5s", null, null), null, settings.mysql() ? new GatehouseConfig.MySql("127.0.0.1",
+                            settings.mysqlEdgePort(), edgeTls, true, null, null, null, null) : null),
+                    connections,
                     new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
                             Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
                     new GatehouseConfig.Policy(policy),
@@ -134,6 +172,7 @@ public final class DevEnvironment implements AutoCloseable {
         p.setProperty("kafka.bootstrap-servers", kafka.bootstrapServers());
         p.setProperty("issuer.url", issuer.issuerUrl());
         p.setProperty("edge.port", String.valueOf(runtime.edgePort()));
+        if (runtime.mysqlPort() > 0) p.setProperty("edge.mysql.port", String.valueOf(runtime.mysqlPort()));
         p.setProperty("observability.port", String.valueOf(runtime.observabilityPort()));
         p.setProperty("admin.url", adminUrl());
         p.setProperty("admin.group", GatehouseConfig.Admin.DEFAULT_GROUP);
@@ -181,6 +220,11 @@ public final class DevEnvironment implements AutoCloseable {
     /** The approval service's base URL ({@code http://127.0.0.1:PORT}; port 18083 by default). */
     public String approvalUrl() {
         return "http://127.0.0.1:" + runtime.approvalPort();
+    }
+
+    /** The MariaDB demo target, or null without MySQL. */
+    public DemoMariaDb mysqlTarget() {
+        return mysqlTarget;
     }
 
     public DevTokenIssuer issuer() {

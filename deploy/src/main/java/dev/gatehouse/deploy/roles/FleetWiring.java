@@ -1,6 +1,6 @@
 package dev.gatehouse.deploy.roles;
 
-import dev.gatehouse.edge.postgres.PgEdge;
+import dev.gatehouse.edge.EdgeListener;
 import dev.gatehouse.platform.kafka.RevocationLog;
 import dev.gatehouse.platform.kafka.SessionHeartbeat;
 import dev.gatehouse.platform.kafka.Topics;
@@ -20,12 +20,18 @@ final class FleetWiring {
     private FleetWiring() {
     }
 
-    /** Call before the edge starts listening. */
-    static void attach(PgEdge edge, RevocationLog revocations, String bootstrapServers, String edgeId, Closer closer) {
-        edge.useRevocations(revocations.active()::matching);
-        revocations.addListener(edge::enforce);
+    /**
+     * Call before the edge's listeners start: one heartbeat publishes the live sessions of all of
+     * them (the PostgreSQL listener and, when configured, the MySQL one).
+     */
+    static void attach(java.util.List<? extends EdgeListener> listeners, RevocationLog revocations, String bootstrapServers,
+                       String edgeId, Closer closer) {
+        for (EdgeListener edge : listeners) {
+            edge.useRevocations(revocations.active()::matching);
+            revocations.addListener(edge::enforce);
+        }
         SessionHeartbeat heartbeat = closer.add(new SessionHeartbeat(bootstrapServers, Topics.SESSIONS, edgeId,
-                HEARTBEAT_INTERVAL, edge::liveSessions));
-        edge.onSessionsChanged(heartbeat::changed);
+                HEARTBEAT_INTERVAL, () -> listeners.stream().flatMap(l -> l.liveSessions().stream()).toList()));
+        for (EdgeListener edge : listeners) edge.onSessionsChanged(heartbeat::changed);
     }
 }

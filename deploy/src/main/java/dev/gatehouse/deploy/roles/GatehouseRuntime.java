@@ -7,6 +7,8 @@ import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.PgEdgeConfig;
 import dev.gatehouse.edge.catalog.ConnectionCatalog;
 import dev.gatehouse.edge.catalog.TargetConnection;
+import dev.gatehouse.edge.EdgeListener;
+import dev.gatehouse.edge.mysql.MySqlEdge;
 import dev.gatehouse.edge.postgres.PgEdge;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.AuditSink;
@@ -37,6 +39,7 @@ import dev.gatehouse.policy.engine.PolicyEvaluator;
 import dev.gatehouse.policy.service.PolicyActivator;
 import dev.gatehouse.policy.service.PolicyDecider;
 import dev.gatehouse.policy.sql.PgQueryAnalyzer;
+import dev.gatehouse.policy.sql.mysql.MySqlAnalyzer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import org.slf4j.Logger;
@@ -77,6 +80,8 @@ public final class GatehouseRuntime implements AutoCloseable {
     private PrometheusMeterRegistry meters;
     private PgEdge edge;
     private int edgePort = -1;
+    private MySqlEdge mysqlEdge;
+    private int mysqlPort = -1;
     private int observabilityPort = -1;
     private PolicyDecider decider;
     private KafkaAuditSink sink;
@@ -290,7 +295,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         ConnectionCatalog catalog = new ConnectionCatalog(config.connections().stream().map(c ->
                 new TargetConnection(c.name(), c.host(), c.port(), c.database(), c.user(), c.password(), c.tls(),
                         checkedTlsCa(c), TargetConnection.Mode.parse(c.mode()), c.labels(),
-                        (c.resultCapture() != null ? c.resultCapture() : pg.resultCapture()).limits())).toList());
+                        (c.resultCapture() != null ? c.resultCapture() : pg.resultCapture()).limits(), c.protocol())).toList());
         if (catalog.all().isEmpty()) LOGGER.warn("edge: no connections are configured; every client will be refused");
 
         KafkaDecisionPort decisions = new KafkaDecisionPort(
@@ -306,22 +311,42 @@ public final class GatehouseRuntime implements AutoCloseable {
         SqlAnalyzer analyzer = new PgQueryAnalyzer();
 
         // the control channel's listener needs the edge, which needs the channel: hand over later
-        CompletableFuture<PgEdge> edgeRef = new CompletableFuture<>();
+        CompletableFuture<List<EdgeListener>> edgeRef = new CompletableFuture<>();
         ControlChannel control = new ControlChannel(ControlChannel.Settings.of(kafka.bootstrapServers(), config.instanceId()),
-                controlSerde, message -> edgeRef.thenAccept(e -> e.onControl(message)));
+                controlSerde, message -> edgeRef.thenAccept(listeners -> listeners.forEach(e -> e.onControl(message))));
         closeables.add(control);
 
         edge = new PgEdge(vertx, edgeConfig, catalog, authenticator, edgeDecisions, sink, analyzer,
                 message -> control.publish(message).whenComplete((ok, err) -> {
                     if (err != null) LOGGER.warn("control message not published: {}", err.toString());
                 }), meters);
-        FleetWiring.attach(edge, revocations, kafka.bootstrapServers(), config.instanceId(), closeables);
+        List<EdgeListener> listeners = new java.util.ArrayList<>(List.of(edge));
+        GatehouseConfig.MySql my = config.edge().mysql();
+        if (my != null) {
+            GatehouseConfig.Tls tls = my.tls() != null ? my.tls() : pg.tls();
+            PgEdgeConfig mysqlConfig = new PgEdgeConfig(my.host(), my.port(), tls == null ? null : tls.cert(),
+                    tls == null ? null : tls.key(), my.allowPlaintext(), pg.decisionDeadlineDuration(), my.maxPacketSize(),
+                    pg.maxParameterBytes(), config.instanceId(), pg.authenticationTimeoutDuration(), my.maxConnections(),
+                    my.eventLoops());
+            mysqlEdge = new MySqlEdge(vertx, mysqlConfig, catalog, authenticator, edgeDecisions, sink,
+                    (version, modes) -> MySqlAnalyzer.mariaDb(version).withSqlMode(modes), meters, my.serverVersion());
+            listeners.add(mysqlEdge);
+        } else if (!catalog.names(TargetConnection.MYSQL).isEmpty()) {
+            LOGGER.warn("edge: connections {} are MySQL connections, but edge.mysql is not configured: no client can reach them",
+                    catalog.names(TargetConnection.MYSQL));
+        }
+        FleetWiring.attach(listeners, revocations, kafka.bootstrapServers(), config.instanceId(), closeables);
         edge.useMasking(config.edge().masking().profiles());
         edge.useApprovalNoticeInterval(pg.approvalNoticeIntervalDuration());
         edgePort = edge.start().await();
         closeables.add(edge);
-        edgeRef.complete(edge);
+        if (mysqlEdge != null) {
+            mysqlPort = mysqlEdge.start().await();
+            closeables.add(mysqlEdge);
+        }
+        edgeRef.complete(List.copyOf(listeners));
         observability.addReadinessCheck("edge-listener", () -> edgePort > 0);
+        if (mysqlEdge != null) observability.addReadinessCheck("edge-mysql-listener", () -> mysqlPort > 0);
         observability.addReadinessCheck("edge-decisions", decisions::isRunning);
         LoopHealth.watch(observability, meters, "edge-control", control::health);
     }
@@ -577,6 +602,16 @@ public final class GatehouseRuntime implements AutoCloseable {
 
     public PgEdge edge() {
         return edge;
+    }
+
+    /** The MySQL listener's port, or -1 without one. */
+    public int mysqlPort() {
+        return mysqlPort;
+    }
+
+    /** The MySQL listener, or null without one. */
+    public MySqlEdge mysqlEdge() {
+        return mysqlEdge;
     }
 
     public PolicyDecider decider() {

@@ -25,7 +25,13 @@ class ConfigLoaderTest {
         assertThat(config.kafka().auditRetentionDuration()).isNull();
         assertThat(config.edge().postgres().allowPlaintext()).isFalse();
         assertThat(config.edge().postgres().decisionDeadlineDuration()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(config.connections()).hasSize(2);
+        assertThat(config.connections()).hasSize(3);
+        assertThat(config.connections().get(2).protocol()).isEqualTo("mysql");
+        assertThat(config.connections().get(2).port()).isEqualTo(3306);
+        assertThat(config.connections().getFirst().protocol()).isEqualTo("postgres");
+        assertThat(config.edge().mysql().port()).isEqualTo(13306);
+        assertThat(config.edge().mysql().allowPlaintext()).isFalse();
+        assertThat(config.edge().mysql().maxPacketSize()).isEqualTo(64 << 20);
         assertThat(config.connections().getFirst().password()).isEqualTo("s3cret");
         assertThat(config.connections().getFirst().toString()).doesNotContain("s3cret");
         assertThat(config.connections().getFirst().tlsCa()).isEqualTo(Path.of("/etc/gatehouse/tls/orders-db-ca.pem"));
@@ -50,6 +56,16 @@ class ConfigLoaderTest {
                 .hasMessageContaining("t.yaml");
         assertThatThrownBy(() -> ConfigLoader.parse("edge: {}", k -> null, "t.yaml"))
                 .hasMessageContaining("kafka");
+    }
+
+    @Test
+    void theMySqlListenerIsOffWithoutItsSectionAndItsBadValuesAreNamed() {
+        assertThat(ConfigLoader.parse("kafka: {bootstrap-servers: x}", k -> null, "t.yaml").edge().mysql()).isNull();
+        assertThatThrownBy(() -> ConfigLoader.parse("kafka: {bootstrap-servers: x}\nedge: {mysql: {max-packet-size: 10}}",
+                k -> null, "t.yaml")).hasMessageContaining("edge.mysql.max-packet-size");
+        assertThatThrownBy(() -> ConfigLoader.parse("kafka: {bootstrap-servers: x}\nconnections: [{name: a, host: h,"
+                + " database: d, user: u, protocol: oracle}]", k -> null, "t.yaml"))
+                .hasMessageContaining("connections.a: protocol must be postgres or mysql");
     }
 
     @Test

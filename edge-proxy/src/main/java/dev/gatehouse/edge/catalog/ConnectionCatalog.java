@@ -23,6 +23,16 @@ public final class ConnectionCatalog {
         return Optional.ofNullable(byName.get(name));
     }
 
+    /** The connection named {@code name} if a client of {@code protocol} may select it. */
+    public Optional<TargetConnection> find(String name, String protocol) {
+        return find(name).filter(c -> c.protocol().equals(protocol));
+    }
+
+    /** The names a client of {@code protocol} may select, in catalog order. */
+    public java.util.List<String> names(String protocol) {
+        return byName.values().stream().filter(c -> c.protocol().equals(protocol)).map(TargetConnection::name).sorted().toList();
+    }
+
     public Collection<TargetConnection> all() {
         return byName.values();
     }

@@ -24,10 +24,17 @@ import java.util.Map;
  * @param mode     enforce (the edge waits for each decision) or observe (records and forwards)
  * @param labels   free-form labels that policies can match on
  * @param resultCapture how much of each result is sampled into the audit log; null: {@link ResultCapture#DEFAULT}
+ * @param protocol the target's protocol, {@value #POSTGRES} or {@value #MYSQL} (MySQL and MariaDB); null:
+ *                 PostgreSQL. A client reaches a connection only through the listener of its protocol
  */
 public record TargetConnection(String name, String host, int port, String database, String user, String password,
                                boolean tls, Path tlsCa, Mode mode, Map<String, String> labels,
-                               ResultCapture resultCapture) {
+                               ResultCapture resultCapture, String protocol) {
+
+    /** The protocol of PostgreSQL targets. */
+    public static final String POSTGRES = "postgres";
+    /** The protocol of MySQL and MariaDB targets. */
+    public static final String MYSQL = "mysql";
 
     public enum Mode {
         ENFORCE, OBSERVE;
@@ -60,12 +67,29 @@ public record TargetConnection(String name, String host, int port, String databa
         mode = mode == null ? Mode.ENFORCE : mode;
         labels = labels == null ? Map.of() : Map.copyOf(labels);
         resultCapture = resultCapture == null ? ResultCapture.DEFAULT : resultCapture;
+        protocol = protocol == null ? POSTGRES : protocol.trim().toLowerCase(Locale.ROOT);
+        if (!protocol.equals(POSTGRES) && !protocol.equals(MYSQL)) {
+            throw new IllegalArgumentException("connection '" + name + "': protocol must be " + POSTGRES + " or " + MYSQL
+                    + ", not '" + protocol + "'");
+        }
+    }
+
+    /** A PostgreSQL connection. */
+    public TargetConnection(String name, String host, int port, String database, String user, String password,
+                            boolean tls, Path tlsCa, Mode mode, Map<String, String> labels, ResultCapture resultCapture) {
+        this(name, host, port, database, user, password, tls, tlsCa, mode, labels, resultCapture, POSTGRES);
+    }
+
+    /** The same connection, reached with {@code protocol}. */
+    public TargetConnection withProtocol(String protocol) {
+        return new TargetConnection(name, host, port, database, user, password, tls, tlsCa, mode, labels, resultCapture,
+                protocol);
     }
 
     /** A connection with the default result capture. */
     public TargetConnection(String name, String host, int port, String database, String user, String password,
                             boolean tls, Path tlsCa, Mode mode, Map<String, String> labels) {
-        this(name, host, port, database, user, password, tls, tlsCa, mode, labels, null);
+        this(name, host, port, database, user, password, tls, tlsCa, mode, labels, null, POSTGRES);
     }
 
     private static void require(String value, String field) {
@@ -75,13 +99,14 @@ public record TargetConnection(String name, String host, int port, String databa
     }
 
     public ConnectionRef ref() {
-        return new ConnectionRef(name, "postgres", host + ":" + port + "/" + database, labels);
+        return new ConnectionRef(name, protocol, host + ":" + port + "/" + database, labels);
     }
 
     /** Never prints the password. */
     @Override
     public String toString() {
         return "TargetConnection[" + name + " -> " + user + "@" + host + ":" + port + "/" + database
-                + ", tls=" + tls + (tlsCa == null ? "" : ", tls-ca=" + tlsCa) + ", mode=" + mode.label() + "]";
+                + ", tls=" + tls + (tlsCa == null ? "" : ", tls-ca=" + tlsCa) + ", mode=" + mode.label()
+                + (protocol.equals(POSTGRES) ? "" : ", protocol=" + protocol) + "]";
     }
 }

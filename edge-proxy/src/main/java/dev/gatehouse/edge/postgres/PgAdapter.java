@@ -192,7 +192,7 @@ final class PgAdapter implements SessionProtocol {
             core.refuseConnection(refusal, database, user);
             return;
         }
-        target = edge.catalog().find(database).orElseThrow();
+        target = edge.catalog().find(database, TargetConnection.POSTGRES).orElseThrow();
         phase = Phase.PASSWORD;
         client.write(new BackendMessage.AuthenticationCleartextPassword());
     }
@@ -212,9 +212,11 @@ final class PgAdapter implements SessionProtocol {
             return code(Refusal.Kind.AUTHENTICATION, "no PostgreSQL user name specified in startup packet",
                     PgProtocol.INVALID_AUTHORIZATION);
         }
-        if (edge.catalog().find(database).isEmpty()) {
-            return code(Refusal.Kind.EDGE, "connection \"" + database + "\" is not configured in Gatehouse (dbname selects one of: "
-                    + String.join(", ", edge.catalog().all().stream().map(TargetConnection::name).toList()) + ")",
+        if (edge.catalog().find(database, TargetConnection.POSTGRES).isEmpty()) {
+            boolean mysql = edge.catalog().find(database).isPresent();
+            return code(Refusal.Kind.EDGE, "connection \"" + database + "\" is " + (mysql ? "a MySQL connection: reach it"
+                    + " through the edge's MySQL listener" : "not configured in Gatehouse") + " (dbname selects one of: "
+                    + String.join(", ", edge.catalog().names(TargetConnection.POSTGRES)) + ")",
                     PgProtocol.INVALID_CATALOG_NAME);
         }
         for (Map.Entry<String, String> p : startupParameters.entrySet()) {

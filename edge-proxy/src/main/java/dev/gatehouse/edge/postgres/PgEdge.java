@@ -2,6 +2,7 @@ package dev.gatehouse.edge.postgres;
 
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.ControlPort;
+import dev.gatehouse.edge.EdgeListener;
 import dev.gatehouse.edge.EdgeMetrics;
 import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
 import dev.gatehouse.edge.session.SessionPorts;
@@ -46,7 +47,7 @@ import java.util.stream.Collectors;
  * The PostgreSQL listener of an edge: accepts clients, runs one {@link PgSession} per
  * connection, and answers cancel and kill requests routed from other edges.
  */
-public final class PgEdge implements AutoCloseable, PgAdapter.Edge {
+public final class PgEdge implements EdgeListener, PgAdapter.Edge {
     private static final Logger LOGGER = LoggerFactory.getLogger(PgEdge.class);
 
     private final Vertx vertx;

@@ -1,5 +1,6 @@
 package dev.gatehouse.edge.postgres;
 
+import dev.gatehouse.edge.VertxScheduler;
 import dev.gatehouse.edge.SessionRegistry;
 import dev.gatehouse.edge.postgres.codec.BackendMessage;
 import dev.gatehouse.edge.postgres.codec.FrontendMessage;

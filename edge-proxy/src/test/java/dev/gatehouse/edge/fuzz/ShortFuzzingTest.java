@@ -32,7 +32,7 @@ class ShortFuzzingTest {
         List<Target> targets = targets();
 
         // Then
-        assertThat(targets).extracting(Target::name).contains("frontend-decoder", "session");
+        assertThat(targets).extracting(Target::name).contains("frontend-decoder", "session", "my-sql-packet");
     }
 
     @ParameterizedTest(name = "{0}")

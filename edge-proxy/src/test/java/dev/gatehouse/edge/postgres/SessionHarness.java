@@ -1,5 +1,6 @@
 package dev.gatehouse.edge.postgres;
 
+import dev.gatehouse.edge.VertxScheduler;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.EdgeMetrics;
 import dev.gatehouse.edge.PgEdgeConfig;

@@ -51,7 +51,7 @@ class PolicyEvaluatorTest {
         assertThat(example.policy().version()).matches("[0-9a-f]{12}");
         assertThat(example.policy().rules()).extracting(Rule::id).containsExactly(
                 "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "automation-only-certain-sql",
-                "server-code-only-for-dbas", "no-create-drop-database",
+                "server-code-only-for-dbas", "no-create-drop-database", "mysql-no-server-files",
                 "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl",
                 "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "demo-payouts-need-a-dba",
                 "demo-payroll-needs-two-dbas", "demo-ledger-corrections-deferred", "demo-gift-cards-quick-approval",
@@ -87,6 +87,33 @@ class PolicyEvaluatorTest {
 
     static Stream<String> databaseStatements() {
         return Stream.of("CREATE DATABASE", "DROP DATABASE");
+    }
+
+    @ParameterizedTest
+    @MethodSource("mysqlServerFiles")
+    void exampleDeniesFilesOfAMySqlServersHostAsTheMySqlAnalyserReadsThem(String sql) {
+        // Given: a MySQL command as the edge's MySQL analyser sees it
+        var analysis = dev.gatehouse.policy.sql.mysql.MySqlAnalyzer.mariaDb("11.4.5-MariaDB").analyze(sql);
+        SqlCommand cmd = new SqlCommand(dev.gatehouse.platform.core.CommandId.random(),
+                dev.gatehouse.platform.core.SessionId.random(), 1, java.time.Instant.now(), SqlCommand.Form.SIMPLE_QUERY, sql,
+                List.of(), analysis, "mysql", List.of());
+        ConnectionRef mysql = new ConnectionRef("shop", "mysql", "db:3306/shop", Map.of());
+
+        // When
+        Evaluation e = example.evaluate(Facts.of(person("dba", "dba"), mysql, cmd));
+        Evaluation onPostgres = example.evaluate(Facts.of(person("dba", "dba"), TestFacts.DEMO, cmd));
+
+        // Then
+        assertThat(e.verdict()).isEqualTo(Verdict.DENY);
+        assertThat(e.ruleId()).isEqualTo("mysql-no-server-files");
+        assertThat(onPostgres.ruleId()).isNotEqualTo("mysql-no-server-files");
+    }
+
+    static Stream<String> mysqlServerFiles() {
+        return Stream.of("SELECT * FROM customers INTO OUTFILE '/tmp/out.csv'",
+                "SELECT name FROM customers INTO DUMPFILE '/tmp/out.bin'",
+                "SELECT LOAD_FILE('/etc/passwd')",
+                "LOAD DATA INFILE '/tmp/in.csv' INTO TABLE customers");
     }
 
     @Test
@@ -196,10 +223,10 @@ class PolicyEvaluatorTest {
         assertThat(e.ruleId()).isEqualTo("ci-no-ddl");
         assertThat(e.trace()).extracting(Evaluation.RuleTrace::ruleId).containsExactly(
                 "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "automation-only-certain-sql",
-                "server-code-only-for-dbas", "no-create-drop-database", "no-function-call-protocol",
+                "server-code-only-for-dbas", "no-create-drop-database", "mysql-no-server-files", "no-function-call-protocol",
                 "no-update-delete-without-where", "ci-no-ddl");
         assertThat(e.trace()).extracting(Evaluation.RuleTrace::matched)
-                .containsExactly(false, false, false, false, false, false, false, true);
+                .containsExactly(false, false, false, false, false, false, false, false, true);
         assertThat(e.trace().getFirst().inScope()).as("the prod-only dry run, on a dev connection").isFalse();
     }
 
@@ -211,7 +238,7 @@ class PolicyEvaluatorTest {
         // Then
         assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
         assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is allow");
-        assertThat(e.trace()).hasSize(16).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(e.trace()).hasSize(17).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
         assertThat(e.dryRun()).isEmpty();
     }
 

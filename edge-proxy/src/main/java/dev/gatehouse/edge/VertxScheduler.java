@@ -1,4 +1,4 @@
-package dev.gatehouse.edge.postgres;
+package dev.gatehouse.edge;
 
 import dev.gatehouse.edge.session.Scheduler;
 import io.vertx.core.Context;
@@ -6,10 +6,10 @@ import io.vertx.core.Context;
 import java.time.Duration;
 
 /** A session's {@link Scheduler} on its Vert.x event-loop context. */
-final class VertxScheduler implements Scheduler {
+public final class VertxScheduler implements Scheduler {
     private final Context context;
 
-    VertxScheduler(Context context) {
+    public VertxScheduler(Context context) {
         this.context = context;
     }
 

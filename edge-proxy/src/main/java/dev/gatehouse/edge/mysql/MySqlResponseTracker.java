@@ -1,0 +1,155 @@
+package dev.gatehouse.edge.mysql;
+
+import dev.gatehouse.edge.mysql.codec.MySqlPacket;
+import dev.gatehouse.edge.mysql.codec.MySqlProtocol;
+
+/**
+ * Follows the target's answer to one command packet by packet, as the client will read it: an
+ * OK, an ERR, or result sets (column count, column definitions, an EOF unless CLIENT_DEPRECATE_EOF,
+ * rows, then an EOF or the 0xFE OK), each followed by another while the server's status says more
+ * results exist. Tells when the answer is complete, what it reported, and the transaction state.
+ */
+final class MySqlResponseTracker {
+
+    /** What kind of answer a command gets. */
+    enum Expect {
+        /** COM_QUERY, COM_INIT_DB: OK, ERR or result sets. */
+        RESULTS,
+        /** One packet: OK, ERR or EOF (COM_SET_OPTION, COM_PING, COM_RESET_CONNECTION). */
+        ONE_PACKET
+    }
+
+    private enum State { IDLE, FIRST, COLUMNS, COLUMNS_EOF, ROWS }
+
+    private final boolean deprecateEof;
+    private State state = State.IDLE;
+    private Expect expect;
+    private long columnsLeft;
+    private int status;
+    private boolean statusKnown;
+
+    // what the answer in flight reported
+    long rows;
+    int results;
+    int errorNumber;
+    String errorState;
+    String errorMessage;
+    boolean localInfileRequested;
+
+    MySqlResponseTracker(boolean deprecateEof, int initialStatus) {
+        this.deprecateEof = deprecateEof;
+        this.status = initialStatus;
+        this.statusKnown = true;
+    }
+
+    /** A command was sent: its answer comes next. */
+    void expect(Expect what) {
+        if (state != State.IDLE) throw new IllegalStateException("an answer is still in flight");
+        expect = what;
+        state = State.FIRST;
+        rows = 0;
+        results = 0;
+        errorNumber = 0;
+        errorState = null;
+        errorMessage = null;
+        localInfileRequested = false;
+    }
+
+    boolean idle() {
+        return state == State.IDLE;
+    }
+
+    /** The server status flags after the last complete answer. */
+    int status() {
+        return status;
+    }
+
+    boolean inTransaction() {
+        return (status & MySqlProtocol.SERVER_STATUS_IN_TRANS) != 0;
+    }
+
+    /** "T" in a transaction, "I" idle, as events record the transaction state. */
+    String txStatus() {
+        return inTransaction() ? "T" : "I";
+    }
+
+    /**
+     * One packet of the answer. Throws when a packet arrives with no answer expected (the target
+     * spoke out of turn).
+     */
+    void onPacket(MySqlPacket p) {
+        int header = p.header();
+        switch (state) {
+            case IDLE -> throw new IllegalStateException("the target sent a packet (header 0x" + Integer.toHexString(header)
+                    + ") when no answer was expected");
+            case FIRST -> {
+                if (expect == Expect.ONE_PACKET) {
+                    if (header == MySqlProtocol.ERR) error(p);
+                    else if (header == MySqlProtocol.OK) status = MySqlProtocol.Ok.read(p.payload()).status();
+                    else if (header == MySqlProtocol.EOF) status = MySqlProtocol.eofStatus(p.payload());
+                    state = State.IDLE;
+                    return;
+                }
+                switch (header) {
+                    case MySqlProtocol.OK -> {
+                        var ok = MySqlProtocol.Ok.read(p.payload());
+                        rows += ok.affectedRows();
+                        endOfResult(ok.status());
+                    }
+                    case MySqlProtocol.ERR -> {
+                        error(p);
+                        state = State.IDLE;
+                    }
+                    case MySqlProtocol.LOCAL_INFILE -> {
+                        // answered by the session with an empty packet; the target then ends with OK or ERR
+                        localInfileRequested = true;
+                    }
+                    default -> {
+                        var b = p.payload().duplicate();
+                        columnsLeft = MySqlProtocol.readLenenc(b);
+                        if (columnsLeft <= 0) throw new IllegalStateException("a result set of " + columnsLeft + " columns");
+                        state = State.COLUMNS;
+                    }
+                }
+            }
+            case COLUMNS -> {
+                if (--columnsLeft == 0) state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
+            }
+            case COLUMNS_EOF -> {
+                if (!MySqlProtocol.isEof(p.payload())) throw new IllegalStateException("no EOF after the column definitions");
+                state = State.ROWS;
+            }
+            case ROWS -> {
+                if (header == MySqlProtocol.ERR) {
+                    error(p);
+                    state = State.IDLE;
+                } else if (MySqlProtocol.isEof(p.payload())) {
+                    int s = deprecateEof ? MySqlProtocol.Ok.read(p.payload()).status() : MySqlProtocol.eofStatus(p.payload());
+                    endOfResult(s);
+                } else {
+                    rows++;
+                }
+            }
+        }
+    }
+
+    private void endOfResult(int newStatus) {
+        status = newStatus;
+        results++;
+        state = (newStatus & MySqlProtocol.SERVER_MORE_RESULTS_EXISTS) != 0 ? State.FIRST : State.IDLE;
+    }
+
+    private void error(MySqlPacket p) {
+        var e = MySqlProtocol.Error.read(p.payload());
+        if (errorMessage == null) {
+            errorNumber = e.number();
+            errorState = e.sqlState();
+            errorMessage = e.message();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MySqlResponseTracker[" + state + (statusKnown ? ", status=0x" + Integer.toHexString(status) : "") + "]";
+    }
+}

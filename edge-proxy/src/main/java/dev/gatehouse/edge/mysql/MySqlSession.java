@@ -1,0 +1,944 @@
+package dev.gatehouse.edge.mysql;
+
+import dev.gatehouse.edge.NettySockets;
+import dev.gatehouse.edge.SessionRegistry;
+import dev.gatehouse.edge.VertxScheduler;
+import dev.gatehouse.edge.catalog.TargetConnection;
+import dev.gatehouse.edge.mysql.codec.Handshake;
+import dev.gatehouse.edge.mysql.codec.MySqlPacket;
+import dev.gatehouse.edge.mysql.codec.MySqlProtocol;
+import dev.gatehouse.edge.mysql.codec.PacketDecoder;
+import dev.gatehouse.edge.mysql.codec.TlsSwitch;
+import dev.gatehouse.edge.session.CommandDraft;
+import dev.gatehouse.edge.session.CommandResult;
+import dev.gatehouse.edge.session.ConnectRequest;
+import dev.gatehouse.edge.session.PendingCommand;
+import dev.gatehouse.edge.session.Refusal;
+import dev.gatehouse.edge.session.SessionCore;
+import dev.gatehouse.edge.session.SessionProtocol;
+import dev.gatehouse.platform.core.CommandStatement;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.ParsedSql;
+import dev.gatehouse.platform.core.ParsedStatement;
+import dev.gatehouse.platform.core.SessionId;
+import dev.gatehouse.platform.core.SqlAnalyzer;
+import dev.gatehouse.platform.core.SqlCommand;
+import dev.gatehouse.platform.core.StatementAnalysis;
+import dev.gatehouse.platform.revocation.SessionInfo;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.DecoderException;
+import io.vertx.core.Context;
+import io.vertx.core.net.NetSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.Charset;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+
+/**
+ * One client connection of the MySQL listener: the MySQL protocol adapter of the shared
+ * {@link SessionCore}. It owns the bytes: the greeting, TLS, the token as a password
+ * ({@code mysql_clear_password}, switched to with an AuthSwitchRequest), the login to the target,
+ * each command's SQL as the target will read it, relaying answers, and refusals as ERR packets.
+ *
+ * <p>How the edge reads SQL exactly as the target does:
+ * <ul>
+ *   <li>Character sets: the client's collation must be of an ASCII-compatible character set
+ *       (utf8mb3, utf8mb4, latin1, ascii, binary), where a quote or backslash byte is never part of
+ *       another character; a query whose bytes are not valid in it is refused; a statement that
+ *       changes the client character set is accepted only when it names one of those sets
+ *       literally.</li>
+ *   <li>{@code NO_BACKSLASH_ESCAPES} is tracked exactly: the target reports it in the status flags
+ *       of every answer. {@code ANSI_QUOTES} is not reported: a query containing a double quote must
+ *       read the same (statements, kinds, objects) with and without it, or it is refused.</li>
+ *   <li>A statement that changes {@code sql_mode} or the character set must be the last of its
+ *       query (the target reads the statements after it under the new setting).</li>
+ *   <li>Executable comments ({@code /*! ... *}{@code /}, {@code /*M! ... *}{@code /}) are code: the
+ *       analyser expands them for the target's version.</li>
+ * </ul>
+ *
+ * <p>One deviation from MySQL: after a command is refused inside a transaction, the edge rolls the
+ * target's transaction back and refuses everything but ROLLBACK until the client ends it (MySQL
+ * itself would keep the transaction open after an error, and a client that does not check errors
+ * would commit the rest of it).
+ *
+ * <p>Not supported yet, refused with a clear ERR: server-side prepared statements (COM_STMT_*;
+ * Connector/J's default client-side preparation works), COM_CHANGE_USER, COM_RESET_CONNECTION,
+ * COM_FIELD_LIST, replication and binlog commands, XA, masking of MySQL results. The compressed
+ * protocol and local files are never offered.
+ */
+final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol {
+    private static final Logger LOGGER = LoggerFactory.getLogger(MySqlSession.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** What the edge's greeting offers a client. */
+    static final int OFFERED = MySqlProtocol.CLIENT_LONG_PASSWORD | MySqlProtocol.CLIENT_FOUND_ROWS
+            | MySqlProtocol.CLIENT_LONG_FLAG | MySqlProtocol.CLIENT_CONNECT_WITH_DB | MySqlProtocol.CLIENT_PROTOCOL_41
+            | MySqlProtocol.CLIENT_INTERACTIVE | MySqlProtocol.CLIENT_IGNORE_SIGPIPE | MySqlProtocol.CLIENT_TRANSACTIONS
+            | MySqlProtocol.CLIENT_RESERVED | MySqlProtocol.CLIENT_SECURE_CONNECTION | MySqlProtocol.CLIENT_MULTI_STATEMENTS
+            | MySqlProtocol.CLIENT_MULTI_RESULTS | MySqlProtocol.CLIENT_PS_MULTI_RESULTS | MySqlProtocol.CLIENT_PLUGIN_AUTH
+            | MySqlProtocol.CLIENT_CONNECT_ATTRS | MySqlProtocol.CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | MySqlProtocol.CLIENT_DEPRECATE_EOF;
+    /** utf8mb4_general_ci: the collation the greeting announces. */
+    private static final int DEFAULT_COLLATION = 45;
+    /** SERVER_STATUS_NO_BACKSLASH_ESCAPES: the target reports the sql_mode flag in every answer. */
+    static final int STATUS_NO_BACKSLASH_ESCAPES = 1 << 9;
+    private static final int COM_SET_OPTION_MULTI_STATEMENTS_ON = 0;
+    /** Character sets whose bytes 0x22, 0x27, 0x5C and 0x60 are never part of another character. */
+    private static final Set<String> SAFE_CHARSETS = Set.of("utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary");
+    /** Where a SET names the client character set: NAMES x, CHARACTER SET x, CHARSET x, character_set_client = x. */
+    private static final Pattern CHARSET_ASSIGNMENT = Pattern.compile(
+            "(?i)(?:\\bNAMES\\b|\\bCHARACTER\\s+SET\\b|\\bCHARSET\\b|\\bcharacter_set_client\\b\\s*:?=)\\s*");
+    private static final Pattern SAFE_CHARSET_NAME = Pattern.compile(
+            "(?i)(['\"`]?)(utf8mb4|utf8mb3|utf8|latin1|ascii|binary)\\1(?![a-z0-9_$])");
+    private static final Set<String> CHARSET_SETTINGS = Set.of("names", "character_set_client", "character set", "charset",
+            "character_set_connection", "*");
+
+    private enum Phase { GREETING, SWITCHING, CONNECTING, OPEN, CLOSED }
+
+    /** One command between its arrival and its completion. */
+    private static final class Unit {
+        final int command;
+        ByteBuf packet;            // the command packet's payload, forwarded as it came
+        PendingCommand pending;    // null for commands the edge passes on without recording (COM_SET_OPTION)
+        boolean silent;            // the command has no answer (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA)
+        boolean forwarded;
+        boolean rollingBack;       // the edge's own ROLLBACK after a refusal in a transaction is in flight
+        boolean localInfile;       // the target asked for a local file: refused, its answer is not relayed
+        Refusal refusal;           // the refusal the client gets once the ROLLBACK is done
+        int nextSequence = 1;      // the sequence id of the next packet to the client
+        long bytesToClient;
+        boolean endsAbortedTransaction;
+        List<String> tags = List.of();
+
+        Unit(int command, ByteBuf packet) {
+            this.command = command;
+            this.packet = packet;
+        }
+    }
+
+    private final MySqlEdge edge;
+    private final NetSocket socket;
+    private final Context context;
+    private final ByteBufAllocator alloc;
+    private final String address;
+    private final int connectionId;
+    private final SessionCore core;
+    private final VertxScheduler scheduler;
+    private final byte[] scramble = new byte[Handshake.SCRAMBLE_LENGTH];
+
+    private Phase phase = Phase.GREETING;
+    private int sequence;
+    private boolean tls;
+    private int capabilities;
+    private int collation;
+    private Charset charset = StandardCharsets.UTF_8;
+    private Handshake.Response response;
+    private TargetConnection target;
+    private MySqlUpstream upstream;
+    private MySqlUpstream.Ready ready;
+    private MySqlResponseTracker tracker;
+    private CompletableFuture<TargetLogin> login;
+    private Unit unit;
+    private final ArrayDeque<MySqlPacket> queued = new ArrayDeque<>();
+    private boolean abortedTransaction;
+    private boolean multiStatements;
+    private boolean upstreamPaused;
+    private boolean unflushed;
+    private boolean clientClosed;
+
+    MySqlSession(MySqlEdge edge, NetSocket socket, Context context) {
+        this.edge = edge;
+        this.socket = socket;
+        this.context = context;
+        this.alloc = NettySockets.alloc(socket);
+        this.address = String.valueOf(socket.remoteAddress());
+        this.connectionId = edge.registry().newProcessId();
+        this.scheduler = new VertxScheduler(context);
+        var remote = socket.remoteAddress();
+        this.core = new SessionCore(edge.sessionPorts(), scheduler, this, SessionId.random(), address,
+                remote == null ? null : remote.hostAddress());
+        for (int i = 0; i < scramble.length; i++) scramble[i] = (byte) (1 + RANDOM.nextInt(127));
+    }
+
+    void start() {
+        NettySockets.install(socket, "mysql-decoder", new PacketDecoder(edge.config().maxMessageSize()), this::onObject);
+        NettySockets.installBefore(socket, "mysql-decoder", "mysql-tls-switch", new TlsSwitch(edge.sslContext()));
+        NettySockets.onWritable(socket, this::onClientWritable);
+        socket.exceptionHandler(this::onError);
+        socket.closeHandler(v -> {
+            clientClosed = true;
+            edge.connectionClosed();
+            if (phase != Phase.CLOSED) core.close(phase == Phase.GREETING || phase == Phase.SWITCHING ? null : "client disconnected");
+        });
+        core.start();
+        int offered = OFFERED | (edge.sslContext() != null ? MySqlProtocol.CLIENT_SSL : 0);
+        var greeting = new Handshake.Greeting(edge.serverVersion(), connectionId, scramble, offered, DEFAULT_COLLATION,
+                MySqlProtocol.SERVER_STATUS_AUTOCOMMIT, Handshake.NATIVE_PASSWORD);
+        send(0, greeting.encode(alloc));
+        sequence = 1;
+        flush();
+    }
+
+    // ---------------------------------------------------------------- LiveSession
+
+    @Override
+    public SessionId sessionId() {
+        return core.sessionId();
+    }
+
+    /** The connection id the client sees (and would name in KILL). */
+    @Override
+    public int processId() {
+        return connectionId;
+    }
+
+    @Override
+    public int secretKey() {
+        return 0;
+    }
+
+    @Override
+    public void cancel() {
+        context.runOnContext(v -> core.cancel());
+    }
+
+    @Override
+    public void kill(String reason) {
+        context.runOnContext(v -> core.kill(reason));
+    }
+
+    Identity identity() {
+        return core.identity();
+    }
+
+    SessionInfo info() {
+        return core.info();
+    }
+
+    // ---------------------------------------------------------------- client input
+
+    private void onObject(Object o) {
+        if (!(o instanceof MySqlPacket p)) return;
+        try {
+            switch (phase) {
+                case GREETING -> onHandshakeResponse(p);
+                case SWITCHING -> onAuthSwitchResponse(p);
+                case CONNECTING -> queue(p);
+                case OPEN -> {
+                    if (unit != null) queue(p);
+                    else onCommand(p);
+                }
+                case CLOSED -> p.release();
+            }
+        } catch (RuntimeException e) {
+            LOGGER.error("session={} internal error on a client packet", core.sessionId(), e);
+            core.fatal(new Refusal(Refusal.Kind.INTERNAL, "gatehouse internal error; the session is closed", null, null),
+                    "session-error: " + e);
+        }
+    }
+
+    private void queue(MySqlPacket p) {
+        queued.add(p);
+        socket.pause();
+    }
+
+    private void onHandshakeResponse(MySqlPacket p) {
+        try {
+            if (p.sequence() != sequence) {
+                core.violation(name(), "handshake packet with sequence id " + p.sequence() + ", expected " + sequence);
+                return;
+            }
+            sequence = p.nextSequence() ;
+            if (Handshake.Response.isSslRequest(p.payload())) {
+                if (edge.sslContext() == null || tls) {
+                    core.violation(name(), "SSLRequest on a connection that was not offered TLS");
+                    return;
+                }
+                tls = true; // the TLS switch already put TLS in place right after this packet
+                return;
+            }
+            try {
+                response = Handshake.Response.read(p.payload());
+            } catch (RuntimeException e) {
+                core.violation(name(), "malformed handshake response: " + e.getMessage());
+                return;
+            }
+        } finally {
+            p.release();
+        }
+        capabilities = response.capabilities() & (OFFERED | MySqlProtocol.CLIENT_SSL);
+        collation = response.collation();
+        String user = response.user();
+        String database = response.database();
+        Refusal refusal = connectionRefusal(database);
+        if (refusal != null) {
+            core.refuseConnection(refusal, database, user);
+            return;
+        }
+        target = database == null || database.isBlank()
+                ? edge.catalog().find(edge.catalog().names(TargetConnection.MYSQL).getFirst(), TargetConnection.MYSQL).orElseThrow()
+                : edge.catalog().find(database, TargetConnection.MYSQL).orElseThrow();
+        if (Handshake.CLEAR_PASSWORD.equals(response.authPlugin())) {
+            connect(tokenOf(response.authResponse()));
+            return;
+        }
+        // every client starts with its own method (MariaDB's: mysql_native_password); the token is a password
+        // in clear, over TLS unless plaintext is allowed
+        phase = Phase.SWITCHING;
+        send(sequence, Handshake.authSwitch(alloc, Handshake.CLEAR_PASSWORD, new byte[0]));
+        sequence = (sequence + 1) & 0xFF;
+        flush();
+    }
+
+    /** Why a handshake response is refused, or null. */
+    private Refusal connectionRefusal(String database) {
+        if (!tls && !edge.config().allowPlaintext()) {
+            return code(Refusal.Kind.AUTHENTICATION, "Gatehouse requires TLS: connect with --ssl (mysql) or"
+                    + " sslMode=verify-full / useSSL=true (Connector/J)", MySqlProtocol.ER_ACCESS_DENIED_ERROR);
+        }
+        if ((response.capabilities() & MySqlProtocol.CLIENT_PLUGIN_AUTH) == 0) {
+            return code(Refusal.Kind.AUTHENTICATION, "the client does not support authentication plugins; Gatehouse needs"
+                    + " mysql_clear_password to receive the token", MySqlProtocol.ER_ACCESS_DENIED_ERROR);
+        }
+        String charsetName = charsetOf(collation);
+        if (charsetName == null) {
+            return code(Refusal.Kind.EDGE, "Gatehouse accepts the character sets " + String.join(", ", new java.util.TreeSet<>(SAFE_CHARSETS))
+                    + " only (collation id " + collation + " is not one of them): connect with --default-character-set=utf8mb4",
+                    MySqlProtocol.ER_NOT_SUPPORTED_YET);
+        }
+        charset = charsetName.equals("latin1") ? Charset.forName("windows-1252")
+                : charsetName.equals("ascii") ? StandardCharsets.US_ASCII
+                : charsetName.equals("binary") ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8;
+        List<String> names = edge.catalog().names(TargetConnection.MYSQL);
+        if ((database == null || database.isBlank()) && names.size() != 1) {
+            return code(Refusal.Kind.EDGE, "no Gatehouse connection selected: name one as the database (mysql -D <connection>;"
+                    + " one of: " + String.join(", ", names) + ")", MySqlProtocol.ER_NO_DB_ERROR);
+        }
+        if (database == null || database.isBlank()) return null; // the listener's only connection
+        if (edge.catalog().find(database, TargetConnection.MYSQL).isEmpty()) {
+            boolean postgres = edge.catalog().find(database).isPresent();
+            return code(Refusal.Kind.EDGE, "connection \"" + database + "\" is " + (postgres
+                    ? "a PostgreSQL connection: reach it through the edge's PostgreSQL listener"
+                    : "not configured in Gatehouse") + " (the database selects one of: " + String.join(", ", names) + ")",
+                    MySqlProtocol.ER_BAD_DB_ERROR);
+        }
+        return null;
+    }
+
+    /** The character set of a collation id, when it is one the edge reads SQL in; else null. */
+    static String charsetOf(int collation) {
+        return switch (collation) {
+            case 5, 8, 15, 31, 47, 48, 49, 94 -> "latin1";
+            case 11, 65 -> "ascii";
+            case 63 -> "binary";
+            case 33, 83 -> "utf8mb3";
+            case 45, 46 -> "utf8mb4";
+            default -> {
+                if (collation >= 192 && collation <= 215) yield "utf8mb3";
+                if ((collation >= 224 && collation <= 247) || (collation >= 255 && collation <= 309)) yield "utf8mb4";
+                yield null;
+            }
+        };
+    }
+
+    private void onAuthSwitchResponse(MySqlPacket p) {
+        try {
+            if (p.sequence() != sequence) {
+                core.violation(name(), "authentication packet with sequence id " + p.sequence() + ", expected " + sequence);
+                return;
+            }
+            sequence = p.nextSequence();
+            byte[] bytes = new byte[p.size()];
+            p.payload().getBytes(p.payload().readerIndex(), bytes);
+            connect(tokenOf(bytes));
+        } finally {
+            p.release();
+        }
+    }
+
+    /** mysql_clear_password sends the password NUL-terminated. */
+    private static String tokenOf(byte[] bytes) {
+        int n = bytes.length;
+        while (n > 0 && bytes[n - 1] == 0) n--;
+        return new String(bytes, 0, n, StandardCharsets.UTF_8).trim();
+    }
+
+    private void connect(String token) {
+        phase = Phase.CONNECTING;
+        socket.pause();
+        Map<String, String> parameters = new LinkedHashMap<>();
+        response.attributes().forEach((k, v) -> {
+            if (k != null && v != null) parameters.put(k, v);
+        });
+        parameters.put("collation", Integer.toString(collation));
+        core.connect(new ConnectRequest(token, target, response.user(), response.attributes().get("program_name"),
+                parameters, tls));
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    private void onCommand(MySqlPacket p) {
+        if (p.sequence() != 0) {
+            p.release();
+            core.violation(name(), "command packet with sequence id " + p.sequence() + ", expected 0");
+            return;
+        }
+        if (p.size() == 0) {
+            p.release();
+            core.violation(name(), "empty command packet");
+            return;
+        }
+        int command = p.header();
+        switch (command) {
+            case MySqlProtocol.COM_QUIT -> {
+                p.release();
+                core.close("client quit");
+            }
+            case MySqlProtocol.COM_PING -> {
+                p.release();
+                send(1, MySqlProtocol.okPacket(alloc, 0, 0, tracker.status(), 0, false));
+                flush();
+            }
+            case MySqlProtocol.COM_QUERY -> startQuery(p);
+            case MySqlProtocol.COM_INIT_DB -> startInitDb(p);
+            case MySqlProtocol.COM_SET_OPTION -> setOption(p);
+            default -> refuseCommand(p, command);
+        }
+    }
+
+    private void startQuery(MySqlPacket p) {
+        Unit u = new Unit(MySqlProtocol.COM_QUERY, p.payload());
+        ByteBuf text = p.payload().slice(p.payload().readerIndex() + 1, p.size() - 1);
+        String sql;
+        try {
+            sql = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(text.nioBuffer()).toString();
+        } catch (CharacterCodingException e) {
+            String shown = text.toString(StandardCharsets.ISO_8859_1);
+            submit(u, new CommandDraft(SqlCommand.Form.SIMPLE_QUERY,
+                    List.of(CommandStatement.query(shown, StatementAnalysis.unknown("UNKNOWN", "not valid " + charset.name()))),
+                    shown, false, "the query is not valid " + charset.name(), null,
+                    code(Refusal.Kind.EDGE, "gatehouse: the query's bytes are not valid in the connection's character set ("
+                            + charset.name() + "); the command was not executed", MySqlProtocol.ER_NOT_SUPPORTED_YET), u));
+            return;
+        }
+        submit(u, draft(u, sql));
+    }
+
+    /**
+     * COM_INIT_DB: the same as {@code USE `db`}. The connection's own name (what clients such as
+     * mysqldump select after connecting) means the connection's database at the target: the packet
+     * is forwarded with that name, and recorded so.
+     */
+    private void startInitDb(MySqlPacket p) {
+        String db = p.payload().toString(p.payload().readerIndex() + 1, p.size() - 1, charset);
+        ByteBuf packet = p.payload();
+        if (db.equals(target.name()) && !db.equals(target.database())) {
+            db = target.database();
+            byte[] name = db.getBytes(charset);
+            packet = alloc.buffer(1 + name.length).writeByte(MySqlProtocol.COM_INIT_DB).writeBytes(name);
+            p.release();
+        }
+        Unit u = new Unit(MySqlProtocol.COM_INIT_DB, packet);
+        submit(u, draft(u, "USE `" + db.replace("`", "``") + "`"));
+    }
+
+    /** The draft of a query: its statements as the target reads them, or the edge's refusal. */
+    private CommandDraft draft(Unit u, String sql) {
+        boolean noBackslashEscapes = (tracker.status() & STATUS_NO_BACKSLASH_ESCAPES) != 0;
+        Set<String> modes = noBackslashEscapes ? Set.of("NO_BACKSLASH_ESCAPES") : Set.of();
+        ParsedSql parsed = analyzer(modes).parse(sql);
+        List<CommandStatement> statements = new ArrayList<>();
+        if (parsed.analysis().parseable() && !parsed.statements().isEmpty()) {
+            for (ParsedStatement s : parsed.statements()) statements.add(CommandStatement.query(s.text(sql), s.analysis()));
+        } else {
+            statements.add(CommandStatement.query(sql, StatementAnalysis.unknown("UNKNOWN",
+                    parsed.analysis().parseError() == null ? "not parseable" : parsed.analysis().parseError())));
+        }
+        u.tags = statements.stream().map(s -> s.analysis().tag()).toList();
+        CommandDraft draft = new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, statements, sql, parsed.analysis().parseable(),
+                parsed.analysis().parseError(), parsed.analysis().fingerprint(), null, u);
+        Refusal refusal = readingRefusal(sql, parsed, modes);
+        if (refusal == null) refusal = transactionRefusal(u, statements);
+        return refusal == null ? draft : draft.refused(refusal);
+    }
+
+    /** Why the edge cannot be sure it reads {@code sql} as the target does, or null. */
+    private Refusal readingRefusal(String sql, ParsedSql parsed, Set<String> modes) {
+        if (sql.indexOf('"') >= 0) {
+            Set<String> ansi = new java.util.HashSet<>(modes);
+            ansi.add("ANSI_QUOTES");
+            ParsedSql other = analyzer(ansi).parse(sql);
+            if (!sameReading(parsed, other)) {
+                return code(Refusal.Kind.EDGE, "gatehouse: the query reads differently with and without sql_mode ANSI_QUOTES,"
+                        + " which Gatehouse cannot see on the connection; write strings in single quotes (the command was not"
+                        + " executed)", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            }
+        }
+        List<ParsedStatement> statements = parsed.statements();
+        for (int i = 0; i < statements.size(); i++) {
+            StatementAnalysis a = statements.get(i).analysis();
+            boolean changesMode = a.settings().contains("sql_mode") || a.settings().contains("*");
+            boolean changesCharset = a.settings().stream().anyMatch(CHARSET_SETTINGS::contains);
+            if ((changesMode || changesCharset) && i < statements.size() - 1) {
+                return code(Refusal.Kind.EDGE, "gatehouse: a statement that changes sql_mode or the character set must be the"
+                        + " last of its query (the target reads what follows it under the new setting); send it on its own",
+                        MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            }
+            if (changesCharset && !namesSafeCharsets(statements.get(i).text(sql))) {
+                return code(Refusal.Kind.EDGE, "gatehouse: the connection's character set may only be set to one of "
+                        + String.join(", ", new java.util.TreeSet<>(SAFE_CHARSETS)) + ", named literally (SET NAMES utf8mb4)",
+                        MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            }
+            if (a.tag() != null && a.tag().toUpperCase(Locale.ROOT).startsWith("XA")) {
+                return code(Refusal.Kind.EDGE, "gatehouse: XA transactions are not supported through Gatehouse",
+                        MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether every place a SET statement names the client character set names an ASCII-compatible
+     * one literally (at least one such place: a change the edge cannot see is refused).
+     */
+    static boolean namesSafeCharsets(String statement) {
+        var m = CHARSET_ASSIGNMENT.matcher(statement);
+        boolean any = false;
+        while (m.find()) {
+            var value = SAFE_CHARSET_NAME.matcher(statement).region(m.end(), statement.length());
+            if (!value.lookingAt()) return false;
+            any = true;
+        }
+        return any;
+    }
+
+    private static boolean sameReading(ParsedSql a, ParsedSql b) {
+        if (a.analysis().parseable() != b.analysis().parseable()) return false;
+        if (a.statements().size() != b.statements().size()) return false;
+        for (int i = 0; i < a.statements().size(); i++) {
+            ParsedStatement x = a.statements().get(i);
+            ParsedStatement y = b.statements().get(i);
+            if (x.offset() != y.offset() || x.length() != y.length()) return false;
+            StatementAnalysis p = x.analysis();
+            StatementAnalysis q = y.analysis();
+            if (p.kind() != q.kind() || !java.util.Objects.equals(p.tag(), q.tag())
+                    || !p.tablesRead().equals(q.tablesRead()) || !p.tablesWritten().equals(q.tablesWritten())
+                    || !p.functions().equals(q.functions()) || p.missingWhere() != q.missingWhere()
+                    || p.runsCode() != q.runsCode() || !p.settings().equals(q.settings())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** After a refusal in a transaction the edge rolled back: only ROLLBACK passes until the client ends it. */
+    private Refusal transactionRefusal(Unit u, List<CommandStatement> statements) {
+        if (!abortedTransaction) return null;
+        boolean rollback = statements.size() == 1 && "ROLLBACK".equalsIgnoreCase(statements.getFirst().analysis().tag());
+        if (rollback) {
+            u.endsAbortedTransaction = true;
+            return null;
+        }
+        return code(Refusal.Kind.EDGE, "gatehouse: the current transaction was rolled back after a refused command;"
+                + " only ROLLBACK is accepted until you end it", MySqlProtocol.ER_OPTION_PREVENTS_STATEMENT);
+    }
+
+    private SqlAnalyzer analyzer(Set<String> modes) {
+        return edge.analyzer(ready.greeting().serverVersion(), modes);
+    }
+
+    /** COM_SET_OPTION switches multi-statements: passed on (it runs no SQL), its answer relayed. */
+    private void setOption(MySqlPacket p) {
+        int option = p.size() >= 3 ? p.payload().getUnsignedShortLE(p.payload().readerIndex() + 1) : -1;
+        if (option != 0 && option != 1) {
+            p.release();
+            core.violation(name(), "COM_SET_OPTION with unknown option " + option);
+            return;
+        }
+        multiStatements = option == COM_SET_OPTION_MULTI_STATEMENTS_ON;
+        Unit u = new Unit(MySqlProtocol.COM_SET_OPTION, p.payload());
+        unit = u;
+        u.forwarded = true;
+        tracker.expect(MySqlResponseTracker.Expect.ONE_PACKET);
+        upstream.command(u.packet);
+        u.packet = null;
+    }
+
+    /** A command the edge does not pass on: recorded with the reason, answered with an ERR (or nothing, as the target would). */
+    private void refuseCommand(MySqlPacket p, int command) {
+        Unit u = new Unit(command, p.payload());
+        String name = MySqlProtocol.commandName(command);
+        String text = name;
+        if (command == MySqlProtocol.COM_STMT_PREPARE || command == MySqlProtocol.COM_FIELD_LIST) {
+            text = name + " " + p.payload().toString(p.payload().readerIndex() + 1, p.size() - 1, charset);
+        }
+        u.silent = command == MySqlProtocol.COM_STMT_CLOSE || command == MySqlProtocol.COM_STMT_SEND_LONG_DATA;
+        Refusal refusal = switch (command) {
+            case MySqlProtocol.COM_STMT_PREPARE, MySqlProtocol.COM_STMT_EXECUTE, MySqlProtocol.COM_STMT_SEND_LONG_DATA,
+                 MySqlProtocol.COM_STMT_CLOSE, MySqlProtocol.COM_STMT_RESET, MySqlProtocol.COM_STMT_FETCH,
+                 MySqlProtocol.COM_STMT_BULK_EXECUTE -> code(Refusal.Kind.EDGE, "gatehouse: server-side prepared statements"
+                    + " are not supported through Gatehouse yet; use client-side preparation (Connector/J's default,"
+                    + " useServerPrepStmts=false)", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            case MySqlProtocol.COM_CHANGE_USER -> code(Refusal.Kind.EDGE, "gatehouse: COM_CHANGE_USER is refused: a Gatehouse"
+                    + " session keeps the identity it authenticated with; open a new connection", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            case MySqlProtocol.COM_BINLOG_DUMP, MySqlProtocol.COM_BINLOG_DUMP_GTID, MySqlProtocol.COM_REGISTER_SLAVE,
+                 MySqlProtocol.COM_TABLE_DUMP -> code(Refusal.Kind.EDGE, "gatehouse: replication and binlog commands are not"
+                    + " supported through Gatehouse; connect to the target directly", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            case MySqlProtocol.COM_RESET_CONNECTION, MySqlProtocol.COM_FIELD_LIST, MySqlProtocol.COM_STATISTICS,
+                 MySqlProtocol.COM_PROCESS_KILL, MySqlProtocol.COM_PROCESS_INFO ->
+                    code(Refusal.Kind.EDGE, "gatehouse: " + name + " is not supported through Gatehouse yet",
+                            MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            default -> code(Refusal.Kind.EDGE, "gatehouse: unknown command (" + name + ")", MySqlProtocol.ER_UNKNOWN_COM_ERROR);
+        };
+        submit(u, new CommandDraft(SqlCommand.Form.SIMPLE_QUERY,
+                List.of(CommandStatement.query(text, StatementAnalysis.unknown(name, "refused by the edge"))), text, false,
+                name + " is not SQL", null, refusal, u));
+    }
+
+    private void submit(Unit u, CommandDraft draft) {
+        unit = u;
+        PendingCommand pending = core.submit(draft);
+        if (u.pending == null && unit == u) u.pending = pending;
+    }
+
+    @Override
+    public void forward(PendingCommand pending, Decision decision) {
+        Unit u = pending.payload();
+        u.pending = pending;
+        if (decision instanceof Decision.Mask) {
+            reject(pending, code(Refusal.Kind.DENIED, "gatehouse: the policy masks this command's result, and masking MySQL"
+                    + " results is not supported yet; the command was not executed (rule " + decision.ruleId() + ")",
+                    MySqlProtocol.ER_SPECIFIC_ACCESS_DENIED));
+            return;
+        }
+        u.forwarded = true;
+        tracker.expect(MySqlResponseTracker.Expect.RESULTS);
+        upstream.command(u.packet);
+        u.packet = null;
+    }
+
+    @Override
+    public void reject(PendingCommand pending, Refusal refusal) {
+        Unit u = pending.payload();
+        u.pending = pending; // a refusal of the edge's own comes back before submit returns
+        release(u);
+        if (u.silent) {
+            finish(u);
+            return;
+        }
+        if (tracker.inTransaction() && !abortedTransaction && refusal.kind() != Refusal.Kind.SHUTDOWN) {
+            // MySQL would keep the transaction open after an error: the edge ends it, so nothing the client
+            // sends after a refused command can commit half of it
+            abortedTransaction = true;
+            u.rollingBack = true;
+            u.refusal = new Refusal(refusal.kind(), refusal.message() + " (Gatehouse rolled the transaction back; send"
+                    + " ROLLBACK to end it)", refusal.detail(), refusal.code());
+            tracker.expect(MySqlResponseTracker.Expect.RESULTS);
+            upstream.query("ROLLBACK");
+            return;
+        }
+        answerRefusal(u, refusal);
+    }
+
+    private void answerRefusal(Unit u, Refusal refusal) {
+        int number = errorNumber(refusal);
+        send(u.nextSequence, MySqlProtocol.errPacket(alloc, number, MySqlProtocol.sqlState(number), refusal.message()));
+        flush();
+        u.refusal = refusal;
+        finish(u);
+    }
+
+    @Override
+    public String errorCode(Refusal refusal) {
+        return MySqlProtocol.sqlState(errorNumber(refusal));
+    }
+
+    /** The MySQL error number of a refusal. */
+    static int errorNumber(Refusal refusal) {
+        if (refusal.code() != null) {
+            try {
+                return Integer.parseInt(refusal.code());
+            } catch (NumberFormatException e) {
+                return MySqlProtocol.ER_UNKNOWN_ERROR;
+            }
+        }
+        return switch (refusal.kind()) {
+            case DENIED -> MySqlProtocol.ER_SPECIFIC_ACCESS_DENIED;
+            case FAILED_CLOSED, LOG_UNAVAILABLE, INTERNAL -> MySqlProtocol.ER_UNKNOWN_ERROR;
+            case CANCELED -> MySqlProtocol.ER_QUERY_INTERRUPTED;
+            case EDGE -> MySqlProtocol.ER_NOT_SUPPORTED_YET;
+            case AUTHENTICATION, BAD_CREDENTIAL -> MySqlProtocol.ER_ACCESS_DENIED_ERROR;
+            case SHUTDOWN -> MySqlProtocol.ER_CONNECTION_KILLED;
+            case TARGET_UNAVAILABLE -> MySqlProtocol.ER_NEW_ABORTING_CONNECTION;
+            case AUTHENTICATION_TIMEOUT, PROTOCOL -> MySqlProtocol.ER_HANDSHAKE_ERROR;
+            case TOO_MANY_CONNECTIONS -> MySqlProtocol.ER_CON_COUNT_ERROR;
+        };
+    }
+
+    /** MySQL has no message a server sends while a command waits: the wait is logged, the client just waits. */
+    @Override
+    public void notice(String message) {
+        LOGGER.info("session={} {}", core.sessionId(), message);
+    }
+
+    // ---------------------------------------------------------------- target output
+
+    private final MySqlUpstream.Listener targetListener = new MySqlUpstream.Listener() {
+        @Override
+        public void onTargetPacket(MySqlPacket packet) {
+            MySqlSession.this.onTargetPacket(packet);
+        }
+
+        @Override
+        public void onTargetReadComplete() {
+            if (unflushed) flush();
+        }
+
+        @Override
+        public void onTargetClosed(Throwable cause) {
+            if (phase == Phase.CLOSED) return;
+            String why = cause == null ? "the target closed the connection" : "the target connection failed: " + cause.getMessage();
+            core.fatal(new Refusal(Refusal.Kind.TARGET_UNAVAILABLE, "gatehouse: " + why, null, null), why);
+        }
+    };
+
+    private void onTargetPacket(MySqlPacket p) {
+        Unit u = unit;
+        if (phase == Phase.CLOSED || u == null || !(u.forwarded || u.rollingBack)) {
+            p.release();
+            if (phase != Phase.CLOSED) {
+                core.fatal(new Refusal(Refusal.Kind.INTERNAL, "gatehouse: the target sent data when no answer was due; the"
+                        + " session is closed", null, null), "target spoke out of turn");
+            }
+            return;
+        }
+        try {
+            tracker.onPacket(p);
+        } catch (RuntimeException e) {
+            p.release();
+            LOGGER.error("session={} unreadable answer from the target: {}", core.sessionId(), e.getMessage());
+            core.fatal(new Refusal(Refusal.Kind.INTERNAL, "gatehouse: the target's answer could not be read (" + e.getMessage()
+                    + "); the session is closed", null, null), "target protocol: " + e.getMessage());
+            return;
+        }
+        if (u.rollingBack) {
+            p.release();
+            if (tracker.idle()) {
+                u.rollingBack = false;
+                answerRefusal(u, u.refusal);
+            }
+            return;
+        }
+        if (tracker.localInfileRequested && !u.localInfile) {
+            // the target asks for a client file (LOAD DATA LOCAL INFILE) although the edge never offers local
+            // files: it gets an empty file, the client never sees the request, and the command fails
+            u.localInfile = true;
+            int next = p.nextSequence();
+            p.release();
+            upstream.packet(next, alloc.buffer(0));
+            return;
+        }
+        if (u.localInfile) {
+            p.release();
+            if (tracker.idle()) {
+                tracker.errorMessage = "LOAD DATA LOCAL INFILE refused by Gatehouse";
+                send(u.nextSequence, MySqlProtocol.errPacket(alloc, MySqlProtocol.ER_NOT_SUPPORTED_YET, "42000",
+                        "gatehouse: LOAD DATA LOCAL INFILE is refused: Gatehouse never passes client files to the target"));
+                flush();
+                finish(u);
+            }
+            return;
+        }
+        u.bytesToClient += p.size() + 4L * p.fragments();
+        u.nextSequence = p.nextSequence();
+        NettySockets.writeNoFlush(socket, MySqlPacket.encode(alloc, p.sequence(), p.payload()));
+        unflushed = true;
+        if (tracker.idle()) {
+            flush();
+            finish(u);
+        } else if (NettySockets.writeQueueFull(socket)) {
+            flush();
+            if (!upstreamPaused && NettySockets.writeQueueFull(socket)) {
+                upstreamPaused = true;
+                upstream.pause();
+            }
+        }
+    }
+
+    private void onClientWritable() {
+        if (upstreamPaused) {
+            upstreamPaused = false;
+            upstream.resume();
+        }
+    }
+
+    /** The command is answered: recorded (when it was), and the next one is taken. */
+    private void finish(Unit u) {
+        if (unit != u) return;
+        unit = null;
+        release(u);
+        if (u.pending != null) {
+            if (u.endsAbortedTransaction && u.forwarded) abortedTransaction = false;
+            String errorCode = u.refusal != null ? errorCode(u.refusal) : u.localInfile ? "42000" : tracker.errorState;
+            String errorMessage = u.refusal != null ? u.refusal.message()
+                    : tracker.errorMessage == null ? null : "(" + tracker.errorNumber + ") " + tracker.errorMessage;
+            int run = u.forwarded ? tracker.results : 0;
+            List<String> tags = u.forwarded ? u.tags.subList(0, Math.min(run, u.tags.size())) : List.of();
+            core.completed(u.pending, new CommandResult(u.forwarded, tags, u.forwarded ? tracker.rows : 0, errorCode,
+                    errorMessage, u.bytesToClient, tracker.txStatus(), null, run, List.of()));
+        }
+        if (phase == Phase.OPEN) drainQueue();
+    }
+
+    private void drainQueue() {
+        while (unit == null && phase == Phase.OPEN && !queued.isEmpty()) onCommand(queued.poll());
+        if (unit == null && phase == Phase.OPEN && queued.isEmpty()) socket.resume();
+    }
+
+    private static void release(Unit u) {
+        if (u.packet != null) {
+            u.packet.release();
+            u.packet = null;
+        }
+    }
+
+    // ---------------------------------------------------------------- login to the target
+
+    @Override
+    public CompletionStage<TargetLogin> connectTarget(TargetConnection connection) {
+        login = new CompletableFuture<>();
+        upstream = new MySqlUpstream(targetListener, connection, edge.netClient(), capabilities, collation);
+        upstream.onWritable(() -> { });
+        upstream.connect().whenComplete((r, err) -> scheduler.execute(() -> {
+            if (err != null) {
+                login.completeExceptionally(err);
+                return;
+            }
+            ready = r;
+            tracker = new MySqlResponseTracker((r.capabilities() & MySqlProtocol.CLIENT_DEPRECATE_EOF) != 0, r.status());
+            multiStatements = (r.capabilities() & MySqlProtocol.CLIENT_MULTI_STATEMENTS) != 0;
+            try {
+                analyzer(Set.of()); // the target's dialect, ready before the first command
+            } catch (RuntimeException e) {
+                login.completeExceptionally(new IllegalStateException("no SQL analyser for the target's version "
+                        + r.greeting().serverVersion() + ": " + e.getMessage()));
+                return;
+            }
+            Map<String, String> parameters = new LinkedHashMap<>();
+            parameters.put("server_version", r.greeting().serverVersion());
+            parameters.put("target_connection_id", Long.toString(r.greeting().connectionId()));
+            login.complete(new TargetLogin(parameters, (int) r.greeting().connectionId()));
+        }));
+        return login;
+    }
+
+    @Override
+    public void register() {
+        edge.registry().add(this);
+    }
+
+    @Override
+    public void unregister() {
+        edge.registry().remove(this);
+    }
+
+    @Override
+    public void opened() {
+        phase = Phase.OPEN;
+        send(sequence, MySqlProtocol.okPacket(alloc, 0, 0, tracker.status(), 0, false));
+        flush();
+        drainQueue();
+    }
+
+    // ---------------------------------------------------------------- end
+
+    @Override
+    public void fatal(Refusal refusal) {
+        int number = errorNumber(refusal);
+        int seq = switch (phase) {
+            case GREETING, SWITCHING, CONNECTING -> sequence;
+            default -> unit != null ? unit.nextSequence : 1;
+        };
+        send(seq, MySqlProtocol.errPacket(alloc, number, MySqlProtocol.sqlState(number), refusal.message()));
+        flush();
+    }
+
+    /** Cancelling a running MySQL statement (KILL QUERY at the target) comes with fleet-wide KILL routing. */
+    @Override
+    public void cancelAtTarget() {
+        LOGGER.info("session={} cancel of a running MySQL statement is not supported yet", core.sessionId());
+    }
+
+    @Override
+    public void close() {
+        if (phase == Phase.CLOSED) return;
+        phase = Phase.CLOSED;
+        queued.forEach(MySqlPacket::release);
+        queued.clear();
+        if (unit != null) release(unit);
+        if (login != null && !login.isDone()) login.completeExceptionally(new IllegalStateException("session closed"));
+        if (upstream != null) upstream.close();
+        socket.close();
+    }
+
+    @Override
+    public String name() {
+        return "mysql";
+    }
+
+    private void onError(Throwable t) {
+        Throwable cause = t;
+        while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) cause = cause.getCause();
+        if (cause instanceof DecoderException && !(cause.getCause() instanceof javax.net.ssl.SSLException)) {
+            core.violation(name(), cause.getMessage() == null ? cause.toString() : cause.getMessage());
+        } else {
+            LOGGER.debug("session={} client error: {}", core.sessionId(), cause.toString());
+            core.close(core.state().beforeOpen() ? null : "client connection error: " + cause.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void send(int seq, ByteBuf payload) {
+        if (clientClosed) {
+            payload.release();
+            return;
+        }
+        NettySockets.writeNoFlush(socket, MySqlPacket.encode(alloc, seq, payload));
+        unflushed = true;
+    }
+
+    private void flush() {
+        unflushed = false;
+        NettySockets.flush(socket);
+    }
+
+    private static Refusal code(Refusal.Kind kind, String message, int errorNumber) {
+        return new Refusal(kind, message, null, Integer.toString(errorNumber));
+    }
+
+    /** Refuses a connection over the limit: an ERR instead of the greeting, as the server answers. */
+    static void refuseTooMany(NetSocket socket) {
+        ByteBufAllocator alloc = NettySockets.alloc(socket);
+        ByteBuf err = MySqlProtocol.errPacket(alloc, MySqlProtocol.ER_CON_COUNT_ERROR, "08004",
+                "Too many connections (Gatehouse: this edge holds as many as edge.mysql.max-connections allows)");
+        socket.write(NettySockets.buffer(MySqlPacket.encode(alloc, 0, err))).onComplete(v -> socket.close());
+    }
+}

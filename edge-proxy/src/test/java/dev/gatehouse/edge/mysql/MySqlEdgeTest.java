@@ -1,0 +1,309 @@
+package dev.gatehouse.edge.mysql;
+
+import dev.gatehouse.edge.Authenticator;
+import dev.gatehouse.edge.PgEdgeConfig;
+import dev.gatehouse.edge.catalog.ConnectionCatalog;
+import dev.gatehouse.edge.catalog.TargetConnection;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.CommandStatement;
+import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.tls.SelfSignedCertificate;
+import dev.gatehouse.policy.sql.mysql.MySqlAnalyzer;
+import dev.gatehouse.testsupport.InMemoryDecisionPort;
+import dev.gatehouse.testsupport.LoggingMariaDb;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The MySQL listener in front of a real MariaDB 11.4, driven by real clients (MariaDB
+ * Connector/J, MySQL Connector/J, the mysql command-line client), checked against the target's own
+ * general query log: what the target ran is what was recorded and decided.
+ */
+class MySqlEdgeTest {
+    private static final String TOKEN = "token-of-alice";
+    private static final Identity ALICE = new Identity("alice", "https://issuer.test", List.of("dba"), List.of(), Map.of(), null);
+    private static final String CONNECTION = "shop";
+
+    @TempDir
+    static Path dir;
+    static LoggingMariaDb mariaDb;
+    static Vertx vertx;
+    static MySqlEdge edge;
+    static MySqlEdge plaintextEdge;
+    static int port;
+    static int plaintextPort;
+    static final InMemoryDecisionPort log = new InMemoryDecisionPort(MySqlEdgeTest::policy);
+
+    /** Denies CREATE/DROP DATABASE, allows everything else. */
+    static Decision policy(AuditEvent.DecisionRequest request) {
+        if (request instanceof AuditEvent.CommandReceived c) {
+            for (CommandStatement s : c.command().statements()) {
+                String tag = s.analysis().tag();
+                if ("CREATE DATABASE".equals(tag) || "DROP DATABASE".equals(tag)) {
+                    return new Decision.Deny(c.requestId(), "no-create-drop-database",
+                            "creating or dropping databases is not allowed", "test");
+                }
+            }
+        }
+        return new Decision.Allow(request.requestId(), "allow", "test", "test");
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        mariaDb = LoggingMariaDb.start(dir.resolve("mariadb"));
+        try (Connection c = mariaDb.adminConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE target.items (id INT PRIMARY KEY, name VARCHAR(100))");
+            s.execute("INSERT INTO target.items VALUES (1, 'one'), (2, 'two')");
+        }
+        vertx = Vertx.vertx();
+        var pem = SelfSignedCertificate.ensure(dir.resolve("tls"));
+        var catalog = new ConnectionCatalog(List.of(new TargetConnection(CONNECTION, mariaDb.host(), mariaDb.port(),
+                LoggingMariaDb.DATABASE, LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null,
+                TargetConnection.Mode.ENFORCE, Map.of(), null, TargetConnection.MYSQL)));
+        Authenticator tokens = token -> TOKEN.equals(token) ? CompletableFuture.completedFuture(ALICE)
+                : CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure("the token is not valid", true));
+        MySqlDialect dialect = (version, modes) -> MySqlAnalyzer.mariaDb(version).withSqlMode(modes);
+        edge = new MySqlEdge(vertx, config(pem.certificate(), pem.privateKey(), false), catalog, tokens, log, log, dialect,
+                new SimpleMeterRegistry());
+        port = edge.start().await();
+        plaintextEdge = new MySqlEdge(vertx, config(null, null, true), catalog, tokens, log, log, dialect,
+                new SimpleMeterRegistry());
+        plaintextPort = plaintextEdge.start().await();
+    }
+
+    private static PgEdgeConfig config(Path cert, Path key, boolean plaintext) {
+        return new PgEdgeConfig("127.0.0.1", 0, cert, key, plaintext, Duration.ofSeconds(5), 64 << 20, 1024, "edge-mysql",
+                PgEdgeConfig.DEFAULT_AUTHENTICATION_TIMEOUT, PgEdgeConfig.DEFAULT_MAX_CONNECTIONS, 2);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (edge != null) edge.close();
+        if (plaintextEdge != null) plaintextEdge.close();
+        if (vertx != null) vertx.close().await();
+        if (mariaDb != null) mariaDb.close();
+    }
+
+    @BeforeEach
+    void resetPolicy() {
+        log.decideWith(MySqlEdgeTest::policy);
+    }
+
+    private static Connection mariaDbDriver(String extra) throws SQLException {
+        return DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION + "?sslMode=trust&user=alice"
+                + "&password=" + TOKEN + extra);
+    }
+
+    private static Connection mysqlDriver(String extra) throws SQLException {
+        return DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + port + "/" + CONNECTION + "?sslMode=REQUIRED"
+                + "&user=alice&password=" + TOKEN + extra);
+    }
+
+    /** The statements the target logged as queries of its connections, in order. */
+    private static List<String> targetQueries() {
+        return mariaDb.log().stream().filter(e -> e.command().equals("Query")).map(LoggingMariaDb.Entry::argument).toList();
+    }
+
+    private static List<AuditEvent.CommandReceived> received() {
+        return log.events(AuditEvent.CommandReceived.class);
+    }
+
+    @Test
+    void mariaDbConnectorJOverTlsRunsWhatIsAllowedAndTheTargetRunsExactlyThat() throws Exception {
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            // When the client reads and writes through the edge
+            ResultSet rs = s.executeQuery("SELECT name FROM items WHERE id = 2");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("two");
+            assertThat(s.executeUpdate("UPDATE items SET name = 'zwei' WHERE id = 2")).isEqualTo(1);
+
+            // Then each statement was recorded, analysed as the target reads it, before the target ran it
+            var select = received().stream().filter(r -> r.command().sql().equals("SELECT name FROM items WHERE id = 2"))
+                    .findFirst().orElseThrow();
+            assertThat(select.command().protocol()).isEqualTo("mysql");
+            assertThat(select.connection().protocol()).isEqualTo("mysql");
+            assertThat(select.command().statements().getFirst().analysis().tablesRead()).containsExactly("items");
+            mariaDb.awaitLogged(e -> e.argument().equals("UPDATE items SET name = 'zwei' WHERE id = 2"), Duration.ofSeconds(10));
+            assertThat(targetQueries()).contains("SELECT name FROM items WHERE id = 2");
+            var completed = log.events(AuditEvent.CommandCompleted.class);
+            assertThat(completed).anySatisfy(e -> {
+                assertThat(e.outcome().forwarded()).isTrue();
+                assertThat(e.outcome().rows()).isEqualTo(1);
+            });
+        }
+    }
+
+    @Test
+    void aDeniedStatementGetsAnErrNamingTheRuleAndNeverReachesTheTarget() throws Exception {
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("CREATE DATABASE forgotten_ci_job"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getErrorCode()).isEqualTo(1227);
+                        assertThat(e.getSQLState()).isEqualTo("42000");
+                        assertThat(e.getMessage()).contains("denied by rule \"no-create-drop-database\"");
+                    });
+            // the session goes on
+            ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM items");
+            assertThat(rs.next()).isTrue();
+        }
+        mariaDb.awaitLogged(e -> e.argument().equals("SELECT COUNT(*) FROM items"), Duration.ofSeconds(10));
+        assertThat(targetQueries()).noneMatch(q -> q.toLowerCase().contains("forgotten_ci_job"));
+    }
+
+    @Test
+    void anExecutableCommentIsCodeTheTargetRunsSoItIsDecidedAsCode() throws Exception {
+        try (Connection c = mariaDbDriver("&allowMultiQueries=true"); Statement s = c.createStatement()) {
+            // MariaDB 11.4 runs /*!100000 ... */ (its version is 110405): the comment hides a second statement from a
+            // naive reader (the server lexes the second statement afresh, so "-- " hides the closing "*" "/")
+            assertThatThrownBy(() -> s.execute("SELECT 1 /*!100000 ; CREATE DATABASE hidden_by_comment -- */"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getErrorCode()).isEqualTo(1227));
+            // MariaDB ignores MySQL's /*!50700 .. 99999 */ comments: what is inside is not run, and not decided
+            ResultSet ignored = s.executeQuery("SELECT 'ignored' /*!80000 , 'mysql 8 only' */");
+            assertThat(ignored.getMetaData().getColumnCount()).isEqualTo(1);
+            assertThatThrownBy(() -> s.execute("/*M! CREATE DATABASE hidden_by_mariadb_comment */"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getErrorCode()).isEqualTo(1227));
+            s.executeQuery("SELECT 'after the comments'");
+        }
+        mariaDb.awaitLogged(e -> e.argument().equals("SELECT 'after the comments'"), Duration.ofSeconds(10));
+        assertThat(targetQueries()).noneMatch(q -> q.contains("hidden_by"));
+        var denied = received().stream().filter(r -> r.command().sql().contains("hidden_by_comment")).findFirst().orElseThrow();
+        assertThat(denied.command().statements()).extracting(st -> st.analysis().tag()).contains("CREATE DATABASE");
+    }
+
+    @Test
+    void afterARefusalInsideATransactionTheTargetIsRolledBackAndOnlyRollbackPasses() throws Exception {
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.executeUpdate("INSERT INTO items VALUES (100, 'in the transaction')");
+            assertThatThrownBy(() -> s.execute("CREATE DATABASE in_a_transaction"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("rolled the transaction back"));
+            // a client that ignores the error cannot commit half of the transaction
+            assertThatThrownBy(() -> s.executeUpdate("INSERT INTO items VALUES (101, 'after the refusal')"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage()).contains("only ROLLBACK"));
+            c.rollback();
+            c.setAutoCommit(true);
+            ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM items WHERE id >= 100");
+            rs.next();
+            assertThat(rs.getInt(1)).isZero();
+        }
+        assertThat(targetQueries()).doesNotContain("INSERT INTO items VALUES (101, 'after the refusal')");
+    }
+
+    @Test
+    void loadDataLocalInfileIsRefusedAtTheProtocolLevel() throws Exception {
+        Path file = Files.writeString(dir.resolve("rows.csv"), "200,from a client file\n");
+        try (Connection c = mariaDbDriver("&allowLocalInfile=true"); Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE items FIELDS TERMINATED BY ','"))
+                    .isInstanceOf(SQLException.class);
+            ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM items WHERE id = 200");
+            rs.next();
+            assertThat(rs.getInt(1)).isZero();
+        }
+    }
+
+    @Test
+    void serverSidePreparedStatementsAreRefusedClearlyAndRecordedAndTheDriverFallsBackToText() throws Exception {
+        try (Connection c = mariaDbDriver("&useServerPrepStmts=true")) {
+            var prepared = c.prepareStatement("SELECT name FROM items WHERE id = ?");
+            prepared.setInt(1, 1);
+            // Connector/J falls back to client-side preparation when the server refuses COM_STMT_PREPARE
+            ResultSet rs = prepared.executeQuery();
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("one");
+        }
+        assertThat(received()).anySatisfy(r -> {
+            assertThat(r.command().sql()).isEqualTo("COM_STMT_PREPARE SELECT name FROM items WHERE id = ?");
+            assertThat(r.refusal()).contains("server-side prepared statements are not supported");
+        });
+        assertThat(mariaDb.log()).noneMatch(e -> e.command().equals("Prepare"));
+        assertThat(targetQueries()).contains("SELECT name FROM items WHERE id = 1");
+    }
+
+    @Test
+    void mysqlConnectorJLogsInWithTheTokenOverTls() throws Exception {
+        try (Connection c = mysqlDriver(""); Statement s = c.createStatement()) {
+            ResultSet rs = s.executeQuery("SELECT name FROM items WHERE id = 1");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("one");
+            assertThatThrownBy(() -> s.execute("DROP DATABASE target"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getErrorCode()).isEqualTo(1227));
+        }
+        assertThat(targetQueries()).doesNotContain("DROP DATABASE target");
+    }
+
+    @Test
+    void aBadTokenIsRefusedWithAccessDenied() {
+        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION
+                + "?sslMode=trust&user=alice&password=wrong"))
+                .isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getErrorCode()).isEqualTo(1045);
+                    assertThat(e.getMessage()).contains("Gatehouse authentication failed").doesNotContain("wrong");
+                });
+        assertThat(log.events(AuditEvent.SessionRejected.class)).isNotEmpty();
+    }
+
+    @Test
+    void withoutTlsTheTokenIsNotTakenUnlessPlaintextIsAllowed() throws Exception {
+        assumeThat(Path.of("/usr/bin/mysql")).exists();
+        // (Connector/J itself refuses to send a clear-text password without TLS)
+        assertThat(mysqlCli(port, false, "SELECT 40 + 2;")).contains("requires TLS").doesNotContain("42");
+        assertThat(mysqlCli(plaintextPort, false, "SELECT 40 + 2;")).contains("42");
+    }
+
+    /** Runs the mysql command-line client with {@code script} on its standard input; its output and errors. */
+    private static String mysqlCli(int port, boolean tls, String script) throws Exception {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/mysql", "--protocol=TCP", "-h", "127.0.0.1", "-P",
+                Integer.toString(port), "-u", "alice", "--password=" + TOKEN, "-D", CONNECTION, tls ? "--ssl" : "--skip-ssl",
+                "-A", "--batch", "--skip-column-names", "--force"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write(script.getBytes(StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    @Test
+    void anUnknownConnectionIsRefusedNamingTheConnectionsThereAre() {
+        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
+                + "/nowhere?sslMode=trust&user=alice&password=" + TOKEN))
+                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                        .contains("connection \"nowhere\" is not configured in Gatehouse").contains(CONNECTION));
+    }
+
+    @Test
+    void theMysqlCommandLineClientRunsQueriesAndShowsDenials() throws Exception {
+        assumeThat(Path.of("/usr/bin/mysql")).exists();
+        String out = mysqlCli(port, true, "SELECT name FROM items WHERE id = 1;\nCREATE DATABASE from_the_cli;\n"
+                + "SELECT 'still here';\n");
+        assertThat(out).contains("one").contains("ERROR 1227 (42000)").contains("no-create-drop-database")
+                .contains("still here");
+        assertThat(targetQueries()).noneMatch(q -> q.contains("from_the_cli"));
+    }
+}
