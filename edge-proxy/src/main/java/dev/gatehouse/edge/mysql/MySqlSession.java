@@ -106,6 +106,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             "(?i)(?:\\bNAMES\\b|\\bCHARACTER\\s+SET\\b|\\bCHARSET\\b|\\bcharacter_set_client\\b\\s*:?=)\\s*");
     private static final Pattern SAFE_CHARSET_NAME = Pattern.compile(
             "(?i)(['\"`]?)(utf8mb4|utf8mb3|utf8|latin1|ascii|binary)\\1(?![a-z0-9_$])");
+    /** KILL [HARD | SOFT] [QUERY | CONNECTION] id: the forms whose id is a connection's. */
+    private static final Pattern KILL = Pattern.compile(
+            "(?is)\\s*KILL\\s+(?:(?:HARD|SOFT)\\s+)?(?:(QUERY|CONNECTION)\\s+)?([0-9]+)\\s*");
     private static final Set<String> CHARSET_SETTINGS = Set.of("names", "character_set_client", "character set", "charset",
             "character_set_connection", "*");
 
@@ -472,11 +475,55 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                     parsed.analysis().parseError() == null ? "not parseable" : parsed.analysis().parseError())));
         }
         u.tags = statements.stream().map(s -> s.analysis().tag()).toList();
+        if (statements.stream().anyMatch(s -> "KILL".equals(s.analysis().tag()))) return killDraft(u, sql, statements, parsed);
         CommandDraft draft = new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, statements, sql, parsed.analysis().parseable(),
                 parsed.analysis().parseError(), parsed.analysis().fingerprint(), null, u);
         Refusal refusal = readingRefusal(sql, parsed, modes);
         if (refusal == null) refusal = transactionRefusal(u, statements);
         return refusal == null ? draft : draft.refused(refusal);
+    }
+
+    /**
+     * KILL names a connection id, and the ids a client knows are the edge's (its greeting's), not
+     * the target's; every session of a connection shares one target user, so a KILL passed on as
+     * it came would end whatever target thread has that number, another identity's included. So a
+     * KILL [QUERY | CONNECTION] of a session of this edge opened by the same identity is translated
+     * to the target's id of that session and forwarded (recorded as the target runs it, the client's
+     * text as {@code via}); a KILL of anything else is refused as the server refuses an unknown
+     * thread. A held command of the victim is abandoned as by a cancel.
+     */
+    private CommandDraft killDraft(Unit u, String sql, List<CommandStatement> statements, ParsedSql parsed) {
+        CommandDraft draft = new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, statements, sql, parsed.analysis().parseable(),
+                parsed.analysis().parseError(), parsed.analysis().fingerprint(), null, u);
+        var m = statements.size() == 1 ? KILL.matcher(statements.getFirst().sql()) : null;
+        if (m == null || !m.matches()) {
+            return draft.refused(code(Refusal.Kind.EDGE, "gatehouse: KILL is accepted on its own, as KILL [QUERY |"
+                    + " CONNECTION] <connection id> of a session of yours", MySqlProtocol.ER_NOT_SUPPORTED_YET));
+        }
+        boolean query = m.group(1) != null && m.group(1).equalsIgnoreCase("QUERY");
+        long id;
+        try {
+            id = Long.parseLong(m.group(2));
+        } catch (NumberFormatException e) {
+            id = -1;
+        }
+        MySqlSession victim = id > 0 && id <= Integer.MAX_VALUE ? edge.registry().forCancel((int) id, 0).orElse(null) : null;
+        Identity me = core.identity();
+        if (victim == null || victim.ready == null || victim.identity() == null
+                || !victim.identity().subject().equals(me.subject()) || !victim.identity().issuer().equals(me.issuer())) {
+            return draft.refused(code(Refusal.Kind.EDGE, "Unknown thread id: " + m.group(2) + " (Gatehouse: not a session of"
+                    + " yours on this edge)", MySqlProtocol.ER_NO_SUCH_THREAD));
+        }
+        if (query) victim.cancel();
+        String forwarded = "KILL " + (query ? "QUERY " : "CONNECTION ") + victim.ready.greeting().connectionId();
+        CommandStatement original = statements.getFirst();
+        CommandStatement translated = new CommandStatement(original.step(), forwarded, null, null, List.of(), null, 0, false,
+                original.sql(), original.analysis());
+        u.packet.release();
+        byte[] text = forwarded.getBytes(StandardCharsets.US_ASCII);
+        u.packet = alloc.buffer(1 + text.length).writeByte(MySqlProtocol.COM_QUERY).writeBytes(text);
+        return new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, List.of(translated), forwarded, true, null,
+                parsed.analysis().fingerprint(), null, u);
     }
 
     /** Why the edge cannot be sure it reads {@code sql} as the target does, or null. */

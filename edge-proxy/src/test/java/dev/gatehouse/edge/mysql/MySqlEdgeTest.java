@@ -48,6 +48,8 @@ class MySqlEdgeTest {
     private static final String TOKEN = "token-of-alice";
     private static final Identity ALICE = new Identity("alice", "https://issuer.test", List.of("dba"), List.of(), Map.of(), null);
     private static final String CONNECTION = "shop";
+    private static final String BOB_TOKEN = "token-of-bob";
+    private static final Identity BOB = new Identity("bob", "https://issuer.test", List.of("dba"), List.of(), Map.of(), null);
 
     @TempDir
     static Path dir;
@@ -86,6 +88,7 @@ class MySqlEdgeTest {
                 LoggingMariaDb.DATABASE, LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null,
                 TargetConnection.Mode.ENFORCE, Map.of(), null, TargetConnection.MYSQL)));
         Authenticator tokens = token -> TOKEN.equals(token) ? CompletableFuture.completedFuture(ALICE)
+                : BOB_TOKEN.equals(token) ? CompletableFuture.completedFuture(BOB)
                 : CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure("the token is not valid", true));
         MySqlDialect dialect = (version, modes) -> MySqlAnalyzer.mariaDb(version).withSqlMode(modes);
         edge = new MySqlEdge(vertx, config(pem.certificate(), pem.privateKey(), false), catalog, tokens, log, log, dialect,
@@ -215,6 +218,55 @@ class MySqlEdgeTest {
     }
 
     @Test
+    void statementCancelKillsTheQueryOfThatSessionAtTheTargetUnderTheTargetsOwnId() throws Exception {
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            long edgeId = c.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
+            var sleeping = CompletableFuture.supplyAsync(() -> {
+                try (ResultSet rs = s.executeQuery("SELECT SLEEP(60) AS slept")) {
+                    rs.next();
+                    return "returned " + rs.getInt(1);
+                } catch (SQLException e) {
+                    return "error " + e.getErrorCode();
+                }
+            });
+            mariaDb.awaitLogged(e -> e.argument().equals("SELECT SLEEP(60) AS slept"), Duration.ofSeconds(30));
+            long targetId = mariaDb.log().stream().filter(e -> e.argument().equals("SELECT SLEEP(60) AS slept"))
+                    .reduce((a, b) -> b).orElseThrow().connectionId();
+
+            // When: Connector/J cancels it (a new connection sends KILL QUERY <the edge's id of the session>)
+            s.cancel();
+
+            // Then: the target was asked to kill its own thread of that session, and the query ended early
+            // (SLEEP answers 1 when interrupted; some versions raise 1317)
+            assertThat(sleeping.get(30, TimeUnit.SECONDS)).isIn("returned 1", "error 1317");
+            assertThat(targetQueries()).contains("KILL QUERY " + targetId);
+            assertThat(received()).anySatisfy(r -> {
+                assertThat(r.command().sql()).isEqualTo("KILL QUERY " + targetId);
+                assertThat(r.command().statements().getFirst().via()).isEqualTo("KILL QUERY " + edgeId);
+            });
+        }
+    }
+
+    @Test
+    void nobodyKillsAnotherIdentitysSessionAndNumbersThatAreNotSessionsAreUnknown() throws Exception {
+        try (Connection alice = mariaDbDriver(""); Connection bob = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:"
+                + port + "/" + CONNECTION + "?sslMode=trust&user=bob&password=" + BOB_TOKEN); Statement s = bob.createStatement()) {
+            long aliceId = alice.unwrap(org.mariadb.jdbc.Connection.class).getThreadId();
+            ResultSet own = alice.createStatement().executeQuery("SELECT CONNECTION_ID()");
+            own.next();
+            long aliceTargetId = own.getLong(1); // the target's id of alice's session, which the edge never shows
+            for (String kill : List.of("KILL " + aliceId, "KILL QUERY " + aliceId, "KILL 1", "KILL USER app")) {
+                assertThatThrownBy(() -> s.execute(kill)).as(kill).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getErrorCode()).isIn(1094, 1235));
+            }
+            // alice's session is untouched
+            ResultSet rs = alice.createStatement().executeQuery("SELECT 'still alive'");
+            assertThat(rs.next()).isTrue();
+            assertThat(targetQueries()).noneMatch(q -> q.startsWith("KILL") && q.endsWith(" " + aliceTargetId));
+        }
+    }
+
+    @Test
     void loadDataLocalInfileIsRefusedAtTheProtocolLevel() throws Exception {
         Path file = Files.writeString(dir.resolve("rows.csv"), "200,from a client file\n");
         try (Connection c = mariaDbDriver("&allowLocalInfile=true"); Statement s = c.createStatement()) {
@@ -283,6 +335,8 @@ class MySqlEdgeTest {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try (var in = p.getOutputStream()) {
             in.write(script.getBytes(StandardCharsets.UTF_8));
+        } catch (java.io.IOException refusedBeforeReading) {
+            // the client may exit (refused at login) before it reads its input
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -115,6 +115,7 @@ public final class MySqlProtocol {
     public static final int ER_DBACCESS_DENIED_ERROR = 1044;    // 42000
     public static final int ER_ACCESS_DENIED_ERROR = 1045;      // 28000
     public static final int ER_NO_DB_ERROR = 1046;              // 3D000
+    public static final int ER_NO_SUCH_THREAD = 1094;           // HY000
     public static final int ER_UNKNOWN_COM_ERROR = 1047;        // 08S01
     public static final int ER_BAD_DB_ERROR = 1049;             // 42000
     public static final int ER_SERVER_SHUTDOWN = 1053;          // 08S01
