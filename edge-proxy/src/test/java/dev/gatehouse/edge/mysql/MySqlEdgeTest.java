@@ -86,7 +86,10 @@ class MySqlEdgeTest {
         var pem = SelfSignedCertificate.ensure(dir.resolve("tls"));
         var catalog = new ConnectionCatalog(List.of(new TargetConnection(CONNECTION, mariaDb.host(), mariaDb.port(),
                 LoggingMariaDb.DATABASE, LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null,
-                TargetConnection.Mode.ENFORCE, Map.of(), null, TargetConnection.MYSQL)));
+                TargetConnection.Mode.ENFORCE, Map.of(), null, TargetConnection.MYSQL),
+                new TargetConnection(CONNECTION + "-observe", mariaDb.host(), mariaDb.port(), LoggingMariaDb.DATABASE,
+                        LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null, TargetConnection.Mode.OBSERVE, Map.of(), null,
+                        TargetConnection.MYSQL)));
         Authenticator tokens = token -> TOKEN.equals(token) ? CompletableFuture.completedFuture(ALICE)
                 : BOB_TOKEN.equals(token) ? CompletableFuture.completedFuture(BOB)
                 : CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure("the token is not valid", true));
@@ -267,6 +270,66 @@ class MySqlEdgeTest {
     }
 
     @Test
+    void aStatementHeldForApprovalWaitsAndRunsOnceApproved() throws Exception {
+        log.decideWith(request -> request instanceof AuditEvent.CommandReceived c && c.command().sql().contains("'held'")
+                ? new Decision.RequireApproval(c.requestId(), "items-need-a-dba", "changes to items need a DBA", "test", "dba",
+                1, "ap-mysql-1", Decision.RequireApproval.HOLD, java.time.Instant.now().plusSeconds(60), "#db")
+                : policy(request));
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            var update = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return s.executeUpdate("UPDATE items SET name = 'held' WHERE id = 1");
+                } catch (SQLException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> received().stream()
+                    .anyMatch(r -> r.command().sql().contains("'held'")));
+            var held = received().stream().filter(r -> r.command().sql().contains("'held'")).findFirst().orElseThrow();
+            assertThat(update).isNotDone();
+            assertThat(targetQueries()).noneMatch(q -> q.contains("'held'"));
+
+            // When a DBA approves
+            log.outcome(held.command().id(), new Decision.Allow(held.command().id(), "items-need-a-dba", "approved by bob", "test"));
+
+            // Then the statement runs, once
+            assertThat(update.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(targetQueries()).filteredOn(q -> q.contains("'held'")).hasSize(1);
+            s.executeUpdate("UPDATE items SET name = 'one' WHERE id = 1");
+        }
+    }
+
+    @Test
+    void observeModeRecordsEveryCommandBeforeForwardingItWithoutWaitingForADecision() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION
+                + "-observe?sslMode=trust&user=alice&password=" + TOKEN); Statement s = c.createStatement()) {
+            ResultSet rs = s.executeQuery("SELECT 'observed' AS mode");
+            assertThat(rs.next()).isTrue();
+        }
+        var observed = received().stream().filter(r -> r.command().sql().equals("SELECT 'observed' AS mode")).findFirst()
+                .orElseThrow();
+        assertThat(observed.mode()).isEqualTo("observe");
+        assertThat(log.events(AuditEvent.CommandCompleted.class))
+                .anySatisfy(e -> assertThat(e.commandId()).isEqualTo(observed.command().id()));
+    }
+
+    @Test
+    void aRevocationEndsALiveMySqlSessionOfThatIdentity() throws Exception {
+        try (Connection bobs = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION
+                + "?sslMode=trust&user=bob&password=" + BOB_TOKEN); Statement s = bobs.createStatement()) {
+            s.executeQuery("SELECT 1");
+            var revocation = dev.gatehouse.platform.revocation.Revocation.create(new dev.gatehouse.platform.revocation.Selector(
+                    dev.gatehouse.platform.revocation.Selector.Type.SUBJECT, "bob"), "security", "laptop stolen");
+            assertThat(edge.enforce(revocation)).isEqualTo(1);
+            assertThatThrownBy(() -> {
+                // the session ended: the next command fails, whether the error or the closed socket comes first
+                for (int i = 0; i < 50; i++) s.executeQuery("SELECT 1");
+            }).isInstanceOf(SQLException.class);
+        }
+        assertThat(log.events(AuditEvent.SessionClosed.class)).anySatisfy(e -> assertThat(e.reason()).contains("laptop stolen"));
+    }
+
+    @Test
     void loadDataLocalInfileIsRefusedAtTheProtocolLevel() throws Exception {
         Path file = Files.writeString(dir.resolve("rows.csv"), "200,from a client file\n");
         try (Connection c = mariaDbDriver("&allowLocalInfile=true"); Statement s = c.createStatement()) {
@@ -349,6 +412,11 @@ class MySqlEdgeTest {
                 + "/nowhere?sslMode=trust&user=alice&password=" + TOKEN))
                 .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
                         .contains("connection \"nowhere\" is not configured in Gatehouse").contains(CONNECTION));
+        // without a database, a listener with several MySQL connections cannot choose
+        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port
+                + "/?sslMode=trust&user=alice&password=" + TOKEN))
+                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                        .contains("no Gatehouse connection selected"));
     }
 
     @Test
