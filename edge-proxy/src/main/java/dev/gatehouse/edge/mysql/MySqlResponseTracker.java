@@ -15,11 +15,14 @@ final class MySqlResponseTracker {
     enum Expect {
         /** COM_QUERY, COM_INIT_DB: OK, ERR or result sets. */
         RESULTS,
-        /** One packet: OK, ERR or EOF (COM_SET_OPTION, COM_PING, COM_RESET_CONNECTION). */
-        ONE_PACKET
+        /** One packet: OK, ERR or EOF (COM_SET_OPTION, COM_PING, COM_RESET_CONNECTION, COM_STMT_RESET). */
+        ONE_PACKET,
+        /** COM_STMT_PREPARE: ERR, or STMT_PREPARE_OK with the parameter and column definitions. */
+        PREPARE
     }
 
-    private enum State { IDLE, FIRST, COLUMNS, COLUMNS_EOF, ROWS }
+    private enum State { IDLE, FIRST, COLUMNS, COLUMNS_EOF, ROWS, PREPARED_PARAMS, PREPARED_PARAMS_EOF, PREPARED_COLUMNS,
+        PREPARED_COLUMNS_EOF }
 
     private final boolean deprecateEof;
     private State state = State.IDLE;
@@ -35,6 +38,10 @@ final class MySqlResponseTracker {
     String errorState;
     String errorMessage;
     boolean localInfileRequested;
+    /** What the last successful COM_STMT_PREPARE answered: its statement id and parameter count. */
+    int preparedId;
+    int preparedParams;
+    private int preparedColumns;
 
     MySqlResponseTracker(boolean deprecateEof, int initialStatus) {
         this.deprecateEof = deprecateEof;
@@ -83,6 +90,22 @@ final class MySqlResponseTracker {
             case IDLE -> throw new IllegalStateException("the target sent a packet (header 0x" + Integer.toHexString(header)
                     + ") when no answer was expected");
             case FIRST -> {
+                if (expect == Expect.PREPARE) {
+                    if (header == MySqlProtocol.ERR) {
+                        error(p);
+                        state = State.IDLE;
+                        return;
+                    }
+                    if (header != MySqlProtocol.OK || p.size() < 9) throw new IllegalStateException("not a STMT_PREPARE_OK");
+                    var b = p.payload();
+                    preparedId = b.getIntLE(b.readerIndex() + 1);
+                    preparedColumns = b.getUnsignedShortLE(b.readerIndex() + 5);
+                    preparedParams = b.getUnsignedShortLE(b.readerIndex() + 7);
+                    columnsLeft = preparedParams;
+                    state = State.PREPARED_PARAMS;
+                    afterPreparedDefinitions();
+                    return;
+                }
                 if (expect == Expect.ONE_PACKET) {
                     if (header == MySqlProtocol.ERR) error(p);
                     else if (header == MySqlProtocol.OK) status = MySqlProtocol.Ok.read(p.payload()).status();
@@ -119,6 +142,20 @@ final class MySqlResponseTracker {
                 if (!MySqlProtocol.isEof(p.payload())) throw new IllegalStateException("no EOF after the column definitions");
                 state = State.ROWS;
             }
+            case PREPARED_PARAMS, PREPARED_COLUMNS -> {
+                columnsLeft--;
+                afterPreparedDefinitions();
+            }
+            case PREPARED_PARAMS_EOF, PREPARED_COLUMNS_EOF -> {
+                if (!MySqlProtocol.isEof(p.payload())) throw new IllegalStateException("no EOF after the definitions");
+                if (state == State.PREPARED_PARAMS_EOF) {
+                    columnsLeft = preparedColumns;
+                    state = State.PREPARED_COLUMNS;
+                    afterPreparedDefinitions();
+                } else {
+                    state = State.IDLE;
+                }
+            }
             case ROWS -> {
                 if (header == MySqlProtocol.ERR) {
                     error(p);
@@ -130,6 +167,22 @@ final class MySqlResponseTracker {
                     rows++;
                 }
             }
+        }
+    }
+
+    /** Moves on once the definitions counted are read: an EOF after them unless CLIENT_DEPRECATE_EOF. */
+    private void afterPreparedDefinitions() {
+        if (columnsLeft > 0) return;
+        if (state == State.PREPARED_PARAMS) {
+            if (preparedParams > 0 && !deprecateEof) {
+                state = State.PREPARED_PARAMS_EOF;
+            } else {
+                columnsLeft = preparedColumns;
+                state = State.PREPARED_COLUMNS;
+                afterPreparedDefinitions();
+            }
+        } else if (state == State.PREPARED_COLUMNS) {
+            state = preparedColumns > 0 && !deprecateEof ? State.PREPARED_COLUMNS_EOF : State.IDLE;
         }
     }
 

@@ -8,6 +8,7 @@ import dev.gatehouse.edge.mysql.codec.Handshake;
 import dev.gatehouse.edge.mysql.codec.MySqlPacket;
 import dev.gatehouse.edge.mysql.codec.MySqlProtocol;
 import dev.gatehouse.edge.mysql.codec.PacketDecoder;
+import dev.gatehouse.edge.mysql.codec.StmtExecute;
 import dev.gatehouse.edge.mysql.codec.TlsSwitch;
 import dev.gatehouse.edge.session.CommandDraft;
 import dev.gatehouse.edge.session.CommandResult;
@@ -77,10 +78,12 @@ import java.util.regex.Pattern;
  * itself would keep the transaction open after an error, and a client that does not check errors
  * would commit the rest of it).
  *
- * <p>Not supported yet, refused with a clear ERR: server-side prepared statements (COM_STMT_*;
- * Connector/J's default client-side preparation works), COM_CHANGE_USER, COM_RESET_CONNECTION,
- * COM_FIELD_LIST, replication and binlog commands, XA, masking of MySQL results. The compressed
- * protocol and local files are never offered.
+ * <p>Server-side prepared statements: a prepare runs nothing and is passed on, its text analysed
+ * then; each execute is decided with its parameters as that analysis; statement id -1 is resolved
+ * to the last prepare the edge saw. Not supported yet, refused with a clear ERR: long data and
+ * cursors of prepared statements, COM_CHANGE_USER, COM_RESET_CONNECTION, COM_FIELD_LIST,
+ * replication and binlog commands, XA, masking of MySQL results. The compressed protocol and local
+ * files are never offered.
  */
 final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol {
     private static final Logger LOGGER = LoggerFactory.getLogger(MySqlSession.class);
@@ -128,10 +131,30 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         long bytesToClient;
         boolean endsAbortedTransaction;
         List<String> tags = List.of();
+        Prepared preparing;        // a COM_STMT_PREPARE in flight: what it prepares
 
         Unit(int command, ByteBuf packet) {
             this.command = command;
             this.packet = packet;
+        }
+    }
+
+    /**
+     * A statement the target prepared for this session (COM_STMT_PREPARE), as analysed when it was
+     * prepared (the target reads it under the settings of that moment).
+     */
+    private static final class Prepared {
+        final String sql;
+        final ParsedSql parsed;
+        final Refusal refusal;
+        int id;
+        int params;
+        int[] types;
+
+        Prepared(String sql, ParsedSql parsed, Refusal refusal) {
+            this.sql = sql;
+            this.parsed = parsed;
+            this.refusal = refusal;
         }
     }
 
@@ -160,6 +183,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     private Unit unit;
     private final ArrayDeque<MySqlPacket> queued = new ArrayDeque<>();
     private boolean abortedTransaction;
+    /** The statements the target prepared for this session, by the target's statement id. */
+    private final Map<Integer, Prepared> prepared = new java.util.HashMap<>();
+    /** The id of the last successful prepare (MariaDB's statement id -1), or 0 when the last prepare failed. */
+    private int lastPrepared;
     private boolean multiStatements;
     private boolean upstreamPaused;
     private boolean unflushed;
@@ -421,6 +448,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             case MySqlProtocol.COM_QUERY -> startQuery(p);
             case MySqlProtocol.COM_INIT_DB -> startInitDb(p);
             case MySqlProtocol.COM_SET_OPTION -> setOption(p);
+            case MySqlProtocol.COM_STMT_PREPARE -> prepare(p);
+            case MySqlProtocol.COM_STMT_EXECUTE -> execute(p);
+            case MySqlProtocol.COM_STMT_CLOSE -> closeStatement(p);
+            case MySqlProtocol.COM_STMT_RESET -> resetStatement(p);
             default -> refuseCommand(p, command);
         }
     }
@@ -611,6 +642,132 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         return edge.analyzer(ready.greeting().serverVersion(), modes);
     }
 
+    /**
+     * COM_STMT_PREPARE: runs nothing, so it is passed on without a command; its text is analysed now,
+     * under the settings the target reads it with, and each execution is decided on that analysis.
+     */
+    private void prepare(MySqlPacket p) {
+        ByteBuf text = p.payload().slice(p.payload().readerIndex() + 1, p.size() - 1);
+        String sql;
+        try {
+            sql = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(text.nioBuffer()).toString();
+        } catch (CharacterCodingException e) {
+            refuseCommand(p, MySqlProtocol.COM_STMT_PREPARE, code(Refusal.Kind.EDGE, "gatehouse: the statement's bytes are"
+                    + " not valid in the connection's character set (" + charset.name() + ")", MySqlProtocol.ER_NOT_SUPPORTED_YET));
+            return;
+        }
+        boolean noBackslashEscapes = (tracker.status() & STATUS_NO_BACKSLASH_ESCAPES) != 0;
+        Set<String> modes = noBackslashEscapes ? Set.of("NO_BACKSLASH_ESCAPES") : Set.of();
+        ParsedSql parsed = analyzer(modes).parse(sql);
+        Refusal refusal = readingRefusal(sql, parsed, modes);
+        if (refusal == null && parsed.statements().stream().anyMatch(st -> "KILL".equals(st.analysis().tag()))) {
+            refusal = code(Refusal.Kind.EDGE, "gatehouse: KILL cannot be prepared through Gatehouse; send it as a query",
+                    MySqlProtocol.ER_NOT_SUPPORTED_YET);
+        }
+        Unit u = new Unit(MySqlProtocol.COM_STMT_PREPARE, p.payload());
+        u.preparing = new Prepared(sql, parsed, refusal);
+        unit = u;
+        u.forwarded = true;
+        tracker.expect(MySqlResponseTracker.Expect.PREPARE);
+        upstream.command(u.packet);
+        u.packet = null;
+    }
+
+    /** What a prepare's answer said: the statement is known by the target's id from now on. */
+    private void prepared(Unit u) {
+        if (tracker.errorMessage != null) {
+            lastPrepared = 0;
+            return;
+        }
+        Prepared ps = u.preparing;
+        ps.id = tracker.preparedId;
+        ps.params = tracker.preparedParams;
+        prepared.put(ps.id, ps);
+        lastPrepared = ps.id;
+    }
+
+    /** COM_STMT_EXECUTE: recorded and decided with every parameter, as the prepared statement's analysis. */
+    private void execute(MySqlPacket p) {
+        int id;
+        try {
+            id = StmtExecute.statementId(p.payload());
+        } catch (IllegalArgumentException e) {
+            p.release();
+            core.violation(name(), "COM_STMT_EXECUTE: " + e.getMessage());
+            return;
+        }
+        int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
+        Prepared ps = prepared.get(resolved);
+        if (ps == null) {
+            refuseCommand(p, MySqlProtocol.COM_STMT_EXECUTE, code(Refusal.Kind.EDGE, "Unknown prepared statement handler ("
+                    + (id == StmtExecute.LAST_PREPARED ? "-1: the last prepare failed or there was none" : Integer.toUnsignedString(id))
+                    + ") given to mysqld_stmt_execute", MySqlProtocol.ER_UNKNOWN_STMT_HANDLER));
+            return;
+        }
+        StmtExecute ex;
+        try {
+            ex = StmtExecute.read(p.payload(), ps.params, ps.types, charset, edge.config().maxParameterBytes());
+        } catch (IllegalArgumentException e) {
+            p.release();
+            core.violation(name(), "COM_STMT_EXECUTE: " + e.getMessage());
+            return;
+        }
+        if (ex.flags() != 0) {
+            refuseCommand(p, MySqlProtocol.COM_STMT_EXECUTE, code(Refusal.Kind.EDGE, "gatehouse: cursors of prepared statements"
+                    + " (COM_STMT_EXECUTE flags " + ex.flags() + ") are not supported through Gatehouse yet",
+                    MySqlProtocol.ER_NOT_SUPPORTED_YET));
+            return;
+        }
+        ps.types = ex.types();
+        // "the last prepared" is the statement decided here: the target is told which one by its id
+        if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
+        Unit u = new Unit(MySqlProtocol.COM_STMT_EXECUTE, p.payload());
+        List<CommandStatement> statements = new ArrayList<>();
+        if (ps.parsed.analysis().parseable() && !ps.parsed.statements().isEmpty()) {
+            for (ParsedStatement st : ps.parsed.statements()) {
+                statements.add(new CommandStatement(CommandStatement.Step.EXECUTE, st.text(ps.sql), Integer.toString(resolved),
+                        null, ex.parameters(), ex.digest(), 0, false, null, st.analysis()));
+            }
+        } else {
+            statements.add(new CommandStatement(CommandStatement.Step.EXECUTE, ps.sql, Integer.toString(resolved), null,
+                    ex.parameters(), ex.digest(), 0, false, null, StatementAnalysis.unknown("UNKNOWN",
+                    ps.parsed.analysis().parseError() == null ? "not parseable" : ps.parsed.analysis().parseError())));
+        }
+        u.tags = statements.stream().map(st -> st.analysis().tag()).toList();
+        Refusal refusal = ps.refusal != null ? ps.refusal : transactionRefusal(u, statements);
+        CommandDraft draft = new CommandDraft(SqlCommand.Form.EXTENDED, statements, null, ps.parsed.analysis().parseable(),
+                ps.parsed.analysis().parseError(), ps.parsed.analysis().fingerprint(), refusal, u);
+        submit(u, draft);
+    }
+
+    /** COM_STMT_CLOSE: passed on (no answer, as from the server); the statement is forgotten. */
+    private void closeStatement(MySqlPacket p) {
+        int id;
+        try {
+            id = StmtExecute.statementId(p.payload());
+        } catch (IllegalArgumentException e) {
+            p.release();
+            core.violation(name(), "COM_STMT_CLOSE: " + e.getMessage());
+            return;
+        }
+        int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
+        prepared.remove(resolved);
+        if (resolved == lastPrepared) lastPrepared = 0;
+        if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
+        upstream.command(p.payload());
+    }
+
+    /** COM_STMT_RESET: runs nothing; passed on, its answer relayed. */
+    private void resetStatement(MySqlPacket p) {
+        Unit u = new Unit(MySqlProtocol.COM_STMT_RESET, p.payload());
+        unit = u;
+        u.forwarded = true;
+        tracker.expect(MySqlResponseTracker.Expect.ONE_PACKET);
+        upstream.command(u.packet);
+        u.packet = null;
+    }
+
     /** COM_SET_OPTION switches multi-statements: passed on (it runs no SQL), its answer relayed. */
     private void setOption(MySqlPacket p) {
         int option = p.size() >= 3 ? p.payload().getUnsignedShortLE(p.payload().readerIndex() + 1) : -1;
@@ -630,6 +787,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
 
     /** A command the edge does not pass on: recorded with the reason, answered with an ERR (or nothing, as the target would). */
     private void refuseCommand(MySqlPacket p, int command) {
+        refuseCommand(p, command, null);
+    }
+
+    private void refuseCommand(MySqlPacket p, int command, Refusal given) {
         Unit u = new Unit(command, p.payload());
         String name = MySqlProtocol.commandName(command);
         String text = name;
@@ -637,12 +798,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             text = name + " " + p.payload().toString(p.payload().readerIndex() + 1, p.size() - 1, charset);
         }
         u.silent = command == MySqlProtocol.COM_STMT_CLOSE || command == MySqlProtocol.COM_STMT_SEND_LONG_DATA;
-        Refusal refusal = switch (command) {
-            case MySqlProtocol.COM_STMT_PREPARE, MySqlProtocol.COM_STMT_EXECUTE, MySqlProtocol.COM_STMT_SEND_LONG_DATA,
-                 MySqlProtocol.COM_STMT_CLOSE, MySqlProtocol.COM_STMT_RESET, MySqlProtocol.COM_STMT_FETCH,
-                 MySqlProtocol.COM_STMT_BULK_EXECUTE -> code(Refusal.Kind.EDGE, "gatehouse: server-side prepared statements"
-                    + " are not supported through Gatehouse yet; use client-side preparation (Connector/J's default,"
-                    + " useServerPrepStmts=false)", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+        Refusal refusal = given != null ? given : switch (command) {
+            case MySqlProtocol.COM_STMT_SEND_LONG_DATA, MySqlProtocol.COM_STMT_FETCH, MySqlProtocol.COM_STMT_BULK_EXECUTE ->
+                    code(Refusal.Kind.EDGE, "gatehouse: " + name + " (long data, cursors, bulk execution of prepared"
+                            + " statements) is not supported through Gatehouse yet", MySqlProtocol.ER_NOT_SUPPORTED_YET);
             case MySqlProtocol.COM_CHANGE_USER -> code(Refusal.Kind.EDGE, "gatehouse: COM_CHANGE_USER is refused: a Gatehouse"
                     + " session keeps the identity it authenticated with; open a new connection", MySqlProtocol.ER_NOT_SUPPORTED_YET);
             case MySqlProtocol.COM_BINLOG_DUMP, MySqlProtocol.COM_BINLOG_DUMP_GTID, MySqlProtocol.COM_REGISTER_SLAVE,
@@ -841,6 +1000,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         if (unit != u) return;
         unit = null;
         release(u);
+        if (u.preparing != null) prepared(u);
         if (u.pending != null) {
             if (u.endsAbortedTransaction && u.forwarded) abortedTransaction = false;
             String errorCode = u.refusal != null ? errorCode(u.refusal) : u.localInfile ? "42000" : tracker.errorState;

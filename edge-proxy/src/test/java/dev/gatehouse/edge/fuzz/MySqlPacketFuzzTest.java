@@ -18,13 +18,15 @@ import java.util.Arrays;
  * (without a TLS context: it passes everything on), the packet decoder, and the handshake
  * response reader, in an {@link EmbeddedChannel} as the edge's pipeline runs them.
  *
- * <p>An input is two setting bytes, then the bytes from the client: the largest packet accepted
- * (1 KiB times 1 + the first byte) and the read size (0: one read; n: reads of n bytes).
+ * <p>An input is three setting bytes, then the bytes from the client: the largest packet accepted
+ * (1 KiB times 1 + the first byte), the read size (0: one read; n: reads of n bytes), and a
+ * parameter count with which every packet after the first is also read as a COM_STMT_EXECUTE.
  *
  * <p>What must hold for every input:
  * <ul>
  *   <li>the decoder fails only with a {@link DecoderException} (a packet too large, a continuation
- *       out of sequence), and the handshake reader only with an {@link IllegalArgumentException};</li>
+ *       out of sequence), the handshake reader and the COM_STMT_EXECUTE reader only with an
+ *       {@link IllegalArgumentException};</li>
  *   <li>every decoded packet re-frames ({@link MySqlPacket#encode}) to exactly the client's bytes, in
  *       order, up to where decoding stopped: nothing is misread into another packet;</li>
  *   <li>every buffer is released; no input hangs.</li>
@@ -36,6 +38,7 @@ class MySqlPacketFuzzTest extends FuzzTarget {
     protected void fuzzOne(FuzzInput input, ByteBufAllocator alloc) throws Exception {
         int maxPacket = 1024 * (1 + input.setting());
         int readSize = input.setting();
+        int params = input.setting() % 32;
         byte[] payload = input.payload();
         EmbeddedChannel channel = new EmbeddedChannel();
         channel.config().setAllocator(alloc);
@@ -52,9 +55,9 @@ class MySqlPacketFuzzTest extends FuzzTarget {
                     failed = true;
                     break;
                 }
-                drain(channel, alloc, reframed);
+                drain(channel, alloc, reframed, params);
             }
-            drain(channel, alloc, reframed);
+            drain(channel, alloc, reframed, params);
         } finally {
             channel.finishAndReleaseAll();
         }
@@ -64,7 +67,7 @@ class MySqlPacketFuzzTest extends FuzzTarget {
         }
     }
 
-    private static void drain(EmbeddedChannel channel, ByteBufAllocator alloc, ByteArrayOutputStream reframed) {
+    private static void drain(EmbeddedChannel channel, ByteBufAllocator alloc, ByteArrayOutputStream reframed, int params) {
         Object o;
         boolean first = reframed.size() == 0;
         while ((o = channel.readInbound()) != null) {
@@ -77,6 +80,14 @@ class MySqlPacketFuzzTest extends FuzzTarget {
                         // a malformed handshake response is refused, never misread
                     }
                     first = false;
+                } else if (p.size() >= 5) {
+                    try {
+                        var execute = dev.gatehouse.edge.mysql.codec.StmtExecute.read(p.payload(), params, null,
+                                java.nio.charset.StandardCharsets.UTF_8, 64);
+                        if (execute.parameters().size() != params) throw new AssertionError("parameters lost");
+                    } catch (IllegalArgumentException expected) {
+                        // a malformed execute is refused, never misread
+                    }
                 }
                 ByteBuf wire = MySqlPacket.encode(alloc, p.sequence(), p.payload().retain());
                 reframed.writeBytes(ByteBufUtil.getBytes(wire));

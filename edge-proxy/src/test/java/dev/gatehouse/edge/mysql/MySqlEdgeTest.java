@@ -326,7 +326,8 @@ class MySqlEdgeTest {
                 for (int i = 0; i < 50; i++) s.executeQuery("SELECT 1");
             }).isInstanceOf(SQLException.class);
         }
-        assertThat(log.events(AuditEvent.SessionClosed.class)).anySatisfy(e -> assertThat(e.reason()).contains("laptop stolen"));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(log.events(AuditEvent.SessionClosed.class)).anySatisfy(e -> assertThat(e.reason()).contains("laptop stolen")));
     }
 
     @Test
@@ -342,21 +343,47 @@ class MySqlEdgeTest {
     }
 
     @Test
-    void serverSidePreparedStatementsAreRefusedClearlyAndRecordedAndTheDriverFallsBackToText() throws Exception {
+    void serverSidePreparedStatementsAreDecidedPerExecutionWithEveryParameter() throws Exception {
         try (Connection c = mariaDbDriver("&useServerPrepStmts=true")) {
-            var prepared = c.prepareStatement("SELECT name FROM items WHERE id = ?");
-            prepared.setInt(1, 1);
-            // Connector/J falls back to client-side preparation when the server refuses COM_STMT_PREPARE
-            ResultSet rs = prepared.executeQuery();
+            var select = c.prepareStatement("SELECT name FROM items WHERE id = ? AND name <> ?");
+            for (int id : List.of(1, 2)) {
+                select.setInt(1, id);
+                select.setString(2, "n'o\\pe");
+                ResultSet rs = select.executeQuery();
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isIn(id == 1 ? List.of("one") : List.of("two", "zwei")); // another test renames 2
+            }
+            // a denied statement is denied at each execution, whatever it was prepared as
+            var create = c.prepareStatement("CREATE DATABASE prepared_and_denied");
+            assertThatThrownBy(create::execute).isInstanceOfSatisfying(SQLException.class,
+                    e -> assertThat(e.getErrorCode()).isEqualTo(1227));
+        }
+        // the target prepared and executed exactly what was recorded, with the recorded parameters
+        assertThat(mariaDb.log()).anySatisfy(e -> {
+            assertThat(e.command()).isEqualTo("Execute");
+            assertThat(e.argument()).isEqualTo("SELECT name FROM items WHERE id = 2 AND name <> 'n\\'o\\\\pe'");
+        });
+        assertThat(received()).anySatisfy(r -> {
+            assertThat(r.command().form()).isEqualTo(dev.gatehouse.platform.core.SqlCommand.Form.EXTENDED);
+            CommandStatement st = r.command().statements().getFirst();
+            assertThat(st.step()).isEqualTo(CommandStatement.Step.EXECUTE);
+            assertThat(st.sql()).isEqualTo("SELECT name FROM items WHERE id = ? AND name <> ?");
+            assertThat(st.parameters()).containsExactly("2", "n'o\\pe");
+            assertThat(st.parametersDigest()).startsWith("sha256:");
+        });
+        assertThat(mariaDb.log()).noneMatch(e -> e.command().equals("Execute") && e.argument().contains("prepared_and_denied"));
+    }
+
+    @Test
+    void mysqlConnectorJsServerSidePreparedStatementsRunThroughTheEdge() throws Exception {
+        try (Connection c = mysqlDriver("&useServerPrepStmts=true")) {
+            var select = c.prepareStatement("SELECT name FROM items WHERE id = ?");
+            select.setLong(1, 1);
+            ResultSet rs = select.executeQuery();
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("one");
         }
-        assertThat(received()).anySatisfy(r -> {
-            assertThat(r.command().sql()).isEqualTo("COM_STMT_PREPARE SELECT name FROM items WHERE id = ?");
-            assertThat(r.refusal()).contains("server-side prepared statements are not supported");
-        });
-        assertThat(mariaDb.log()).noneMatch(e -> e.command().equals("Prepare"));
-        assertThat(targetQueries()).contains("SELECT name FROM items WHERE id = 1");
+        assertThat(received()).anySatisfy(r -> assertThat(r.command().statements().getFirst().parameters()).containsExactly("1"));
     }
 
     @Test

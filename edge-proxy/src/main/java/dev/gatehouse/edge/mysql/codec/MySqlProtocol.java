@@ -125,6 +125,7 @@ public final class MySqlProtocol {
     public static final int ER_NEW_ABORTING_CONNECTION = 1184;  // 08S01
     public static final int ER_SPECIFIC_ACCESS_DENIED = 1227;   // 42000
     public static final int ER_NOT_SUPPORTED_YET = 1235;        // 42000
+    public static final int ER_UNKNOWN_STMT_HANDLER = 1243;     // HY000
     public static final int ER_OPTION_PREVENTS_STATEMENT = 1290; // HY000
     public static final int ER_QUERY_INTERRUPTED = 1317;        // 70100
     public static final int ER_CONNECTION_KILLED = 1927;        // 70100 (MariaDB)
