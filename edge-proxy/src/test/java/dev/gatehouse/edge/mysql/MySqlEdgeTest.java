@@ -375,6 +375,108 @@ class MySqlEdgeTest {
     }
 
     @Test
+    void statementIdMinusOneNeverRunsAnotherStatementThanTheOneDecided() throws Exception {
+        try (RawClient raw = RawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+            // pipelined as MariaDB Connector/J does: prepare, prepare, execute "the last prepared"
+            raw.send(0, command(0x16, "SELECT 'first prepared'"));
+            raw.send(0, command(0x16, "CREATE DATABASE prepared_last"));
+            raw.send(0, execute(-1));
+            raw.readAnswer(); // STMT_PREPARE_OK and definitions
+            raw.readAnswer();
+            byte[] answer = raw.readAnswer();
+            assertThat(answer[0] & 0xFF).isEqualTo(0xFF);
+            assertThat(((answer[2] & 0xFF) << 8) | (answer[1] & 0xFF)).isEqualTo(1227); // decided as CREATE DATABASE: denied
+
+            // after a failed prepare, -1 names nothing the edge decided: refused, never passed on
+            raw.send(0, command(0x16, "SELEC broken"));
+            raw.send(0, execute(-1));
+            assertThat(raw.readAnswer()[0] & 0xFF).isEqualTo(0xFF);
+            answer = raw.readAnswer();
+            assertThat(((answer[2] & 0xFF) << 8) | (answer[1] & 0xFF)).isEqualTo(1243);
+        }
+        assertThat(mariaDb.log()).noneMatch(e -> e.command().equals("Execute")
+                && (e.argument().contains("prepared_last") || e.argument().contains("first prepared")));
+    }
+
+    private static byte[] command(int command, String text) {
+        byte[] t = text.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[1 + t.length];
+        out[0] = (byte) command;
+        System.arraycopy(t, 0, out, 1, t.length);
+        return out;
+    }
+
+    private static byte[] execute(int statementId) {
+        return java.nio.ByteBuffer.allocate(10).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0x17).putInt(statementId)
+                .put((byte) 0).putInt(1).array();
+    }
+
+    /** A MySQL client on a raw socket: logs in with the token (mysql_clear_password), sends packets, reads answers. */
+    private static final class RawClient implements AutoCloseable {
+        private final java.net.Socket socket;
+        private final java.io.DataInputStream in;
+        private final java.io.OutputStream out;
+
+        private RawClient(java.net.Socket socket) throws java.io.IOException {
+            this.socket = socket;
+            socket.setSoTimeout(30_000);
+            this.in = new java.io.DataInputStream(socket.getInputStream());
+            this.out = socket.getOutputStream();
+        }
+
+        static RawClient login(int port, String database, String user, String token) throws Exception {
+            RawClient c = new RawClient(new java.net.Socket("127.0.0.1", port));
+            c.read(); // greeting
+            int caps = 0x200 | 0x8000 | 0x80000 | 0x200000 | 0x8 | 0x20000 | 0x1000000;
+            var b = new java.io.ByteArrayOutputStream();
+            b.write(java.nio.ByteBuffer.allocate(9).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(caps).putInt(1 << 24)
+                    .put((byte) 45).array());
+            b.write(new byte[23]);
+            b.write((user + "\0").getBytes(StandardCharsets.UTF_8));
+            byte[] auth = (token + "\0").getBytes(StandardCharsets.UTF_8);
+            b.write(auth.length);
+            b.write(auth);
+            b.write((database + "\0mysql_clear_password\0").getBytes(StandardCharsets.UTF_8));
+            c.send(1, b.toByteArray());
+            byte[] ok = c.read();
+            if (ok[0] != 0) throw new AssertionError("login refused: " + new String(ok, StandardCharsets.UTF_8));
+            return c;
+        }
+
+        void send(int sequence, byte[] payload) throws java.io.IOException {
+            out.write(new byte[] {(byte) payload.length, (byte) (payload.length >> 8), (byte) (payload.length >> 16),
+                    (byte) sequence});
+            out.write(payload);
+            out.flush();
+        }
+
+        byte[] read() throws java.io.IOException {
+            int length = in.readUnsignedByte() | in.readUnsignedByte() << 8 | in.readUnsignedByte() << 16;
+            in.readUnsignedByte();
+            byte[] payload = new byte[length];
+            in.readFully(payload);
+            return payload;
+        }
+
+        /** The first packet of an answer, after reading the rest of it (a STMT_PREPARE_OK's definitions, a result). */
+        byte[] readAnswer() throws java.io.IOException {
+            byte[] first = read();
+            if ((first[0] & 0xFF) == 0 && first.length >= 12) {
+                // STMT_PREPARE_OK: parameter and column definitions follow (no EOF: CLIENT_DEPRECATE_EOF)
+                int columns = (first[5] & 0xFF) | (first[6] & 0xFF) << 8;
+                int params = (first[7] & 0xFF) | (first[8] & 0xFF) << 8;
+                for (int i = 0; i < params + columns; i++) read();
+            }
+            return first;
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            socket.close();
+        }
+    }
+
+    @Test
     void mysqlConnectorJsServerSidePreparedStatementsRunThroughTheEdge() throws Exception {
         try (Connection c = mysqlDriver("&useServerPrepStmts=true")) {
             var select = c.prepareStatement("SELECT name FROM items WHERE id = ?");
