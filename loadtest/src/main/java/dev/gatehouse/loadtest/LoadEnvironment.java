@@ -26,7 +26,8 @@ import java.util.Set;
  * PostgreSQL target (its own server processes), the dev token issuer (in the harness: it serves
  * only the JWKS at each login), a Kafka broker in a JVM of its own ({@link Broker}), the gateway
  * roles in child JVMs as the {@link Layout} spreads them ({@link GatewayProcess}, each with a
- * configuration file of its own), and optionally PgBouncer and the {@link WriteAheadFloor}. Everything lives in one folder and
+ * configuration file of its own), and optionally PgBouncer, the {@link WriteAheadFloor} and a MariaDB target
+ * ({@link MariaDbTarget}) with the edge's MySQL listener. Everything lives in one folder and
  * on free ports of 127.0.0.1. {@link #close()} stops every process, also from a shutdown hook
  * (Ctrl-C) and after a failed start.
  */
@@ -34,6 +35,11 @@ public final class LoadEnvironment implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(LoadEnvironment.class);
     /** The environment variable the gateway configurations read the target role's password from. */
     private static final String PASSWORD_VARIABLE = "GATEHOUSE_LOADTEST_TARGET_PASSWORD";
+    /** The environment variable the gateway configurations read the MariaDB target user's password from. */
+    private static final String MYSQL_PASSWORD_VARIABLE = "GATEHOUSE_LOADTEST_MYSQL_PASSWORD";
+    /** The edge's catalog connections to the MariaDB target: enforce and observe mode. */
+    public static final String MYSQL_ENFORCE_CONNECTION = "demo-mysql";
+    public static final String MYSQL_OBSERVE_CONNECTION = "demo-mysql-observe";
     private static final Duration START_TIMEOUT = Duration.ofMinutes(4);
 
     /**
@@ -43,9 +49,20 @@ public final class LoadEnvironment implements AutoCloseable {
      * @param maxClients        the most clients of any run (PgBouncer's pool size)
      * @param edgeJvmOptions    added to the options of the process that runs the edge (GC logging)
      * @param writeAheadFloor   also start the {@link WriteAheadFloor} proxy
+     * @param mariaDb           also start a MariaDB target ({@link MariaDbTarget}) and give the edge its MySQL
+     *                          listener ({@code edge.mysql}, plaintext allowed) with catalog connections
+     *                          {@value #MYSQL_ENFORCE_CONNECTION} (enforce) and {@value #MYSQL_OBSERVE_CONNECTION} (observe)
      */
     public record Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
-                           String pgbouncerPoolMode, int maxClients, boolean inlineDecisions, boolean writeAheadFloor) {
+                           String pgbouncerPoolMode, int maxClients, boolean inlineDecisions, boolean writeAheadFloor,
+                           boolean mariaDb) {
+        /** Without a MariaDB target. */
+        public Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
+                        String pgbouncerPoolMode, int maxClients, boolean inlineDecisions, boolean writeAheadFloor) {
+            this(dir, keep, layout, jvmOptions, edgeJvmOptions, pgbouncerPoolMode, maxClients, inlineDecisions, writeAheadFloor,
+                    false);
+        }
+
         /** Without the write-ahead floor. */
         public Settings(Path dir, boolean keep, Layout layout, List<String> jvmOptions, List<String> edgeJvmOptions,
                         String pgbouncerPoolMode, int maxClients, boolean inlineDecisions) {
@@ -67,7 +84,7 @@ public final class LoadEnvironment implements AutoCloseable {
     }
 
     /** What a measured process is, for the report's sums. */
-    public enum Kind { GATEWAY, BROKER, PGBOUNCER, FLOOR, POSTGRES }
+    public enum Kind { GATEWAY, BROKER, PGBOUNCER, FLOOR, POSTGRES, MARIADB }
 
     private final Settings settings;
     private final Closer closer = new Closer();
@@ -83,6 +100,8 @@ public final class LoadEnvironment implements AutoCloseable {
     private int indexerPort;
     private PgBouncer pgbouncer;
     private WriteAheadFloor.Handle floor;
+    private MariaDbTarget mariaDb;
+    private int mysqlEdgePort;
 
     private LoadEnvironment(Settings settings) {
         this.settings = settings;
@@ -108,6 +127,10 @@ public final class LoadEnvironment implements AutoCloseable {
         target = closer.add(DemoTarget.start(dir.resolve("demo-postgres"), 0));
         postmasterPid = Long.parseLong(Files.readAllLines(dir.resolve("demo-postgres").resolve("data").resolve("postmaster.pid"))
                 .getFirst().strip());
+        if (settings.mariaDb()) {
+            progress("starting the MariaDB target (MariaDB " + dev.gatehouse.dev.EmbeddedMariaDb.VERSION + ")");
+            mariaDb = closer.add(MariaDbTarget.start(dir.resolve("mariadb")));
+        }
 
         Vertx issuerVertx = Vertx.vertx();
         closer.add(() -> issuerVertx.close().await());
@@ -131,6 +154,7 @@ public final class LoadEnvironment implements AutoCloseable {
 
         Path policy = examplePolicy(dir);
         edgePort = Ports.free();
+        mysqlEdgePort = settings.mariaDb() ? Ports.free() : -1;
         indexerPort = Ports.free();
         progress("starting the gateway, layout " + settings.layout().label() + ": " + settings.layout().describe());
         // stopped together (in parallel), before the broker they need to shut down cleanly
@@ -141,8 +165,10 @@ public final class LoadEnvironment implements AutoCloseable {
             Path config = writeConfig(dir, name, observabilityPort, policy);
             List<String> jvmOptions = new ArrayList<>(settings.jvmOptions());
             if (roles.contains(Role.EDGE)) jvmOptions.addAll(settings.edgeJvmOptions());
+            Map<String, String> environment = mariaDb == null ? Map.of(PASSWORD_VARIABLE, target.password())
+                    : Map.of(PASSWORD_VARIABLE, target.password(), MYSQL_PASSWORD_VARIABLE, mariaDb.password());
             gateways.add(GatewayProcess.start(roles, config, observabilityPort, jvmOptions,
-                    dir.resolve("logs").resolve(name + ".log"), Map.of(PASSWORD_VARIABLE, target.password())));
+                    dir.resolve("logs").resolve(name + ".log"), environment));
         }
         for (GatewayProcess g : gateways) g.awaitReady(START_TIMEOUT);
         firstLogin();
@@ -173,7 +199,10 @@ public final class LoadEnvironment implements AutoCloseable {
      * The configuration of one gateway process: every process gets the same one (connections,
      * issuer, policy, broker) but for its instance id, data folder and observability port, so the
      * roles find each other only through Kafka, as in a fleet. The target's password is read from
-     * the environment ({@value #PASSWORD_VARIABLE}), not written to the file. The issuer's keys are
+     * the environment ({@value #PASSWORD_VARIABLE}, and the MariaDB target's from
+     * {@value #MYSQL_PASSWORD_VARIABLE}), not written to the file. With a MariaDB target the edge also
+     * gets its MySQL listener (plaintext allowed, TLS with the same certificate for clients that
+     * ask) and two catalog connections with {@code protocol: mysql}. The issuer's keys are
      * fetched once for the whole run (a 12 h cache): a refetch that times out on a loaded machine
      * would fail a run's logins, and key rotation is not what a load run measures.
      */
@@ -194,10 +223,10 @@ public final class LoadEnvironment implements AutoCloseable {
                     port: %d
                     tls: {cert: %s, key: %s}
                     allow-plaintext: true
-                connections:
+                %sconnections:
                   - {name: demo, host: %s, port: %d, database: %s, user: %s, password: "${%s}", mode: enforce, labels: {env: demo}}
                   - {name: demo-observe, host: %s, port: %d, database: %s, user: %s, password: "${%s}", mode: observe, labels: {env: demo}}
-                identity:
+                %sidentity:
                   jwks-cache-ttl: 12h
                   issuers:
                     - {issuer: %s, jwks-uri: %s, audiences: [%s]}
@@ -209,13 +238,38 @@ public final class LoadEnvironment implements AutoCloseable {
                 approval: {host: 127.0.0.1, port: 0}
                 indexer: {host: 127.0.0.1, port: %d}
                 """.formatted(name, name, yaml(dir.resolve("gateway").resolve(name)), broker.bootstrapServers(), edgePort,
-                yaml(tls.certificate()), yaml(tls.privateKey()),
+                yaml(tls.certificate()), yaml(tls.privateKey()), mysqlListener(),
                 target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE,
-                target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE,
+                target.host(), target.port(), DemoTarget.DATABASE, target.role(), PASSWORD_VARIABLE, mysqlConnections(),
                 yaml(issuer.issuerUrl()), yaml(issuer.jwksUri().toString()), DevTokenIssuer.AUDIENCE,
                 yaml(policy), settings.inlineDecisions(), observabilityPort, indexerPort));
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         return file;
+    }
+
+    /** The {@code edge.mysql} section (indented under {@code edge:}), or nothing without a MariaDB target. */
+    private String mysqlListener() {
+        if (mariaDb == null) return "";
+        // TLS: the postgres listener's certificate, for clients that ask; a token may come without it
+        return """
+                  mysql:
+                    host: 127.0.0.1
+                    port: %d
+                    allow-plaintext: true
+                """.formatted(mysqlEdgePort);
+    }
+
+    /** The catalog connections to the MariaDB target, or nothing without one. */
+    private String mysqlConnections() {
+        if (mariaDb == null) return "";
+        StringBuilder sb = new StringBuilder();
+        for (String[] c : List.of(new String[] {MYSQL_ENFORCE_CONNECTION, "enforce"}, new String[] {MYSQL_OBSERVE_CONNECTION, "observe"})) {
+            sb.append("  - {name: ").append(c[0]).append(", protocol: mysql, host: ").append(mariaDb.host()).append(", port: ")
+                    .append(mariaDb.port()).append(", database: ").append(MariaDbTarget.DATABASE).append(", user: ")
+                    .append(MariaDbTarget.USER).append(", password: \"${").append(MYSQL_PASSWORD_VARIABLE).append("}\", mode: ")
+                    .append(c[1]).append(", labels: {env: demo}}\n");
+        }
+        return sb.toString();
     }
 
     private static String yaml(Object value) {
@@ -270,6 +324,21 @@ public final class LoadEnvironment implements AutoCloseable {
         return floor;
     }
 
+    /** The self-signed certificate and key the edge's listeners (and PgBouncer) offer TLS with. */
+    public SelfSignedCertificate.PemFiles tls() {
+        return tls;
+    }
+
+    /** The MariaDB target, or null when the run has none. */
+    public MariaDbTarget mariaDb() {
+        return mariaDb;
+    }
+
+    /** The edge's MySQL listener port, or -1 when the run has no MariaDB target. */
+    public int mysqlEdgePort() {
+        return mysqlEdgePort;
+    }
+
     /** PgBouncer, or null when the run has none. */
     public PgBouncer pgbouncer() {
         return pgbouncer;
@@ -285,7 +354,7 @@ public final class LoadEnvironment implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("no process runs " + role.label()));
     }
 
-    /** Every process whose CPU a run reads, in report order: gateway processes, broker, PgBouncer, the floor, PostgreSQL. */
+    /** Every process whose CPU a run reads, in report order: gateway processes, broker, PgBouncer, the floor, PostgreSQL, MariaDB. */
     public List<Measured> measured() {
         List<Measured> all = new ArrayList<>();
         for (GatewayProcess g : gateways) all.add(new Measured(g.name(), Kind.GATEWAY, g.pid(), false));
@@ -293,6 +362,7 @@ public final class LoadEnvironment implements AutoCloseable {
         if (pgbouncer != null) all.add(new Measured("pgbouncer", Kind.PGBOUNCER, pgbouncer.pid(), false));
         if (floor != null) all.add(new Measured("floor", Kind.FLOOR, floor.pid(), false));
         all.add(new Measured("postgres", Kind.POSTGRES, postmasterPid, true));
+        if (mariaDb != null) all.add(new Measured("mariadbd", Kind.MARIADB, mariaDb.pid(), false));
         return all;
     }
 
@@ -310,6 +380,9 @@ public final class LoadEnvironment implements AutoCloseable {
         }
         if (!broker.isAlive()) throw new IllegalStateException("the broker JVM ended");
         if (floor != null && !floor.isAlive()) throw new IllegalStateException("the write-ahead floor's JVM ended");
+        if (mariaDb != null && !ProcessHandle.of(mariaDb.pid()).map(ProcessHandle::isAlive).orElse(false)) {
+            throw new IllegalStateException("the MariaDB target (mariadbd, pid " + mariaDb.pid() + ") ended");
+        }
     }
 
     private static void deleteRecursively(Path dir) {
@@ -331,7 +404,7 @@ public final class LoadEnvironment implements AutoCloseable {
     }
 
     /**
-     * Stops every process (gateways in parallel, then broker, PgBouncer, issuer, target) and removes
+     * Stops every process (gateways in parallel, then broker, PgBouncer, issuer, the targets) and removes
      * the folder unless it is to be kept; idempotent.
      */
     @Override

@@ -3,7 +3,7 @@ package dev.gatehouse.loadtest;
 import java.util.function.Function;
 
 /**
- * The entry of the loadtest's runs ({@link PgbenchComparison}, {@link LargeSelectComparison},
+ * The entry of the loadtest's runs ({@link PgbenchComparison}, {@link SysbenchComparison}, {@link LargeSelectComparison},
  * {@link IndexerSearchRun}): parses the options, runs, and exits with the run's status; options it
  * cannot parse end the process with status 2 and the parser's message.
  */
