@@ -79,8 +79,8 @@ public record StmtExecute(int statementId, int flags, int[] types, List<String> 
             }
             if (b.isReadable()) throw new IllegalArgumentException(b.readableBytes() + " bytes after the last parameter");
             return new StmtExecute(id, flags, types, text, "sha256:" + HexFormat.of().formatHex(sha.digest()));
-        } catch (IndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("parameters run past the packet", e);
+        } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("parameters run past the packet or their value", e);
         }
     }
 
@@ -91,7 +91,7 @@ public record StmtExecute(int statementId, int flags, int[] types, List<String> 
             case 0x02, 0x0D -> 2;                             // SHORT, YEAR
             case 0x03, 0x09, 0x04 -> 4;                       // LONG, INT24, FLOAT
             case 0x08, 0x05 -> 8;                             // LONGLONG, DOUBLE
-            case 0x07, 0x0A, 0x0C, 0x0B, 0x11, 0x12, 0x13 -> b.readUnsignedByte(); // dates and times: length first
+            case 0x07, 0x0A, 0x0C, 0x0B -> b.readUnsignedByte(); // dates and times: length first
             case 0x00, 0x0F, 0x10, 0xF5, 0xF6, 0xF7, 0xF8, 0xF9, 0xFA, 0xFB, 0xFC, 0xFD, 0xFE, 0xFF -> {
                 long len = MySqlProtocol.readLenenc(b);
                 if (len < 0 || len > b.readableBytes()) throw new IllegalArgumentException("a value runs past the packet");
@@ -99,6 +99,11 @@ public record StmtExecute(int statementId, int flags, int[] types, List<String> 
             }
             default -> throw new IllegalArgumentException("unknown parameter type 0x" + Integer.toHexString(type));
         };
+        boolean dateLength = n == 0 || n == 4 || n == 7 || n == 11;
+        boolean timeLength = n == 0 || n == 8 || n == 12;
+        if ((type == 0x07 || type == 0x0A || type == 0x0C) && !dateLength || type == 0x0B && !timeLength) {
+            throw new IllegalArgumentException("a date or time value of " + n + " bytes");
+        }
         byte[] out = new byte[n];
         b.readBytes(out);
         return out;
