@@ -28,7 +28,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 17 rules, default allow: OK\n");
+        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 18 rules, default allow: OK\n");
     }
 
     @Test
@@ -191,9 +191,9 @@ class PolicyCommandTest {
         assertThat(json.get("rule").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/analysis/statements/0/tag").asText()).isEqualTo("DROP TABLE");
         assertThat(json.at("/analysis/statements/0/tables_written/0").asText()).isEqualTo("orders");
-        assertThat(json.get("rules")).hasSize(16);
-        assertThat(json.at("/rules/7/id").asText()).isEqualTo("ci-no-ddl");
-        assertThat(json.at("/rules/7/deciding").asBoolean()).isTrue();
+        assertThat(json.get("rules")).hasSize(17);
+        assertThat(json.at("/rules/8/id").asText()).isEqualTo("ci-no-ddl");
+        assertThat(json.at("/rules/8/deciding").asBoolean()).isTrue();
         assertThat(json.at("/rules/0/dry_run").asBoolean()).isTrue();
         assertThat(json.get("dry_run")).isEmpty();
     }
