@@ -80,11 +80,6 @@ public record TargetConnection(String name, String host, int port, String databa
         this(name, host, port, database, user, password, tls, tlsCa, mode, labels, resultCapture, POSTGRES);
     }
 
-    /** The same connection, reached with {@code protocol}. */
-    public TargetConnection withProtocol(String protocol) {
-        return new TargetConnection(name, host, port, database, user, password, tls, tlsCa, mode, labels, resultCapture,
-                protocol);
-    }
 
     /** A connection with the default result capture. */
     public TargetConnection(String name, String host, int port, String database, String user, String password,

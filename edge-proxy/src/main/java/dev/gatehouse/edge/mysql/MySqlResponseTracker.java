@@ -29,7 +29,6 @@ final class MySqlResponseTracker {
     private Expect expect;
     private long columnsLeft;
     private int status;
-    private boolean statusKnown;
 
     // what the answer in flight reported
     long rows;
@@ -46,7 +45,6 @@ final class MySqlResponseTracker {
     MySqlResponseTracker(boolean deprecateEof, int initialStatus) {
         this.deprecateEof = deprecateEof;
         this.status = initialStatus;
-        this.statusKnown = true;
     }
 
     /** A command was sent: its answer comes next. */
@@ -203,6 +201,6 @@ final class MySqlResponseTracker {
 
     @Override
     public String toString() {
-        return "MySqlResponseTracker[" + state + (statusKnown ? ", status=0x" + Integer.toHexString(status) : "") + "]";
+        return "MySqlResponseTracker[" + state + ", status=0x" + Integer.toHexString(status) + "]";
     }
 }

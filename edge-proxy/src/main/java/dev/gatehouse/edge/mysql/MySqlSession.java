@@ -101,7 +101,6 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     private static final int DEFAULT_COLLATION = 45;
     /** SERVER_STATUS_NO_BACKSLASH_ESCAPES: the target reports the sql_mode flag in every answer. */
     static final int STATUS_NO_BACKSLASH_ESCAPES = 1 << 9;
-    private static final int COM_SET_OPTION_MULTI_STATEMENTS_ON = 0;
     /** Character sets whose bytes 0x22, 0x27, 0x5C and 0x60 are never part of another character. */
     private static final Set<String> SAFE_CHARSETS = Set.of("utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary");
     /** Where a SET names the client character set: NAMES x, CHARACTER SET x, CHARSET x, character_set_client = x. */
@@ -119,7 +118,6 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
 
     /** One command between its arrival and its completion. */
     private static final class Unit {
-        final int command;
         ByteBuf packet;            // the command packet's payload, forwarded as it came
         PendingCommand pending;    // null for commands the edge passes on without recording (COM_SET_OPTION)
         boolean silent;            // the command has no answer (COM_STMT_CLOSE, COM_STMT_SEND_LONG_DATA)
@@ -133,8 +131,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         List<String> tags = List.of();
         Prepared preparing;        // a COM_STMT_PREPARE in flight: what it prepares
 
-        Unit(int command, ByteBuf packet) {
-            this.command = command;
+        Unit(ByteBuf packet) {
             this.packet = packet;
         }
     }
@@ -185,9 +182,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     private boolean abortedTransaction;
     /** The statements the target prepared for this session, by the target's statement id. */
     private final Map<Integer, Prepared> prepared = new java.util.HashMap<>();
+    /** The target's analysers by lexing flags (bit 0: NO_BACKSLASH_ESCAPES, bit 1: ANSI_QUOTES). */
+    private final SqlAnalyzer[] analyzers = new SqlAnalyzer[4];
     /** The id of the last successful prepare (MariaDB's statement id -1), or 0 when the last prepare failed. */
     private int lastPrepared;
-    private boolean multiStatements;
     private boolean upstreamPaused;
     private boolean unflushed;
     private boolean clientClosed;
@@ -456,15 +454,22 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         }
     }
 
-    private void startQuery(MySqlPacket p) {
-        Unit u = new Unit(MySqlProtocol.COM_QUERY, p.payload());
+    /** The text after a command byte, in the connection's character set; null when its bytes are not valid there. */
+    private String commandText(MySqlPacket p) {
         ByteBuf text = p.payload().slice(p.payload().readerIndex() + 1, p.size() - 1);
-        String sql;
         try {
-            sql = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(text.nioBuffer()).toString();
         } catch (CharacterCodingException e) {
-            String shown = text.toString(StandardCharsets.ISO_8859_1);
+            return null;
+        }
+    }
+
+    private void startQuery(MySqlPacket p) {
+        Unit u = new Unit(p.payload());
+        String sql = commandText(p);
+        if (sql == null) {
+            String shown = p.payload().toString(p.payload().readerIndex() + 1, p.size() - 1, StandardCharsets.ISO_8859_1);
             submit(u, new CommandDraft(SqlCommand.Form.SIMPLE_QUERY,
                     List.of(CommandStatement.query(shown, StatementAnalysis.unknown("UNKNOWN", "not valid " + charset.name()))),
                     shown, false, "the query is not valid " + charset.name(), null,
@@ -489,14 +494,13 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             packet = alloc.buffer(1 + name.length).writeByte(MySqlProtocol.COM_INIT_DB).writeBytes(name);
             p.release();
         }
-        Unit u = new Unit(MySqlProtocol.COM_INIT_DB, packet);
+        Unit u = new Unit(packet);
         submit(u, draft(u, "USE `" + db.replace("`", "``") + "`"));
     }
 
     /** The draft of a query: its statements as the target reads them, or the edge's refusal. */
     private CommandDraft draft(Unit u, String sql) {
-        boolean noBackslashEscapes = (tracker.status() & STATUS_NO_BACKSLASH_ESCAPES) != 0;
-        Set<String> modes = noBackslashEscapes ? Set.of("NO_BACKSLASH_ESCAPES") : Set.of();
+        Set<String> modes = lexingModes();
         ParsedSql parsed = analyzer(modes).parse(sql);
         List<CommandStatement> statements = new ArrayList<>();
         if (parsed.analysis().parseable() && !parsed.statements().isEmpty()) {
@@ -638,8 +642,17 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                 + " only ROLLBACK is accepted until you end it", MySqlProtocol.ER_OPTION_PREVENTS_STATEMENT);
     }
 
+    /** The lexing flags in force: NO_BACKSLASH_ESCAPES as the target's last answer reported it. */
+    private Set<String> lexingModes() {
+        return (tracker.status() & STATUS_NO_BACKSLASH_ESCAPES) != 0 ? Set.of("NO_BACKSLASH_ESCAPES") : Set.of();
+    }
+
+    /** The target's analyser for {@code modes}, looked up once per session and set of flags (not per command). */
     private SqlAnalyzer analyzer(Set<String> modes) {
-        return edge.analyzer(ready.greeting().serverVersion(), modes);
+        int i = (modes.contains("NO_BACKSLASH_ESCAPES") ? 1 : 0) | (modes.contains("ANSI_QUOTES") ? 2 : 0);
+        SqlAnalyzer a = analyzers[i];
+        if (a == null) a = analyzers[i] = edge.analyzer(ready.greeting().serverVersion(), modes);
+        return a;
     }
 
     /**
@@ -647,29 +660,29 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
      * under the settings the target reads it with, and each execution is decided on that analysis.
      */
     private void prepare(MySqlPacket p) {
-        ByteBuf text = p.payload().slice(p.payload().readerIndex() + 1, p.size() - 1);
-        String sql;
-        try {
-            sql = charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(text.nioBuffer()).toString();
-        } catch (CharacterCodingException e) {
+        String sql = commandText(p);
+        if (sql == null) {
             refuseCommand(p, MySqlProtocol.COM_STMT_PREPARE, code(Refusal.Kind.EDGE, "gatehouse: the statement's bytes are"
                     + " not valid in the connection's character set (" + charset.name() + ")", MySqlProtocol.ER_NOT_SUPPORTED_YET));
             return;
         }
-        boolean noBackslashEscapes = (tracker.status() & STATUS_NO_BACKSLASH_ESCAPES) != 0;
-        Set<String> modes = noBackslashEscapes ? Set.of("NO_BACKSLASH_ESCAPES") : Set.of();
+        Set<String> modes = lexingModes();
         ParsedSql parsed = analyzer(modes).parse(sql);
         Refusal refusal = readingRefusal(sql, parsed, modes);
         if (refusal == null && parsed.statements().stream().anyMatch(st -> "KILL".equals(st.analysis().tag()))) {
             refusal = code(Refusal.Kind.EDGE, "gatehouse: KILL cannot be prepared through Gatehouse; send it as a query",
                     MySqlProtocol.ER_NOT_SUPPORTED_YET);
         }
-        Unit u = new Unit(MySqlProtocol.COM_STMT_PREPARE, p.payload());
+        Unit u = new Unit(p.payload());
         u.preparing = new Prepared(sql, parsed, refusal);
+        passOn(u, MySqlResponseTracker.Expect.PREPARE);
+    }
+
+    /** Passes a command that runs no SQL on as it came, without a command record; its answer is relayed. */
+    private void passOn(Unit u, MySqlResponseTracker.Expect answer) {
         unit = u;
         u.forwarded = true;
-        tracker.expect(MySqlResponseTracker.Expect.PREPARE);
+        tracker.expect(answer);
         upstream.command(u.packet);
         u.packet = null;
     }
@@ -689,14 +702,8 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
 
     /** COM_STMT_EXECUTE: recorded and decided with every parameter, as the prepared statement's analysis. */
     private void execute(MySqlPacket p) {
-        int id;
-        try {
-            id = StmtExecute.statementId(p.payload());
-        } catch (IllegalArgumentException e) {
-            p.release();
-            core.violation(name(), "COM_STMT_EXECUTE: " + e.getMessage());
-            return;
-        }
+        Integer id = statementId(p);
+        if (id == null) return;
         int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
         Prepared ps = prepared.get(resolved);
         if (ps == null) {
@@ -722,7 +729,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         ps.types = ex.types();
         // "the last prepared" is the statement decided here: the target is told which one by its id
         if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
-        Unit u = new Unit(MySqlProtocol.COM_STMT_EXECUTE, p.payload());
+        Unit u = new Unit(p.payload());
         List<CommandStatement> statements = new ArrayList<>();
         if (ps.parsed.analysis().parseable() && !ps.parsed.statements().isEmpty()) {
             for (ParsedStatement st : ps.parsed.statements()) {
@@ -741,16 +748,22 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         submit(u, draft);
     }
 
+    /** The statement id a COM_STMT_* packet names; null (and the session ended) when the packet is too short. */
+    private Integer statementId(MySqlPacket p) {
+        try {
+            return StmtExecute.statementId(p.payload());
+        } catch (IllegalArgumentException e) {
+            String command = MySqlProtocol.commandName(p.header());
+            p.release();
+            core.violation(name(), command + ": " + e.getMessage());
+            return null;
+        }
+    }
+
     /** COM_STMT_CLOSE: passed on (no answer, as from the server); the statement is forgotten. */
     private void closeStatement(MySqlPacket p) {
-        int id;
-        try {
-            id = StmtExecute.statementId(p.payload());
-        } catch (IllegalArgumentException e) {
-            p.release();
-            core.violation(name(), "COM_STMT_CLOSE: " + e.getMessage());
-            return;
-        }
+        Integer id = statementId(p);
+        if (id == null) return;
         int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
         prepared.remove(resolved);
         if (resolved == lastPrepared) lastPrepared = 0;
@@ -760,12 +773,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
 
     /** COM_STMT_RESET: runs nothing; passed on, its answer relayed. */
     private void resetStatement(MySqlPacket p) {
-        Unit u = new Unit(MySqlProtocol.COM_STMT_RESET, p.payload());
-        unit = u;
-        u.forwarded = true;
-        tracker.expect(MySqlResponseTracker.Expect.ONE_PACKET);
-        upstream.command(u.packet);
-        u.packet = null;
+        passOn(new Unit(p.payload()), MySqlResponseTracker.Expect.ONE_PACKET);
     }
 
     /** COM_SET_OPTION switches multi-statements: passed on (it runs no SQL), its answer relayed. */
@@ -776,13 +784,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             core.violation(name(), "COM_SET_OPTION with unknown option " + option);
             return;
         }
-        multiStatements = option == COM_SET_OPTION_MULTI_STATEMENTS_ON;
-        Unit u = new Unit(MySqlProtocol.COM_SET_OPTION, p.payload());
-        unit = u;
-        u.forwarded = true;
-        tracker.expect(MySqlResponseTracker.Expect.ONE_PACKET);
-        upstream.command(u.packet);
-        u.packet = null;
+        passOn(new Unit(p.payload()), MySqlResponseTracker.Expect.ONE_PACKET);
     }
 
     /** A command the edge does not pass on: recorded with the reason, answered with an ERR (or nothing, as the target would). */
@@ -791,7 +793,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     }
 
     private void refuseCommand(MySqlPacket p, int command, Refusal given) {
-        Unit u = new Unit(command, p.payload());
+        Unit u = new Unit(p.payload());
         String name = MySqlProtocol.commandName(command);
         String text = name;
         if (command == MySqlProtocol.COM_STMT_PREPARE || command == MySqlProtocol.COM_FIELD_LIST) {
@@ -1032,7 +1034,6 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     public CompletionStage<TargetLogin> connectTarget(TargetConnection connection) {
         login = new CompletableFuture<>();
         upstream = new MySqlUpstream(targetListener, connection, edge.netClient(), capabilities, collation);
-        upstream.onWritable(() -> { });
         upstream.connect().whenComplete((r, err) -> scheduler.execute(() -> {
             if (err != null) {
                 login.completeExceptionally(err);
@@ -1040,7 +1041,6 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             }
             ready = r;
             tracker = new MySqlResponseTracker((r.capabilities() & MySqlProtocol.CLIENT_DEPRECATE_EOF) != 0, r.status());
-            multiStatements = (r.capabilities() & MySqlProtocol.CLIENT_MULTI_STATEMENTS) != 0;
             try {
                 analyzer(Set.of()); // the target's dialect, ready before the first command
             } catch (RuntimeException e) {

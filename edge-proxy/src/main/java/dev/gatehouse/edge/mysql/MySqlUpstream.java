@@ -11,8 +11,6 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -63,7 +61,6 @@ final class MySqlUpstream {
     private int nextSequence;
     private boolean loggedIn;
     private boolean closed;
-    private final List<Runnable> onWritable = new ArrayList<>();
 
     MySqlUpstream(Listener session, TargetConnection target, NetClient netClient, int clientCapabilities, int collation) {
         this.session = session;
@@ -89,7 +86,6 @@ final class MySqlUpstream {
             NettySockets.onReadComplete(socket, v -> {
                 if (loggedIn && !closed) session.onTargetReadComplete();
             });
-            NettySockets.onWritable(socket, () -> onWritable.forEach(Runnable::run));
             socket.exceptionHandler(e -> {
                 if (!loggedIn) fail("the target connection failed: " + e.getMessage());
                 else if (!closed) session.onTargetClosed(e);
@@ -217,10 +213,6 @@ final class MySqlUpstream {
 
     void resume() {
         if (socket != null) socket.resume();
-    }
-
-    void onWritable(Runnable r) {
-        onWritable.add(r);
     }
 
     /** The target's own id for this connection (what its logs and processlist show). */
