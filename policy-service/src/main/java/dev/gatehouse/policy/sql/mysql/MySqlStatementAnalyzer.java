@@ -90,6 +90,65 @@ final class MySqlStatementAnalyzer {
             return Outcome.failed("statements nested deeper than " + MAX_DEPTH);
         }
         Words w = new Words(tokens);
+        Outcome outcome = statement(w, depth);
+        List<String> variables = userVariablesAssigned(w);
+        if (variables.isEmpty() || !outcome.ok()) {
+            return outcome;
+        }
+        StatementAnalysis a = outcome.analysis();
+        List<String> settings = new ArrayList<>(a.settings());
+        variables.stream().filter(v -> !settings.contains(v)).forEach(settings::add);
+        return new Outcome(new StatementAnalysis(a.kind(), a.tag(), a.objectType(), a.tablesRead(), a.tablesWritten(),
+                a.functions(), a.missingWhere(), a.runsCode(), a.uncertain(), a.uncertainty(), settings, a.filterColumns()),
+                outcome.effect(), null);
+    }
+
+    /**
+     * The user variables a statement assigns, as settings named {@code @name} (lower case): with
+     * {@code :=} anywhere, {@code SELECT ... INTO @a, @b}, {@code SET @a = ...}. A value assigned to
+     * one outlives the statement (a later command reads it), so policies and the masking edge see
+     * it as a changed setting.
+     */
+    static List<String> userVariablesAssigned(Words w) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i + 1 < w.size(); i++) {
+            if (!w.isPunct(i, "@") || w.isPunct(i + 1, "@") || (i > 0 && w.isPunct(i - 1, "@"))) {
+                continue;
+            }
+            if (i > 0 && w.token(i - 1).type() != Type.PUNCT && w.token(i - 1).end() == w.token(i).start()) {
+                continue; // an account name, user@host
+            }
+            boolean assigned = w.isPunct(i + 2, ":=") || (w.isWord(0, "SET") && (w.isPunct(i + 2, "=")))
+                    || intoList(w, i);
+            if (assigned) {
+                String name = "@" + w.token(i + 1).text().replace("`", "").replace("'", "").replace("\"", "")
+                        .toLowerCase(Locale.ROOT);
+                if (!out.contains(name)) {
+                    out.add(name);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether the {@code @} at {@code at} is in the variable list of an {@code INTO}: {@code INTO @a, @b}. */
+    private static boolean intoList(Words w, int at) {
+        int i = at;
+        while (i >= 0) {
+            if (w.isWord(i - 1, "INTO")) {
+                return true;
+            }
+            // step back over one earlier item of the list: "@ name ,"
+            if (w.isPunct(i - 1, ",") && w.isPunct(i - 3, "@")) {
+                i -= 3;
+            } else {
+                return false;
+            }
+        }
+        return false;
+    }
+
+    private Outcome statement(Words w, int depth) {
         String w0 = w.word(0);
         return switch (w0) {
             case "SELECT", "TABLE", "VALUES", "(" -> query(w, "SELECT");

@@ -271,10 +271,22 @@ class MySqlAnalyzerTest {
     void settingsAreNamed() {
         // Given / When / Then
         assertThat(single("SET @@global.sql_mode = '', SESSION autocommit = 0, @x = 1").settings())
-                .containsExactly("global.sql_mode", "autocommit");
+                .containsExactly("global.sql_mode", "autocommit", "@x");
         assertThat(single("SET sql_mode = (SELECT m FROM modes LIMIT 1)").tablesRead()).containsExactly("modes");
         assertThat(single("SET NAMES gbk").settings()).contains("names", "character_set_client");
         assertThat(single("SET ROLE ALL").kind()).isEqualTo(StatementKind.DCL);
+    }
+
+    @Test
+    void userVariablesAStatementAssignsAreSettings() {
+        // Given / When / Then: a value kept in a user variable outlives the statement (a masked value could ride on it)
+        assertThat(single("SELECT @x := ssn FROM customers").settings()).containsExactly("@x");
+        assertThat(single("SELECT ssn, name INTO @a, @`B` FROM customers LIMIT 1").settings()).containsExactly("@a", "@b");
+        assertThat(single("SELECT name FROM customers WHERE id = 1 INTO @n").settings()).containsExactly("@n");
+        assertThat(single("UPDATE t SET a = (@v := a + 1)").settings()).containsExactly("@v");
+        // reading one is not assigning it
+        assertThat(single("SELECT @x, @@version FROM t WHERE @c = 1").settings()).isEmpty();
+        assertThat(single("SELECT ssn INTO OUTFILE '/tmp/x' FROM customers").settings()).isEmpty();
     }
 
     @Test

@@ -55,7 +55,7 @@ SELECT HIGH_PRIORITY DISTINCT city FROM customers ORDER BY city LIMIT 5, 10
 SELECT * FROM orders o STRAIGHT_JOIN customers c ON o.cid = c.id
 --@ READ | SELECT | r: orders
 SELECT * FROM orders USE INDEX (idx_created) WHERE created_at > '2024-01-01'
---@ READ | SELECT | r: orders
+--@ READ | SELECT | r: orders | s: @last_id
 SELECT id INTO @last_id FROM orders ORDER BY id DESC LIMIT 1
 --@ UTILITY | SELECT INTO OUTFILE | r: customers | unc
 SELECT * FROM customers INTO OUTFILE '/tmp/customers.csv' FIELDS TERMINATED BY ','
@@ -401,7 +401,7 @@ SET sql_mode = 'ANSI_QUOTES'
 SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')
 --@ UTILITY | SET | s: autocommit
 SET @@session.autocommit = 0
---@ UTILITY | SET | s: autocommit
+--@ UTILITY | SET | s: autocommit, @x
 SET autocommit = 1, @x = 5
 --@ UTILITY | SET | s: global.max_connections
 SET GLOBAL max_connections = 500
@@ -413,9 +413,9 @@ SET PERSIST max_connections = 500
 SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci
 --@ UTILITY | SET | s: character_set_client, character_set_connection, character_set_results, collation_connection
 SET CHARACTER SET latin1
---@ UTILITY | SET
+--@ UTILITY | SET | s: @user_var
 SET @user_var = 1
---@ UTILITY | SET
+--@ UTILITY | SET | s: @a, @b
 SET @a := 1, @b := 2
 --@ UTILITY | SET | s: transaction_isolation
 SET TRANSACTION ISOLATION LEVEL READ COMMITTED
@@ -439,7 +439,7 @@ SET sql_log_bin = 0
 SET @@session.sql_mode = DEFAULT
 --@ UTILITY | SET | s: names, character_set_client, character_set_connection, character_set_results, collation_connection
 /*!40101 SET NAMES utf8mb4 */
---@ UTILITY | SET
+--@ UTILITY | SET | s: @old_character_set_client
 /*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */
 
 --@ UTILITY | USE
