@@ -337,6 +337,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         }
         FleetWiring.attach(listeners, revocations, kafka.bootstrapServers(), config.instanceId(), closeables);
         edge.useMasking(config.edge().masking().profiles());
+        if (mysqlEdge != null) mysqlEdge.useMasking(config.edge().masking().profiles());
         edge.useApprovalNoticeInterval(pg.approvalNoticeIntervalDuration());
         edgePort = edge.start().await();
         closeables.add(edge);

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -23,6 +24,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * MySQL clients through an edge of the whole system (Kafka, the policy service with the example
@@ -31,6 +33,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
  */
 class MySqlIT {
     private static final String CONNECTION = "shop-mysql";
+    private static final String PROD = "shop-mysql-prod";
     private final Gateway gw = Gateway.get();
     private static LoggingMariaDb target;
     private static GatehouseRuntime edge;
@@ -41,14 +44,23 @@ class MySqlIT {
         Path dir = Files.createTempDirectory("gatehouse-mysql-it-");
         target = LoggingMariaDb.start(dir.resolve("mariadb"));
         var tls = SelfSignedCertificate.ensure(dir.resolve("tls"));
+        Path hmacKey = Files.writeString(dir.resolve("masking-hmac-key"), "mysql-it-masking-hmac-key-0001");
+        try (Connection c = target.adminConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE target.customers (id INT PRIMARY KEY, name VARCHAR(50), email VARCHAR(100), ssn VARCHAR(20))");
+            s.execute("INSERT INTO target.customers VALUES (1, 'Ann', 'ann@example.com', '123-45-6789')");
+        }
         DevTokenIssuer issuer = gw.env.issuer();
         var config = new GatehouseConfig("edge-mysql-it", dir,
                 new GatehouseConfig.Kafka(gw.env.kafka().bootstrapServers(), 3, 1, null, "5s", Map.of()),
-                new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", 0, null, true, "10s", null, null), null,
+                new GatehouseConfig.Edge(new GatehouseConfig.Postgres("127.0.0.1", 0, null, true, "10s", null, null),
+                        new GatehouseConfig.Masking(Path.of("config/masking.yaml"), null, hmacKey),
                         new GatehouseConfig.MySql("127.0.0.1", 0, new GatehouseConfig.Tls(tls.certificate(), tls.privateKey()),
                                 false, null, null, 2, null)),
                 List.of(new GatehouseConfig.Connection(CONNECTION, target.host(), target.port(), LoggingMariaDb.DATABASE,
                         LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null, "enforce", Map.of("env", "demo"), null,
+                        "mysql"),
+                        new GatehouseConfig.Connection(PROD, target.host(), target.port(), LoggingMariaDb.DATABASE,
+                        LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null, "enforce", Map.of("env", "prod"), null,
                         "mysql")),
                 new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
                         Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
@@ -65,8 +77,12 @@ class MySqlIT {
     }
 
     private Gateway.Result mysql(String subject, String stdin, String... extra) throws Exception {
+        return mysqlOn(CONNECTION, subject, stdin, extra);
+    }
+
+    private Gateway.Result mysqlOn(String connection, String subject, String stdin, String... extra) throws Exception {
         List<String> command = new ArrayList<>(List.of("mysql", "--protocol=TCP", "-h", "127.0.0.1", "-P",
-                String.valueOf(edge.mysqlPort()), "-u", subject, "--password=" + gw.token(subject, "dba"), "-D", CONNECTION,
+                String.valueOf(edge.mysqlPort()), "-u", subject, "--password=" + gw.token(subject, "dba"), "-D", connection,
                 "--ssl", "-A", "--batch", "--force"));
         command.addAll(List.of(extra));
         return gw.run("unused", stdin, command.toArray(String[]::new));
@@ -115,6 +131,30 @@ class MySqlIT {
     }
 
     @Test
+    void theExamplePolicyMasksCustomerDataReadInProductionWithTheConfiguredProfiles() throws Exception {
+        assumeThat(Path.of("/usr/bin/mysql")).exists();
+        // When: a reader outside support reads customers on a production connection (rule prod-mask-customer-data,
+        // profile pii-basic of deploy/config/masking.yaml)
+        var r = mysqlOn(PROD, "carol", """
+                SELECT id, name, email, ssn FROM customers;
+                SHOW WARNINGS;
+                """);
+        // Then: the values the profile masks never reach the client, the others do
+        assertThat(r.stdout()).as(r.toString()).contains("Ann").contains("***-**-6789").contains("[REDACTED]")
+                .doesNotContain("ann@example.com").doesNotContain("123-45");
+        // the target ran the query as recorded, and the completion says what was masked
+        assertThat(target.log()).anyMatch(e -> e.argument().equals("SELECT id, name, email, ssn FROM customers"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.audit()).anySatisfy(e -> {
+            assertThat(e).isInstanceOf(AuditEvent.CommandCompleted.class);
+            var masking = ((AuditEvent.CommandCompleted) e).outcome().masking();
+            assertThat(masking).isNotNull();
+            assertThat(masking.profile()).isEqualTo("pii-basic");
+            assertThat(masking.columns()).containsKey("target.customers.ssn");
+            assertThat(masking.detectors()).containsKey("email");
+        }));
+    }
+
+    @Test
     void mysqldumpDumpsThroughTheEdge() throws Exception {
         assumeThat(Path.of("/usr/bin/mysqldump")).exists();
         try (Connection c = target.adminConnection(); Statement s = c.createStatement()) {
@@ -122,7 +162,9 @@ class MySqlIT {
             s.execute("REPLACE INTO target.dumped VALUES (1, 'dumped-row')");
         }
         var r = gw.run("unused", null, "mysqldump", "--protocol=TCP", "-h", "127.0.0.1", "-P", String.valueOf(edge.mysqlPort()),
-                "-u", "alice", "--password=" + gw.token("alice", "dba"), "--ssl", "--skip-lock-tables", "--no-tablespaces",
+                // mysqldump connects without a database: the user name names the connection
+                "-u", "alice@" + CONNECTION, "--password=" + gw.token("alice", "dba"), "--ssl", "--skip-lock-tables",
+                "--no-tablespaces",
                 CONNECTION, "dumped");
         assertThat(r.exitCode()).as(r.toString()).isZero();
         assertThat(r.stdout()).contains("CREATE TABLE `dumped`").contains("'dumped-row'");

@@ -14,6 +14,26 @@ public sealed interface MaskMethod {
     /** The method's name as written in a profile. */
     String label();
 
+    /** A JSON string literal, so a replaced json/jsonb value is still valid JSON. */
+    static String jsonString(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+                    else b.append(c);
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+
     /** Replaces the whole value with {@value #TEXT}. */
     record Redact() implements MaskMethod {
         public static final String TEXT = "[REDACTED]";

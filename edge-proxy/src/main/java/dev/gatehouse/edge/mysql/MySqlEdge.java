@@ -7,6 +7,7 @@ import dev.gatehouse.edge.PgEdgeConfig;
 import dev.gatehouse.edge.RevocationCheck;
 import dev.gatehouse.edge.SessionRegistry;
 import dev.gatehouse.edge.catalog.ConnectionCatalog;
+import dev.gatehouse.edge.masking.MaskingProfiles;
 import dev.gatehouse.edge.session.SessionPorts;
 import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.ControlMessage;
@@ -65,6 +66,8 @@ public final class MySqlEdge implements EdgeListener {
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<String> listeners = new CopyOnWriteArrayList<>();
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
+    private volatile MaskingProfiles maskingProfiles = MaskingProfiles.NONE;
+    private final MySqlCatalog tables;
     private final java.util.concurrent.ConcurrentHashMap<String, dev.gatehouse.platform.core.SqlAnalyzer> analyzers =
             new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -85,8 +88,27 @@ public final class MySqlEdge implements EdgeListener {
         this.metrics = new EdgeMetrics(meterRegistry, "mysql", registry::size, openConnections::get);
         this.netClient = vertx.createNetClient(new NetClientOptions().setTcpNoDelay(true).setConnectTimeout(10_000));
         this.sslContext = config.tlsEnabled() ? sslContext(config) : null;
+        this.tables = new MySqlCatalog(vertx, netClient, Duration.ofMinutes(1), Duration.ofSeconds(10));
         this.sessionPorts = new SessionPorts(authenticator, decisions, audit, () -> revocations, metrics, config.edgeId(),
                 config.decisionDeadline(), () -> Duration.ofSeconds(30), config.authenticationTimeout());
+    }
+
+    /**
+     * The masking profiles that {@code Mask} decisions name (none by default: such commands are
+     * refused). Call before {@link #start()} or at any time to replace them.
+     */
+    public MySqlEdge useMasking(MaskingProfiles profiles) {
+        this.maskingProfiles = Objects.requireNonNull(profiles, "profiles");
+        return this;
+    }
+
+    MaskingProfiles maskingProfiles() {
+        return maskingProfiles;
+    }
+
+    /** The targets' tables, as masking needs them. */
+    MySqlCatalog tables() {
+        return tables;
     }
 
     private static SslContext sslContext(PgEdgeConfig config) {

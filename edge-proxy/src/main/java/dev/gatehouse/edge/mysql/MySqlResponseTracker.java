@@ -21,11 +21,26 @@ final class MySqlResponseTracker {
         PREPARE
     }
 
+    /** What the packet the tracker read last is, for those who rewrite or sample an answer. */
+    enum Part {
+        /** The column count that starts a result set. */
+        COLUMN_COUNT,
+        /** A column definition of a result set (not those of a STMT_PREPARE_OK). */
+        COLUMN_DEFINITION,
+        /** A row of a result set: text protocol after COM_QUERY, binary after COM_STMT_EXECUTE. */
+        ROW,
+        /** An ERR packet. */
+        ERROR,
+        /** Anything else: OK, EOF, the end of a result set, a prepare's answer, a local-file request. */
+        OTHER
+    }
+
     private enum State { IDLE, FIRST, COLUMNS, COLUMNS_EOF, ROWS, PREPARED_PARAMS, PREPARED_PARAMS_EOF, PREPARED_COLUMNS,
         PREPARED_COLUMNS_EOF }
 
     private final boolean deprecateEof;
     private State state = State.IDLE;
+    private Part part = Part.OTHER;
     private Expect expect;
     private long columnsLeft;
     private int status;
@@ -84,6 +99,26 @@ final class MySqlResponseTracker {
      */
     void onPacket(MySqlPacket p) {
         int header = p.header();
+        State before = state;
+        part = Part.OTHER;
+        read(p, header);
+        if (header == MySqlProtocol.ERR && (before == State.FIRST || before == State.ROWS)) {
+            part = Part.ERROR;
+        } else if (before == State.FIRST && (state == State.COLUMNS)) {
+            part = Part.COLUMN_COUNT;
+        } else if (before == State.COLUMNS) {
+            part = Part.COLUMN_DEFINITION;
+        } else if (before == State.ROWS && state == State.ROWS) {
+            part = Part.ROW;
+        }
+    }
+
+    /** What the last packet given to {@link #onPacket} was. */
+    Part lastPart() {
+        return part;
+    }
+
+    private void read(MySqlPacket p, int header) {
         switch (state) {
             case IDLE -> throw new IllegalStateException("the target sent a packet (header 0x" + Integer.toHexString(header)
                     + ") when no answer was expected");

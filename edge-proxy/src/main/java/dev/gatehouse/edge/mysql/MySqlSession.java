@@ -82,8 +82,13 @@ import java.util.regex.Pattern;
  * then; each execute is decided with its parameters as that analysis; statement id -1 is resolved
  * to the last prepare the edge saw. Not supported yet, refused with a clear ERR: long data and
  * cursors of prepared statements, COM_CHANGE_USER, COM_RESET_CONNECTION, COM_FIELD_LIST,
- * replication and binlog commands, XA, masking of MySQL results. The compressed protocol and local
- * files are never offered.
+ * replication and binlog commands, XA. The compressed protocol and local files are never offered.
+ *
+ * <p>A Mask decision runs a command that only reads ({@link #notMaskable}) and rewrites its answer
+ * as it streams ({@link MySqlResultMasker}, text and binary rows, with the target's tables read on
+ * a side connection to tell base tables from views); afterwards the edge clears the target's
+ * diagnostics area ({@link #CLEAR_DIAGNOSTICS}) before the next command, so SHOW WARNINGS cannot
+ * quote a masked value. Result samples are taken after masking ({@link MySqlResultSampler}).
  */
 final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol {
     private static final Logger LOGGER = LoggerFactory.getLogger(MySqlSession.class);
@@ -130,9 +135,22 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         boolean endsAbortedTransaction;
         List<String> tags = List.of();
         Prepared preparing;        // a COM_STMT_PREPARE in flight: what it prepares
+        boolean binaryRows;        // its rows come in the binary protocol (COM_STMT_EXECUTE)
+        MySqlResultMasker masker;  // a Mask decision's rewriter of the answer, or null
+        MySqlResultSampler sampler; // the result sample of a recorded command, when the connection captures results
+        int sequenceShift;         // packets the masker's rewrites added (or removed) before this point
+        boolean clearingDiagnostics; // the edge's own statement that clears a masked command's warnings is in flight
+        Answer answer;             // what the target answered, kept while the edge's own statement runs after it
 
         Unit(ByteBuf packet) {
             this.packet = packet;
+        }
+    }
+
+    /** What the target answered to a command, as its record needs it. */
+    private record Answer(int results, long rows, int errorNumber, String errorState, String errorMessage) {
+        static Answer of(MySqlResponseTracker t) {
+            return new Answer(t.results, t.rows, t.errorNumber, t.errorState, t.errorMessage);
         }
     }
 
@@ -313,7 +331,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         capabilities = response.capabilities() & (OFFERED | MySqlProtocol.CLIENT_SSL);
         collation = response.collation();
         String user = response.user();
-        String database = response.database();
+        String database = connectionNamed(response.database(), user);
         Refusal refusal = connectionRefusal(database);
         if (refusal != null) {
             core.refuseConnection(refusal, database, user);
@@ -335,6 +353,20 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     }
 
     /** Why a handshake response is refused, or null. */
+    /**
+     * The connection a client names: its database, or, for clients that connect without one (such
+     * as mysqldump, which selects databases later), the part of its user name after the last
+     * {@code @} when that is a MySQL connection's name ({@code -u alice@shop-mysql}). The identity
+     * always comes from the token, never from the user name.
+     */
+    private String connectionNamed(String database, String user) {
+        if ((database == null || database.isBlank()) && user != null && user.lastIndexOf('@') >= 0) {
+            String suffix = user.substring(user.lastIndexOf('@') + 1);
+            if (edge.catalog().find(suffix, TargetConnection.MYSQL).isPresent()) return suffix;
+        }
+        return database;
+    }
+
     private Refusal connectionRefusal(String database) {
         if (!tls && !edge.config().allowPlaintext()) {
             return code(Refusal.Kind.AUTHENTICATION, "Gatehouse requires TLS: connect with --ssl (mysql) or"
@@ -355,8 +387,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                 : charsetName.equals("binary") ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8;
         List<String> names = edge.catalog().names(TargetConnection.MYSQL);
         if ((database == null || database.isBlank()) && names.size() != 1) {
-            return code(Refusal.Kind.EDGE, "no Gatehouse connection selected: name one as the database (mysql -D <connection>;"
-                    + " one of: " + String.join(", ", names) + ")", MySqlProtocol.ER_NO_DB_ERROR);
+            return code(Refusal.Kind.EDGE, "no Gatehouse connection selected: name one as the database (mysql -D <connection>)"
+                    + " or after the user name (mysqldump -u you@<connection>); one of: " + String.join(", ", names),
+                    MySqlProtocol.ER_NO_DB_ERROR);
         }
         if (database == null || database.isBlank()) return null; // the listener's only connection
         if (edge.catalog().find(database, TargetConnection.MYSQL).isEmpty()) {
@@ -730,6 +763,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         // "the last prepared" is the statement decided here: the target is told which one by its id
         if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
         Unit u = new Unit(p.payload());
+        u.binaryRows = true;
         List<CommandStatement> statements = new ArrayList<>();
         if (ps.parsed.analysis().parseable() && !ps.parsed.statements().isEmpty()) {
             for (ParsedStatement st : ps.parsed.statements()) {
@@ -830,16 +864,119 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     public void forward(PendingCommand pending, Decision decision) {
         Unit u = pending.payload();
         u.pending = pending;
-        if (decision instanceof Decision.Mask) {
-            reject(pending, code(Refusal.Kind.DENIED, "gatehouse: the policy masks this command's result, and masking MySQL"
-                    + " results is not supported yet; the command was not executed (rule " + decision.ruleId() + ")",
-                    MySqlProtocol.ER_SPECIFIC_ACCESS_DENIED));
+        if (decision instanceof Decision.Mask mk) {
+            mask(u, mk);
             return;
+        }
+        send(u);
+    }
+
+    private void send(Unit u) {
+        if (target.resultCapture().enabled() && u.pending != null) {
+            u.sampler = new MySqlResultSampler(target.resultCapture(), u.binaryRows, charset);
         }
         u.forwarded = true;
         tracker.expect(MySqlResponseTracker.Expect.RESULTS);
         upstream.command(u.packet);
         u.packet = null;
+    }
+
+    /**
+     * Functions whose effect is outside the result, that a masked value could ride on: a named lock
+     * other sessions can see, a sequence, a user-defined function that runs a program, waits on
+     * replication positions named by a value.
+     */
+    private static final Pattern EFFECT_FUNCTIONS = Pattern.compile(
+            "(get_lock|release_lock|release_all_locks|is_free_lock|is_used_lock|setval|nextval|lastval|sys_exec|sys_eval"
+                    + "|master_pos_wait|master_gtid_wait|source_pos_wait)", Pattern.CASE_INSENSITIVE);
+    /** Statements a masked command may consist of besides queries (they read only the catalog and the session's state). */
+    private static final Set<String> MASKABLE_UTILITY = Set.of("SHOW", "DESCRIBE", "EXPLAIN");
+    /**
+     * The edge's own statement after a masked command: a statement that reads a table clears the
+     * target's diagnostics area, where a masked command's warnings and errors (which can quote a
+     * value: {@code Truncated incorrect DOUBLE value: '123-45-6789'}) would wait for SHOW WARNINGS.
+     */
+    static final String CLEAR_DIAGNOSTICS = "DO (SELECT COUNT(*) FROM information_schema.ENGINES WHERE 0)";
+
+    /**
+     * A Mask decision: the command runs and its answer is rewritten as it streams back
+     * ({@link MySqlResultMasker}); the target's tables are read first (cached) to tell base tables
+     * from views. Anything the edge cannot mask is refused before it reaches the target.
+     */
+    private void mask(Unit u, Decision.Mask mk) {
+        java.util.Optional<dev.gatehouse.edge.masking.MaskingProfile> profile = edge.maskingProfiles().find(mk.profile());
+        List<CommandStatement> statements = u.pending.command().statements();
+        String refusal = profile.isEmpty()
+                ? "masking profile \"" + mk.profile() + "\" is not configured on this edge; the command was not executed"
+                : notMaskable(statements);
+        if (refusal != null) {
+            reject(u.pending, new Refusal(Refusal.Kind.DENIED, "gatehouse: denied by rule \"" + mk.ruleId() + "\": " + refusal,
+                    "policy version " + mk.policyVersion() + ", command " + u.pending.command().id(),
+                    Integer.toString(MySqlProtocol.ER_SPECIFIC_ACCESS_DENIED)));
+            return;
+        }
+        edge.tables().snapshot(target).whenComplete((tables, err) -> scheduler.execute(() -> {
+            if (unit != u || phase != Phase.OPEN) return;
+            if (err != null) {
+                reject(u.pending, new Refusal(Refusal.Kind.FAILED_CLOSED, "gatehouse: the command was not executed: the"
+                        + " target's tables could not be read to mask the result (" + rootMessage(err) + ")",
+                        "Gatehouse fails closed when it cannot record or decide a command; retry later", null));
+                return;
+            }
+            u.masker = new MySqlResultMasker(profile.get(), tables, readsMaskedRelation(profile.get(), statements, tables),
+                    u.binaryRows, charset);
+            LOGGER.info("session={} command={} masked rule={} profile={}", core.sessionId(), u.pending.command().id(),
+                    mk.ruleId(), mk.profile());
+            send(u);
+        }));
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c instanceof java.util.concurrent.CompletionException && c.getCause() != null) c = c.getCause();
+        return c.getMessage() == null ? c.toString() : c.getMessage();
+    }
+
+    /** Why a command cannot run masked (null: it can): it must only read, with queries, SHOW, DESCRIBE or EXPLAIN. */
+    static String notMaskable(List<CommandStatement> statements) {
+        for (CommandStatement st : statements) {
+            StatementAnalysis a = st.analysis();
+            boolean reads = a.kind() == dev.gatehouse.platform.core.StatementKind.READ
+                    || MASKABLE_UTILITY.contains(a.tag()) && !a.uncertain();
+            if (!reads || a.uncertain()) {
+                return "a masked command may only read (queries, SHOW, DESCRIBE, EXPLAIN), and this one is " + a.tag()
+                        + (a.uncertain() ? " (" + String.join("; ", a.uncertainty()) + ")" : "") + "; the command was not executed";
+            }
+        }
+        return dev.gatehouse.edge.masking.MaskedCommands.notOnlyReading(statements, EFFECT_FUNCTIONS);
+    }
+
+    /**
+     * Whether the command reads a relation with a column the profile masks, or one whose columns the
+     * edge cannot see into (a view, a system view, a relation the catalog does not know): then every
+     * result column not provably from a base table's column is masked as a whole. A name the
+     * statement did not qualify with its database counts for every database that has it.
+     */
+    static boolean readsMaskedRelation(dev.gatehouse.edge.masking.MaskingProfile profile, List<CommandStatement> statements,
+                                       MySqlCatalog.Snapshot tables) {
+        for (CommandStatement st : statements) {
+            for (String name : st.analysis().tablesRead()) {
+                String[] parts = name.split("\\.");
+                String relation = parts[parts.length - 1];
+                List<Map.Entry<String, MySqlCatalog.Table>> found = parts.length >= 2
+                        ? tables.table(parts[parts.length - 2], relation).map(t -> List.of(Map.entry(parts[parts.length - 2], t)))
+                                .orElse(List.of())
+                        : tables.named(relation);
+                if (found.isEmpty()) return true;
+                for (var e : found) {
+                    if (!e.getValue().baseTable() || MySqlResultMasker.holdsColumnValues(e.getKey(), relation)
+                            || profile.masksAnyColumnOf(e.getKey(), relation, e.getValue().columns())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     @Override
@@ -929,7 +1066,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
 
     private void onTargetPacket(MySqlPacket p) {
         Unit u = unit;
-        if (phase == Phase.CLOSED || u == null || !(u.forwarded || u.rollingBack)) {
+        if (phase == Phase.CLOSED || u == null || !(u.forwarded || u.rollingBack || u.clearingDiagnostics)) {
             p.release();
             if (phase != Phase.CLOSED) {
                 core.fatal(new Refusal(Refusal.Kind.INTERNAL, "gatehouse: the target sent data when no answer was due; the"
@@ -954,6 +1091,14 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             }
             return;
         }
+        if (u.clearingDiagnostics) {
+            p.release();
+            if (tracker.idle()) {
+                u.clearingDiagnostics = false;
+                finish(u);
+            }
+            return;
+        }
         if (tracker.localInfileRequested && !u.localInfile) {
             // the target asks for a client file (LOAD DATA LOCAL INFILE) although the edge never offers local
             // files: it gets an empty file, the client never sees the request, and the command fails
@@ -974,12 +1119,40 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             }
             return;
         }
-        u.bytesToClient += p.size() + 4L * p.fragments();
-        u.nextSequence = p.nextSequence();
-        NettySockets.writeNoFlush(socket, MySqlPacket.encode(alloc, p.sequence(), p.payload()));
+        ByteBuf payload = p.payload();
+        int seq = (p.sequence() + u.sequenceShift) & 0xFF;
+        if (u.masker != null) {
+            try {
+                ByteBuf rewritten = u.masker.rewrite(tracker.lastPart(), payload);
+                if (rewritten != payload) {
+                    payload.release();
+                    payload = rewritten;
+                    u.sequenceShift += MySqlPacket.fragmentsFor(payload.readableBytes()) - p.fragments();
+                }
+            } catch (MySqlResultMasker.MaskingFailure e) {
+                p.release();
+                LOGGER.warn("session={} masked result refused: {}", core.sessionId(), e.getMessage());
+                core.fatal(new Refusal(Refusal.Kind.DENIED, "gatehouse: the result cannot be masked, so it is not relayed and"
+                        + " the session is closed: " + e.getMessage(), null, null), "masking failed: " + e.getMessage());
+                return;
+            }
+        }
+        if (u.sampler != null) u.sampler.onPacket(tracker.lastPart(), payload); // after masking: only masked values
+        int fragments = MySqlPacket.fragmentsFor(payload.readableBytes());
+        u.bytesToClient += payload.readableBytes() + 4L * fragments;
+        u.nextSequence = (seq + fragments) & 0xFF;
+        NettySockets.writeNoFlush(socket, MySqlPacket.encode(alloc, seq, payload));
         unflushed = true;
         if (tracker.idle()) {
             flush();
+            if (u.masker != null) {
+                // the warnings and errors it left may quote a masked value: cleared before anything else runs
+                u.answer = Answer.of(tracker);
+                u.clearingDiagnostics = true;
+                tracker.expect(MySqlResponseTracker.Expect.RESULTS);
+                upstream.query(CLEAR_DIAGNOSTICS);
+                return;
+            }
             finish(u);
         } else if (NettySockets.writeQueueFull(socket)) {
             flush();
@@ -1005,15 +1178,34 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         if (u.preparing != null) prepared(u);
         if (u.pending != null) {
             if (u.endsAbortedTransaction && u.forwarded) abortedTransaction = false;
-            String errorCode = u.refusal != null ? errorCode(u.refusal) : u.localInfile ? "42000" : tracker.errorState;
+            Answer answer = u.answer != null ? u.answer : Answer.of(tracker);
+            String errorCode = u.refusal != null ? errorCode(u.refusal) : u.localInfile ? "42000" : answer.errorState();
             String errorMessage = u.refusal != null ? u.refusal.message()
-                    : tracker.errorMessage == null ? null : "(" + tracker.errorNumber + ") " + tracker.errorMessage;
-            int run = u.forwarded ? tracker.results : 0;
+                    : answer.errorMessage() == null ? null
+                    : u.masker != null ? "(" + answer.errorNumber() + ") the error text is withheld because the command's result"
+                            + " is masked"
+                    : "(" + answer.errorNumber() + ") " + answer.errorMessage();
+            int run = u.forwarded ? answer.results() : 0;
             List<String> tags = u.forwarded ? u.tags.subList(0, Math.min(run, u.tags.size())) : List.of();
-            core.completed(u.pending, new CommandResult(u.forwarded, tags, u.forwarded ? tracker.rows : 0, errorCode,
-                    errorMessage, u.bytesToClient, tracker.txStatus(), null, run, List.of()));
+            dev.gatehouse.platform.core.AuditEvent.Masking masking = u.masker == null ? null
+                    : new dev.gatehouse.platform.core.AuditEvent.Masking(u.masker.profile().name(), u.masker.stats().values(),
+                            u.masker.stats().columns(), u.masker.stats().detectors());
+            if (u.forwarded && (u.masker != null && u.masker.unknownTables() > 0 || changesTables(u.pending))) {
+                edge.tables().invalidate(target);
+            }
+            List<dev.gatehouse.platform.core.AuditEvent.ResultSampled> samples = u.sampler == null || u.pending.completed()
+                    ? List.of() : u.sampler.events(core::header, u.pending.command().id(), u.pending.command().sequence(),
+                    u.masker != null);
+            core.completed(u.pending, new CommandResult(u.forwarded, tags, u.forwarded ? answer.rows() : 0, errorCode,
+                    errorMessage, u.bytesToClient, tracker.txStatus(), masking, run, samples));
         }
         if (phase == Phase.OPEN) drainQueue();
+    }
+
+    /** Whether the command may have created, dropped or changed a table or view (the masking catalog is read again). */
+    private static boolean changesTables(PendingCommand pending) {
+        return pending.command().statements().stream().anyMatch(st -> st.analysis().kind()
+                == dev.gatehouse.platform.core.StatementKind.DDL || st.analysis().runsCode());
     }
 
     private void drainQueue() {

@@ -717,24 +717,9 @@ final class PgAdapter implements SessionProtocol {
             "(pg_catalog\\.)?(pg_notify|setval|nextval|lo_\\w+|dblink\\w*|pg_advisory\\w*|pg_try_advisory\\w*)",
             java.util.regex.Pattern.CASE_INSENSITIVE);
 
-    /**
-     * Why a command cannot be masked because it does more than read (null: it only reads). The
-     * masker rewrites what the target sends back to this client; a value the command writes to a
-     * table, a setting, server-side code or a function with an effect would leave by another way.
-     */
+    /** Why a command cannot be masked because it does more than read (null: it only reads). */
     static String notOnlyReading(List<CommandStatement> statements) {
-        for (CommandStatement st : statements) {
-            StatementAnalysis a = st.analysis();
-            String why = !a.tablesWritten().isEmpty() ? "it writes " + String.join(", ", a.tablesWritten())
-                    : a.runsCode() ? "it runs server-side code"
-                    : !a.settings().isEmpty() ? "it changes settings (" + String.join(", ", a.settings()) + ")"
-                    : a.functions().stream().filter(f -> EFFECT_FUNCTIONS.matcher(f).matches()).findFirst()
-                            .map(f -> "it calls " + f + ", whose effect is outside the result").orElse(null);
-            if (why != null) {
-                return "a masked command may only read, and this one does more: " + why + "; the command was not executed";
-            }
-        }
-        return null;
+        return dev.gatehouse.edge.masking.MaskedCommands.notOnlyReading(statements, EFFECT_FUNCTIONS);
     }
 
     /**

@@ -430,22 +430,7 @@ public final class ResultMasker {
 
     /** A JSON string literal, so a replaced json/jsonb value is still valid JSON. */
     static String jsonString(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                default -> {
-                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
-        }
-        return b.append('"').toString();
+        return MaskMethod.jsonString(s);
     }
 
     // ------------------------------------------------------------------ ErrorResponse, NoticeResponse

@@ -3,7 +3,10 @@ package dev.gatehouse.edge.mysql;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.PgEdgeConfig;
 import dev.gatehouse.edge.catalog.ConnectionCatalog;
+import dev.gatehouse.edge.catalog.ResultCapture;
 import dev.gatehouse.edge.catalog.TargetConnection;
+import dev.gatehouse.edge.masking.HmacKey;
+import dev.gatehouse.edge.masking.MaskingProfiles;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.Decision;
@@ -75,18 +78,44 @@ class MySqlEdgeTest {
         return new Decision.Allow(request.requestId(), "allow", "test", "test");
     }
 
+    static final String MASKING = """
+            profiles:
+              - name: pii
+                columns:
+                  - {column: "*.people.ssn", method: {keep_last: 4}}
+                  - {column: "*.people.born", method: redact}
+                  - {column: "*.people.doc", method: redact}
+                detectors:
+                  - {detector: email, method: redact}
+            """;
+
+    /** Masks every command that reads people or people_v with profile pii; otherwise {@link #policy}. */
+    static Decision maskingPolicy(AuditEvent.DecisionRequest request) {
+        if (request instanceof AuditEvent.CommandReceived c && c.command().statements().stream()
+                .anyMatch(st -> st.analysis().tablesRead().stream().anyMatch(t -> t.startsWith("people") || t.endsWith(".people")
+                        || t.contains("people_v")))) {
+            return new Decision.Mask(c.requestId(), "mask-people", "people's data is masked", "test", "pii");
+        }
+        return policy(request);
+    }
+
     @BeforeAll
     static void start() throws Exception {
         mariaDb = LoggingMariaDb.start(dir.resolve("mariadb"));
         try (Connection c = mariaDb.adminConnection(); Statement s = c.createStatement()) {
             s.execute("CREATE TABLE target.items (id INT PRIMARY KEY, name VARCHAR(100))");
             s.execute("INSERT INTO target.items VALUES (1, 'one'), (2, 'two')");
+            s.execute("CREATE TABLE target.people (id INT PRIMARY KEY, name VARCHAR(50), ssn VARCHAR(20), born DATE,"
+                    + " note TEXT, doc JSON)");
+            s.execute("INSERT INTO target.people VALUES (1, 'Ann', '123-45-6789', '1980-02-03', 'write to ann@example.com',"
+                    + " '{\"k\": 1}'), (2, 'Bob', NULL, NULL, NULL, NULL)");
+            s.execute("CREATE VIEW target.people_v AS SELECT id, UPPER(ssn) AS loud FROM target.people");
         }
         vertx = Vertx.vertx();
         var pem = SelfSignedCertificate.ensure(dir.resolve("tls"));
         var catalog = new ConnectionCatalog(List.of(new TargetConnection(CONNECTION, mariaDb.host(), mariaDb.port(),
                 LoggingMariaDb.DATABASE, LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null,
-                TargetConnection.Mode.ENFORCE, Map.of(), null, TargetConnection.MYSQL),
+                TargetConnection.Mode.ENFORCE, Map.of(), new ResultCapture(5, 4096), TargetConnection.MYSQL),
                 new TargetConnection(CONNECTION + "-observe", mariaDb.host(), mariaDb.port(), LoggingMariaDb.DATABASE,
                         LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null, TargetConnection.Mode.OBSERVE, Map.of(), null,
                         TargetConnection.MYSQL)));
@@ -96,6 +125,7 @@ class MySqlEdgeTest {
         MySqlDialect dialect = (version, modes) -> MySqlAnalyzer.mariaDb(version).withSqlMode(modes);
         edge = new MySqlEdge(vertx, config(pem.certificate(), pem.privateKey(), false), catalog, tokens, log, log, dialect,
                 new SimpleMeterRegistry());
+        edge.useMasking(MaskingProfiles.parse(MASKING, () -> HmacKey.of("mysql-edge-test-hmac-key-0001")));
         port = edge.start().await();
         plaintextEdge = new MySqlEdge(vertx, config(null, null, true), catalog, tokens, log, log, dialect,
                 new SimpleMeterRegistry());
@@ -473,6 +503,130 @@ class MySqlEdgeTest {
         @Override
         public void close() throws java.io.IOException {
             socket.close();
+        }
+    }
+
+    @Test
+    void aMaskedQueryRelaysNoMaskedValueAndTheTargetRanItAsRecorded() throws Exception {
+        log.decideWith(MySqlEdgeTest::maskingPolicy);
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            // columns selected by rules, a detector on text, NULLs and other columns as they are (text protocol)
+            ResultSet rs = s.executeQuery("SELECT id, name, ssn, born, note, doc FROM people ORDER BY id");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getInt("id")).isEqualTo(1);
+            assertThat(rs.getString("name")).isEqualTo("Ann");
+            assertThat(rs.getString("ssn")).isEqualTo("***-**-6789");
+            assertThat(rs.getString("born")).isNull(); // a date cannot hold the method's text: NULL
+            assertThat(rs.getString("note")).isEqualTo("write to [REDACTED]");
+            assertThat(rs.getString("doc")).isIn("[REDACTED]", "\"[REDACTED]\""); // MariaDB's JSON is LONGTEXT
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString("ssn")).isNull();
+            // values computed from a masked column, and a view's columns, are masked as a whole
+            rs = s.executeQuery("SELECT CONCAT(ssn, '') AS copied, LENGTH(ssn) AS n FROM people WHERE id = 1");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString("copied")).isEqualTo("[REDACTED]");
+            assertThat(rs.getObject("n")).isNull();
+            rs = s.executeQuery("SELECT loud FROM people_v WHERE id = 1");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString("loud")).isEqualTo("[REDACTED]");
+        }
+        // the binary protocol (server-side prepared statements of both drivers)
+        for (Connection c : List.of(mariaDbDriver("&useServerPrepStmts=true"), mysqlDriver("&useServerPrepStmts=true"))) {
+            try (c) {
+                var select = c.prepareStatement("SELECT id, ssn, born, note, LENGTH(ssn) AS n FROM people WHERE id = ?");
+                select.setInt(1, 1);
+                ResultSet rs = select.executeQuery();
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt("id")).isEqualTo(1);
+                assertThat(rs.getString("ssn")).isEqualTo("***-**-6789");
+                assertThat(rs.getObject("born")).isNull();
+                assertThat(rs.getString("note")).isEqualTo("write to [REDACTED]");
+                assertThat(rs.getObject("n")).isNull();
+            }
+        }
+        // the target ran the masked queries as recorded; each completion says what was masked
+        assertThat(targetQueries()).contains("SELECT id, name, ssn, born, note, doc FROM people ORDER BY id");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> log.events(AuditEvent.CommandCompleted.class)
+                .stream().filter(e -> e.outcome().masking() != null && e.sample() != null
+                        && e.sample().columns().contains("n") && e.sample().columns().contains("note")).count() >= 2);
+        var completed = log.events(AuditEvent.CommandCompleted.class).stream()
+                .filter(e -> e.outcome().masking() != null).toList();
+        assertThat(completed).isNotEmpty().allSatisfy(e -> assertThat(e.outcome().masking().profile()).isEqualTo("pii"));
+        assertThat(completed).anySatisfy(e -> assertThat(e.outcome().masking().columns()).containsKey("target.people.ssn"));
+        // the result sample is taken after masking: it holds the masked values only
+        assertThat(completed).allSatisfy(e -> assertThat(e.sample().toString()).doesNotContain("6789-", "123-45", "ann@"));
+        assertThat(completed).anySatisfy(e -> {
+            assertThat(e.sample().masked()).isTrue();
+            assertThat(e.sample().rows()).contains(java.util.Arrays.asList("1", "Ann", "***-**-6789", null, "write to [REDACTED]",
+                    e.sample().rows().getFirst().get(5)));
+        });
+    }
+
+    @Test
+    void resultsAreSampledInTheTextAndTheBinaryProtocol() throws Exception {
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            s.executeQuery("SELECT id, name FROM items WHERE id IN (1, 2) ORDER BY id /* sampled as text */").close();
+        }
+        try (Connection c = mysqlDriver("&useServerPrepStmts=true")) {
+            var select = c.prepareStatement("SELECT id, name, 2.5 AS half FROM items WHERE id = ? /* sampled as binary */");
+            select.setInt(1, 1);
+            select.executeQuery().close();
+        }
+        // the completion is recorded just after the answer is relayed
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                log.events(AuditEvent.CommandCompleted.class)).anyMatch(e -> e.sample() != null
+                && e.sample().columns().contains("half")));
+        var samples = log.events(AuditEvent.CommandCompleted.class).stream().filter(e -> e.sample() != null).toList();
+        assertThat(samples).anySatisfy(e -> {
+            assertThat(e.sample().columns()).containsExactly("id", "name");
+            assertThat(e.sample().rows()).containsExactly(List.of("1", "one"), List.of("2", e.sample().rows().get(1).get(1)));
+        });
+        assertThat(samples).anySatisfy(e -> {
+            assertThat(e.sample().columns()).containsExactly("id", "name", "half");
+            assertThat(e.sample().rows()).containsExactly(List.of("1", "one", "2.5"));
+            assertThat(e.sample().masked()).isFalse();
+        });
+    }
+
+    @Test
+    void aMaskedCommandsWarningsAndErrorsDoNotQuoteTheValuesItRead() throws Exception {
+        log.decideWith(MySqlEdgeTest::maskingPolicy);
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            // Given: a masked query whose warnings quote the value (Truncated incorrect DOUBLE value: '123-45-6789')
+            s.executeQuery("SELECT ssn + 0 AS n FROM people WHERE id = 1").close();
+            // When: the client asks the target for them
+            List<String> warnings = new ArrayList<>();
+            ResultSet rs = s.executeQuery("SHOW WARNINGS");
+            while (rs.next()) warnings.add(rs.getString("Message"));
+            // Then: the edge cleared them before the next command ran
+            assertThat(warnings).noneMatch(w -> w.contains("6789"));
+            // and an error of a masked query keeps its number, not its text
+            assertThatThrownBy(() -> s.executeQuery("SELECT CAST(ssn AS INTEGER) FROM people WHERE no_such_column = ssn"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> {
+                        assertThat(e.getErrorCode()).isEqualTo(1054);
+                        assertThat(e.getMessage()).contains("withheld").doesNotContain("no_such_column");
+                    });
+            rs = s.executeQuery("SHOW ERRORS");
+            while (rs.next()) assertThat(rs.getString("Message")).doesNotContain("no_such_column");
+        }
+        assertThat(mariaDb.log()).anyMatch(e -> e.argument().equals(MySqlSession.CLEAR_DIAGNOSTICS));
+    }
+
+    @Test
+    void aMaskedCommandThatWouldCarryAValueElsewhereIsRefusedBeforeItRuns() throws Exception {
+        log.decideWith(MySqlEdgeTest::maskingPolicy);
+        try (Connection c = mariaDbDriver(""); Statement s = c.createStatement()) {
+            for (String sql : List.of("SELECT ssn INTO @kept FROM people WHERE id = 1",
+                    "SELECT @kept := ssn FROM people WHERE id = 1",
+                    "SELECT GET_LOCK(ssn, 0) FROM people WHERE id = 1",
+                    "SELECT ssn FROM people INTO OUTFILE '/tmp/gatehouse-masked-out'",
+                    "UPDATE items SET name = (SELECT ssn FROM people WHERE id = 1) WHERE id = 1")) {
+                assertThatThrownBy(() -> s.execute(sql)).as(sql).isInstanceOfSatisfying(SQLException.class, e -> {
+                    assertThat(e.getErrorCode()).isEqualTo(1227);
+                    assertThat(e.getMessage()).contains("mask-people", "may only read");
+                });
+                assertThat(targetQueries()).as(sql).doesNotContain(sql);
+            }
         }
     }
 
