@@ -80,8 +80,8 @@ import java.util.regex.Pattern;
  *
  * <p>Server-side prepared statements: a prepare runs nothing and is passed on, its text analysed
  * then; each execute is decided with its parameters as that analysis; statement id -1 is resolved
- * to the last prepare the edge saw. Not supported yet, refused with a clear ERR: long data and
- * cursors of prepared statements, COM_CHANGE_USER, COM_RESET_CONNECTION, COM_FIELD_LIST,
+ * to the last prepare the edge saw; long data is followed as the target holds it and recorded with
+ * the execute that uses it. Not supported yet, refused with a clear ERR: cursors of prepared statements, COM_CHANGE_USER, COM_RESET_CONNECTION, COM_FIELD_LIST,
  * replication and binlog commands, XA. The compressed protocol and local files are never offered.
  *
  * <p>A Mask decision runs a command that only reads ({@link #notMaskable}) and rewrites its answer
@@ -135,6 +135,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         boolean endsAbortedTransaction;
         List<String> tags = List.of();
         Prepared preparing;        // a COM_STMT_PREPARE in flight: what it prepares
+        Prepared executing;        // a COM_STMT_EXECUTE: the statement, whose long data the target consumes
         boolean binaryRows;        // its rows come in the binary protocol (COM_STMT_EXECUTE)
         MySqlResultMasker masker;  // a Mask decision's rewriter of the answer, or null
         MySqlResultSampler sampler; // the result sample of a recorded command, when the connection captures results
@@ -165,6 +166,8 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         int id;
         int params;
         int[] types;
+        /** Parameters the target holds long data for (COM_STMT_SEND_LONG_DATA since the last execute or reset). */
+        final Map<Integer, dev.gatehouse.edge.mysql.codec.LongData> longData = new java.util.HashMap<>();
 
         Prepared(String sql, ParsedSql parsed, Refusal refusal) {
             this.sql = sql;
@@ -482,6 +485,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             case MySqlProtocol.COM_STMT_PREPARE -> prepare(p);
             case MySqlProtocol.COM_STMT_EXECUTE -> execute(p);
             case MySqlProtocol.COM_STMT_CLOSE -> closeStatement(p);
+            case MySqlProtocol.COM_STMT_SEND_LONG_DATA -> longData(p);
             case MySqlProtocol.COM_STMT_RESET -> resetStatement(p);
             default -> refuseCommand(p, command);
         }
@@ -747,7 +751,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         }
         StmtExecute ex;
         try {
-            ex = StmtExecute.read(p.payload(), ps.params, ps.types, charset, edge.config().maxParameterBytes());
+            ex = StmtExecute.read(p.payload(), ps.params, ps.types, charset, edge.config().maxParameterBytes(), ps.longData);
         } catch (IllegalArgumentException e) {
             p.release();
             core.violation(name(), "COM_STMT_EXECUTE: " + e.getMessage());
@@ -764,6 +768,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
         Unit u = new Unit(p.payload());
         u.binaryRows = true;
+        u.executing = ps;
         List<CommandStatement> statements = new ArrayList<>();
         if (ps.parsed.analysis().parseable() && !ps.parsed.statements().isEmpty()) {
             for (ParsedStatement st : ps.parsed.statements()) {
@@ -805,8 +810,45 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         upstream.command(p.payload());
     }
 
-    /** COM_STMT_RESET: runs nothing; passed on, its answer relayed. */
+    /**
+     * COM_STMT_SEND_LONG_DATA: a piece of one parameter's value, held by the target until the next
+     * execute of the statement (which then reads that parameter from it, not from its own packet)
+     * or a COM_STMT_RESET. Runs nothing and has no answer: passed on, and followed as the target
+     * follows it (the first bytes, the length and a digest), so that the execute is recorded and
+     * decided with the value the target will use. Long data for a statement or parameter the
+     * target does not have cannot be followed: the session ends.
+     */
+    private void longData(MySqlPacket p) {
+        dev.gatehouse.edge.mysql.codec.LongData.Header h;
+        try {
+            h = dev.gatehouse.edge.mysql.codec.LongData.Header.read(p.payload());
+        } catch (IllegalArgumentException e) {
+            p.release();
+            core.violation(name(), e.getMessage());
+            return;
+        }
+        int resolved = h.statementId() == StmtExecute.LAST_PREPARED ? lastPrepared : h.statementId();
+        Prepared ps = prepared.get(resolved);
+        if (ps == null || h.parameter() >= ps.params) {
+            p.release();
+            core.violation(name(), "COM_STMT_SEND_LONG_DATA for " + (ps == null ? "unknown statement " + h.statementId()
+                    : "parameter " + h.parameter() + " of a statement with " + ps.params));
+            return;
+        }
+        ps.longData.computeIfAbsent(h.parameter(), k -> new dev.gatehouse.edge.mysql.codec.LongData(
+                edge.config().maxParameterBytes())).append(p.payload());
+        if (h.statementId() == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
+        upstream.command(p.payload());
+    }
+
+    /** COM_STMT_RESET: runs nothing; passed on, its answer relayed. The target forgets the statement's long data. */
     private void resetStatement(MySqlPacket p) {
+        Integer id = statementId(p);
+        if (id == null) return;
+        int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
+        Prepared ps = prepared.get(resolved);
+        if (ps != null) ps.longData.clear();
+        if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
         passOn(new Unit(p.payload()), MySqlResponseTracker.Expect.ONE_PACKET);
     }
 
@@ -835,9 +877,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         }
         u.silent = command == MySqlProtocol.COM_STMT_CLOSE || command == MySqlProtocol.COM_STMT_SEND_LONG_DATA;
         Refusal refusal = given != null ? given : switch (command) {
-            case MySqlProtocol.COM_STMT_SEND_LONG_DATA, MySqlProtocol.COM_STMT_FETCH, MySqlProtocol.COM_STMT_BULK_EXECUTE ->
-                    code(Refusal.Kind.EDGE, "gatehouse: " + name + " (long data, cursors, bulk execution of prepared"
-                            + " statements) is not supported through Gatehouse yet", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            case MySqlProtocol.COM_STMT_FETCH, MySqlProtocol.COM_STMT_BULK_EXECUTE ->
+                    code(Refusal.Kind.EDGE, "gatehouse: " + name + " (cursors, bulk execution of prepared statements) is"
+                            + " not supported through Gatehouse yet", MySqlProtocol.ER_NOT_SUPPORTED_YET);
             case MySqlProtocol.COM_CHANGE_USER -> code(Refusal.Kind.EDGE, "gatehouse: COM_CHANGE_USER is refused: a Gatehouse"
                     + " session keeps the identity it authenticated with; open a new connection", MySqlProtocol.ER_NOT_SUPPORTED_YET);
             case MySqlProtocol.COM_BINLOG_DUMP, MySqlProtocol.COM_BINLOG_DUMP_GTID, MySqlProtocol.COM_REGISTER_SLAVE,
@@ -872,6 +914,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     }
 
     private void send(Unit u) {
+        if (u.executing != null) u.executing.longData.clear(); // the execute reads them; the target forgets them
         if (target.resultCapture().enabled() && u.pending != null) {
             u.sampler = new MySqlResultSampler(target.resultCapture(), u.binaryRows, charset);
         }

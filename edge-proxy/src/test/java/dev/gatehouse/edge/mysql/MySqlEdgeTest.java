@@ -109,6 +109,7 @@ class MySqlEdgeTest {
                     + " note TEXT, doc JSON)");
             s.execute("INSERT INTO target.people VALUES (1, 'Ann', '123-45-6789', '1980-02-03', 'write to ann@example.com',"
                     + " '{\"k\": 1}'), (2, 'Bob', NULL, NULL, NULL, NULL)");
+            s.execute("CREATE TABLE target.notes (id INT PRIMARY KEY, body LONGTEXT)");
             s.execute("CREATE VIEW target.people_v AS SELECT id, UPPER(ssn) AS loud FROM target.people");
         }
         vertx = Vertx.vertx();
@@ -628,6 +629,49 @@ class MySqlEdgeTest {
                 assertThat(targetQueries()).as(sql).doesNotContain(sql);
             }
         }
+    }
+
+    @Test
+    void longDataOfAPreparedStatementIsRecordedAndDecidedWithTheExecuteThatUsesIt() throws Exception {
+        // Given: a policy that denies a value the parameters show
+        log.decideWith(request -> request instanceof AuditEvent.CommandReceived c && c.command().statements().stream()
+                .flatMap(st -> st.parameters().stream()).anyMatch(v -> v != null && v.startsWith("forbidden"))
+                ? new Decision.Deny(c.requestId(), "no-forbidden-notes", "forbidden notes", "test") : policy(request));
+        String big = "long-data-" + "x".repeat(100_000) + "-end";
+        int id = 10;
+        // When: both drivers send a stream as COM_STMT_SEND_LONG_DATA before the execute
+        for (Connection c : List.of(mariaDbDriver("&useServerPrepStmts=true"), mysqlDriver("&useServerPrepStmts=true"))) {
+            try (c) {
+                var insert = c.prepareStatement("INSERT INTO notes (id, body) VALUES (?, ?)");
+                insert.setInt(1, ++id);
+                insert.setCharacterStream(2, new java.io.StringReader(big));
+                assertThat(insert.executeUpdate()).isEqualTo(1);
+                var denied = c.prepareStatement("INSERT INTO notes (id, body) VALUES (?, ?)");
+                denied.setInt(1, 100 + id);
+                denied.setCharacterStream(2, new java.io.StringReader("forbidden " + big));
+                assertThatThrownBy(denied::executeUpdate).isInstanceOfSatisfying(SQLException.class,
+                        e -> assertThat(e.getMessage()).contains("no-forbidden-notes"));
+                ResultSet rs = c.createStatement().executeQuery("SELECT LENGTH(body) FROM notes WHERE id = " + id);
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(big.length());
+            }
+        }
+        // Then: each execute was recorded with the long data's beginning, its length and a digest over all of it
+        var executes = received().stream().filter(r -> r.command().statements().getFirst().sql().startsWith("INSERT INTO notes"))
+                .map(r -> r.command().statements().getFirst()).toList();
+        assertThat(executes).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(executes).anySatisfy(st -> {
+            assertThat(st.parameters().get(1)).startsWith("long-data-xxx").endsWith("(truncated, " + big.length() + " bytes)");
+            assertThat(st.parametersDigest()).startsWith("sha256:");
+        });
+        assertThat(executes.stream().map(CommandStatement::parametersDigest).distinct().count()).isGreaterThanOrEqualTo(2);
+        // both drivers did send long data (the target logs each piece)
+        assertThat(mariaDb.log().stream().filter(e -> e.command().equals("Long Data")).map(LoggingMariaDb.Entry::connectionId)
+                .distinct().count()).isGreaterThanOrEqualTo(2);
+        // the target ran the allowed inserts with the whole value, never the denied ones
+        assertThat(mariaDb.log()).anyMatch(e -> e.command().equals("Execute") && e.argument().contains("-end')")
+                && e.argument().startsWith("INSERT INTO notes"));
+        assertThat(mariaDb.log()).noneMatch(e -> e.command().equals("Execute") && e.argument().contains("'forbidden "));
     }
 
     @Test

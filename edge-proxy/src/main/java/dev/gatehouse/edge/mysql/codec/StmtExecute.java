@@ -22,7 +22,8 @@ import java.util.List;
  * @param types       the parameter types in force: those sent with this execute, else the previous ones
  * @param parameters  the values as text, each bounded; SQL NULL as null
  * @param digest      {@code sha256:} over each value's type and length-prefixed bytes (NULL distinct from
- *                    empty); null without parameters
+ *                    empty; a value sent as long data as a marker, its length and its own SHA-256);
+ *                    null without parameters
  */
 public record StmtExecute(int statementId, int flags, int[] types, List<String> parameters, String digest) {
 
@@ -45,6 +46,18 @@ public record StmtExecute(int statementId, int flags, int[] types, List<String> 
      * @throws IllegalArgumentException when the packet does not hold what it says
      */
     public static StmtExecute read(ByteBuf payload, int paramCount, int[] previousTypes, Charset charset, int maxBytes) {
+        return read(payload, paramCount, previousTypes, charset, maxBytes, java.util.Map.of());
+    }
+
+    /**
+     * Reads a COM_STMT_EXECUTE payload whose statement holds long data: a parameter the target
+     * received as COM_STMT_SEND_LONG_DATA has no value in the packet (and its NULL bit is not read,
+     * as the server does not read it); its value is the long data.
+     *
+     * @param longData the statement's parameters sent as long data since its last execute, by index
+     */
+    public static StmtExecute read(ByteBuf payload, int paramCount, int[] previousTypes, Charset charset, int maxBytes,
+                                   java.util.Map<Integer, LongData> longData) {
         try {
             ByteBuf b = payload.duplicate();
             b.skipBytes(1);
@@ -67,9 +80,19 @@ public record StmtExecute(int statementId, int flags, int[] types, List<String> 
             List<String> text = new ArrayList<>(paramCount);
             MessageDigest sha = sha256();
             for (int i = 0; i < paramCount; i++) {
-                boolean isNull = (nulls[i / 8] & (1 << (i % 8))) != 0;
                 int type = types[i] & 0xFF;
                 boolean unsigned = (types[i] & 0x8000) != 0;
+                LongData sent = longData.get(i);
+                if (sent != null) {
+                    sha.update(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) (types[i] >>> 8), (byte) types[i]});
+                    sha.update(java.nio.ByteBuffer.allocate(8).putLong(sent.length()).array());
+                    sha.update(sent.digest());
+                    byte[] head = sent.head();
+                    String shown = BinaryValue.render(0xFE, false, head, charset, maxBytes); // long data is bytes, of any type
+                    text.add(sent.length() > head.length ? shown + "...(truncated, " + sent.length() + " bytes)" : shown);
+                    continue;
+                }
+                boolean isNull = (nulls[i / 8] & (1 << (i % 8))) != 0;
                 byte[] raw = isNull || type == 0x06 ? null : BinaryValue.read(b, type);
                 sha.update(new byte[] {(byte) (types[i] >>> 8), (byte) types[i]});
                 int len = raw == null ? -1 : raw.length;
@@ -85,10 +108,6 @@ public record StmtExecute(int statementId, int flags, int[] types, List<String> 
     }
 
     private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
+        return LongData.sha256();
     }
 }
