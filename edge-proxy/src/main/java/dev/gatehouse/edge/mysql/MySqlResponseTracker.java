@@ -141,7 +141,10 @@ final class MySqlResponseTracker {
                 }
                 if (expect == Expect.ONE_PACKET) {
                     if (header == MySqlProtocol.ERR) error(p);
-                    else if (header == MySqlProtocol.OK) status = MySqlProtocol.Ok.read(p.payload()).status();
+                    else if (header == MySqlProtocol.OK) {
+                        status = MySqlProtocol.Ok.read(p.payload()).status();
+                        results++;
+                    }
                     else if (header == MySqlProtocol.EOF) status = MySqlProtocol.eofStatus(p.payload());
                     state = State.IDLE;
                     return;

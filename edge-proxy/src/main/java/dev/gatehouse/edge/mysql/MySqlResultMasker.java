@@ -66,7 +66,7 @@ final class MySqlResultMasker {
 
     /** How one result column is treated: masked as a whole with {@code method}, scanned, or passed. */
     private record Plan(Kind kind, int type, boolean unsigned, MaskMethod method, String label, boolean scan,
-                        boolean derived) {
+                        boolean derived, Charset charset) {
         boolean passes() {
             return method == null && !scan;
         }
@@ -81,7 +81,6 @@ final class MySqlResultMasker {
     private final MySqlCatalog.Snapshot catalog;
     private final boolean maskDerived;
     private final boolean binary;
-    private final Charset charset;
     private final MaskingStats stats = new MaskingStats();
     private final List<Plan> plans = new ArrayList<>();
     private long columns;
@@ -90,15 +89,12 @@ final class MySqlResultMasker {
 
     /**
      * @param binary  whether rows come in the binary protocol (the answer to COM_STMT_EXECUTE)
-     * @param charset the character set of the connection's results
      */
-    MySqlResultMasker(MaskingProfile profile, MySqlCatalog.Snapshot catalog, boolean maskDerived, boolean binary,
-                      Charset charset) {
+    MySqlResultMasker(MaskingProfile profile, MySqlCatalog.Snapshot catalog, boolean maskDerived, boolean binary) {
         this.profile = profile;
         this.catalog = catalog;
         this.maskDerived = maskDerived;
         this.binary = binary;
-        this.charset = charset;
     }
 
     MaskingProfile profile() {
@@ -155,6 +151,18 @@ final class MySqlResultMasker {
 
     private Plan plan(ColumnDefinition c) {
         Kind kind = c.textual() ? Kind.TEXT : c.stringType() ? Kind.BYTES : Kind.OTHER;
+        Plan plan = planFor(c, kind);
+        if (kind == Kind.TEXT && !plan.passes() && plan.charset() == null) {
+            // values in a character set the edge cannot read the same way (utf16, ...) could hide from the detectors
+            throw new MaskingFailure("column " + c.name() + " comes in character set id " + c.charset() + ", which Gatehouse"
+                    + " cannot mask (results must be in utf8mb4, utf8mb3, latin1 or ascii)");
+        }
+        return plan;
+    }
+
+    private Plan planFor(ColumnDefinition c, Kind kind) {
+        String name = MySqlSession.charsetOf(c.charset());
+        Charset values = name == null ? null : MySqlSession.javaCharset(name);
         boolean derived;
         Optional<MaskingProfile.ColumnRule> rule = Optional.empty();
         String label = null;
@@ -175,11 +183,11 @@ final class MySqlResultMasker {
             MaskMethod method = rule.map(MaskingProfile.ColumnRule::method)
                     .filter(m -> !(m instanceof MaskMethod.KeepLast)) // shows part of a value it cannot see into
                     .orElse(DERIVED);
-            return new Plan(kind, c.type(), c.unsigned(), method, label, false, true);
+            return new Plan(kind, c.type(), c.unsigned(), method, label, false, true, values);
         }
-        if (rule.isPresent()) return new Plan(kind, c.type(), c.unsigned(), rule.get().method(), label, false, false);
+        if (rule.isPresent()) return new Plan(kind, c.type(), c.unsigned(), rule.get().method(), label, false, false, values);
         boolean scan = kind == Kind.TEXT && !profile.detectors().isEmpty();
-        return new Plan(kind, c.type(), c.unsigned(), null, c.name(), scan, false);
+        return new Plan(kind, c.type(), c.unsigned(), null, c.name(), scan, false, values);
     }
 
     /** MariaDB's engine-independent statistics keep the minimum and maximum value of any column. */
@@ -282,12 +290,12 @@ final class MySqlResultMasker {
             if (plan.derived()) stats.derivedValue();
             else stats.column(plan.label());
             if (plan.kind() == Kind.OTHER) return NULL;
-            String replacement = plan.method().apply(plan.kind() == Kind.TEXT ? decode(value)
+            String replacement = plan.method().apply(plan.kind() == Kind.TEXT ? decode(plan, value)
                     : new String(value, java.nio.charset.StandardCharsets.ISO_8859_1)); // bytes as they are, for hmac
             if (replacement == null) return NULL;
             return new Outcome(encode(plan, replacement));
         }
-        String text = decode(value);
+        String text = decode(plan, value);
         String masked = profile.scan(text, stats);
         if (masked == text) return UNCHANGED;
         if (masked == null) return NULL;
@@ -302,11 +310,12 @@ final class MySqlResultMasker {
 
     private byte[] encode(Plan plan, String text) {
         String value = plan.type() == TYPE_JSON ? MaskMethod.jsonString(text) : text;
-        return value.getBytes(plan.kind() == Kind.TEXT ? charset : java.nio.charset.StandardCharsets.UTF_8);
+        return value.getBytes(plan.kind() == Kind.TEXT ? plan.charset() : java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /** A character-string value in the connection's character set; one that is not valid there cannot be scanned. */
-    private String decode(byte[] value) {
+    /** A character-string value in its column's character set; one that is not valid there cannot be scanned. */
+    private String decode(Plan plan, byte[] value) {
+        Charset charset = plan.charset();
         try {
             return charset.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(value)).toString();

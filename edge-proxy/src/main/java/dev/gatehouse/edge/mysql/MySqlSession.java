@@ -81,8 +81,9 @@ import java.util.regex.Pattern;
  * <p>Server-side prepared statements: a prepare runs nothing and is passed on, its text analysed
  * then; each execute is decided with its parameters as that analysis; statement id -1 is resolved
  * to the last prepare the edge saw; long data is followed as the target holds it and recorded with
- * the execute that uses it. Not supported yet, refused with a clear ERR: cursors of prepared statements, COM_CHANGE_USER, COM_RESET_CONNECTION, COM_FIELD_LIST,
- * replication and binlog commands, XA. The compressed protocol and local files are never offered.
+ * the execute that uses it; COM_RESET_CONNECTION is a command of its own, and the edge's state follows
+ * the target's reset. Not supported yet, refused with a clear ERR: cursors of prepared statements,
+ * COM_CHANGE_USER, COM_FIELD_LIST, replication and binlog commands, XA. The compressed protocol and local files are never offered.
  *
  * <p>A Mask decision runs a command that only reads ({@link #notMaskable}) and rewrites its answer
  * as it streams ({@link MySqlResultMasker}, text and binary rows, with the target's tables read on
@@ -136,6 +137,8 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         List<String> tags = List.of();
         Prepared preparing;        // a COM_STMT_PREPARE in flight: what it prepares
         Prepared executing;        // a COM_STMT_EXECUTE: the statement, whose long data the target consumes
+        Charset newCharset;        // the client character set its last statement sets, once it succeeded
+        boolean resetsConnection;  // COM_RESET_CONNECTION: the target's session state starts afresh
         boolean binaryRows;        // its rows come in the binary protocol (COM_STMT_EXECUTE)
         MySqlResultMasker masker;  // a Mask decision's rewriter of the answer, or null
         MySqlResultSampler sampler; // the result sample of a recorded command, when the connection captures results
@@ -192,6 +195,8 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     private int capabilities;
     private int collation;
     private Charset charset = StandardCharsets.UTF_8;
+    /** The character set the client connected with (COM_RESET_CONNECTION goes back to it). */
+    private Charset connectCharset = StandardCharsets.UTF_8;
     private Handshake.Response response;
     private TargetConnection target;
     private MySqlUpstream upstream;
@@ -385,9 +390,8 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                     + " only (collation id " + collation + " is not one of them): connect with --default-character-set=utf8mb4",
                     MySqlProtocol.ER_NOT_SUPPORTED_YET);
         }
-        charset = charsetName.equals("latin1") ? Charset.forName("windows-1252")
-                : charsetName.equals("ascii") ? StandardCharsets.US_ASCII
-                : charsetName.equals("binary") ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8;
+        charset = javaCharset(charsetName);
+        connectCharset = charset;
         List<String> names = edge.catalog().names(TargetConnection.MYSQL);
         if ((database == null || database.isBlank()) && names.size() != 1) {
             return code(Refusal.Kind.EDGE, "no Gatehouse connection selected: name one as the database (mysql -D <connection>)"
@@ -406,6 +410,16 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     }
 
     /** The character set of a collation id, when it is one the edge reads SQL in; else null. */
+    /** The Java character set that reads a safe MySQL character set's bytes as the target does. */
+    static Charset javaCharset(String mysqlCharset) {
+        return switch (mysqlCharset.toLowerCase(Locale.ROOT)) {
+            case "latin1" -> Charset.forName("windows-1252"); // MySQL's latin1 is cp1252
+            case "ascii" -> StandardCharsets.US_ASCII;
+            case "binary" -> StandardCharsets.ISO_8859_1;
+            default -> StandardCharsets.UTF_8;
+        };
+    }
+
     static String charsetOf(int collation) {
         return switch (collation) {
             case 5, 8, 15, 31, 47, 48, 49, 94 -> "latin1";
@@ -486,6 +500,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             case MySqlProtocol.COM_STMT_EXECUTE -> execute(p);
             case MySqlProtocol.COM_STMT_CLOSE -> closeStatement(p);
             case MySqlProtocol.COM_STMT_SEND_LONG_DATA -> longData(p);
+            case MySqlProtocol.COM_RESET_CONNECTION -> resetConnection(p);
             case MySqlProtocol.COM_STMT_RESET -> resetStatement(p);
             default -> refuseCommand(p, command);
         }
@@ -547,6 +562,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                     parsed.analysis().parseError() == null ? "not parseable" : parsed.analysis().parseError())));
         }
         u.tags = statements.stream().map(s -> s.analysis().tag()).toList();
+        u.newCharset = charsetSet(sql, parsed);
         if (statements.stream().anyMatch(s -> "KILL".equals(s.analysis().tag()))) return killDraft(u, sql, statements, parsed);
         CommandDraft draft = new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, statements, sql, parsed.analysis().parseable(),
                 parsed.analysis().parseError(), parsed.analysis().fingerprint(), null, u);
@@ -596,6 +612,25 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         u.packet = alloc.buffer(1 + text.length).writeByte(MySqlProtocol.COM_QUERY).writeBytes(text);
         return new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, List.of(translated), forwarded, true, null,
                 parsed.analysis().fingerprint(), null, u);
+    }
+
+    /**
+     * The client character set the query's last statement sets ({@code SET NAMES x},
+     * {@code SET character_set_client = x}), or null. Only safe sets named literally pass
+     * {@link #readingRefusal}; once the statement succeeded the edge reads the next queries in it.
+     */
+    private static Charset charsetSet(String sql, ParsedSql parsed) {
+        if (!parsed.analysis().parseable() || parsed.statements().isEmpty()) return null;
+        ParsedStatement last = parsed.statements().getLast();
+        if (last.analysis().settings().stream().noneMatch(CHARSET_SETTINGS::contains)) return null;
+        String text = last.text(sql);
+        var m = CHARSET_ASSIGNMENT.matcher(text);
+        String named = null;
+        while (m.find()) {
+            var value = SAFE_CHARSET_NAME.matcher(text).region(m.end(), text.length());
+            if (value.lookingAt()) named = value.group(2);
+        }
+        return named == null ? null : javaCharset(named);
     }
 
     /** Why the edge cannot be sure it reads {@code sql} as the target does, or null. */
@@ -852,6 +887,33 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         passOn(new Unit(p.payload()), MySqlResponseTracker.Expect.ONE_PACKET);
     }
 
+    /**
+     * COM_RESET_CONNECTION (connection pools between borrowers): the target rolls back, drops
+     * temporary tables and user variables, closes prepared statements and returns the session's
+     * settings to what they were at login. A command of its own, recorded and decided like a
+     * statement (tag RESET CONNECTION); once the target answered OK, the edge forgets the prepared
+     * statements and their long data, goes back to the character set of the login, and ends a
+     * rolled-back transaction's refusals.
+     */
+    private void resetConnection(MySqlPacket p) {
+        Unit u = new Unit(p.payload());
+        u.resetsConnection = true;
+        u.tags = List.of("RESET CONNECTION");
+        String text = MySqlProtocol.commandName(MySqlProtocol.COM_RESET_CONNECTION);
+        StatementAnalysis analysis = new StatementAnalysis(dev.gatehouse.platform.core.StatementKind.TRANSACTION,
+                "RESET CONNECTION", null, List.of(), List.of(), List.of(), false, false, false, List.of(), List.of("*"),
+                List.of());
+        submit(u, new CommandDraft(SqlCommand.Form.SIMPLE_QUERY, List.of(CommandStatement.query(text, analysis)), text, true,
+                null, null, null, u));
+    }
+
+    private void connectionReset() {
+        prepared.clear();
+        lastPrepared = 0;
+        charset = connectCharset;
+        abortedTransaction = false;
+    }
+
     /** COM_SET_OPTION switches multi-statements: passed on (it runs no SQL), its answer relayed. */
     private void setOption(MySqlPacket p) {
         int option = p.size() >= 3 ? p.payload().getUnsignedShortLE(p.payload().readerIndex() + 1) : -1;
@@ -885,7 +947,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             case MySqlProtocol.COM_BINLOG_DUMP, MySqlProtocol.COM_BINLOG_DUMP_GTID, MySqlProtocol.COM_REGISTER_SLAVE,
                  MySqlProtocol.COM_TABLE_DUMP -> code(Refusal.Kind.EDGE, "gatehouse: replication and binlog commands are not"
                     + " supported through Gatehouse; connect to the target directly", MySqlProtocol.ER_NOT_SUPPORTED_YET);
-            case MySqlProtocol.COM_RESET_CONNECTION, MySqlProtocol.COM_FIELD_LIST, MySqlProtocol.COM_STATISTICS,
+            case MySqlProtocol.COM_FIELD_LIST, MySqlProtocol.COM_STATISTICS,
                  MySqlProtocol.COM_PROCESS_KILL, MySqlProtocol.COM_PROCESS_INFO ->
                     code(Refusal.Kind.EDGE, "gatehouse: " + name + " is not supported through Gatehouse yet",
                             MySqlProtocol.ER_NOT_SUPPORTED_YET);
@@ -915,6 +977,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
 
     private void send(Unit u) {
         if (u.executing != null) u.executing.longData.clear(); // the execute reads them; the target forgets them
+        if (u.resetsConnection) {
+            passOn(u, MySqlResponseTracker.Expect.ONE_PACKET);
+            return;
+        }
         if (target.resultCapture().enabled() && u.pending != null) {
             u.sampler = new MySqlResultSampler(target.resultCapture(), u.binaryRows, charset);
         }
@@ -967,7 +1033,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                 return;
             }
             u.masker = new MySqlResultMasker(profile.get(), tables, readsMaskedRelation(profile.get(), statements, tables),
-                    u.binaryRows, charset);
+                    u.binaryRows);
             LOGGER.info("session={} command={} masked rule={} profile={}", core.sessionId(), u.pending.command().id(),
                     mk.ruleId(), mk.profile());
             send(u);
@@ -1222,6 +1288,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         if (u.pending != null) {
             if (u.endsAbortedTransaction && u.forwarded) abortedTransaction = false;
             Answer answer = u.answer != null ? u.answer : Answer.of(tracker);
+            if (u.forwarded && answer.errorMessage() == null) {
+                if (u.newCharset != null) charset = u.newCharset;
+                if (u.resetsConnection) connectionReset();
+            }
             String errorCode = u.refusal != null ? errorCode(u.refusal) : u.localInfile ? "42000" : answer.errorState();
             String errorMessage = u.refusal != null ? u.refusal.message()
                     : answer.errorMessage() == null ? null

@@ -429,6 +429,51 @@ class MySqlEdgeTest {
                 && (e.argument().contains("prepared_last") || e.argument().contains("first prepared")));
     }
 
+    @Test
+    void aConnectionResetIsADecidedCommandAndTheEdgeForgetsWhatTheTargetForgets() throws Exception {
+        try (RawClient raw = RawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+            // Given: a prepared statement and an open transaction
+            raw.send(0, command(0x16, "SELECT 'before the reset'"));
+            byte[] prepared = raw.readAnswer();
+            int id = java.nio.ByteBuffer.wrap(prepared, 1, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+            raw.send(0, command(0x03, "SET @kept = 'before the reset'"));
+            assertThat(raw.readAnswer()[0]).isZero();
+
+            // When: the client resets the connection
+            raw.send(0, new byte[] {0x1f});
+            byte[] ok = raw.readAnswer();
+
+            // Then: the target answered OK, the reset was recorded as a command, and the statement is gone for both
+            assertThat(ok[0]).isZero();
+            raw.send(0, execute(id));
+            byte[] answer = raw.readAnswer();
+            assertThat(answer[0] & 0xFF).isEqualTo(0xFF);
+            assertThat(((answer[2] & 0xFF) << 8) | (answer[1] & 0xFF)).isEqualTo(1243);
+            // the target did reset its session: the user variable is gone
+            raw.send(0, command(0x03, "SELECT @kept"));
+            assertThat(raw.readRows()).containsExactly(java.util.Collections.singletonList(null));
+        }
+        assertThat(received()).anySatisfy(r -> {
+            assertThat(r.command().statements().getFirst().analysis().tag()).isEqualTo("RESET CONNECTION");
+            assertThat(r.command().statements().getFirst().analysis().settings()).containsExactly("*");
+        });
+        assertThat(mariaDb.log()).noneMatch(e -> e.command().equals("Execute") && e.argument().contains("before the reset"));
+    }
+
+    @Test
+    void afterSetNamesTheEdgeReadsQueriesInTheNewCharacterSetAsTheTargetDoes() throws Exception {
+        try (RawClient raw = RawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+            raw.send(0, command(0x03, "SET NAMES latin1"));
+            assertThat(raw.readAnswer()[0]).isZero();
+            // 0xE9 is "é" in latin1 and no character at all in UTF-8: the edge must read it as the target does
+            byte[] query = "\u0003SELECT 'caf\u00e9' AS word".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            raw.send(0, query);
+            byte[] answer = raw.readAnswer();
+            assertThat(answer[0] & 0xFF).isNotEqualTo(0xFF);
+        }
+        assertThat(received()).anySatisfy(r -> assertThat(r.command().sql()).isEqualTo("SELECT 'caf\u00e9' AS word"));
+    }
+
     private static byte[] command(int command, String text) {
         byte[] t = text.getBytes(StandardCharsets.UTF_8);
         byte[] out = new byte[1 + t.length];
@@ -487,6 +532,30 @@ class MySqlEdgeTest {
             byte[] payload = new byte[length];
             in.readFully(payload);
             return payload;
+        }
+
+        /** The rows of a text-protocol result set (CLIENT_DEPRECATE_EOF: no EOF after the definitions). */
+        List<List<String>> readRows() throws java.io.IOException {
+            byte[] count = read();
+            if ((count[0] & 0xFF) == 0xFF) throw new AssertionError("error: " + new String(count, StandardCharsets.UTF_8));
+            for (int i = 0; i < (count[0] & 0xFF); i++) read();
+            List<List<String>> rows = new ArrayList<>();
+            while (true) {
+                byte[] row = read();
+                if ((row[0] & 0xFF) == 0xFE && row.length < 9) return rows;
+                List<String> values = new ArrayList<>();
+                for (int i = 0; i < row.length; ) {
+                    int len = row[i] & 0xFF;
+                    if (len == 0xFB) {
+                        values.add(null);
+                        i++;
+                    } else {
+                        values.add(new String(row, i + 1, len, StandardCharsets.UTF_8));
+                        i += 1 + len;
+                    }
+                }
+                rows.add(values);
+            }
         }
 
         /** The first packet of an answer, after reading the rest of it (a STMT_PREPARE_OK's definitions, a result). */

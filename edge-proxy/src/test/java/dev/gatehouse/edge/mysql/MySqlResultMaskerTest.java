@@ -44,7 +44,7 @@ class MySqlResultMaskerTest {
     @Test
     void aBinaryRowOfElevenColumnsHasTheRightValuesMaskedAndItsNullBitmapStaysTrue() {
         // Given: eleven columns (a NULL bitmap of two bytes), two of them selected by rules: an INT and a VARCHAR
-        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, false, true, StandardCharsets.UTF_8);
+        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, false, true);
         List<Packet> definitions = new ArrayList<>();
         definitions.add(columnCount(11));
         for (int i = 0; i < 8; i++) definitions.add(column("shop", "people", "c" + i, i % 2 == 0 ? LONG : VAR_STRING, i % 2 == 0 ? BINARY : UTF8MB4, 0));
@@ -75,7 +75,7 @@ class MySqlResultMaskerTest {
     @Test
     void withMaskDerivedExpressionsViewColumnsAndUnknownTablesAreMaskedAsAWholeNullsOfTextToo() {
         // Given: the command reads a relation with a masked column
-        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, true, false, StandardCharsets.UTF_8);
+        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, true, false);
         for (Packet p : List.of(columnCount(5), column("", "", "upper_ssn", VAR_STRING, UTF8MB4, 0),
                 column("", "", "n", LONG, BINARY, 0), column("shop", "people_v", "loud", VAR_STRING, UTF8MB4, 0),
                 column("shop", "created_since", "x", VAR_STRING, UTF8MB4, 0), column("shop", "people", "c1", VAR_STRING, UTF8MB4, 0))) {
@@ -96,7 +96,7 @@ class MySqlResultMaskerTest {
 
     @Test
     void anErrorKeepsItsNumberAndSqlStateButNotItsText() {
-        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, true, false, StandardCharsets.UTF_8);
+        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, true, false);
         ByteBuf err = MySqlProtocol.errPacket(io.netty.buffer.ByteBufAllocator.DEFAULT, 1292, "22007",
                 "Truncated incorrect DOUBLE value: '123-45-6789'");
 
@@ -112,7 +112,7 @@ class MySqlResultMaskerTest {
 
     @Test
     void rowsItCannotReadFailTheCommandClosed() {
-        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, false, false, StandardCharsets.UTF_8);
+        MySqlResultMasker masker = new MySqlResultMasker(PROFILE, CATALOG, false, false);
         Packet count = columnCount(2);
         masker.rewrite(count.part(), count.payload());
         Packet one = column("shop", "people", "secret", VAR_STRING, UTF8MB4, 0);
