@@ -23,7 +23,9 @@ import dev.gatehouse.policy.engine.Policy;
 import dev.gatehouse.policy.engine.PolicyEvaluator;
 import dev.gatehouse.policy.engine.PolicyException;
 import dev.gatehouse.policy.engine.Rule;
+import dev.gatehouse.platform.core.SqlAnalyzer;
 import dev.gatehouse.policy.sql.PgQueryAnalyzer;
+import dev.gatehouse.policy.sql.mysql.MySqlAnalyzer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -151,6 +153,11 @@ final class PolicyCommand implements Callable<Integer> {
         String connection;
         @Option(names = "--label", paramLabel = "KEY=VALUE", description = "A connection label; repeat for several.")
         Map<String, String> labels = new LinkedHashMap<>();
+        @Option(names = "--protocol", paramLabel = "PROTOCOL", defaultValue = "postgres",
+                description = "The connection's protocol, postgres or mysql: the SQL is read in its dialect (MySQL as "
+                        + "MariaDB " + MYSQL_VERSION + " reads it, executable comments included) and policies see "
+                        + "connection.protocol (default: ${DEFAULT-VALUE}).")
+        String protocol;
         @Option(names = "--form", defaultValue = "SIMPLE_QUERY",
                 description = "How the client sent it: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
         SqlCommand.Form form;
@@ -189,11 +196,15 @@ final class PolicyCommand implements Callable<Integer> {
                 return rejected(spec, e);
             }
             Identity identity = new Identity(subject, issuer, groups, roles, Map.of(), ciProvenance());
-            ConnectionRef ref = new ConnectionRef(connection, "postgres", "", labels);
+            if (!PROTOCOLS.contains(protocol)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--protocol must be postgres or mysql,"
+                        + " found '" + protocol + "'");
+            }
+            ConnectionRef ref = new ConnectionRef(connection, protocol, "", labels);
             // a fresh session: it began when the command arrived
             Facts.Context context = new Facts.Context(at, zone, at, clientAddress);
             Decided decided = connect ? decideConnect(loaded.policy(), identity, ref, context)
-                    : decide(loaded.policy(), new PgQueryAnalyzer(), identity, ref, form, sql, context);
+                    : decide(loaded.policy(), analyzerFor(protocol), identity, ref, form, sql, context);
             if (json) {
                 out.println(toJson(loaded, identity, ref, form, sql, decided));
             } else {
@@ -226,7 +237,7 @@ final class PolicyCommand implements Callable<Integer> {
             description = {"Run a file of test cases against a policy and report which decisions differ from the "
                     + "expected ones.",
                     "CASES is YAML: cases: [{name, identity: {subject, issuer, groups, roles, claims, ci}, "
-                            + "connection: {name, labels}, sql, form, connect, time, time_zone, client_address, "
+                            + "connection: {name, labels, protocol}, sql, form, connect, time, time_zone, client_address, "
                             + "expect: {verdict, rule, dry_run}}]; verdict is allow, deny, require_approval or mask, "
                             + "dry_run the ids of the dry-run rules that must match, in order.",
                     "Exit codes: 0 every case passed, 1 a case failed, 2 bad input (unreadable or invalid policy, "
@@ -264,7 +275,6 @@ final class PolicyCommand implements Callable<Integer> {
             }
             ZoneId defaultZone = parseZone("--time-zone", timeZone);
             Instant now = Instant.now();
-            PgQueryAnalyzer analyzer = new PgQueryAnalyzer();
             int passed = 0;
             int failed = 0;
             for (TestCase tc : testCases) {
@@ -272,7 +282,8 @@ final class PolicyCommand implements Callable<Integer> {
                 Facts.Context context = new Facts.Context(at, tc.zone() == null ? defaultZone : tc.zone(), at,
                         tc.clientAddress());
                 Evaluation ev = (tc.connect() ? decideConnect(loaded.policy(), tc.identity(), tc.connection(), context)
-                        : decide(loaded.policy(), analyzer, tc.identity(), tc.connection(), tc.form(), tc.sql(), context))
+                        : decide(loaded.policy(), analyzerFor(tc.connection().protocol()), tc.identity(), tc.connection(),
+                                tc.form(), tc.sql(), context))
                         .evaluation();
                 List<String> dryRun = ev.dryRun().stream().map(DryRunVerdict::ruleId).toList();
                 boolean verdictOk = ev.verdict() == tc.verdict();
@@ -348,7 +359,19 @@ final class PolicyCommand implements Callable<Integer> {
         }
     }
 
-    static Decided decide(Policy policy, PgQueryAnalyzer analyzer, Identity identity, ConnectionRef connection,
+    /** The protocols a connection can have. */
+    static final Set<String> PROTOCOLS = Set.of("postgres", "mysql");
+    /** The MySQL dialect's version the CLI reads SQL as: the pinned development and test target's. */
+    static final String MYSQL_VERSION = dev.gatehouse.deploy.dev.DemoMariaDb.VERSION;
+    private static final SqlAnalyzer POSTGRES = new PgQueryAnalyzer();
+    private static final SqlAnalyzer MYSQL = MySqlAnalyzer.mariaDb(MYSQL_VERSION + "-MariaDB");
+
+    /** The analyser of a connection's protocol (validated before: postgres or mysql). */
+    static SqlAnalyzer analyzerFor(String protocol) {
+        return "mysql".equals(protocol) ? MYSQL : POSTGRES;
+    }
+
+    static Decided decide(Policy policy, SqlAnalyzer analyzer, Identity identity, ConnectionRef connection,
                           SqlCommand.Form form, String sql, Facts.Context context) {
         SqlAnalysis analysis = analyzer.analyze(sql);
         SqlCommand command = new SqlCommand(CommandId.random(), SessionId.random(), 1, context.now(), form, sql,
@@ -396,7 +419,8 @@ final class PolicyCommand implements Callable<Integer> {
         out.println("Policy      " + policy.id() + " version " + policy.version() + " (" + loaded.source() + ")");
         out.println("Identity    " + identity.subject() + ", groups " + list(identity.groups())
                 + (identity.roles().isEmpty() ? "" : ", roles " + list(identity.roles())) + ", issuer " + identity.issuer());
-        out.println("Connection  " + connection.name() + (connection.labels().isEmpty() ? ""
+        out.println("Connection  " + connection.name() + ("postgres".equals(connection.protocol()) ? "" : " (" + connection.protocol() + ")")
+                + (connection.labels().isEmpty() ? ""
                 : ", labels " + connection.labels().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(", "))));
         if (analysis == null) {
@@ -562,6 +586,7 @@ final class PolicyCommand implements Callable<Integer> {
         strings(id.putArray("roles"), identity.roles());
         ObjectNode conn = root.putObject("connection");
         conn.put("name", connection.name());
+        conn.put("protocol", connection.protocol());
         ObjectNode labels = conn.putObject("labels");
         connection.labels().forEach(labels::put);
         Facts.RequestType type = decided.facts().requestType();
@@ -767,6 +792,9 @@ final class PolicyCommand implements Callable<Integer> {
                     unknown(conn, CONNECTION_KEYS, where + " connection", errors);
                     if (text(conn, "name") != null) connName = text(conn, "name");
                     if (text(conn, "protocol") != null) protocol = text(conn, "protocol");
+                    if (!PROTOCOLS.contains(protocol)) {
+                        errors.add(where + ": connection.protocol must be postgres or mysql, found '" + protocol + "'");
+                    }
                     if (text(conn, "target") != null) target = text(conn, "target");
                     JsonNode l = conn.get("labels");
                     if (l != null) {

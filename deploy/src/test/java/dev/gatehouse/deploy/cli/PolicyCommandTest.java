@@ -82,6 +82,33 @@ class PolicyCommandTest {
     }
 
     @Test
+    void explainReadsTheSqlOfAMySqlConnectionInItsDialect() throws IOException {
+        // Given
+        String policy = resource("example-policy.yaml").toString();
+
+        // When: an executable comment MariaDB runs, and a file written on the server
+        CliRun hidden = CliRun.run("policy", "explain", "--policy", policy, "--as", "alice", "--groups", "dba",
+                "--connection", "demo-mysql", "--protocol", "mysql", "--sql", "SELECT 1 /*!100000 ; DROP DATABASE demo -- */");
+        CliRun outfile = CliRun.run("policy", "explain", "--policy", policy, "--as", "alice", "--groups", "dba",
+                "--connection", "demo-mysql", "--protocol", "mysql", "--sql", "SELECT * FROM customers INTO OUTFILE '/tmp/x'");
+        CliRun asPostgres = CliRun.run("policy", "explain", "--policy", policy, "--as", "alice", "--groups", "dba",
+                "--sql", "SELECT 1 /*!100000 ; DROP DATABASE demo -- */");
+        CliRun bad = CliRun.run("policy", "explain", "--policy", policy, "--as", "alice", "--protocol", "oracle",
+                "--sql", "SELECT 1");
+
+        // Then
+        assertThat(hidden.code()).as(hidden.err()).isEqualTo(3);
+        assertThat(hidden.out()).contains("Connection  demo-mysql (mysql)")
+                .contains("statement 2: DROP DATABASE").contains("Rule        no-create-drop-database");
+        assertThat(outfile.code()).as(outfile.err()).isEqualTo(3);
+        assertThat(outfile.out()).contains("Rule        mysql-no-server-files");
+        // PostgreSQL reads the same text as one SELECT with a comment
+        assertThat(asPostgres.code()).as(asPostgres.err()).isZero();
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--protocol must be postgres or mysql");
+    }
+
+    @Test
     void explainConnectShowsTheConnectRulesAndTheRefusal() throws IOException {
         // Given
         String policy = resource("example-policy.yaml").toString();
@@ -248,7 +275,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n53 passed, 0 failed");
+        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n56 passed, 0 failed");
     }
 
     @Test
