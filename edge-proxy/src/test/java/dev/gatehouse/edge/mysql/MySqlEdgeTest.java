@@ -407,11 +407,11 @@ class MySqlEdgeTest {
 
     @Test
     void statementIdMinusOneNeverRunsAnotherStatementThanTheOneDecided() throws Exception {
-        try (RawClient raw = RawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+        try (MySqlRawClient raw = MySqlRawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
             // pipelined as MariaDB Connector/J does: prepare, prepare, execute "the last prepared"
-            raw.send(0, command(0x16, "SELECT 'first prepared'"));
-            raw.send(0, command(0x16, "CREATE DATABASE prepared_last"));
-            raw.send(0, execute(-1));
+            raw.send(0, MySqlRawClient.command(0x16, "SELECT 'first prepared'"));
+            raw.send(0, MySqlRawClient.command(0x16, "CREATE DATABASE prepared_last"));
+            raw.send(0, MySqlRawClient.execute(-1));
             raw.readAnswer(); // STMT_PREPARE_OK and definitions
             raw.readAnswer();
             byte[] answer = raw.readAnswer();
@@ -419,8 +419,8 @@ class MySqlEdgeTest {
             assertThat(((answer[2] & 0xFF) << 8) | (answer[1] & 0xFF)).isEqualTo(1227); // decided as CREATE DATABASE: denied
 
             // after a failed prepare, -1 names nothing the edge decided: refused, never passed on
-            raw.send(0, command(0x16, "SELEC broken"));
-            raw.send(0, execute(-1));
+            raw.send(0, MySqlRawClient.command(0x16, "SELEC broken"));
+            raw.send(0, MySqlRawClient.execute(-1));
             assertThat(raw.readAnswer()[0] & 0xFF).isEqualTo(0xFF);
             answer = raw.readAnswer();
             assertThat(((answer[2] & 0xFF) << 8) | (answer[1] & 0xFF)).isEqualTo(1243);
@@ -431,12 +431,12 @@ class MySqlEdgeTest {
 
     @Test
     void aConnectionResetIsADecidedCommandAndTheEdgeForgetsWhatTheTargetForgets() throws Exception {
-        try (RawClient raw = RawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+        try (MySqlRawClient raw = MySqlRawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
             // Given: a prepared statement and an open transaction
-            raw.send(0, command(0x16, "SELECT 'before the reset'"));
+            raw.send(0, MySqlRawClient.command(0x16, "SELECT 'before the reset'"));
             byte[] prepared = raw.readAnswer();
             int id = java.nio.ByteBuffer.wrap(prepared, 1, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-            raw.send(0, command(0x03, "SET @kept = 'before the reset'"));
+            raw.send(0, MySqlRawClient.command(0x03, "SET @kept = 'before the reset'"));
             assertThat(raw.readAnswer()[0]).isZero();
 
             // When: the client resets the connection
@@ -445,12 +445,12 @@ class MySqlEdgeTest {
 
             // Then: the target answered OK, the reset was recorded as a command, and the statement is gone for both
             assertThat(ok[0]).isZero();
-            raw.send(0, execute(id));
+            raw.send(0, MySqlRawClient.execute(id));
             byte[] answer = raw.readAnswer();
             assertThat(answer[0] & 0xFF).isEqualTo(0xFF);
             assertThat(((answer[2] & 0xFF) << 8) | (answer[1] & 0xFF)).isEqualTo(1243);
             // the target did reset its session: the user variable is gone
-            raw.send(0, command(0x03, "SELECT @kept"));
+            raw.send(0, MySqlRawClient.command(0x03, "SELECT @kept"));
             assertThat(raw.readRows()).containsExactly(java.util.Collections.singletonList(null));
         }
         assertThat(received()).anySatisfy(r -> {
@@ -462,8 +462,8 @@ class MySqlEdgeTest {
 
     @Test
     void afterSetNamesTheEdgeReadsQueriesInTheNewCharacterSetAsTheTargetDoes() throws Exception {
-        try (RawClient raw = RawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
-            raw.send(0, command(0x03, "SET NAMES latin1"));
+        try (MySqlRawClient raw = MySqlRawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+            raw.send(0, MySqlRawClient.command(0x03, "SET NAMES latin1"));
             assertThat(raw.readAnswer()[0]).isZero();
             // 0xE9 is "é" in latin1 and no character at all in UTF-8: the edge must read it as the target does
             byte[] query = "\u0003SELECT 'caf\u00e9' AS word".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
@@ -474,107 +474,7 @@ class MySqlEdgeTest {
         assertThat(received()).anySatisfy(r -> assertThat(r.command().sql()).isEqualTo("SELECT 'caf\u00e9' AS word"));
     }
 
-    private static byte[] command(int command, String text) {
-        byte[] t = text.getBytes(StandardCharsets.UTF_8);
-        byte[] out = new byte[1 + t.length];
-        out[0] = (byte) command;
-        System.arraycopy(t, 0, out, 1, t.length);
-        return out;
-    }
 
-    private static byte[] execute(int statementId) {
-        return java.nio.ByteBuffer.allocate(10).order(java.nio.ByteOrder.LITTLE_ENDIAN).put((byte) 0x17).putInt(statementId)
-                .put((byte) 0).putInt(1).array();
-    }
-
-    /** A MySQL client on a raw socket: logs in with the token (mysql_clear_password), sends packets, reads answers. */
-    private static final class RawClient implements AutoCloseable {
-        private final java.net.Socket socket;
-        private final java.io.DataInputStream in;
-        private final java.io.OutputStream out;
-
-        private RawClient(java.net.Socket socket) throws java.io.IOException {
-            this.socket = socket;
-            socket.setSoTimeout(30_000);
-            this.in = new java.io.DataInputStream(socket.getInputStream());
-            this.out = socket.getOutputStream();
-        }
-
-        static RawClient login(int port, String database, String user, String token) throws Exception {
-            RawClient c = new RawClient(new java.net.Socket("127.0.0.1", port));
-            c.read(); // greeting
-            int caps = 0x200 | 0x8000 | 0x80000 | 0x200000 | 0x8 | 0x20000 | 0x1000000;
-            var b = new java.io.ByteArrayOutputStream();
-            b.write(java.nio.ByteBuffer.allocate(9).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(caps).putInt(1 << 24)
-                    .put((byte) 45).array());
-            b.write(new byte[23]);
-            b.write((user + "\0").getBytes(StandardCharsets.UTF_8));
-            byte[] auth = (token + "\0").getBytes(StandardCharsets.UTF_8);
-            b.write(auth.length);
-            b.write(auth);
-            b.write((database + "\0mysql_clear_password\0").getBytes(StandardCharsets.UTF_8));
-            c.send(1, b.toByteArray());
-            byte[] ok = c.read();
-            if (ok[0] != 0) throw new AssertionError("login refused: " + new String(ok, StandardCharsets.UTF_8));
-            return c;
-        }
-
-        void send(int sequence, byte[] payload) throws java.io.IOException {
-            out.write(new byte[] {(byte) payload.length, (byte) (payload.length >> 8), (byte) (payload.length >> 16),
-                    (byte) sequence});
-            out.write(payload);
-            out.flush();
-        }
-
-        byte[] read() throws java.io.IOException {
-            int length = in.readUnsignedByte() | in.readUnsignedByte() << 8 | in.readUnsignedByte() << 16;
-            in.readUnsignedByte();
-            byte[] payload = new byte[length];
-            in.readFully(payload);
-            return payload;
-        }
-
-        /** The rows of a text-protocol result set (CLIENT_DEPRECATE_EOF: no EOF after the definitions). */
-        List<List<String>> readRows() throws java.io.IOException {
-            byte[] count = read();
-            if ((count[0] & 0xFF) == 0xFF) throw new AssertionError("error: " + new String(count, StandardCharsets.UTF_8));
-            for (int i = 0; i < (count[0] & 0xFF); i++) read();
-            List<List<String>> rows = new ArrayList<>();
-            while (true) {
-                byte[] row = read();
-                if ((row[0] & 0xFF) == 0xFE && row.length < 9) return rows;
-                List<String> values = new ArrayList<>();
-                for (int i = 0; i < row.length; ) {
-                    int len = row[i] & 0xFF;
-                    if (len == 0xFB) {
-                        values.add(null);
-                        i++;
-                    } else {
-                        values.add(new String(row, i + 1, len, StandardCharsets.UTF_8));
-                        i += 1 + len;
-                    }
-                }
-                rows.add(values);
-            }
-        }
-
-        /** The first packet of an answer, after reading the rest of it (a STMT_PREPARE_OK's definitions, a result). */
-        byte[] readAnswer() throws java.io.IOException {
-            byte[] first = read();
-            if ((first[0] & 0xFF) == 0 && first.length >= 12) {
-                // STMT_PREPARE_OK: parameter and column definitions follow (no EOF: CLIENT_DEPRECATE_EOF)
-                int columns = (first[5] & 0xFF) | (first[6] & 0xFF) << 8;
-                int params = (first[7] & 0xFF) | (first[8] & 0xFF) << 8;
-                for (int i = 0; i < params + columns; i++) read();
-            }
-            return first;
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            socket.close();
-        }
-    }
 
     @Test
     void aMaskedQueryRelaysNoMaskedValueAndTheTargetRanItAsRecorded() throws Exception {
