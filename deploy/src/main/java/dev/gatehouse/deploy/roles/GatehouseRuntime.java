@@ -330,6 +330,9 @@ public final class GatehouseRuntime implements AutoCloseable {
                     my.eventLoops());
             mysqlEdge = new MySqlEdge(vertx, mysqlConfig, catalog, authenticator, edgeDecisions, sink,
                     (version, modes) -> MySqlAnalyzer.mariaDb(version).withSqlMode(modes), meters, my.serverVersion());
+            mysqlEdge.useControl(message -> control.publish(message).whenComplete((ok, err) -> {
+                if (err != null) LOGGER.warn("control message not published: {}", err.toString());
+            }));
             listeners.add(mysqlEdge);
         } else if (!catalog.names(TargetConnection.MYSQL).isEmpty()) {
             LOGGER.warn("edge: connections {} are MySQL connections, but edge.mysql is not configured: no client can reach them",

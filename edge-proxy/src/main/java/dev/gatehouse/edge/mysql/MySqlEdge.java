@@ -67,6 +67,7 @@ public final class MySqlEdge implements EdgeListener {
     private final List<String> listeners = new CopyOnWriteArrayList<>();
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
     private volatile MaskingProfiles maskingProfiles = MaskingProfiles.NONE;
+    private volatile dev.gatehouse.edge.ControlPort control = dev.gatehouse.edge.ControlPort.NONE;
     private final MySqlCatalog tables;
     private final java.util.concurrent.ConcurrentHashMap<String, dev.gatehouse.platform.core.SqlAnalyzer> analyzers =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -104,6 +105,23 @@ public final class MySqlEdge implements EdgeListener {
 
     MaskingProfiles maskingProfiles() {
         return maskingProfiles;
+    }
+
+    /**
+     * Where a KILL naming a connection id no session here has goes: the fleet's control channel
+     * (none by default: such a KILL is answered as an unknown thread). Call before {@link #start()}.
+     */
+    public MySqlEdge useControl(dev.gatehouse.edge.ControlPort control) {
+        this.control = control == null ? dev.gatehouse.edge.ControlPort.NONE : control;
+        return this;
+    }
+
+    dev.gatehouse.edge.ControlPort control() {
+        return control;
+    }
+
+    Vertx vertx() {
+        return vertx;
     }
 
     /** The targets' tables, as masking needs them. */
@@ -171,10 +189,20 @@ public final class MySqlEdge implements EdgeListener {
         openConnections.decrementAndGet();
     }
 
-    /** A control message from the fleet (an operator's kill). */
+    /** A control message from the fleet: an operator's kill, another edge's KILL of a connection id held here. */
     @Override
     public void onControl(ControlMessage message) {
-        if (message instanceof ControlMessage.KillSession k) registry.find(k.sessionId()).ifPresent(s -> s.kill(k.reason()));
+        switch (message) {
+            case ControlMessage.KillSession k -> registry.find(k.sessionId()).ifPresent(s -> s.kill(k.reason()));
+            case ControlMessage.KillConnection k -> {
+                if (config.edgeId().equals(k.fromEdge())) return;
+                // only a session of the requester's own identity: connection ids are random, not secret
+                registry.forCancel(k.connectionId(), 0).filter(s -> s.identity() != null
+                                && s.identity().subject().equals(k.subject()) && s.identity().issuer().equals(k.issuer()))
+                        .ifPresent(s -> s.killRouted(k));
+            }
+            case ControlMessage.CancelQuery c -> { } // PostgreSQL's
+        }
     }
 
     @Override

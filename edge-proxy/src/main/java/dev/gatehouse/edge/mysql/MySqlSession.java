@@ -139,6 +139,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         Prepared executing;        // a COM_STMT_EXECUTE: the statement, whose long data the target consumes
         Charset newCharset;        // the client character set its last statement sets, once it succeeded
         boolean resetsConnection;  // COM_RESET_CONNECTION: the target's session state starts afresh
+        dev.gatehouse.platform.core.ControlMessage.KillConnection routedKill; // a KILL for another edge's session
         boolean binaryRows;        // its rows come in the binary protocol (COM_STMT_EXECUTE)
         MySqlResultMasker masker;  // a Mask decision's rewriter of the answer, or null
         MySqlResultSampler sampler; // the result sample of a recorded command, when the connection captures results
@@ -597,6 +598,12 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         }
         MySqlSession victim = id > 0 && id <= Integer.MAX_VALUE ? edge.registry().forCancel((int) id, 0).orElse(null) : null;
         Identity me = core.identity();
+        if (victim == null && id > 0 && id <= Integer.MAX_VALUE && edge.control() != dev.gatehouse.edge.ControlPort.NONE) {
+            // not a session of this edge: once allowed, the fleet's edge holding it (if any) acts, for the same identity only
+            u.routedKill = new dev.gatehouse.platform.core.ControlMessage.KillConnection((int) id, query, me.subject(),
+                    me.issuer(), core.sessionId().value(), edge.config().edgeId());
+            return draft;
+        }
         if (victim == null || victim.ready == null || victim.identity() == null
                 || !victim.identity().subject().equals(me.subject()) || !victim.identity().issuer().equals(me.issuer())) {
             return draft.refused(code(Refusal.Kind.EDGE, "Unknown thread id: " + m.group(2) + " (Gatehouse: not a session of"
@@ -970,6 +977,15 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         u.pending = pending;
         if (decision instanceof Decision.Mask mk) {
             mask(u, mk);
+            return;
+        }
+        if (u.routedKill != null) {
+            // nothing of it runs on this session's target: the holding edge kills there, as the server answers OK
+            edge.control().publish(u.routedKill);
+            release(u);
+            send(1, MySqlProtocol.okPacket(alloc, 0, 0, tracker.status(), 0, false));
+            flush();
+            finish(u);
             return;
         }
         send(u);
@@ -1390,6 +1406,27 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         };
         send(seq, MySqlProtocol.errPacket(alloc, number, MySqlProtocol.sqlState(number), refusal.message()));
         flush();
+    }
+
+    /**
+     * A KILL another edge received for this session's connection id, from the same identity: the
+     * target's own KILL QUERY or KILL CONNECTION of this session's target thread, run on a side
+     * connection (this session's own connection is busy with the statement being killed).
+     */
+    void killRouted(dev.gatehouse.platform.core.ControlMessage.KillConnection k) {
+        context.runOnContext(v -> {
+            if (phase != Phase.OPEN || ready == null) return;
+            String kill = "KILL " + (k.query() ? "QUERY " : "CONNECTION ") + ready.greeting().connectionId();
+            LOGGER.info("session={} {} routed from edge {} (session {})", core.sessionId(), kill, k.fromEdge(), k.requestedBy());
+            edge.sessionPorts().audit().append(new dev.gatehouse.platform.core.AuditEvent.CancelRequested(core.header(),
+                    "KILL " + (k.query() ? "QUERY " : "CONNECTION ") + k.connectionId() + " routed from edge " + k.fromEdge()
+                            + " (session " + k.requestedBy() + ")", true));
+            if (k.query()) core.cancel(); // a command still waiting for its decision or approval is abandoned
+            MySqlSideQuery.run(edge.vertx(), edge.netClient(), target, kill, java.time.Duration.ofSeconds(10))
+                    .whenComplete((rows, err) -> {
+                        if (err != null) LOGGER.warn("session={} {} failed: {}", core.sessionId(), kill, rootMessage(err));
+                    });
+        });
     }
 
     /** Cancelling a running MySQL statement (KILL QUERY at the target) comes with fleet-wide KILL routing. */

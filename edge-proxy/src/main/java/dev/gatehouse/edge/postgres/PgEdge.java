@@ -233,6 +233,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
                 });
             }
             case ControlMessage.KillSession k -> registry.find(k.sessionId()).ifPresent(s -> s.kill(k.reason()));
+            case ControlMessage.KillConnection k -> { } // MySQL's
         }
     }
 

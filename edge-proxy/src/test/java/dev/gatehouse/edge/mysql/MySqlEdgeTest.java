@@ -131,10 +131,14 @@ class MySqlEdgeTest {
         plaintextEdge = new MySqlEdge(vertx, config(null, null, true), catalog, tokens, log, log, dialect,
                 new SimpleMeterRegistry());
         plaintextPort = plaintextEdge.start().await();
+        // the two listeners stand for two edges of a fleet: each one's control messages reach the other
+        edge.useControl(plaintextEdge::onControl);
+        plaintextEdge.useControl(edge::onControl);
     }
 
     private static PgEdgeConfig config(Path cert, Path key, boolean plaintext) {
-        return new PgEdgeConfig("127.0.0.1", 0, cert, key, plaintext, Duration.ofSeconds(5), 64 << 20, 1024, "edge-mysql",
+        return new PgEdgeConfig("127.0.0.1", 0, cert, key, plaintext, Duration.ofSeconds(5), 64 << 20, 1024,
+                plaintext ? "edge-mysql-plaintext" : "edge-mysql",
                 PgEdgeConfig.DEFAULT_AUTHENTICATION_TIMEOUT, PgEdgeConfig.DEFAULT_MAX_CONNECTIONS, 2);
     }
 
@@ -282,6 +286,41 @@ class MySqlEdgeTest {
     }
 
     @Test
+    void aKillOfASessionOnAnotherEdgeIsRoutedThereAndActsOnlyForTheSameIdentity() throws Exception {
+        // Given: alice's long query on one edge
+        try (MySqlRawClient raw = MySqlRawClient.login(plaintextPort, CONNECTION, "alice", TOKEN)) {
+            long edgeId = raw.connectionId;
+            raw.send(0, MySqlRawClient.command(0x03, "SELECT SLEEP(60) AS routed_sleep"));
+            var sleeping = CompletableFuture.supplyAsync(() -> {
+                try {
+                    List<List<String>> rows = raw.readRows();
+                    return "returned " + rows.getFirst().getFirst();
+                } catch (AssertionError | java.io.IOException e) {
+                    return "error " + e.getMessage();
+                }
+            });
+            mariaDb.awaitLogged(e -> e.argument().equals("SELECT SLEEP(60) AS routed_sleep"), Duration.ofSeconds(30));
+            long targetId = mariaDb.log().stream().filter(e -> e.argument().equals("SELECT SLEEP(60) AS routed_sleep"))
+                    .reduce((a, b) -> b).orElseThrow().connectionId();
+
+            // When: bob, then alice, send KILL QUERY <that id> to the other edge
+            try (Connection b = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION
+                    + "?sslMode=trust&user=bob&password=" + BOB_TOKEN); Statement bs = b.createStatement()) {
+                bs.execute("KILL QUERY " + edgeId); // answered OK, as the server answers: the holder checks the identity
+            }
+            try (Connection a = mariaDbDriver(""); Statement as = a.createStatement()) {
+                as.execute("KILL QUERY " + edgeId);
+            }
+
+            // Then: alice's query ended early; the holding edge ran the target's KILL of its own thread once (alice's)
+            assertThat(sleeping.get(30, TimeUnit.SECONDS)).matches("returned 1|error .*1317.*");
+            assertThat(targetQueries().stream().filter(q -> q.equals("KILL QUERY " + targetId)).count()).isEqualTo(1);
+            assertThat(log.events(AuditEvent.CancelRequested.class)).anySatisfy(e ->
+                    assertThat(e.toString()).contains("KILL QUERY " + edgeId + " routed from edge"));
+        }
+    }
+
+    @Test
     void nobodyKillsAnotherIdentitysSessionAndNumbersThatAreNotSessionsAreUnknown() throws Exception {
         try (Connection alice = mariaDbDriver(""); Connection bob = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:"
                 + port + "/" + CONNECTION + "?sslMode=trust&user=bob&password=" + BOB_TOKEN); Statement s = bob.createStatement()) {
@@ -289,10 +328,12 @@ class MySqlEdgeTest {
             ResultSet own = alice.createStatement().executeQuery("SELECT CONNECTION_ID()");
             own.next();
             long aliceTargetId = own.getLong(1); // the target's id of alice's session, which the edge never shows
-            for (String kill : List.of("KILL " + aliceId, "KILL QUERY " + aliceId, "KILL 1", "KILL USER app")) {
+            for (String kill : List.of("KILL " + aliceId, "KILL QUERY " + aliceId, "KILL USER app")) {
                 assertThatThrownBy(() -> s.execute(kill)).as(kill).isInstanceOfSatisfying(SQLException.class,
                         e -> assertThat(e.getErrorCode()).isIn(1094, 1235));
             }
+            // a number no session of this edge has goes to the fleet, answered OK as the server does; nothing holds it
+            s.execute("KILL 1");
             // alice's session is untouched
             ResultSet rs = alice.createStatement().executeQuery("SELECT 'still alive'");
             assertThat(rs.next()).isTrue();

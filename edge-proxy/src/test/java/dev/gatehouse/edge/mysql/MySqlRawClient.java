@@ -9,6 +9,8 @@ final class MySqlRawClient implements AutoCloseable {
     private final java.net.Socket socket;
     private final java.io.DataInputStream in;
     private final java.io.OutputStream out;
+    /** The connection id the greeting gave (the edge's id of this session). */
+    int connectionId;
 
     private MySqlRawClient(java.net.Socket socket) throws java.io.IOException {
         this.socket = socket;
@@ -24,7 +26,10 @@ final class MySqlRawClient implements AutoCloseable {
     /** Logs in asking for {@code extraCapabilities} too (CLIENT_MULTI_STATEMENTS: 0x10000). */
     static MySqlRawClient login(int port, String database, String user, String token, int extraCapabilities) throws Exception {
         MySqlRawClient c = new MySqlRawClient(new java.net.Socket("127.0.0.1", port));
-        c.read(); // greeting
+        byte[] greeting = c.read();
+        int versionEnd = 1;
+        while (greeting[versionEnd] != 0) versionEnd++;
+        c.connectionId = java.nio.ByteBuffer.wrap(greeting, versionEnd + 1, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
         int caps = 0x200 | 0x8000 | 0x80000 | 0x200000 | 0x8 | 0x20000 | 0x1000000 | extraCapabilities;
         var b = new java.io.ByteArrayOutputStream();
         b.write(java.nio.ByteBuffer.allocate(9).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(caps).putInt(1 << 24)
@@ -59,12 +64,19 @@ final class MySqlRawClient implements AutoCloseable {
     /** The rows of a text-protocol result set (CLIENT_DEPRECATE_EOF: no EOF after the definitions). */
     List<List<String>> readRows() throws java.io.IOException {
         byte[] count = read();
-        if ((count[0] & 0xFF) == 0xFF) throw new AssertionError("error: " + new String(count, StandardCharsets.UTF_8));
+        if ((count[0] & 0xFF) == 0xFF) {
+            throw new AssertionError("error " + (((count[2] & 0xFF) << 8) | (count[1] & 0xFF)) + ": "
+                    + new String(count, 3, count.length - 3, StandardCharsets.UTF_8));
+        }
         for (int i = 0; i < (count[0] & 0xFF); i++) read();
         List<List<String>> rows = new ArrayList<>();
         while (true) {
             byte[] row = read();
             if ((row[0] & 0xFF) == 0xFE && row.length < 9) return rows;
+            if ((row[0] & 0xFF) == 0xFF) {
+                throw new AssertionError("error " + (((row[2] & 0xFF) << 8) | (row[1] & 0xFF)) + " after " + rows.size()
+                        + " rows: " + new String(row, 3, row.length - 3, StandardCharsets.UTF_8));
+            }
             List<String> values = new ArrayList<>();
             for (int i = 0; i < row.length; ) {
                 int len = row[i] & 0xFF;

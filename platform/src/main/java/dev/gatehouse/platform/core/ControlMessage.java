@@ -7,6 +7,15 @@ public sealed interface ControlMessage {
     record CancelQuery(int processId, int secretKey, String fromEdge) implements ControlMessage {
     }
 
+    /**
+     * A MySQL {@code KILL [QUERY | CONNECTION] id} whose connection id no session of the receiving
+     * edge has: the edge holding a session with that id acts on it only when its identity is the
+     * requester's ({@code subject}, {@code issuer}).
+     */
+    record KillConnection(int connectionId, boolean query, String subject, String issuer, String requestedBy,
+                          String fromEdge) implements ControlMessage {
+    }
+
     /** End a live session (revocation, operator kill). */
     record KillSession(SessionId sessionId, String reason) implements ControlMessage {
     }

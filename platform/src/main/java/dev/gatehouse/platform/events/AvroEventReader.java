@@ -36,6 +36,7 @@ import dev.gatehouse.schemas.v1.CommandReceived;
 import dev.gatehouse.schemas.v1.Connection;
 import dev.gatehouse.schemas.v1.ControlRecord;
 import dev.gatehouse.schemas.v1.DecisionMade;
+import dev.gatehouse.schemas.v1.KillConnection;
 import dev.gatehouse.schemas.v1.KillSession;
 import dev.gatehouse.schemas.v1.Outcome;
 import dev.gatehouse.schemas.v1.PolicyActivated;
@@ -124,6 +125,8 @@ public final class AvroEventReader {
         return switch (record.getPayload()) {
             case CancelQuery c -> new ControlMessage.CancelQuery(c.getProcessId(), c.getSecretKey(), c.getFromEdge());
             case KillSession k -> new ControlMessage.KillSession(new SessionId(k.getSessionId()), k.getReason());
+            case KillConnection k -> new ControlMessage.KillConnection(k.getConnectionId(), k.getQuery(), k.getSubject(),
+                    k.getIssuer(), k.getRequestedBy(), k.getFromEdge());
             case null -> throw new EventDecodingException("control record has no payload");
             default -> throw new EventDecodingException("control record has an unknown payload type "
                     + record.getPayload().getClass().getName());

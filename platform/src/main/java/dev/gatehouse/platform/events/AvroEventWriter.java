@@ -35,6 +35,7 @@ import dev.gatehouse.schemas.v1.CommandReceived;
 import dev.gatehouse.schemas.v1.Connection;
 import dev.gatehouse.schemas.v1.ControlRecord;
 import dev.gatehouse.schemas.v1.DecisionMade;
+import dev.gatehouse.schemas.v1.KillConnection;
 import dev.gatehouse.schemas.v1.KillSession;
 import dev.gatehouse.schemas.v1.Outcome;
 import dev.gatehouse.schemas.v1.PolicyActivated;
@@ -80,6 +81,9 @@ public final class AvroEventWriter {
                     .setProcessId(c.processId()).setSecretKey(c.secretKey()).setFromEdge(c.fromEdge()).build();
             case ControlMessage.KillSession k -> KillSession.newBuilder()
                     .setSessionId(k.sessionId().value()).setReason(k.reason()).build();
+            case ControlMessage.KillConnection k -> KillConnection.newBuilder().setConnectionId(k.connectionId())
+                    .setQuery(k.query()).setSubject(k.subject()).setIssuer(k.issuer()).setRequestedBy(k.requestedBy())
+                    .setFromEdge(k.fromEdge()).build();
         };
         return ControlRecord.newBuilder().setPayload(payload).build();
     }

@@ -361,9 +361,11 @@ class AuditEventCodecTest {
         ControlMessage cancelBare = new ControlMessage.CancelQuery(1, 2, null);
         ControlMessage kill = new ControlMessage.KillSession(new SessionId("s-9"), "revoked");
         ControlMessage killBare = new ControlMessage.KillSession(new SessionId("s-9"), null);
+        ControlMessage killConnection = new ControlMessage.KillConnection(77, true, "alice", "https://issuer", "s-1", "edge-1");
+        ControlMessage killConnectionBare = new ControlMessage.KillConnection(78, false, "bob", "https://issuer", null, null);
 
         // Then
-        for (ControlMessage m : new ControlMessage[] {cancel, cancelBare, kill, killBare}) {
+        for (ControlMessage m : new ControlMessage[] {cancel, cancelBare, kill, killBare, killConnection, killConnectionBare}) {
             assertThat(control.decode(control.encode(m))).isEqualTo(m);
         }
     }
