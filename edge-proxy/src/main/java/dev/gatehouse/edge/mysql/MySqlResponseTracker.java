@@ -18,7 +18,9 @@ final class MySqlResponseTracker {
         /** One packet: OK, ERR or EOF (COM_SET_OPTION, COM_PING, COM_RESET_CONNECTION, COM_STMT_RESET). */
         ONE_PACKET,
         /** COM_STMT_PREPARE: ERR, or STMT_PREPARE_OK with the parameter and column definitions. */
-        PREPARE
+        PREPARE,
+        /** COM_STMT_FETCH: rows of an open cursor, then an EOF (or ERR). */
+        FETCH
     }
 
     /** What the packet the tracker read last is, for those who rewrite or sample an answer. */
@@ -66,7 +68,7 @@ final class MySqlResponseTracker {
     void expect(Expect what) {
         if (state != State.IDLE) throw new IllegalStateException("an answer is still in flight");
         expect = what;
-        state = State.FIRST;
+        state = what == Expect.FETCH ? State.ROWS : State.FIRST;
         rows = 0;
         results = 0;
         errorNumber = 0;
@@ -82,6 +84,12 @@ final class MySqlResponseTracker {
     /** The server status flags after the last complete answer. */
     int status() {
         return status;
+    }
+
+    /** Whether the last answer left a cursor open (an execute with a cursor flag, a fetch that did not read all). */
+    boolean cursorOpen() {
+        return (status & MySqlProtocol.SERVER_STATUS_CURSOR_EXISTS) != 0
+                && (status & MySqlProtocol.SERVER_STATUS_LAST_ROW_SENT) == 0;
     }
 
     boolean inTransaction() {
@@ -176,7 +184,12 @@ final class MySqlResponseTracker {
             }
             case COLUMNS_EOF -> {
                 if (!MySqlProtocol.isEof(p.payload())) throw new IllegalStateException("no EOF after the column definitions");
-                state = State.ROWS;
+                int s = MySqlProtocol.eofStatus(p.payload());
+                if ((s & MySqlProtocol.SERVER_STATUS_CURSOR_EXISTS) != 0) {
+                    endOfResult(s); // an execute that opened a cursor: its rows come with COM_STMT_FETCH
+                } else {
+                    state = State.ROWS;
+                }
             }
             case PREPARED_PARAMS, PREPARED_COLUMNS -> {
                 columnsLeft--;

@@ -139,13 +139,14 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         Prepared executing;        // a COM_STMT_EXECUTE: the statement, whose long data the target consumes
         Charset newCharset;        // the client character set its last statement sets, once it succeeded
         boolean resetsConnection;  // COM_RESET_CONNECTION: the target's session state starts afresh
+        Prepared fetching;         // a COM_STMT_FETCH: the statement whose cursor it reads
         dev.gatehouse.platform.core.ControlMessage.KillConnection routedKill; // a KILL for another edge's session
         boolean binaryRows;        // its rows come in the binary protocol (COM_STMT_EXECUTE)
         MySqlResultMasker masker;  // a Mask decision's rewriter of the answer, or null
         MySqlResultSampler sampler; // the result sample of a recorded command, when the connection captures results
         int sequenceShift;         // packets the masker's rewrites added (or removed) before this point
         boolean clearingDiagnostics; // the edge's own statement that clears a masked command's warnings is in flight
-        Answer answer;             // what the target answered, kept while the edge's own statement runs after it
+        boolean recorded;          // its answer is complete and recorded (the edge's own statement may still follow)
 
         Unit(ByteBuf packet) {
             this.packet = packet;
@@ -153,9 +154,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     }
 
     /** What the target answered to a command, as its record needs it. */
-    private record Answer(int results, long rows, int errorNumber, String errorState, String errorMessage) {
+    private record Answer(int results, long rows, int errorNumber, String errorState, String errorMessage,
+                          boolean cursorOpen) {
         static Answer of(MySqlResponseTracker t) {
-            return new Answer(t.results, t.rows, t.errorNumber, t.errorState, t.errorMessage);
+            return new Answer(t.results, t.rows, t.errorNumber, t.errorState, t.errorMessage, t.cursorOpen());
         }
     }
 
@@ -170,6 +172,10 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         int id;
         int params;
         int[] types;
+        /** The masker of the execute that opened the statement's cursor (its fetched rows are masked alike), or null. */
+        MySqlResultMasker cursorMasker;
+        /** Whether the statement has an open cursor at the target (COM_STMT_FETCH reads it). */
+        boolean cursorOpen;
         /** Parameters the target holds long data for (COM_STMT_SEND_LONG_DATA since the last execute or reset). */
         final Map<Integer, dev.gatehouse.edge.mysql.codec.LongData> longData = new java.util.HashMap<>();
 
@@ -502,6 +508,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             case MySqlProtocol.COM_STMT_CLOSE -> closeStatement(p);
             case MySqlProtocol.COM_STMT_SEND_LONG_DATA -> longData(p);
             case MySqlProtocol.COM_RESET_CONNECTION -> resetConnection(p);
+            case MySqlProtocol.COM_STMT_FETCH -> fetch(p);
             case MySqlProtocol.COM_STMT_RESET -> resetStatement(p);
             default -> refuseCommand(p, command);
         }
@@ -799,9 +806,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             core.violation(name(), "COM_STMT_EXECUTE: " + e.getMessage());
             return;
         }
-        if (ex.flags() != 0) {
+        if (ex.flags() != 0 && ex.flags() != CURSOR_TYPE_READ_ONLY) {
             refuseCommand(p, MySqlProtocol.COM_STMT_EXECUTE, code(Refusal.Kind.EDGE, "gatehouse: cursors of prepared statements"
-                    + " (COM_STMT_EXECUTE flags " + ex.flags() + ") are not supported through Gatehouse yet",
+                    + " other than read-only ones (COM_STMT_EXECUTE flags " + ex.flags() + ") are not supported through Gatehouse",
                     MySqlProtocol.ER_NOT_SUPPORTED_YET));
             return;
         }
@@ -839,6 +846,35 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             core.violation(name(), command + ": " + e.getMessage());
             return null;
         }
+    }
+
+    /** COM_STMT_EXECUTE's flag for a read-only cursor: the rows come with COM_STMT_FETCH. */
+    private static final int CURSOR_TYPE_READ_ONLY = 1;
+
+    /**
+     * COM_STMT_FETCH: more rows of the cursor an execute opened. It runs nothing new (the execute
+     * that opened the cursor was recorded and decided), so it is passed on without a record of its
+     * own; its rows are masked as that execute's were, by its masker.
+     */
+    private void fetch(MySqlPacket p) {
+        Integer id = statementId(p);
+        if (id == null) return;
+        int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
+        Prepared ps = prepared.get(resolved);
+        if (ps == null || !ps.cursorOpen) {
+            // nothing the edge saw opened a cursor there: not passed on (the target would answer the same)
+            p.release();
+            send(1, MySqlProtocol.errPacket(alloc, MySqlProtocol.ER_UNKNOWN_STMT_HANDLER, "HY000", "gatehouse: statement "
+                    + Integer.toUnsignedString(id) + " has no open cursor"));
+            flush();
+            return;
+        }
+        if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
+        Unit u = new Unit(p.payload());
+        u.binaryRows = true;
+        u.fetching = ps;
+        u.masker = ps.cursorMasker;
+        passOn(u, MySqlResponseTracker.Expect.FETCH);
     }
 
     /** COM_STMT_CLOSE: passed on (no answer, as from the server); the statement is forgotten. */
@@ -889,7 +925,11 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         if (id == null) return;
         int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
         Prepared ps = prepared.get(resolved);
-        if (ps != null) ps.longData.clear();
+        if (ps != null) {
+            ps.longData.clear();
+            ps.cursorOpen = false; // the target closes the statement's cursor
+            ps.cursorMasker = null;
+        }
         if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
         passOn(new Unit(p.payload()), MySqlResponseTracker.Expect.ONE_PACKET);
     }
@@ -946,9 +986,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         }
         u.silent = command == MySqlProtocol.COM_STMT_CLOSE || command == MySqlProtocol.COM_STMT_SEND_LONG_DATA;
         Refusal refusal = given != null ? given : switch (command) {
-            case MySqlProtocol.COM_STMT_FETCH, MySqlProtocol.COM_STMT_BULK_EXECUTE ->
-                    code(Refusal.Kind.EDGE, "gatehouse: " + name + " (cursors, bulk execution of prepared statements) is"
-                            + " not supported through Gatehouse yet", MySqlProtocol.ER_NOT_SUPPORTED_YET);
+            case MySqlProtocol.COM_STMT_BULK_EXECUTE ->
+                    code(Refusal.Kind.EDGE, "gatehouse: " + name + " (bulk execution of prepared statements, never offered)"
+                            + " is not supported through Gatehouse", MySqlProtocol.ER_NOT_SUPPORTED_YET);
             case MySqlProtocol.COM_CHANGE_USER -> code(Refusal.Kind.EDGE, "gatehouse: COM_CHANGE_USER is refused: a Gatehouse"
                     + " session keeps the identity it authenticated with; open a new connection", MySqlProtocol.ER_NOT_SUPPORTED_YET);
             case MySqlProtocol.COM_BINLOG_DUMP, MySqlProtocol.COM_BINLOG_DUMP_GTID, MySqlProtocol.COM_REGISTER_SLAVE,
@@ -1271,8 +1311,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         if (tracker.idle()) {
             flush();
             if (u.masker != null) {
-                // the warnings and errors it left may quote a masked value: cleared before anything else runs
-                u.answer = Answer.of(tracker);
+                // the warnings and errors it left may quote a masked value: cleared before anything else runs;
+                // the command is recorded now, as it is answered (a client that quits at once loses nothing)
+                record(u);
                 u.clearingDiagnostics = true;
                 tracker.expect(MySqlResponseTracker.Expect.RESULTS);
                 upstream.query(CLEAR_DIAGNOSTICS);
@@ -1298,12 +1339,25 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
     /** The command is answered: recorded (when it was), and the next one is taken. */
     private void finish(Unit u) {
         if (unit != u) return;
+        if (!u.recorded) record(u);
         unit = null;
+        if (phase == Phase.OPEN) drainQueue();
+    }
+
+    /** What the target answered (or the refusal) is applied to the session's state and recorded. */
+    private void record(Unit u) {
+        u.recorded = true;
         release(u);
+        Answer answer = Answer.of(tracker);
+        boolean cursorOpen = answer.cursorOpen();
+        if (u.executing != null && u.forwarded) {
+            u.executing.cursorOpen = cursorOpen;
+            u.executing.cursorMasker = cursorOpen ? u.masker : null;
+        }
+        if (u.fetching != null) u.fetching.cursorOpen = cursorOpen;
         if (u.preparing != null) prepared(u);
         if (u.pending != null) {
             if (u.endsAbortedTransaction && u.forwarded) abortedTransaction = false;
-            Answer answer = u.answer != null ? u.answer : Answer.of(tracker);
             if (u.forwarded && answer.errorMessage() == null) {
                 if (u.newCharset != null) charset = u.newCharset;
                 if (u.resetsConnection) connectionReset();
@@ -1328,7 +1382,6 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             core.completed(u.pending, new CommandResult(u.forwarded, tags, u.forwarded ? answer.rows() : 0, errorCode,
                     errorMessage, u.bytesToClient, tracker.txStatus(), masking, run, samples));
         }
-        if (phase == Phase.OPEN) drainQueue();
     }
 
     /** Whether the command may have created, dropped or changed a table or view (the masking catalog is read again). */

@@ -18,7 +18,8 @@ import java.util.concurrent.CompletionStage;
  * The edge's connection to a session's MySQL or MariaDB target: logs in with the connection's own
  * credentials ({@code mysql_native_password}, following an AuthSwitchRequest to it), with the
  * capabilities the client negotiated with the edge minus those the edge never passes on (local
- * files, compression, TLS towards the target, connection attributes, query attributes), then hands
+ * files, compression, connection attributes, query attributes; TLS when the connection asks for
+ * it, verified), then hands
  * every packet the target sends to the session. Runs on the session's event loop.
  */
 final class MySqlUpstream {
@@ -71,11 +72,6 @@ final class MySqlUpstream {
     }
 
     CompletionStage<Ready> connect() {
-        if (target.tls()) {
-            ready.completeExceptionally(new IllegalStateException("TLS towards MySQL targets is not supported yet (connection "
-                    + target.name() + " has tls: true)"));
-            return ready;
-        }
         netClient.connect(target.port(), target.host()).onComplete(ar -> {
             if (ar.failed()) {
                 fail("cannot reach " + target.host() + ":" + target.port() + " (" + ar.cause().getMessage() + ")");
@@ -134,11 +130,11 @@ final class MySqlUpstream {
                 return;
             }
             capabilities = wanted & (greeting.capabilities() | ALWAYS);
-            byte[] auth = Handshake.NATIVE_PASSWORD.equals(greeting.authPlugin())
-                    ? Handshake.nativePassword(target.password(), greeting.scramble()) : new byte[0];
-            var response = new Handshake.Response(capabilities, MAX_PACKET, collation, target.user(), auth,
-                    target.database(), Handshake.NATIVE_PASSWORD, java.util.Map.of());
-            write(response.encode(NettySockets.alloc(socket)));
+            if (target.tls()) {
+                startTls();
+                return;
+            }
+            sendResponse();
             return;
         }
         switch (p.header()) {
@@ -163,6 +159,36 @@ final class MySqlUpstream {
             default -> fail("the target asks for more authentication data (method " + greeting.authPlugin()
                     + "); Gatehouse logs in to MySQL targets with mysql_native_password");
         }
+    }
+
+    /**
+     * TLS towards the target (the connection's {@code tls: true}): an SSLRequest (the first 32
+     * bytes of a handshake response, CLIENT_SSL set), the TLS handshake with the target's
+     * certificate verified for its host, then the login inside TLS. A target that does not offer
+     * TLS is refused, never logged into in clear.
+     */
+    private void startTls() {
+        if ((greeting.capabilities() & MySqlProtocol.CLIENT_SSL) == 0) {
+            fail("the target does not offer TLS, and connection " + target.name() + " has tls: true");
+            return;
+        }
+        capabilities |= MySqlProtocol.CLIENT_SSL;
+        ByteBuf request = NettySockets.alloc(socket).buffer(32).writeIntLE(capabilities).writeIntLE(MAX_PACKET)
+                .writeByte(collation).writeZero(23);
+        NettySockets.writeNoFlush(socket, MySqlPacket.encode(NettySockets.alloc(socket), nextSequence, request));
+        NettySockets.flush(socket);
+        nextSequence++;
+        socket.upgradeToSsl(dev.gatehouse.edge.catalog.TargetTls.options(target), target.host())
+                .onSuccess(v -> sendResponse())
+                .onFailure(e -> fail("TLS to the target failed: " + dev.gatehouse.edge.catalog.TargetTls.describe(target, e)));
+    }
+
+    private void sendResponse() {
+        byte[] auth = Handshake.NATIVE_PASSWORD.equals(greeting.authPlugin())
+                ? Handshake.nativePassword(target.password(), greeting.scramble()) : new byte[0];
+        var response = new Handshake.Response(capabilities, MAX_PACKET, collation, target.user(), auth,
+                target.database(), Handshake.NATIVE_PASSWORD, java.util.Map.of());
+        write(response.encode(NettySockets.alloc(socket)));
     }
 
     private ByteBuf wrap(byte[] bytes) {

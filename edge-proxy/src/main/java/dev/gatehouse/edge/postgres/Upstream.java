@@ -13,11 +13,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
-import io.vertx.core.net.PemTrustOptions;
 
-import java.security.cert.CertPathBuilderException;
-import java.security.cert.CertPathValidatorException;
-import java.security.cert.CertificateException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,27 +123,12 @@ final class Upstream implements PgTarget {
         socket.write(encoded(new FrontendMessage.SslRequest()));
     }
 
-    /** Verifies the target's certificate and that it names the host; trusts the connection's CA bundle if it has one. */
     private ClientSSLOptions sslOptions() {
-        ClientSSLOptions options = new ClientSSLOptions().setHostnameVerificationAlgorithm("HTTPS");
-        if (target.tlsCa() != null) {
-            options.setTrustOptions(new PemTrustOptions().addCertPath(target.tlsCa().toString()));
-        }
-        return options;
+        return dev.gatehouse.edge.catalog.TargetTls.options(target);
     }
 
-    /** The root cause, and for a certificate problem what the connection trusts and what the certificate must name. */
     private String describe(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) root = root.getCause();
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        if (root instanceof CertificateException || root instanceof CertPathBuilderException || root instanceof CertPathValidatorException) {
-            return "the target's certificate was not accepted (" + message + "); it must name " + target.host()
-                    + " and be signed by a CA the connection trusts: " + (target.tlsCa() == null
-                    ? "only the JDK's default CAs, as the connection has no tls-ca (the PEM bundle of the target's CA)"
-                    : "those in its tls-ca " + target.tlsCa());
-        }
-        return message;
+        return dev.gatehouse.edge.catalog.TargetTls.describe(target, e);
     }
 
     /** ": message (SQLSTATE x)" from an ErrorResponse answering the SSLRequest, if it is complete. */

@@ -119,7 +119,14 @@ class MySqlEdgeTest {
                 TargetConnection.Mode.ENFORCE, Map.of(), new ResultCapture(5, 4096), TargetConnection.MYSQL),
                 new TargetConnection(CONNECTION + "-observe", mariaDb.host(), mariaDb.port(), LoggingMariaDb.DATABASE,
                         LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null, TargetConnection.Mode.OBSERVE, Map.of(), null,
-                        TargetConnection.MYSQL)));
+                        TargetConnection.MYSQL),
+                // TLS towards the target: verified with the target's certificate, and refused with another CA's
+                new TargetConnection(CONNECTION + "-tls", mariaDb.host(), mariaDb.port(), LoggingMariaDb.DATABASE,
+                        LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, true, mariaDb.tlsCertificate(), TargetConnection.Mode.ENFORCE,
+                        Map.of(), null, TargetConnection.MYSQL),
+                new TargetConnection(CONNECTION + "-tls-untrusted", mariaDb.host(), mariaDb.port(), LoggingMariaDb.DATABASE,
+                        LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, true, pem.certificate(), TargetConnection.Mode.ENFORCE,
+                        Map.of(), null, TargetConnection.MYSQL)));
         Authenticator tokens = token -> TOKEN.equals(token) ? CompletableFuture.completedFuture(ALICE)
                 : BOB_TOKEN.equals(token) ? CompletableFuture.completedFuture(BOB)
                 : CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure("the token is not valid", true));
@@ -568,6 +575,7 @@ class MySqlEdgeTest {
         assertThat(completed).allSatisfy(e -> assertThat(e.sample().toString()).doesNotContain("6789-", "123-45", "ann@"));
         assertThat(completed).anySatisfy(e -> {
             assertThat(e.sample().masked()).isTrue();
+            assertThat(e.sample().rows()).hasSize(2);
             assertThat(e.sample().rows()).contains(java.util.Arrays.asList("1", "Ann", "***-**-6789", null, "write to [REDACTED]",
                     e.sample().rows().getFirst().get(5)));
         });
@@ -590,6 +598,7 @@ class MySqlEdgeTest {
         var samples = log.events(AuditEvent.CommandCompleted.class).stream().filter(e -> e.sample() != null).toList();
         assertThat(samples).anySatisfy(e -> {
             assertThat(e.sample().columns()).containsExactly("id", "name");
+            assertThat(e.sample().rows()).hasSize(2);
             assertThat(e.sample().rows()).containsExactly(List.of("1", "one"), List.of("2", e.sample().rows().get(1).get(1)));
         });
         assertThat(samples).anySatisfy(e -> {
@@ -685,6 +694,40 @@ class MySqlEdgeTest {
     }
 
     @Test
+    void cursorsOfPreparedStatementsFetchTheirRowsAndMaskThemAsTheExecuteWas() throws Exception {
+        log.decideWith(MySqlEdgeTest::maskingPolicy);
+        long fetchesBefore = globalStatus("Com_stmt_fetch");
+        // MySQL Connector/J reads with a read-only cursor and COM_STMT_FETCH, one row at a time
+        try (Connection c = mysqlDriver("&useServerPrepStmts=true&useCursorFetch=true&defaultFetchSize=1")) {
+            var items = c.prepareStatement("SELECT id, name FROM items WHERE id IN (?, ?) ORDER BY id /* with a cursor */");
+            items.setInt(1, 1);
+            items.setInt(2, 2);
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = items.executeQuery()) {
+                while (rs.next()) names.add(rs.getInt(1) + ":" + rs.getString(2));
+            }
+            assertThat(names).hasSize(2).first().isEqualTo("1:one");
+            var people = c.prepareStatement("SELECT id, ssn, note FROM people WHERE id >= ? ORDER BY id");
+            people.setInt(1, 1);
+            List<String> ssns = new ArrayList<>();
+            try (ResultSet rs = people.executeQuery()) {
+                while (rs.next()) ssns.add(rs.getString("ssn") + "|" + rs.getString("note"));
+            }
+            assertThat(ssns).containsExactly("***-**-6789|write to [REDACTED]", "null|null");
+        }
+        // the target served them from cursors: one fetch per row and one that found the end, per statement
+        assertThat(globalStatus("Com_stmt_fetch") - fetchesBefore).isGreaterThanOrEqualTo(4);
+    }
+
+    private static long globalStatus(String name) throws SQLException {
+        try (Connection c = mariaDb.adminConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SHOW GLOBAL STATUS LIKE '" + name + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getLong(2);
+        }
+    }
+
+    @Test
     void mysqlConnectorJsServerSidePreparedStatementsRunThroughTheEdge() throws Exception {
         try (Connection c = mysqlDriver("&useServerPrepStmts=true")) {
             var select = c.prepareStatement("SELECT name FROM items WHERE id = ?");
@@ -741,6 +784,24 @@ class MySqlEdgeTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return out;
+    }
+
+    @Test
+    void aConnectionWithTlsReachesItsTargetOverVerifiedTls() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION
+                + "-tls?sslMode=trust&user=alice&password=" + TOKEN); Statement s = c.createStatement()) {
+            // the target's own view of the edge's connection: encrypted
+            ResultSet rs = s.executeQuery("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(2)).isNotBlank();
+            rs = s.executeQuery("SELECT name FROM items WHERE id = 1");
+            assertThat(rs.next()).isTrue();
+        }
+        // a target whose certificate the connection's CA did not sign is not logged into
+        assertThatThrownBy(() -> DriverManager.getConnection("jdbc:mariadb://127.0.0.1:" + port + "/" + CONNECTION
+                + "-tls-untrusted?sslMode=trust&user=alice&password=" + TOKEN))
+                .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getMessage())
+                        .contains("TLS to the target failed").contains("certificate was not accepted"));
     }
 
     @Test

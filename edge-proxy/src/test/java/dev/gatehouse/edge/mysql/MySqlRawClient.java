@@ -120,6 +120,16 @@ final class MySqlRawClient implements AutoCloseable {
         }
     }
 
+    /** Reads the answer to a COM_STMT_FETCH: rows, then an EOF; or an ERR. Returns the error number or 0. */
+    int readFetchAnswer() throws java.io.IOException {
+        while (true) {
+            byte[] p = read();
+            int header = p[0] & 0xFF;
+            if (header == 0xFF) return ((p[2] & 0xFF) << 8) | (p[1] & 0xFF);
+            if (header == 0xFE && p.length < 0xFFFFFF) return 0;
+        }
+    }
+
     /** The status flags of an OK packet (header 0x00 or 0xFE): after affected rows and last insert id. */
     private static int okStatus(byte[] ok) {
         int i = 1;

@@ -44,7 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The differential test of the MySQL session: generated sequences of protocol commands from a raw
  * socket (queries with several statements, executable comments of both dialects, sql_mode changes
  * that change how backslashes and double quotes read, transactions, server-side prepared statements
- * executed by id and by MariaDB's id -1, long data, statement close and reset, connection reset,
+ * executed by id and by MariaDB's id -1, with and without a cursor, fetches, long data, statement
+ * close and reset, connection reset,
  * multi-statements switched off and on) run through the edge against a real MariaDB 11.4 that logs
  * every command it receives, and the target's own record is compared with the edge's:
  * <ol>
@@ -123,8 +124,12 @@ class MySqlSessionDifferentialTest {
     record Prepare(String sql) implements Action {
     }
 
-    /** Executes the {@code which}-th statement prepared so far (-1: MariaDB's "the last prepared"). */
-    record Execute(int which, String parameter) implements Action {
+    /** Executes the {@code which}-th statement prepared so far (-1: MariaDB's "the last prepared"), with a cursor or not. */
+    record Execute(int which, String parameter, boolean cursor) implements Action {
+    }
+
+    /** COM_STMT_FETCH of one row from the {@code which}-th statement's cursor. */
+    record Fetch(int which) implements Action {
     }
 
     record LongData(int which, String piece) implements Action {
@@ -184,7 +189,9 @@ class MySqlSessionDifferentialTest {
                 .map(Query::new);
         Arbitrary<Action> prepare = Arbitraries.of(PREPARED).map(Prepare::new);
         Arbitrary<String> parameter = Arbitraries.of("1", "x", "it's", "a\\' OR 1 -- ");
-        Arbitrary<Action> execute = Arbitraries.integers().between(-1, 3).flatMap(w -> parameter.map(p -> new Execute(w, p)));
+        Arbitrary<Action> execute = Arbitraries.integers().between(-1, 3).flatMap(w -> parameter.flatMap(p ->
+                Arbitraries.of(false, true).map(cursor -> new Execute(w, p, cursor))));
+        Arbitrary<Action> fetch = Arbitraries.integers().between(-1, 3).map(Fetch::new);
         Arbitrary<Action> longData = Arbitraries.integers().between(-1, 3).flatMap(w -> parameter.map(p -> new LongData(w, p)));
         Arbitrary<Action> close = Arbitraries.integers().between(-1, 3).map(Close::new);
         Arbitrary<Action> reset = Arbitraries.integers().between(-1, 3).map(ResetStatement::new);
@@ -192,7 +199,7 @@ class MySqlSessionDifferentialTest {
         return Arbitraries.frequencyOf(
                         net.jqwik.api.Tuple.of(6, query), net.jqwik.api.Tuple.of(3, prepare), net.jqwik.api.Tuple.of(4, execute),
                         net.jqwik.api.Tuple.of(1, longData), net.jqwik.api.Tuple.of(1, close), net.jqwik.api.Tuple.of(1, reset),
-                        net.jqwik.api.Tuple.of(1, other))
+                        net.jqwik.api.Tuple.of(1, other), net.jqwik.api.Tuple.of(2, fetch))
                 .list().ofMinSize(1).ofMaxSize(14);
     }
 
@@ -296,7 +303,7 @@ class MySqlSessionDifferentialTest {
             case Execute x -> {
                 int id = client.id(x.which());
                 boolean longData = client.withLongData.contains(client.resolved(id));
-                raw.send(0, execute(id, longData ? null : x.parameter()));
+                raw.send(0, execute(id, longData ? null : x.parameter(), x.cursor()));
                 int error = raw.readFullAnswer();
                 // the target consumed the long data unless the execute never reached it
                 if (error != 1227 && error != 1243) client.withLongData.remove(client.resolved(id));
@@ -308,6 +315,11 @@ class MySqlSessionDifferentialTest {
                 raw.send(0, ByteBuffer.allocate(7 + piece.length).order(ByteOrder.LITTLE_ENDIAN).put((byte) 0x18)
                         .putInt(id).putShort((short) 0).put(piece).array());
                 client.withLongData.add(client.resolved(id));
+            }
+            case Fetch f -> {
+                raw.send(0, ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN).put((byte) 0x1c).putInt(client.id(f.which()))
+                        .putInt(1).array());
+                raw.readFetchAnswer();
             }
             case Close c -> {
                 int id = client.id(c.which());
@@ -340,10 +352,11 @@ class MySqlSessionDifferentialTest {
      * A COM_STMT_EXECUTE with one VARCHAR parameter, types sent; {@code parameter} null when the
      * parameter's value is the long data the target holds (then the packet carries none).
      */
-    private static byte[] execute(int statementId, String parameter) {
+    private static byte[] execute(int statementId, String parameter, boolean cursor) {
         byte[] value = parameter == null ? new byte[0] : parameter.getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(10 + 1 + 1 + 2 + (parameter == null ? 0 : 1 + value.length))
-                .order(ByteOrder.LITTLE_ENDIAN).put((byte) 0x17).putInt(statementId).put((byte) 0).putInt(1).put((byte) 0)
+                .order(ByteOrder.LITTLE_ENDIAN).put((byte) 0x17).putInt(statementId).put((byte) (cursor ? 1 : 0)).putInt(1)
+                .put((byte) 0)
                 .put((byte) 1).putShort((short) 0xFD);
         if (parameter != null) b.put((byte) value.length).put(value);
         return b.array();
