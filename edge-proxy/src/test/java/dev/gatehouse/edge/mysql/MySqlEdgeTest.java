@@ -728,6 +728,36 @@ class MySqlEdgeTest {
     }
 
     @Test
+    void batchesOfBothDriversAreDecidedStatementByStatement() throws Exception {
+        log.decideWith(request -> request instanceof AuditEvent.CommandReceived c && c.command().statements().stream()
+                .flatMap(st -> st.parameters().stream()).anyMatch(v -> v != null && v.startsWith("forbidden"))
+                ? new Decision.Deny(c.requestId(), "no-forbidden-notes", "forbidden notes", "test") : policy(request));
+        int base = 200;
+        // MariaDB's driver would use COM_STMT_BULK_EXECUTE, which the edge does not offer: it sends one execute each
+        for (Connection c : List.of(mariaDbDriver("&useServerPrepStmts=true&useBulkStmts=true"),
+                mysqlDriver("&useServerPrepStmts=true"))) {
+            try (c) {
+                var insert = c.prepareStatement("INSERT INTO notes (id, body) VALUES (?, ?)");
+                for (String body : List.of("batch one", "forbidden in a batch", "batch three")) {
+                    insert.setInt(1, base++);
+                    insert.setString(2, body);
+                    insert.addBatch();
+                }
+                assertThatThrownBy(insert::executeBatch).isInstanceOf(java.sql.BatchUpdateException.class)
+                        .hasMessageContaining("no-forbidden-notes");
+            }
+        }
+        // the target ran the allowed executions of each batch, never the denied one
+        assertThat(mariaDb.log()).anyMatch(e -> e.command().equals("Execute") && e.argument().contains("'batch one'"));
+        assertThat(mariaDb.log()).noneMatch(e -> e.argument().contains("forbidden in a batch"));
+        try (Connection admin = mariaDb.adminConnection(); Statement s = admin.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM target.notes WHERE body LIKE 'forbidden%'")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isZero();
+        }
+    }
+
+    @Test
     void mysqlConnectorJsServerSidePreparedStatementsRunThroughTheEdge() throws Exception {
         try (Connection c = mysqlDriver("&useServerPrepStmts=true")) {
             var select = c.prepareStatement("SELECT name FROM items WHERE id = ?");
