@@ -862,11 +862,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         int resolved = id == StmtExecute.LAST_PREPARED ? lastPrepared : id;
         Prepared ps = prepared.get(resolved);
         if (ps == null || !ps.cursorOpen) {
-            // nothing the edge saw opened a cursor there: not passed on (the target would answer the same)
-            p.release();
-            send(1, MySqlProtocol.errPacket(alloc, MySqlProtocol.ER_UNKNOWN_STMT_HANDLER, "HY000", "gatehouse: statement "
-                    + Integer.toUnsignedString(id) + " has no open cursor"));
-            flush();
+            // nothing the edge saw opened a cursor there: refused and recorded, not passed on
+            refuseCommand(p, MySqlProtocol.COM_STMT_FETCH, code(Refusal.Kind.EDGE, "gatehouse: statement "
+                    + Integer.toUnsignedString(id) + " has no open cursor", MySqlProtocol.ER_UNKNOWN_STMT_HANDLER));
             return;
         }
         if (id == StmtExecute.LAST_PREPARED) p.payload().setIntLE(p.payload().readerIndex() + 1, resolved);
