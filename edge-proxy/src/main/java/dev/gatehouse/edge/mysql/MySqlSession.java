@@ -1492,6 +1492,8 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         phase = Phase.CLOSED;
         queued.forEach(MySqlPacket::release);
         queued.clear();
+        // packets Vert.x holds for the paused socket reach onObject now, which releases them once closed
+        socket.resume();
         if (unit != null) release(unit);
         if (login != null && !login.isDone()) login.completeExceptionally(new IllegalStateException("session closed"));
         if (upstream != null) upstream.close();

@@ -250,6 +250,7 @@ final class MySqlUpstream {
         if (closed) return;
         closed = true;
         if (socket != null) {
+            socket.resume(); // packets Vert.x holds for a paused socket reach onObject, which releases them once closed
             if (loggedIn) {
                 NettySockets.writeNoFlush(socket, MySqlPacket.encode(NettySockets.alloc(socket), 0,
                         NettySockets.alloc(socket).buffer(1).writeByte(MySqlProtocol.COM_QUIT)));
