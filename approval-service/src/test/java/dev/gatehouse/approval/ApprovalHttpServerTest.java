@@ -1,9 +1,10 @@
 package dev.gatehouse.approval;
 
+import dev.gatehouse.platform.identity.TrustedIssuer;
 import dev.gatehouse.platform.identity.BearerAuth;
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.identity.TokenValidator;
 import dev.gatehouse.testsupport.KafkaFixture;
 import io.vertx.core.Vertx;
@@ -42,7 +43,7 @@ class ApprovalHttpServerTest {
         vertx = Vertx.vertx();
         issuer = DevTokenIssuer.load(keys);
         issuer.serve(vertx, "127.0.0.1", 0).await();
-        BearerAuth.Validator auth = BearerAuth.tokens(new TokenValidator(List.of(issuer.trustedIssuer())), vertx);
+        BearerAuth.Validator auth = BearerAuth.tokens(new TokenValidator(List.of(TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE))), vertx);
         service = ApprovalTestKit.start(vertx, "rest", auth);
         await().atMost(Duration.ofSeconds(30)).until(() -> service.arbiter().isActive());
     }

@@ -1,6 +1,6 @@
 package dev.gatehouse.loadtest;
 
-import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.dev.EmbeddedKafka;
 
 import javax.management.MBeanServer;
 import javax.management.ObjectName;

@@ -1,6 +1,6 @@
 package dev.gatehouse.loadtest;
 
-import dev.gatehouse.platform.tls.SelfSignedCertificate;
+import dev.gatehouse.dev.SelfSignedCertificate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

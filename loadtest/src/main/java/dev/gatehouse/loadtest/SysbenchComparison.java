@@ -3,7 +3,7 @@ package dev.gatehouse.loadtest;
 import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.loadtest.SysbenchOptions.Mode;
 import dev.gatehouse.loadtest.SysbenchOptions.Workload;
-import dev.gatehouse.platform.tls.SelfSignedCertificate;
+import dev.gatehouse.dev.SelfSignedCertificate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package dev.gatehouse.testsupport;
 
-import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.dev.EmbeddedKafka;
 import dev.gatehouse.platform.kafka.TopicInitializer;
 import dev.gatehouse.platform.kafka.TopicSettings;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

@@ -14,7 +14,7 @@ import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.StatementKind;
 import dev.gatehouse.platform.events.AuditEventCodec;
-import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.dev.EmbeddedKafka;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.Topics;
 import dev.gatehouse.testsupport.KafkaFixture;

@@ -2,7 +2,7 @@ package dev.gatehouse.deploy.cli;
 
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.dev.DevEnvironment;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Option;

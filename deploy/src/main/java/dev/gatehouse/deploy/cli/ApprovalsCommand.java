@@ -1,7 +1,7 @@
 package dev.gatehouse.deploy.cli;
 
 import dev.gatehouse.deploy.dev.DevEnvironment;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;

@@ -2,7 +2,7 @@ package dev.gatehouse.deploy.cli;
 
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.dev.DevEnvironment;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;

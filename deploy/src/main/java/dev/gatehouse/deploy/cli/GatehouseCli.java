@@ -10,7 +10,7 @@ import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.events.AuditEventJson;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.kafka.AuditTail;
 import dev.gatehouse.platform.kafka.EventSerde;
 import dev.gatehouse.platform.kafka.Topics;

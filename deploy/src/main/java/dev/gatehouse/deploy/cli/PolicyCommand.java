@@ -16,7 +16,7 @@ import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.Verdict;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.policy.engine.Evaluation;
 import dev.gatehouse.policy.engine.Facts;
 import dev.gatehouse.policy.engine.Policy;

@@ -1,7 +1,8 @@
 package dev.gatehouse.deploy.admin;
 
+import dev.gatehouse.platform.identity.TrustedIssuer;
 import dev.gatehouse.platform.identity.BearerAuth;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.identity.TokenRejectedException;
 import dev.gatehouse.platform.identity.TokenValidator;
 import io.vertx.core.Vertx;
@@ -40,7 +41,7 @@ class AdminServerTest {
         vertx = Vertx.vertx();
         issuer = DevTokenIssuer.load(dir.resolve("issuer"));
         issuer.serve(vertx, "127.0.0.1", 0).await();
-        TokenValidator validator = new TokenValidator(List.of(issuer.trustedIssuer()));
+        TokenValidator validator = new TokenValidator(List.of(TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE)));
         BearerAuth.Validator tokens = token -> CompletableFuture.supplyAsync(() -> {
             try {
                 return validator.validate(token);

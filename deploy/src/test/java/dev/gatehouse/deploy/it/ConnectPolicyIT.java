@@ -6,7 +6,7 @@ import dev.gatehouse.deploy.dev.DemoTarget;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.SessionId;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

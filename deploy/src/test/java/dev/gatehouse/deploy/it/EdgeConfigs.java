@@ -2,7 +2,7 @@ package dev.gatehouse.deploy.it;
 
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.dev.DemoTarget;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 
 import java.nio.file.Path;
 import java.util.List;

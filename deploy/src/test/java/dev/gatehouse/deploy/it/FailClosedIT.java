@@ -9,7 +9,7 @@ import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.kafka.DecisionService;
-import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.dev.EmbeddedKafka;
 import dev.gatehouse.platform.kafka.EventSerde;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

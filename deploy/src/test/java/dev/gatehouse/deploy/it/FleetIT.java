@@ -8,7 +8,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.events.ControlCodec;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.kafka.ControlChannel;
 import dev.gatehouse.platform.kafka.EventSerde;
 import org.junit.jupiter.api.AfterAll;

@@ -3,7 +3,7 @@ package dev.gatehouse.deploy.it;
 import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
-import dev.gatehouse.platform.identity.DevTokenIssuer;
+import dev.gatehouse.dev.DevTokenIssuer;
 import io.vertx.core.Vertx;
 
 import java.nio.file.Files;

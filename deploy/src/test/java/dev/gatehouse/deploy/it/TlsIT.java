@@ -4,7 +4,7 @@ import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.core.AuditEvent;
-import dev.gatehouse.platform.tls.SelfSignedCertificate;
+import dev.gatehouse.dev.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

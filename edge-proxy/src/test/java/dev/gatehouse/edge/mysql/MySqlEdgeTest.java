@@ -11,7 +11,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.Identity;
-import dev.gatehouse.platform.tls.SelfSignedCertificate;
+import dev.gatehouse.dev.SelfSignedCertificate;
 import dev.gatehouse.policy.sql.mysql.MySqlAnalyzer;
 import dev.gatehouse.testsupport.InMemoryDecisionPort;
 import dev.gatehouse.testsupport.LoggingMariaDb;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.SessionId;
-import dev.gatehouse.platform.kafka.EmbeddedKafka;
+import dev.gatehouse.dev.EmbeddedKafka;
 
 /** Reads a sealed session back from a real (embedded) Kafka and verifies it. */
 class SessionLogReaderTest {

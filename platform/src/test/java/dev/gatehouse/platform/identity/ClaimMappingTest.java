@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.identity;
 
+import dev.gatehouse.dev.DevTokenIssuer;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.gatehouse.platform.core.CiProvenance;

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.identity;
 
+import dev.gatehouse.dev.DevTokenIssuer;
 import com.nimbusds.jwt.SignedJWT;
 import dev.gatehouse.platform.core.Identity;
 import io.vertx.core.Vertx;
@@ -133,7 +134,7 @@ class DevTokenIssuerTest {
         JsonObject body = new JsonObject(response.body());
         assertThat(body.getString("token_type")).isEqualTo("Bearer");
         assertThat(body.getLong("expires_in")).isEqualTo(120L);
-        Identity identity = new TokenValidator(List.of(issuer.trustedIssuer())).validate(body.getString("access_token"));
+        Identity identity = new TokenValidator(List.of(TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE))).validate(body.getString("access_token"));
         assertThat(identity.subject()).isEqualTo("erin");
         assertThat(identity.groups()).containsExactly("dba", "ops");
     }

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.identity;
 
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.identity.TokenRejectedException.Reason;
 import io.vertx.core.Vertx;
@@ -78,7 +79,7 @@ class KeyRotationTest {
     void aRotatedKeyIsAcceptedAtOnceAndARetiredKeyIsRefusedOnceTheCacheExpires() throws Exception {
         // Given: a validator that has cached the issuer's first key
         DevTokenIssuer issuer = served("rotating");
-        TokenValidator validator = new TokenValidator(List.of(issuer.trustedIssuer()),
+        TokenValidator validator = new TokenValidator(List.of(TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE)),
                 new TokenValidator.JwksSettings(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofMillis(200)));
         String oldKid = issuer.keyId();
         String oldToken = issuer.issue("alice", List.of(), TTL, Map.of());

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.identity;
 
+import dev.gatehouse.dev.DevTokenIssuer;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -61,7 +62,7 @@ class TokenValidatorTest {
     }
 
     private static TokenValidator validator() {
-        return new TokenValidator(List.of(issuer.trustedIssuer()));
+        return new TokenValidator(List.of(TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE)));
     }
 
     @Test
@@ -93,7 +94,7 @@ class TokenValidatorTest {
     @Test
     void groupsClaimIsConfigurableAsANestedPath() throws Exception {
         // Given
-        TrustedIssuer dev = issuer.trustedIssuer();
+        TrustedIssuer dev = TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE);
         TokenValidator validator = new TokenValidator(List.of(dev.withClaims(
                 ClaimMapping.of(IssuerKind.GENERIC, null, "realm_access.roles", null, null))));
         String token = issuer.issue("bob", List.of("ignored"), TTL,
@@ -154,7 +155,7 @@ class TokenValidatorTest {
     @Test
     void tokenForAnotherAudienceIsRejected() {
         // Given
-        TrustedIssuer dev = issuer.trustedIssuer();
+        TrustedIssuer dev = TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE);
         TokenValidator validator = new TokenValidator(List.of(dev.withAudiences(Set.of("billing-gateway"))));
         String token = issuer.issue("alice", List.of(), TTL, Map.of());
 
@@ -224,7 +225,7 @@ class TokenValidatorTest {
     @Test
     void issuerConfiguredWithHmacIsRefused() {
         // Given
-        TrustedIssuer dev = issuer.trustedIssuer();
+        TrustedIssuer dev = TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE);
 
         // When / Then
         assertThatThrownBy(() -> new TrustedIssuer(dev.issuer(), dev.jwksUri(), dev.audiences(),
@@ -258,7 +259,7 @@ class TokenValidatorTest {
         HttpServer server = down.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
         server.close().await(10, TimeUnit.SECONDS);
         String token = down.issue("alice", List.of(), TTL, Map.of());
-        TokenValidator validator = new TokenValidator(List.of(down.trustedIssuer()));
+        TokenValidator validator = new TokenValidator(List.of(TrustedIssuer.of(down.issuerUrl(), down.jwksUri(), DevTokenIssuer.AUDIENCE)));
 
         // When / Then
         TokenRejectedException e = rejected(validator, token, Reason.JWKS_UNAVAILABLE);
@@ -308,7 +309,7 @@ class TokenValidatorTest {
         // Given: an issuer whose JWKS endpoint goes away after the first validation
         DevTokenIssuer cached = DevTokenIssuer.load(java.nio.file.Files.createTempDirectory("cached-issuer"));
         HttpServer server = cached.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
-        TokenValidator validator = new TokenValidator(List.of(cached.trustedIssuer()));
+        TokenValidator validator = new TokenValidator(List.of(TrustedIssuer.of(cached.issuerUrl(), cached.jwksUri(), DevTokenIssuer.AUDIENCE)));
         validator.validate(cached.issue("erin", List.of(), TTL, Map.of()));
         server.close().await(10, TimeUnit.SECONDS);
 

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import dev.gatehouse.dev.EmbeddedKafka;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import dev.gatehouse.dev.EmbeddedKafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import dev.gatehouse.dev.EmbeddedKafka;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;

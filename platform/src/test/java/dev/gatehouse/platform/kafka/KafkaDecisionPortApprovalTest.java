@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import dev.gatehouse.dev.EmbeddedKafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import dev.gatehouse.dev.EmbeddedKafka;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.CommandId;

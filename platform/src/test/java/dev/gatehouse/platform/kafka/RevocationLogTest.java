@@ -1,5 +1,6 @@
 package dev.gatehouse.platform.kafka;
 
+import dev.gatehouse.dev.EmbeddedKafka;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.revocation.EdgeSessions;
 import dev.gatehouse.platform.revocation.Revocation;

@@ -1,4 +1,4 @@
-package dev.gatehouse.platform.identity;
+package dev.gatehouse.dev;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -171,11 +171,6 @@ public final class DevTokenIssuer {
         }
         keys = Keys.of(keys.signing(), previousKeys);
         LOGGER.info("development issuer retired key kid={}", kid);
-    }
-
-    /** A {@link TrustedIssuer} for this issuer, to configure a {@link TokenValidator} with. */
-    public TrustedIssuer trustedIssuer() {
-        return TrustedIssuer.of(requireIssuer(), jwksUri(), AUDIENCE);
     }
 
     /**

@@ -1,4 +1,4 @@
-package dev.gatehouse.platform.tls;
+package dev.gatehouse.dev;
 
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;

@@ -1,6 +1,6 @@
-package dev.gatehouse.platform.tls;
+package dev.gatehouse.dev;
 
-import dev.gatehouse.platform.tls.SelfSignedCertificate.PemFiles;
+import dev.gatehouse.dev.SelfSignedCertificate.PemFiles;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;

@@ -1,4 +1,4 @@
-package dev.gatehouse.platform.kafka;
+package dev.gatehouse.dev;
 
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
