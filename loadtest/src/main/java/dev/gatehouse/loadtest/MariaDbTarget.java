@@ -62,14 +62,8 @@ public final class MariaDbTarget implements AutoCloseable {
     }
 
     private static String initSql(String password) {
-        StringBuilder sql = new StringBuilder("CREATE DATABASE IF NOT EXISTS `" + DATABASE + "` CHARACTER SET utf8mb4;\n");
-        for (String host : List.of("127.0.0.1", "localhost")) {
-            String user = "'" + USER + "'@'" + host + "'";
-            sql.append("CREATE OR REPLACE USER ").append(user)
-                    .append(" IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(password).append("');\n");
-            sql.append("GRANT ALL PRIVILEGES ON `").append(DATABASE).append("`.* TO ").append(user).append(";\n");
-        }
-        return sql.toString();
+        return "CREATE DATABASE IF NOT EXISTS `" + DATABASE + "` CHARACTER SET utf8mb4;\n"
+                + EmbeddedMariaDb.userWithAllPrivileges(USER, password, DATABASE, List.of("127.0.0.1", "localhost"));
     }
 
     public String host() {

@@ -134,12 +134,7 @@ public final class LoggingMariaDb implements AutoCloseable {
         // every privilege, before any client can connect.
         StringBuilder sql = new StringBuilder();
         sql.append("CREATE DATABASE IF NOT EXISTS `").append(DATABASE).append("`;\n");
-        for (String host : List.of("%", "localhost", "127.0.0.1")) {
-            sql.append("CREATE OR REPLACE USER '").append(USER).append("'@'").append(host)
-                    .append("' IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(PASSWORD).append("');\n");
-            sql.append("GRANT ALL PRIVILEGES ON `").append(DATABASE).append("`.* TO '").append(USER).append("'@'")
-                    .append(host).append("';\n");
-        }
+        sql.append(EmbeddedMariaDb.userWithAllPrivileges(USER, PASSWORD, DATABASE, List.of("%", "localhost", "127.0.0.1")));
         String admin = "'" + ADMIN + "'@'" + HOST + "'";
         sql.append("CREATE OR REPLACE USER ").append(admin)
                 .append(" IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(adminPassword).append("');\n");

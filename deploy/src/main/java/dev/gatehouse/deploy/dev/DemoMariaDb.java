@@ -90,12 +90,7 @@ public final class DemoMariaDb implements AutoCloseable {
         String db = "`" + DATABASE + "`";
         StringBuilder sql = new StringBuilder();
         sql.append("CREATE DATABASE IF NOT EXISTS ").append(db).append(" CHARACTER SET utf8mb4;\n");
-        for (String host : List.of("127.0.0.1", "localhost")) {
-            String user = "'" + USER + "'@'" + host + "'";
-            sql.append("CREATE OR REPLACE USER ").append(user)
-                    .append(" IDENTIFIED VIA mysql_native_password USING PASSWORD('").append(password).append("');\n");
-            sql.append("GRANT ALL PRIVILEGES ON ").append(db).append(".* TO ").append(user).append(";\n");
-        }
+        sql.append(EmbeddedMariaDb.userWithAllPrivileges(USER, password, DATABASE, List.of("127.0.0.1", "localhost")));
         sql.append("""
                 CREATE TABLE IF NOT EXISTS demo.customers (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, \
                 email VARCHAR(200) NOT NULL, country CHAR(2) NOT NULL);

@@ -1480,10 +1480,14 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         });
     }
 
-    /** Cancelling a running MySQL statement (KILL QUERY at the target) comes with fleet-wide KILL routing. */
+    /**
+     * MySQL has no out-of-band cancel request: a running statement ends by a KILL QUERY, which the
+     * session's KILL handling sends (translated on the requester's connection, or on a side
+     * connection for a KILL routed from another edge); a cancel itself only abandons a held command.
+     */
     @Override
     public void cancelAtTarget() {
-        LOGGER.info("session={} cancel of a running MySQL statement is not supported yet", core.sessionId());
+        LOGGER.debug("session={} cancel: a running MySQL statement ends by KILL QUERY", core.sessionId());
     }
 
     @Override
