@@ -28,6 +28,15 @@ public interface EdgeListener extends AutoCloseable {
     /** A control message from the fleet (a kill, another edge's cancel). */
     void onControl(ControlMessage message);
 
+    /**
+     * Graceful shutdown: stops taking connections, ends each session with the target's own shutdown
+     * error as soon as no command of it is in flight, and after {@code timeout} ends the rest at once.
+     * Blocks until done (call it off the event loops); {@link #close()} follows.
+     *
+     * @return the sessions ended with a command in flight because the timeout passed
+     */
+    int drain(java.time.Duration timeout);
+
     @Override
     void close();
 }

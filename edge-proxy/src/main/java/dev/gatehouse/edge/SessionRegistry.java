@@ -27,6 +27,12 @@ public final class SessionRegistry<S extends SessionRegistry.LiveSession> {
 
         /** Ends the session with a fatal error naming the reason. Called on any thread. */
         void kill(String reason);
+
+        /**
+         * The edge is shutting down: end the session with the target's shutdown error once no command
+         * of it is in flight, or at once when {@code now}. Called on any thread.
+         */
+        void drain(boolean now);
     }
 
     private final SecureRandom random = new SecureRandom();
@@ -74,6 +80,24 @@ public final class SessionRegistry<S extends SessionRegistry.LiveSession> {
 
     public Collection<S> all() {
         return bySessionId.values();
+    }
+
+    /**
+     * Drains the sessions of a listener that takes no new connections: asks each to end once its
+     * command in flight completes, waits until all have ended or {@code timeout} passed, then ends the
+     * rest at once. Blocks the calling thread (never an event loop).
+     *
+     * @return the sessions that were ended at once, with a command in flight, after the timeout
+     */
+    public int drain(java.time.Duration timeout) {
+        all().forEach(s -> s.drain(false));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!bySessionId.isEmpty() && System.nanoTime() - deadline < 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+        }
+        var rest = java.util.List.copyOf(all());
+        rest.forEach(s -> s.drain(true));
+        return rest.size();
     }
 
     public int size() {

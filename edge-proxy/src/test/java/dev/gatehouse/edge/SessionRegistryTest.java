@@ -17,6 +17,10 @@ class SessionRegistryTest {
         @Override
         public void kill(String reason) {
         }
+
+        @Override
+        public void drain(boolean now) {
+        }
     }
 
     @Test

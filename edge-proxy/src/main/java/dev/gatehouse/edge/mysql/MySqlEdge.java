@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.net.NetServer;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
@@ -65,6 +66,8 @@ public final class MySqlEdge implements EdgeListener {
     private final SessionPorts sessionPorts;
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<String> listeners = new CopyOnWriteArrayList<>();
+    /** The listener's servers, one per event loop (see {@link #start()}). */
+    private final List<NetServer> servers = new CopyOnWriteArrayList<>();
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
     private volatile MaskingProfiles maskingProfiles = MaskingProfiles.NONE;
     private volatile dev.gatehouse.edge.ControlPort control = dev.gatehouse.edge.ControlPort.NONE;
@@ -167,6 +170,7 @@ public final class MySqlEdge implements EdgeListener {
         @Override
         public Future<?> start() {
             var server = vertx.createNetServer(options);
+            servers.add(server);
             server.connectHandler(socket -> accept(socket, context));
             return server.listen().onSuccess(s -> bound.set(s.actualPort()));
         }
@@ -181,7 +185,10 @@ public final class MySqlEdge implements EdgeListener {
             MySqlSession.refuseTooMany(socket);
             return;
         }
-        new MySqlSession(this, socket, context).start();
+        MySqlSession session = new MySqlSession(this, socket, context);
+        // a drain (NetServer.shutdown) tells every connection, logged in or not
+        socket.shutdownHandler(v -> session.drain(false));
+        session.start();
     }
 
     /** A client connection closed. */
@@ -238,8 +245,28 @@ public final class MySqlEdge implements EdgeListener {
     }
 
     @Override
+    public int drain(java.time.Duration timeout) {
+        // the servers stop taking connections at once and close what is left a little after the timeout
+        List<Future<Void>> closing = servers.stream()
+                .map(s -> s.shutdown(timeout.toMillis() + DRAIN_CLOSE_MARGIN_MS, java.util.concurrent.TimeUnit.MILLISECONDS))
+                .toList();
+        int cut = registry.drain(timeout);
+        Future.join(closing).await();
+        return cut;
+    }
+
+    /** How long after a drain's timeout the servers close connections still open (sessions end before). */
+    private static final long DRAIN_CLOSE_MARGIN_MS = 5_000;
+
+    private void stopListening() {
+        for (String id : listeners) {
+            if (listeners.remove(id)) vertx.undeploy(id).await();
+        }
+    }
+
+    @Override
     public void close() {
-        for (String id : listeners) vertx.undeploy(id).await();
+        stopListening();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
     }

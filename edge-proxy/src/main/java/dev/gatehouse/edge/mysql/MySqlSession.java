@@ -284,6 +284,11 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         context.runOnContext(v -> core.kill(reason));
     }
 
+    @Override
+    public void drain(boolean now) {
+        context.runOnContext(v -> core.drain(now));
+    }
+
     Identity identity() {
         return core.identity();
     }
@@ -1194,6 +1199,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             case EDGE -> MySqlProtocol.ER_NOT_SUPPORTED_YET;
             case AUTHENTICATION, BAD_CREDENTIAL -> MySqlProtocol.ER_ACCESS_DENIED_ERROR;
             case SHUTDOWN -> MySqlProtocol.ER_CONNECTION_KILLED;
+            case EDGE_SHUTDOWN -> MySqlProtocol.ER_SERVER_SHUTDOWN;
             case TARGET_UNAVAILABLE -> MySqlProtocol.ER_NEW_ABORTING_CONNECTION;
             case AUTHENTICATION_TIMEOUT, PROTOCOL -> MySqlProtocol.ER_HANDSHAKE_ERROR;
             case TOO_MANY_CONNECTIONS -> MySqlProtocol.ER_CON_COUNT_ERROR;

@@ -843,7 +843,7 @@ final class PgAdapter implements SessionProtocol {
             case EDGE -> PgProtocol.INSUFFICIENT_PRIVILEGE;
             case AUTHENTICATION -> PgProtocol.INVALID_AUTHORIZATION;
             case BAD_CREDENTIAL -> PgProtocol.INVALID_PASSWORD;
-            case SHUTDOWN -> PgProtocol.ADMIN_SHUTDOWN;
+            case SHUTDOWN, EDGE_SHUTDOWN -> PgProtocol.ADMIN_SHUTDOWN;
             case TARGET_UNAVAILABLE -> PgProtocol.CONNECTION_FAILURE;
             case LOG_UNAVAILABLE -> PgProtocol.CANNOT_CONNECT_NOW;
             case TOO_MANY_CONNECTIONS -> "53300";

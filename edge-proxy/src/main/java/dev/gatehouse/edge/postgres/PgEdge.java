@@ -64,6 +64,8 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
     private final ServerSSLOptions sslOptions;
     /** The deployments of the listener's bindings (the first, then the others); empty until started. */
     private final List<String> listeners = new CopyOnWriteArrayList<>();
+    /** The listener's servers, one per event loop (see {@link #start()}). */
+    private final List<NetServer> servers = new CopyOnWriteArrayList<>();
     /** Tells apart the random ports of listeners asked for port 0 (see {@link #start()}). */
     private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
@@ -186,6 +188,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
         @Override
         public Future<?> start() {
             NetServer server = vertx.createNetServer(options);
+            servers.add(server);
             if (!opener.compareAndSet(null, server)) SharedPortTls.adopt(server, opener.get());
             server.connectHandler(socket -> accept(socket, context));
             return server.listen().onSuccess(s -> bound.set(s.actualPort()));
@@ -201,7 +204,10 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
             PgSession.refuseTooMany(socket);
             return;
         }
-        new PgSession(this, socket, context).start();
+        PgSession session = new PgSession(this, socket, context);
+        // a drain (NetServer.shutdown) tells every connection, logged in or not
+        socket.shutdownHandler(v -> session.drain(false));
+        session.start();
     }
 
     /** How many live sessions each event loop serves, by the loop's thread name. */
@@ -275,8 +281,28 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
     }
 
     @Override
+    public int drain(java.time.Duration timeout) {
+        // the servers stop taking connections at once and close what is left a little after the timeout
+        List<Future<Void>> closing = servers.stream()
+                .map(s -> s.shutdown(timeout.toMillis() + DRAIN_CLOSE_MARGIN_MS, java.util.concurrent.TimeUnit.MILLISECONDS))
+                .toList();
+        int cut = registry.drain(timeout);
+        Future.join(closing).await();
+        return cut;
+    }
+
+    /** How long after a drain's timeout the servers close connections still open (sessions end before). */
+    private static final long DRAIN_CLOSE_MARGIN_MS = 5_000;
+
+    private void stopListening() {
+        for (String id : listeners) {
+            if (listeners.remove(id)) vertx.undeploy(id).await();
+        }
+    }
+
+    @Override
     public void close() {
-        for (String id : listeners) vertx.undeploy(id).await();
+        stopListening();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
     }

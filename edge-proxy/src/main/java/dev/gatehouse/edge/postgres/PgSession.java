@@ -104,6 +104,11 @@ final class PgSession implements SessionRegistry.LiveSession, PgClient {
         context.runOnContext(v -> core.kill(reason));
     }
 
+    @Override
+    public void drain(boolean now) {
+        context.runOnContext(v -> core.drain(now));
+    }
+
     // ---------------------------------------------------------------- client input
 
     private void onMessage(Object msg) {

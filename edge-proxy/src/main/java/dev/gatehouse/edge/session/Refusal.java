@@ -28,8 +28,13 @@ public record Refusal(Kind kind, String message, String detail, String code) {
         AUTHENTICATION,
         /** The credential itself is bad: an invalid or expired token (28P01). */
         BAD_CREDENTIAL,
-        /** The session ends: killed, revoked, token expired, edge shutting down (57P01). */
+        /** The session ends: killed, revoked, token expired (57P01; MySQL: ER_CONNECTION_KILLED). */
         SHUTDOWN,
+        /**
+         * The session ends because its edge is shutting down (a drain): PostgreSQL's 57P01, MySQL's
+         * ER_SERVER_SHUTDOWN, what the target itself sends when it shuts down.
+         */
+        EDGE_SHUTDOWN,
         /** The target cannot be reached or refused the edge's login (08006). */
         TARGET_UNAVAILABLE,
         /** The audit log cannot record the session: nothing opens (57P03). */

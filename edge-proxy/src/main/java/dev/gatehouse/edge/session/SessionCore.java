@@ -64,6 +64,8 @@ public final class SessionCore {
     private final Instant acceptedAt;
 
     private SessionState state = new SessionState.Starting();
+    /** The edge is draining: the session ends when its command in flight completes. */
+    private boolean draining;
     private ConnectRequest request;
     private Identity identity;
     private boolean registered;
@@ -401,7 +403,10 @@ public final class SessionCore {
     public void completed(PendingCommand pending, CommandResult result) {
         if (pending.completed()) return;
         record(pending, result);
-        if (state.command() == pending) state = new SessionState.Open();
+        if (state.command() == pending) {
+            state = new SessionState.Open();
+            if (draining) endForDrain();
+        }
     }
 
     private void record(PendingCommand pending, CommandResult result) {
@@ -553,6 +558,22 @@ public final class SessionCore {
                     state.getClass().getSimpleName());
             protocol.cancelAtTarget();
         }
+    }
+
+    /**
+     * The edge is shutting down: ends the session with the target's own shutdown error (PostgreSQL
+     * 57P01, MySQL 1053) now when no command is in flight or {@code now}, else as soon as the command
+     * in flight completes; a command cut off by {@code now} is recorded as not completed.
+     */
+    public void drain(boolean now) {
+        if (isClosed()) return;
+        draining = true;
+        if (now || state.command() == null) endForDrain();
+    }
+
+    private void endForDrain() {
+        fatal(Refusal.of(Refusal.Kind.EDGE_SHUTDOWN, "gatehouse: the edge is shutting down; reconnect to continue"
+                + " through another edge"), "the edge is shutting down");
     }
 
     /** Ends the session with a fatal error naming {@code reason} (kill, revocation, shutdown). */

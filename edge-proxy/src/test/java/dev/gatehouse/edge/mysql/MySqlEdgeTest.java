@@ -3,6 +3,7 @@ package dev.gatehouse.edge.mysql;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.PgEdgeConfig;
 import dev.gatehouse.edge.catalog.ConnectionCatalog;
+import dev.gatehouse.edge.mysql.codec.MySqlProtocol;
 import dev.gatehouse.edge.catalog.ResultCapture;
 import dev.gatehouse.edge.catalog.TargetConnection;
 import dev.gatehouse.edge.masking.HmacKey;
@@ -39,6 +40,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
@@ -59,6 +61,7 @@ class MySqlEdgeTest {
     static LoggingMariaDb mariaDb;
     static Vertx vertx;
     static MySqlEdge edge;
+    static ConnectionCatalog catalog;
     static MySqlEdge plaintextEdge;
     static int port;
     static int plaintextPort;
@@ -114,7 +117,7 @@ class MySqlEdgeTest {
         }
         vertx = Vertx.vertx();
         var pem = SelfSignedCertificate.ensure(dir.resolve("tls"));
-        var catalog = new ConnectionCatalog(List.of(new TargetConnection(CONNECTION, mariaDb.host(), mariaDb.port(),
+        catalog = new ConnectionCatalog(List.of(new TargetConnection(CONNECTION, mariaDb.host(), mariaDb.port(),
                 LoggingMariaDb.DATABASE, LoggingMariaDb.USER, LoggingMariaDb.PASSWORD, false, null,
                 TargetConnection.Mode.ENFORCE, Map.of(), new ResultCapture(5, 4096), TargetConnection.MYSQL),
                 new TargetConnection(CONNECTION + "-observe", mariaDb.host(), mariaDb.port(), LoggingMariaDb.DATABASE,
@@ -855,5 +858,44 @@ class MySqlEdgeTest {
         assertThat(out).contains("one").contains("ERROR 1227 (42000)").contains("no-create-drop-database")
                 .contains("still here");
         assertThat(targetQueries()).noneMatch(q -> q.contains("from_the_cli"));
+    }
+
+    @Test
+    void aDrainingEdgeLetsTheCommandInFlightFinishThenEndsEverySessionWithTheServerShutdownError() throws Exception {
+        // Given an edge of its own (draining stops its listener) with an idle session and one running a query
+        MySqlEdge draining = new MySqlEdge(vertx, config(null, null, true), catalog, (token) -> TOKEN.equals(token)
+                ? CompletableFuture.completedFuture(ALICE)
+                : CompletableFuture.failedFuture(new Authenticator.AuthenticationFailure("the token is not valid", true)),
+                log, log, (version, modes) -> MySqlAnalyzer.mariaDb(version).withSqlMode(modes), new SimpleMeterRegistry());
+        int drainingPort = draining.start().await();
+        try (MySqlRawClient idle = MySqlRawClient.login(drainingPort, CONNECTION, "alice", TOKEN);
+             MySqlRawClient busy = MySqlRawClient.login(drainingPort, CONNECTION, "alice", TOKEN)) {
+            busy.send(0, MySqlRawClient.command(0x03, "SELECT SLEEP(2) AS drained_sleep"));
+            mariaDb.awaitLogged(e -> e.argument().equals("SELECT SLEEP(2) AS drained_sleep"), Duration.ofSeconds(30));
+
+            // When the edge drains
+            var drained = CompletableFuture.supplyAsync(() -> draining.drain(Duration.ofSeconds(30)));
+
+            // Then the idle session ends at once with MySQL's own shutdown error, and no new client gets in
+            assertThat(errorNumber(idle.read())).isEqualTo(MySqlProtocol.ER_SERVER_SHUTDOWN);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThatThrownBy(
+                    () -> new java.net.Socket("127.0.0.1", drainingPort).close()).isInstanceOf(java.net.ConnectException.class));
+            // the query in flight returns its result, then its session ends the same way
+            assertThat(busy.readRows()).containsExactly(List.of("0"));
+            assertThat(errorNumber(busy.read())).isEqualTo(MySqlProtocol.ER_SERVER_SHUTDOWN);
+            assertThat(drained.get(30, TimeUnit.SECONDS)).as("sessions cut with a command in flight").isZero();
+            assertThat(log.events(AuditEvent.CommandCompleted.class)).anySatisfy(c -> {
+                assertThat(c.outcome().forwarded()).isTrue();
+                assertThat(c.outcome().rows()).isEqualTo(1);
+            });
+        } finally {
+            draining.close();
+        }
+    }
+
+    /** The error number of an ERR packet. */
+    private static int errorNumber(byte[] packet) {
+        assertThat(packet[0] & 0xFF).as("an ERR packet").isEqualTo(0xFF);
+        return (packet[1] & 0xFF) | (packet[2] & 0xFF) << 8;
     }
 }
