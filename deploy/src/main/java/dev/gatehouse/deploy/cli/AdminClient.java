@@ -1,7 +1,7 @@
 package dev.gatehouse.deploy.cli;
 
+import dev.gatehouse.deploy.dev.DevState;
 import dev.gatehouse.deploy.config.GatehouseConfig;
-import dev.gatehouse.deploy.dev.DevEnvironment;
 import dev.gatehouse.dev.DevTokenIssuer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -97,7 +97,7 @@ final class AdminClient {
      */
     static AdminClient indexer(IndexerOptions options) {
         Path dir = GatehouseCli.home().resolve(options.dataDir);
-        Properties dev = DevEnvironment.readState(dir);
+        Properties dev = DevState.read(dir);
         String url = options.indexerUrl != null ? options.indexerUrl : System.getenv("GATEHOUSE_INDEXER_URL");
         if (url == null) url = dev.getProperty("indexer.url", DEFAULT_INDEXER_URL);
         String token = options.token != null ? options.token : System.getenv("GATEHOUSE_TOKEN");
@@ -120,7 +120,7 @@ final class AdminClient {
     private static String devAdminToken(Path dir, Properties dev, List<String> groups) {
         String issuerUrl = dev.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
         return DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl)
-                .issue(DevEnvironment.DEV_ADMIN, groups, Duration.ofMinutes(5), Map.of());
+                .issue(DevState.DEV_ADMIN, groups, Duration.ofMinutes(5), Map.of());
     }
 
     /**
@@ -133,7 +133,7 @@ final class AdminClient {
         String token = options.token != null ? options.token : System.getenv("GATEHOUSE_TOKEN");
         if (url != null && token != null) return new AdminClient(url, token);
         Path dir = GatehouseCli.home().resolve(options.dataDir);
-        Properties dev = DevEnvironment.readState(dir);
+        Properties dev = DevState.read(dir);
         String devUrl = dev.getProperty("admin.url");
         if (url == null) {
             if (devUrl == null) {

@@ -1,6 +1,6 @@
 package dev.gatehouse.deploy.cli;
 
-import dev.gatehouse.deploy.dev.DevEnvironment;
+import dev.gatehouse.deploy.dev.DevState;
 import dev.gatehouse.dev.DevTokenIssuer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -56,7 +56,7 @@ final class ApprovalsCommand implements Callable<Integer> {
 
         AdminClient client() {
             String base = url != null ? url : System.getenv().getOrDefault("GATEHOUSE_APPROVAL_URL",
-                    DevEnvironment.readState(GatehouseCli.home().resolve(dataDir)).getProperty("approval.url", DEFAULT_URL));
+                    DevState.read(GatehouseCli.home().resolve(dataDir)).getProperty("approval.url", DEFAULT_URL));
             String bearer = token != null ? token : System.getenv("GATEHOUSE_TOKEN");
             if (bearer != null && as != null) {
                 throw new IllegalArgumentException("--as mints a development token; it cannot be combined with a token");
@@ -67,10 +67,10 @@ final class ApprovalsCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("no token: pass --token or set GATEHOUSE_TOKEN to an approver's token"
                             + " (a development token is minted only for a local gatehouse dev)");
                 }
-                Properties dev = DevEnvironment.readState(dir);
+                Properties dev = DevState.read(dir);
                 String issuerUrl = dev.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
                 bearer = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl)
-                        .issue(as == null ? DevEnvironment.DEV_ADMIN : as, groups, Duration.ofMinutes(5), Map.of());
+                        .issue(as == null ? DevState.DEV_ADMIN : as, groups, Duration.ofMinutes(5), Map.of());
             }
             return AdminClient.of(base, bearer, "/api/v1/approvals", "approval service");
         }

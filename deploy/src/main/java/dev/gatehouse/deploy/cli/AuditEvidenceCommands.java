@@ -1,6 +1,6 @@
 package dev.gatehouse.deploy.cli;
 
-import dev.gatehouse.deploy.dev.DevEnvironment;
+import dev.gatehouse.deploy.dev.DevState;
 import dev.gatehouse.platform.evidence.SessionEvidence;
 import dev.gatehouse.platform.evidence.SessionExport;
 import dev.gatehouse.platform.evidence.SessionLogReader;
@@ -161,7 +161,7 @@ final class AuditEvidenceCommands {
 
         private Verification fromLog(PublicKey trusted, PrintWriter err) {
             String servers = bootstrap != null ? bootstrap
-                    : DevEnvironment.readState(dataDir()).getProperty("kafka.bootstrap-servers");
+                    : DevState.read(dataDir()).getProperty("kafka.bootstrap-servers");
             if (servers == null) {
                 throw new IllegalArgumentException("no Kafka to read: pass --bootstrap-servers or start ./gatehouse dev");
             }

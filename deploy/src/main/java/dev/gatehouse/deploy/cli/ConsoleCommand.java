@@ -1,7 +1,7 @@
 package dev.gatehouse.deploy.cli;
 
+import dev.gatehouse.deploy.dev.DevState;
 import dev.gatehouse.deploy.config.GatehouseConfig;
-import dev.gatehouse.deploy.dev.DevEnvironment;
 import dev.gatehouse.dev.DevTokenIssuer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +55,7 @@ final class ConsoleCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         var err = spec.commandLine().getErr();
         Path dir = GatehouseCli.home().resolve(dataDir);
-        Properties dev = DevEnvironment.readState(dir);
+        Properties dev = DevState.read(dir);
         String url = indexerUrl != null ? indexerUrl : System.getenv("GATEHOUSE_INDEXER_URL");
         if (url == null) url = dev.getProperty("indexer.url", AdminClient.DEFAULT_INDEXER_URL);
         String console = consoleUrl(url);
@@ -65,12 +65,12 @@ final class ConsoleCommand implements Callable<Integer> {
                     dev.getProperty("indexer.read-group", AdminClient.DEFAULT_INDEXER_READ_GROUP)));
             groups.stream().map(String::strip).filter(g -> !g.isEmpty() && !all.contains(g)).forEach(all::add);
             String issuerUrl = dev.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
-            token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl).issue(DevEnvironment.DEV_ADMIN, all, validFor, Map.of());
+            token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl).issue(DevState.DEV_ADMIN, all, validFor, Map.of());
         }
         String address = token == null ? console : console + "#token=" + token;
         out.println(address);
         if (token != null) {
-            err.println("Signed in as " + DevEnvironment.DEV_ADMIN + " (development token, valid " + validFor.toMinutes()
+            err.println("Signed in as " + DevState.DEV_ADMIN + " (development token, valid " + validFor.toMinutes()
                     + " min). The link holds the token: do not share it.");
         } else {
             err.println("Sign in on the page with an OIDC token that carries the indexer's read group "

@@ -1,5 +1,6 @@
 package dev.gatehouse.deploy.cli;
 
+import dev.gatehouse.deploy.dev.DevState;
 import dev.gatehouse.deploy.config.ConfigLoader;
 import dev.gatehouse.deploy.config.Durations;
 import dev.gatehouse.deploy.config.GatehouseConfig;
@@ -36,7 +37,7 @@ import java.util.stream.Stream;
         description = "Identity-aware gateway: every command in the Kafka log and decided before it reaches the target.",
         subcommands = {GatehouseCli.Dev.class, GatehouseCli.Run.class, GatehouseCli.Token.class, GatehouseCli.Audit.class,
                 PolicyCommand.class, RevokeCommand.class, SessionsCommand.class, ReplayCommand.class,
-                ApprovalsCommand.class, ConsoleCommand.class})
+                ApprovalsCommand.class, ConsoleCommand.class, KafkaCommand.class})
 public final class GatehouseCli {
 
     public static void main(String[] args) {
@@ -108,6 +109,7 @@ public final class GatehouseCli {
 
         @Override
         public Integer call() throws Exception {
+            DevState.requireDevelopmentParts("dev");
             Path dir = home().resolve(dataDir);
             DevEnvironment env = new DevEnvironment(new DevEnvironment.Settings(dir, port, kafkaPort, issuerPort, targetPort,
                     metricsPort, policy, adminPort, mysqlPort, mysqlTargetPort)).start();
@@ -175,6 +177,7 @@ public final class GatehouseCli {
             GatehouseRuntime runtime = new GatehouseRuntime(cfg, Role.parse(roles)).start();
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                runtime.drain();
                 runtime.close();
                 stop.countDown();
             }, "gatehouse-shutdown"));
@@ -206,8 +209,9 @@ public final class GatehouseCli {
 
         @Override
         public Integer call() {
+            DevState.requireDevelopmentParts("token");
             Path dir = home().resolve(dataDir);
-            Properties state = DevEnvironment.readState(dir);
+            Properties state = DevState.read(dir);
             String issuerUrl = state.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
             Duration lifetime = Durations.parse("--ttl", ttl);
             String token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl).issue(subject, groups, lifetime, Map.of());
@@ -241,7 +245,7 @@ public final class GatehouseCli {
             @Override
             public Integer call() {
                 String servers = bootstrap != null ? bootstrap
-                        : DevEnvironment.readState(home().resolve(dataDir)).getProperty("kafka.bootstrap-servers");
+                        : DevState.read(home().resolve(dataDir)).getProperty("kafka.bootstrap-servers");
                 if (servers == null) {
                     System.err.println("gatehouse audit tail: no Kafka to read: start ./gatehouse dev or pass --bootstrap-servers");
                     return 2;

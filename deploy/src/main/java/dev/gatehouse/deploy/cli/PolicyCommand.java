@@ -16,7 +16,6 @@ import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
 import dev.gatehouse.platform.core.Verdict;
-import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.policy.engine.Evaluation;
 import dev.gatehouse.policy.engine.Facts;
 import dev.gatehouse.policy.engine.Policy;
@@ -81,7 +80,9 @@ final class PolicyCommand implements Callable<Integer> {
     static final int EXIT_MASK = 5;
 
     private static final String DEFAULT_CONNECTION = "demo";
-    private static final String DEFAULT_ISSUER = DevTokenIssuer.defaultIssuerUrl(18080);
+    // DevTokenIssuer.defaultIssuerUrl(18080), written out: the policy commands must run where gatehouse-dev is
+    // not on the class path (the container image, image/)
+    private static final String DEFAULT_ISSUER = "http://127.0.0.1:18080/dev-issuer";
 
     @Spec
     CommandSpec spec;

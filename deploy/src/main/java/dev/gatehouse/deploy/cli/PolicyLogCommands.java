@@ -3,7 +3,7 @@ package dev.gatehouse.deploy.cli;
 import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
 import com.github.difflib.patch.Patch;
-import dev.gatehouse.deploy.dev.DevEnvironment;
+import dev.gatehouse.deploy.dev.DevState;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.kafka.AuditTail;
@@ -71,7 +71,7 @@ final class PolicyLogCommands {
 
         String servers(String command) {
             if (bootstrap != null) return bootstrap;
-            String servers = DevEnvironment.readState(GatehouseCli.home().resolve(dataDir)).getProperty("kafka.bootstrap-servers");
+            String servers = DevState.read(GatehouseCli.home().resolve(dataDir)).getProperty("kafka.bootstrap-servers");
             if (servers == null) {
                 throw new IllegalArgumentException(command + ": no Kafka to read: start ./gatehouse dev or pass --bootstrap-servers");
             }
@@ -145,7 +145,7 @@ final class PolicyLogCommands {
                     + (answer.containsKey("previousVersion") ? "; was version " + answer.getString("previousVersion") : ""));
             out.flush();
             String servers = bootstrap != null ? bootstrap
-                    : DevEnvironment.readState(GatehouseCli.home().resolve(admin.dataDir)).getProperty("kafka.bootstrap-servers");
+                    : DevState.read(GatehouseCli.home().resolve(admin.dataDir)).getProperty("kafka.bootstrap-servers");
             if (waitFor.isZero() || servers == null) return 0;
             return awaitActivations(servers, answer.getString("sha256"), before, waitFor, out, err);
         }

@@ -66,15 +66,27 @@ public record GatehouseConfig(
         return host + "-" + ProcessHandle.current().pid();
     }
 
-    /** Kafka: where the log lives and how its topics are created. */
+    /**
+     * Kafka: where the log lives, how its topics are created, and how this process connects.
+     *
+     * @param properties      client settings passed to every Kafka client of the process (TLS, SASL);
+     *                        the ones Gatehouse sets itself are refused ({@code KafkaClients.REFUSED})
+     * @param provisionTopics true (default): create missing topics at start; false: only check they
+     *                        exist and fail naming the missing ones ({@code gatehouse kafka provision})
+     * @param aclPrincipals   role -> Kafka principal ({@code User:name}), read only by
+     *                        {@code gatehouse kafka provision} to create each role's ACLs
+     */
     public record Kafka(
             @JsonProperty("bootstrap-servers") String bootstrapServers,
             Integer partitions,
             @JsonProperty("replication-factor") Integer replicationFactor,
             @JsonProperty("audit-retention") String auditRetention,
             @JsonProperty("delivery-timeout") String deliveryTimeout,
-            Map<String, String> properties) {
+            Map<String, String> properties,
+            @JsonProperty("provision-topics") Boolean provisionTopics,
+            @JsonProperty("acl-principals") Map<String, String> aclPrincipals) {
 
+        @com.fasterxml.jackson.annotation.JsonCreator
         public Kafka {
             if (bootstrapServers == null || bootstrapServers.isBlank()) {
                 throw new IllegalArgumentException("kafka.bootstrap-servers is required");
@@ -86,7 +98,25 @@ public record GatehouseConfig(
             deliveryTimeout = deliveryTimeout == null ? "5s" : deliveryTimeout;
             Durations.parse("kafka.audit-retention", auditRetention);
             Durations.parse("kafka.delivery-timeout", deliveryTimeout);
-            properties = properties == null ? Map.of() : Map.copyOf(properties);
+            properties = properties == null ? Map.of()
+                    : dev.gatehouse.platform.kafka.KafkaClients.checkProperties("kafka.properties", properties);
+            provisionTopics = provisionTopics == null || provisionTopics;
+            aclPrincipals = aclPrincipals == null ? Map.of() : dev.gatehouse.platform.kafka.KafkaAcls.checkPrincipals(aclPrincipals);
+        }
+
+        /** Topics created at start, no ACL principals. */
+        public Kafka(String bootstrapServers, Integer partitions, Integer replicationFactor, String auditRetention,
+                     String deliveryTimeout, Map<String, String> properties) {
+            this(bootstrapServers, partitions, replicationFactor, auditRetention, deliveryTimeout, properties, null, null);
+        }
+
+        /** Names the properties but shows none of their values (sasl.jaas.config holds a password). */
+        @Override
+        public String toString() {
+            return "Kafka[bootstrapServers=" + bootstrapServers + ", partitions=" + partitions + ", replicationFactor="
+                    + replicationFactor + ", auditRetention=" + auditRetention + ", deliveryTimeout=" + deliveryTimeout
+                    + ", properties=" + new java.util.TreeSet<>(properties.keySet()) + " (values hidden), provisionTopics="
+                    + provisionTopics + ", aclPrincipals=" + aclPrincipals + "]";
         }
 
         /** Null: the audit log is kept forever (the default). */
@@ -105,16 +135,30 @@ public record GatehouseConfig(
      * @param postgres the PostgreSQL listener (always on)
      * @param masking  result masking
      * @param mysql    the MySQL listener, or null for none (the section turns it on)
+     * @param drainTimeout on SIGTERM, how long sessions may finish the command in flight before the
+     *                     edge ends them (default 20s); see {@code GatehouseRuntime#drain}
      */
-    public record Edge(Postgres postgres, Masking masking, MySql mysql) {
+    public record Edge(Postgres postgres, Masking masking, MySql mysql,
+                       @JsonProperty("drain-timeout") String drainTimeout) {
         public Edge {
             postgres = postgres == null ? new Postgres(null, null, null, null, null, null, null) : postgres;
             masking = masking == null ? new Masking(null, null, null) : masking;
+            drainTimeout = drainTimeout == null ? "20s" : drainTimeout;
+            Durations.parse("edge.drain-timeout", drainTimeout);
+        }
+
+        /** An edge with the default drain timeout. */
+        public Edge(Postgres postgres, Masking masking, MySql mysql) {
+            this(postgres, masking, mysql, null);
         }
 
         /** An edge without a MySQL listener. */
         public Edge(Postgres postgres, Masking masking) {
             this(postgres, masking, null);
+        }
+
+        public Duration drainTimeoutDuration() {
+            return Durations.parse("edge.drain-timeout", drainTimeout);
         }
 
         /** An edge without masking profiles. */

@@ -29,7 +29,7 @@ import java.util.Set;
  */
 public final class DevEnvironment implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(DevEnvironment.class);
-    public static final String STATE_FILE = "dev.properties";
+    public static final String STATE_FILE = DevState.STATE_FILE;
 
     /**
      * Ports and folders; 0 picks a free port.
@@ -70,7 +70,7 @@ public final class DevEnvironment implements AutoCloseable {
     }
 
     /** The subject of the development administrator whose tokens the CLI mints for a local {@code gatehouse dev}. */
-    public static final String DEV_ADMIN = "dev-admin";
+    public static final String DEV_ADMIN = DevState.DEV_ADMIN;
 
     private final Settings settings;
     private final Closer closeables = new Closer();
@@ -188,16 +188,7 @@ public final class DevEnvironment implements AutoCloseable {
 
     /** Reads what a running (or last) {@code gatehouse dev} wrote, or empty properties. */
     public static Properties readState(Path dataDir) {
-        Properties p = new Properties();
-        Path file = dataDir.resolve(STATE_FILE);
-        if (Files.exists(file)) {
-            try (var in = Files.newBufferedReader(file)) {
-                p.load(in);
-            } catch (IOException e) {
-                LOGGER.warn("cannot read {}: {}", file, e.toString());
-            }
-        }
-        return p;
+        return DevState.read(dataDir);
     }
 
     private static void progress(String what) {

@@ -97,6 +97,7 @@ public final class GatehouseRuntime implements AutoCloseable {
     private dev.gatehouse.approval.slack.SlackApprovalPlugin slackPlugin;
     private int stoppedApprovalPort = -1;
     private UnaryOperator<AuditSink> decisionAppends = UnaryOperator.identity();
+    private volatile boolean draining;
 
     public GatehouseRuntime(GatehouseConfig config, Set<Role> roles) {
         this(config, roles, System::getenv);
@@ -149,12 +150,19 @@ public final class GatehouseRuntime implements AutoCloseable {
                 config.observability().port(), metrics);
         observabilityPort = observability.start().await();
         closeables.add(() -> observability.stop().await());
+        observability.addReadinessProblem("shutdown", () -> draining ? "the process is shutting down" : null);
 
-        TopicInitializer.Report report = TopicInitializer.ensure(kafka.bootstrapServers(),
-                topics(kafka),
-                Duration.ofSeconds(30));
-        report.warnings().forEach(w -> LOGGER.warn("topics: {}", w));
-        if (!report.created().isEmpty()) LOGGER.info("topics created: {}", report.created());
+        // kafka.properties (TLS, SASL) for every Kafka client this runtime creates, until it closes
+        closeables.add(dev.gatehouse.platform.kafka.KafkaClients.register(kafka.bootstrapServers(), kafka.properties()));
+        if (kafka.provisionTopics()) {
+            TopicInitializer.Report report = TopicInitializer.ensure(kafka.bootstrapServers(),
+                    topics(kafka),
+                    Duration.ofSeconds(30));
+            report.warnings().forEach(w -> LOGGER.warn("topics: {}", w));
+            if (!report.created().isEmpty()) LOGGER.info("topics created: {}", report.created());
+        } else {
+            TopicInitializer.requireExisting(kafka.bootstrapServers(), topics(kafka), Duration.ofSeconds(30));
+        }
 
         sink = new KafkaAuditSink(new KafkaAuditSink.Settings(kafka.bootstrapServers(), dev.gatehouse.platform.kafka.Topics.AUDIT,
                 "gatehouse-audit-" + config.instanceId(), kafka.deliveryTimeoutDuration()), auditSerde, meters);
@@ -186,7 +194,8 @@ public final class GatehouseRuntime implements AutoCloseable {
         LOGGER.info("gatehouse instance {} running roles {}", config.instanceId(), roles);
     }
 
-    private static List<TopicSettings> topics(GatehouseConfig.Kafka kafka) {
+    /** The topics of this configuration: the defaults, with {@code kafka.audit-retention} on the audit log. */
+    public static List<TopicSettings> topics(GatehouseConfig.Kafka kafka) {
         return TopicSettings.defaults(kafka.partitions(), kafka.replicationFactor().shortValue()).stream()
                 .map(t -> t.name().equals(dev.gatehouse.platform.kafka.Topics.AUDIT)
                         ? new TopicSettings(t.name(), t.partitions(), t.replicationFactor(), kafka.auditRetentionDuration(), t.compacted())
@@ -628,6 +637,29 @@ public final class GatehouseRuntime implements AutoCloseable {
 
     public EventSerde<AuditEvent> auditSerde() {
         return auditSerde;
+    }
+
+    /**
+     * Graceful shutdown, before {@link #close()} (on SIGTERM): the process reports not ready, and the
+     * edge stops taking connections and ends each session with the target's own shutdown error
+     * (PostgreSQL 57P01, MySQL 1053) as soon as its command in flight completes; sessions still busy
+     * after {@code edge.drain-timeout} are ended then. Returns at once without the edge role.
+     */
+    public void drain() {
+        draining = true;
+        java.util.List<EdgeListener> listeners = new java.util.ArrayList<>();
+        if (edge != null) listeners.add(edge);
+        if (mysqlEdge != null) listeners.add(mysqlEdge);
+        if (listeners.isEmpty()) return;
+        Duration timeout = config.edge().drainTimeoutDuration();
+        long started = System.nanoTime();
+        LOGGER.info("draining the edge: no new connections; sessions end as their commands complete (at most {})", timeout);
+        java.util.List<CompletableFuture<Integer>> drains = listeners.stream()
+                .map(l -> CompletableFuture.supplyAsync(() -> l.drain(timeout),
+                        r -> Thread.ofPlatform().name("gatehouse-drain").start(r)))
+                .toList();
+        int cut = drains.stream().mapToInt(CompletableFuture::join).sum();
+        LOGGER.info("edge drained in {} ms; {} sessions ended with a command in flight", (System.nanoTime() - started) / 1_000_000, cut);
     }
 
     @Override

@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.events.EventDecodingException;
+import dev.gatehouse.platform.kafka.KafkaClients;
 
 /**
  * Reads one session's records and its seal straight from {@code gatehouse.audit}, independent of
@@ -44,13 +45,13 @@ public final class SessionLogReader implements AutoCloseable {
     public SessionLogReader(String bootstrapServers, String topic, Duration timeout) {
         this.topic = Objects.requireNonNull(topic, "topic");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Objects.requireNonNull(bootstrapServers, "bootstrapServers"),
-                ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-audit-verify",
+        Map<String, Object> config = KafkaClients.client(Objects.requireNonNull(bootstrapServers, "bootstrapServers"),
+                "gatehouse-audit-verify");
+        config.putAll(Map.of(
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
-                new StringDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     /**

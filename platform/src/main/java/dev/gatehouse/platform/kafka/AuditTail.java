@@ -49,13 +49,13 @@ public final class AuditTail implements AutoCloseable {
         this.topic = Objects.requireNonNull(topic, "topic");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.serde = Objects.requireNonNull(serde, "serde");
-        this.consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Objects.requireNonNull(bootstrapServers, "bootstrapServers"),
-                ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-audit-tail",
+        Map<String, Object> config = KafkaClients.client(Objects.requireNonNull(bootstrapServers, "bootstrapServers"),
+                "gatehouse-audit-tail");
+        config.putAll(Map.of(
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()),
-                new StringDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis()));
+        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     /**

@@ -84,13 +84,12 @@ public final class CompactedTopicReader<V> implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.decoder = Objects.requireNonNull(decoder, "decoder");
         this.listener = Objects.requireNonNull(listener, "listener");
-        Map<String, Object> config = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
-                ConsumerConfig.CLIENT_ID_CONFIG, settings.clientId(),
+        Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), settings.clientId());
+        config.putAll(Map.of(
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200,
-                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis());
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) settings.timeout().toMillis()));
         ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of(settings.clientId(), config,
                 ConsumerLoop.ErrorPolicy.restartUnlessFatal()).catchingUp();
         try {

@@ -76,22 +76,21 @@ public final class ControlChannel implements AutoCloseable {
         this.serde = Objects.requireNonNull(serde, "serde");
         this.listener = Objects.requireNonNull(listener, "listener");
         int timeoutMs = (int) settings.timeout().toMillis();
-        this.producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
-                ProducerConfig.CLIENT_ID_CONFIG, "gatehouse-control-" + settings.edgeId(),
+        Map<String, Object> producerConfig = KafkaClients.client(settings.bootstrapServers(),
+                "gatehouse-control-" + settings.edgeId());
+        producerConfig.putAll(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeoutMs),
-                new StringSerializer(), new ByteArraySerializer());
-        Map<String, Object> config = Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers(),
-                ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-control-" + settings.edgeId(),
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeoutMs));
+        this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
+        Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), "gatehouse-control-" + settings.edgeId());
+        config.putAll(Map.of(
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
                 ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200,
-                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+                ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs));
         // a restart resumes where the previous consumer stopped; partitions it read nothing from start at their end again
         ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of("gatehouse-control-" + settings.edgeId(), config,
                 ConsumerLoop.ErrorPolicy.restartUnlessFatal());

@@ -16,7 +16,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -157,9 +156,7 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
 
     static Map<String, Object> producerConfig(Settings settings, String clientId, int lingerMs) {
         int deliveryMs = (int) settings.deliveryTimeout().toMillis();
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), clientId);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, KafkaClients.PRODUCE_REQUESTS_IN_FLIGHT);

@@ -20,7 +20,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -227,9 +226,7 @@ public final class KafkaDecisionPort implements DecisionPort, AutoCloseable {
     }
 
     private static Map<String, Object> consumerConfig(Settings settings) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
-        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "gatehouse-decisions-" + settings.edgeId());
+        Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), "gatehouse-decisions-" + settings.edgeId());
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -201,15 +201,14 @@ public final class PolicyLog {
 
     /** Writes one entry ({@code acks=all}, idempotent) and returns it with its offset. */
     public static Entry publish(String bootstrapServers, Entry entry, Duration timeout) {
-        Map<String, Object> config = Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.CLIENT_ID_CONFIG, "gatehouse-policy-publisher",
+        Map<String, Object> config = KafkaClients.client(bootstrapServers, "gatehouse-policy-publisher");
+        config.putAll(Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) timeout.toMillis(),
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(timeout.toMillis(), 2000),
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(timeout.toMillis(), 2000) / 2);
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(timeout.toMillis(), 2000) / 2));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
             RecordMetadata meta = producer.send(new ProducerRecord<>(Topics.POLICIES, 0, entry.key(), encode(entry)))
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -1,12 +1,13 @@
 package dev.gatehouse.platform.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,13 +45,60 @@ public final class TopicInitializer {
     /** Connects to {@code bootstrapServers} and ensures every topic; see {@link #ensure(Admin, List, Duration)}. */
     public static Report ensure(String bootstrapServers, List<TopicSettings> topics, Duration timeout) {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.CLIENT_ID_CONFIG, "gatehouse-topic-initializer",
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(timeout.toMillis(), 30_000)))) {
+        try (Admin admin = Admin.create(KafkaClients.admin(bootstrapServers, "gatehouse-topic-initializer", timeout))) {
             return ensure(admin, topics, timeout);
         }
+    }
+
+    /**
+     * Connects to {@code bootstrapServers} and checks that every topic exists, creating none (for
+     * {@code kafka.provision-topics: false}); see {@link #missing}.
+     *
+     * @throws IllegalStateException naming the missing topics and the command that creates them
+     */
+    public static void requireExisting(String bootstrapServers, List<TopicSettings> topics, Duration timeout) {
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        List<String> missing;
+        try (Admin admin = Admin.create(KafkaClients.admin(bootstrapServers, "gatehouse-topic-check", timeout))) {
+            missing = missing(admin, topics, timeout);
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("Kafka topics missing: " + String.join(", ", missing)
+                    + " (kafka.provision-topics is false, so this process creates none); create them with "
+                    + "`gatehouse kafka provision --config FILE`");
+        }
+        LOGGER.info("Topics present topics={}", topics.size());
+    }
+
+    /**
+     * The topics of {@code topics} the cluster does not have. A topic this principal may not
+     * describe counts as present: the broker answers so whether it exists or not, and a role's
+     * ACLs cover only the topics it uses (its clients fail on their own if one it uses is missing).
+     *
+     * @throws IllegalStateException when the cluster cannot be reached
+     */
+    public static List<String> missing(Admin admin, List<TopicSettings> topics, Duration timeout) {
+        List<String> names = topics.stream().map(TopicSettings::name).toList();
+        List<String> missing = new ArrayList<>();
+        Map<String, org.apache.kafka.common.KafkaFuture<TopicDescription>> described =
+                admin.describeTopics(names).topicNameValues();
+        for (String name : names) {
+            try {
+                described.get(name).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                    missing.add(name);
+                } else if (!(e.getCause() instanceof TopicAuthorizationException)) {
+                    throw new IllegalStateException("cannot describe topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+                }
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("Kafka did not answer within " + timeout + " while describing topic " + name, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while describing topic " + name, e);
+            }
+        }
+        return missing;
     }
 
     /**
