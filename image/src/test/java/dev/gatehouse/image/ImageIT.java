@@ -170,6 +170,23 @@ class ImageIT {
     }
 
     @Test
+    void developmentCommandsSayTheyAreNotInTheImage() throws Exception {
+        // Given
+        ensureLoaded();
+
+        // When: commands that need the development parts the image leaves out
+        Result dev = podmanRun(List.of(), List.of("dev"));
+        Result token = podmanRun(List.of(), List.of("token", "--subject", "alice"));
+
+        // Then: a clear refusal naming where they run, not a NoClassDefFoundError
+        assertThat(dev.exit()).as(dev.toString()).isNotZero();
+        assertThat(dev.stderr()).contains("'gatehouse dev' is a development command and is not part of this distribution")
+                .doesNotContain("NoClassDefFoundError");
+        assertThat(token.exit()).as(token.toString()).isNotZero();
+        assertThat(token.stderr()).contains("'gatehouse token' is a development command").doesNotContain("NoClassDefFoundError");
+    }
+
+    @Test
     void runsAsUid10001WithItsOwnRuntimeAndGatehouseJavaOpts() throws Exception {
         // Given
         ensureLoaded();

@@ -82,7 +82,7 @@ final class PolicyCommand implements Callable<Integer> {
     private static final String DEFAULT_CONNECTION = "demo";
     // DevTokenIssuer.defaultIssuerUrl(18080), written out: the policy commands must run where gatehouse-dev is
     // not on the class path (the container image, image/)
-    private static final String DEFAULT_ISSUER = "http://127.0.0.1:18080/dev-issuer";
+    static final String DEFAULT_ISSUER = "http://127.0.0.1:18080/dev-issuer";
 
     @Spec
     CommandSpec spec;

@@ -19,6 +19,12 @@ class PolicyCommandTest {
     Path dir;
 
     @Test
+    void theDefaultIssuerWrittenOutIsTheDevelopmentIssuersUrl() {
+        // written out in PolicyCommand so that the policy commands load without the dev module (the image)
+        assertThat(PolicyCommand.DEFAULT_ISSUER).isEqualTo(dev.gatehouse.dev.DevTokenIssuer.defaultIssuerUrl(18080));
+    }
+
+    @Test
     void validateAcceptsTheExamplePolicy() throws IOException {
         // Given
         Path policy = resource("example-policy.yaml");
