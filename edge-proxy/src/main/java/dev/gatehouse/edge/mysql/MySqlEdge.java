@@ -1,5 +1,6 @@
 package dev.gatehouse.edge.mysql;
 
+import dev.gatehouse.edge.ListenerBindings;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.EdgeListener;
 import dev.gatehouse.edge.EdgeMetrics;
@@ -34,7 +35,6 @@ import javax.net.ssl.SSLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -65,9 +65,7 @@ public final class MySqlEdge implements EdgeListener {
     private final SslContext sslContext;
     private final SessionPorts sessionPorts;
     private final AtomicInteger openConnections = new AtomicInteger();
-    private final List<String> listeners = new CopyOnWriteArrayList<>();
-    /** The listener's servers, one per event loop (see {@link #start()}). */
-    private final List<NetServer> servers = new CopyOnWriteArrayList<>();
+    private final ListenerBindings listeners;
     private volatile RevocationCheck revocations = RevocationCheck.NONE;
     private volatile MaskingProfiles maskingProfiles = MaskingProfiles.NONE;
     private volatile dev.gatehouse.edge.ControlPort control = dev.gatehouse.edge.ControlPort.NONE;
@@ -85,6 +83,7 @@ public final class MySqlEdge implements EdgeListener {
                      DecisionPort decisions, AuditSink audit, MySqlDialect dialect, MeterRegistry meterRegistry,
                      String serverVersion) {
         this.vertx = Objects.requireNonNull(vertx, "vertx");
+        this.listeners = new ListenerBindings(vertx);
         this.config = Objects.requireNonNull(config, "config");
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.dialect = Objects.requireNonNull(dialect, "dialect");
@@ -151,7 +150,7 @@ public final class MySqlEdge implements EdgeListener {
         AtomicInteger bound = new AtomicInteger();
         return vertx.deployVerticle(() -> new Listener(options, bound), new DeploymentOptions().setInstances(config.eventLoops()))
                 .map(id -> {
-                    listeners.add(id);
+                    listeners.deployed(id);
                     LOGGER.info("edge={} mysql listener on {}:{} tls={} plaintext-allowed={} event-loops={}", config.edgeId(),
                             config.host(), bound.get(), config.tlsEnabled(), config.allowPlaintext(), config.eventLoops());
                     return bound.get();
@@ -170,7 +169,7 @@ public final class MySqlEdge implements EdgeListener {
         @Override
         public Future<?> start() {
             var server = vertx.createNetServer(options);
-            servers.add(server);
+            listeners.bound(server);
             server.connectHandler(socket -> accept(socket, context));
             return server.listen().onSuccess(s -> bound.set(s.actualPort()));
         }
@@ -246,27 +245,12 @@ public final class MySqlEdge implements EdgeListener {
 
     @Override
     public int drain(java.time.Duration timeout) {
-        // the servers stop taking connections at once and close what is left a little after the timeout
-        List<Future<Void>> closing = servers.stream()
-                .map(s -> s.shutdown(timeout.toMillis() + DRAIN_CLOSE_MARGIN_MS, java.util.concurrent.TimeUnit.MILLISECONDS))
-                .toList();
-        int cut = registry.drain(timeout);
-        Future.join(closing).await();
-        return cut;
-    }
-
-    /** How long after a drain's timeout the servers close connections still open (sessions end before). */
-    private static final long DRAIN_CLOSE_MARGIN_MS = 5_000;
-
-    private void stopListening() {
-        for (String id : listeners) {
-            if (listeners.remove(id)) vertx.undeploy(id).await();
-        }
+        return listeners.drain(timeout, registry);
     }
 
     @Override
     public void close() {
-        stopListening();
+        listeners.stop();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
     }

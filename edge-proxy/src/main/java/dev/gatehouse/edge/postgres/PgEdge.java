@@ -1,5 +1,6 @@
 package dev.gatehouse.edge.postgres;
 
+import dev.gatehouse.edge.ListenerBindings;
 import dev.gatehouse.edge.Authenticator;
 import dev.gatehouse.edge.ControlPort;
 import dev.gatehouse.edge.EdgeListener;
@@ -38,7 +39,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
@@ -63,9 +63,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
     private final NetClient netClient;
     private final ServerSSLOptions sslOptions;
     /** The deployments of the listener's bindings (the first, then the others); empty until started. */
-    private final List<String> listeners = new CopyOnWriteArrayList<>();
-    /** The listener's servers, one per event loop (see {@link #start()}). */
-    private final List<NetServer> servers = new CopyOnWriteArrayList<>();
+    private final ListenerBindings listeners;
     /** Tells apart the random ports of listeners asked for port 0 (see {@link #start()}). */
     private static final AtomicInteger RANDOM_PORT_KEYS = new AtomicInteger();
     private volatile dev.gatehouse.edge.masking.MaskingProfiles maskingProfiles = dev.gatehouse.edge.masking.MaskingProfiles.NONE;
@@ -82,6 +80,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
                   DecisionPort decisions, AuditSink audit, SqlAnalyzer analyzer, ControlPort control,
                   MeterRegistry meterRegistry) {
         this.vertx = Objects.requireNonNull(vertx);
+        this.listeners = new ListenerBindings(vertx);
         this.config = Objects.requireNonNull(config);
         this.catalog = Objects.requireNonNull(catalog);
         this.authenticator = Objects.requireNonNull(authenticator);
@@ -153,7 +152,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
         AtomicReference<NetServer> opener = new AtomicReference<>();
         // TLS is negotiated per connection after SSLRequest (see PgSession), not from the first byte
         return vertx.deployVerticle(() -> new Listener(options, bound, opener), new DeploymentOptions()).compose(first -> {
-            listeners.add(first);
+            listeners.deployed(first);
             int joining = config.eventLoops() - 1;
             if (joining == 0) return Future.succeededFuture(1);
             if (!SharedPortTls.available(opener.get())) {
@@ -163,7 +162,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
             }
             return vertx.deployVerticle(() -> new Listener(options, bound, opener), new DeploymentOptions().setInstances(joining))
                     .map(others -> {
-                        listeners.add(others);
+                        listeners.deployed(others);
                         return joining + 1;
                     });
         }).map(loops -> {
@@ -188,7 +187,7 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
         @Override
         public Future<?> start() {
             NetServer server = vertx.createNetServer(options);
-            servers.add(server);
+            listeners.bound(server);
             if (!opener.compareAndSet(null, server)) SharedPortTls.adopt(server, opener.get());
             server.connectHandler(socket -> accept(socket, context));
             return server.listen().onSuccess(s -> bound.set(s.actualPort()));
@@ -282,27 +281,12 @@ public final class PgEdge implements EdgeListener, PgAdapter.Edge {
 
     @Override
     public int drain(java.time.Duration timeout) {
-        // the servers stop taking connections at once and close what is left a little after the timeout
-        List<Future<Void>> closing = servers.stream()
-                .map(s -> s.shutdown(timeout.toMillis() + DRAIN_CLOSE_MARGIN_MS, java.util.concurrent.TimeUnit.MILLISECONDS))
-                .toList();
-        int cut = registry.drain(timeout);
-        Future.join(closing).await();
-        return cut;
-    }
-
-    /** How long after a drain's timeout the servers close connections still open (sessions end before). */
-    private static final long DRAIN_CLOSE_MARGIN_MS = 5_000;
-
-    private void stopListening() {
-        for (String id : listeners) {
-            if (listeners.remove(id)) vertx.undeploy(id).await();
-        }
+        return listeners.drain(timeout, registry);
     }
 
     @Override
     public void close() {
-        stopListening();
+        listeners.stop();
         registry.all().forEach(s -> s.kill("the edge is shutting down"));
         netClient.close();
     }
