@@ -1,5 +1,6 @@
 package dev.gatehouse.loadtest;
 
+import dev.gatehouse.deploy.fleet.ParentWatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

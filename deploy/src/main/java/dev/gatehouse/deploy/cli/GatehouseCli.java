@@ -37,6 +37,7 @@ import java.util.stream.Stream;
         description = "Identity-aware gateway: every command in the Kafka log and decided before it reaches the target.",
         subcommands = {GatehouseCli.Dev.class, GatehouseCli.Run.class, GatehouseCli.Token.class, GatehouseCli.Audit.class,
                 PolicyCommand.class, RevokeCommand.class, SessionsCommand.class, ReplayCommand.class,
+                FleetCommand.class,
                 ApprovalsCommand.class, ConsoleCommand.class, KafkaCommand.class})
 public final class GatehouseCli {
 
