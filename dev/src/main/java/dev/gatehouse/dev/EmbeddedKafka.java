@@ -135,17 +135,26 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.setProperty("num.partitions", "1");
         p.setProperty("auto.create.topics.enable", "false");
         p.setProperty("group.initial.rebalance.delay.ms", "0");
-        // small footprint
-        p.setProperty("log.segment.bytes", Integer.toString(8 * 1024 * 1024));
-        p.setProperty("offsets.topic.segment.bytes", Integer.toString(8 * 1024 * 1024));
-        p.setProperty("transaction.state.log.segment.bytes", Integer.toString(8 * 1024 * 1024));
-        p.setProperty("log.index.size.max.bytes", Integer.toString(1024 * 1024));
-        p.setProperty("log.cleaner.dedupe.buffer.size", Integer.toString(4 * 1024 * 1024));
-        p.setProperty("num.network.threads", "2");
-        p.setProperty("num.io.threads", "2");
-        p.setProperty("num.recovery.threads.per.data.dir", "1");
-        p.setProperty("background.threads", "2");
-        p.setProperty("log.cleaner.threads", "1");
+        p.putAll(smallFootprint());
+        return p;
+    }
+
+    /**
+     * Broker settings for a machine shared with many other processes (development, tests, the
+     * local fleet): small segments, indexes and cleaner buffer, few threads.
+     */
+    public static java.util.Map<String, String> smallFootprint() {
+        java.util.Map<String, String> p = new java.util.LinkedHashMap<>();
+        p.put("log.segment.bytes", Integer.toString(8 * 1024 * 1024));
+        p.put("offsets.topic.segment.bytes", Integer.toString(8 * 1024 * 1024));
+        p.put("transaction.state.log.segment.bytes", Integer.toString(8 * 1024 * 1024));
+        p.put("log.index.size.max.bytes", Integer.toString(1024 * 1024));
+        p.put("log.cleaner.dedupe.buffer.size", Integer.toString(4 * 1024 * 1024));
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "2");
+        p.put("num.recovery.threads.per.data.dir", "1");
+        p.put("background.threads", "2");
+        p.put("log.cleaner.threads", "1");
         return p;
     }
 

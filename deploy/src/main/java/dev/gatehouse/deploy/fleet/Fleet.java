@@ -325,17 +325,8 @@ public final class Fleet implements AutoCloseable {
         p.put("group.consumer.heartbeat.interval.ms", "1000");
         p.put("group.initial.rebalance.delay.ms", "0");
         // small footprint: three nodes and six role JVMs share two cores
-        p.put("log.segment.bytes", String.valueOf(8 * 1024 * 1024));
-        p.put("offsets.topic.segment.bytes", String.valueOf(8 * 1024 * 1024));
-        p.put("transaction.state.log.segment.bytes", String.valueOf(8 * 1024 * 1024));
-        p.put("log.index.size.max.bytes", String.valueOf(1024 * 1024));
-        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(4 * 1024 * 1024));
-        p.put("num.network.threads", "2");
-        p.put("num.io.threads", "2");
+        p.putAll(dev.gatehouse.dev.EmbeddedKafka.smallFootprint());
         p.put("num.replica.fetchers", "1");
-        p.put("num.recovery.threads.per.data.dir", "1");
-        p.put("background.threads", "2");
-        p.put("log.cleaner.threads", "1");
         return p;
     }
 
