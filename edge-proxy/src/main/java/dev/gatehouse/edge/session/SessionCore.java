@@ -434,35 +434,11 @@ public final class SessionCore {
         var outcome = new AuditEvent.Outcome(result.forwarded(), result.tags(), result.rows(), result.errorCode(),
                 result.errorMessage(), Duration.ofNanos(System.nanoTime() - pending.startNanos()), result.bytesToClient(),
                 result.txStatus(), result.masking(), result.statementsRun());
-        recordAfterTheFact(new AuditEvent.CommandCompleted(completedHeader, command.id(), command.sequence(), outcome, inside),
-                "command " + command.id() + " CommandCompleted", 1);
-    }
-
-    /** Attempts of {@link #recordAfterTheFact}: about ten minutes, backing off from 1 s to 30 s. */
-    static final int AFTER_THE_FACT_ATTEMPTS = 25;
-
-    /**
-     * Appends a record of what already happened (a command's completion, the session's close): it
-     * cannot fail the client any more, so a failed append (the log unreachable, a batch expired while
-     * a partition leader moved, and a later record of the session still landing) is retried on the
-     * session's thread with backoff instead of leaving the command without its completion in the log.
-     * At least once: an append that failed on its deadline may have been written after all.
-     */
-    private void recordAfterTheFact(AuditEvent event, String what, int attempt) {
-        ports.audit().append(event).whenComplete((ok, err) -> {
-            if (err == null) {
-                if (attempt > 1) LOGGER.info("session={} {} recorded at attempt {}", sessionId, what, attempt);
-                return;
-            }
-            if (attempt >= AFTER_THE_FACT_ATTEMPTS) {
-                LOGGER.error("session={} {} could not be recorded after {} attempts: {}", sessionId, what, attempt, err.toString());
-                return;
-            }
-            Duration backoff = Duration.ofSeconds(Math.min(30, 1L << Math.min(attempt - 1, 5)));
-            LOGGER.warn("session={} {} could not be recorded (attempt {}): {}; retrying in {} s", sessionId, what, attempt,
-                    err.toString(), backoff.toSeconds());
-            scheduler.setTimer(backoff, () -> recordAfterTheFact(event, what, attempt + 1));
-        });
+        ports.audit().append(new AuditEvent.CommandCompleted(completedHeader, command.id(), command.sequence(), outcome, inside))
+                .whenComplete((ok, err) -> {
+                    if (err != null) LOGGER.error("session={} command={} CommandCompleted could not be recorded: {}",
+                            sessionId, command.id(), err.toString());
+                });
     }
 
     // ---------------------------------------------------------------- approvals
@@ -648,8 +624,8 @@ public final class SessionCore {
         }
         protocol.close();
         if (!before.beforeOpen()) {
-            recordAfterTheFact(new AuditEvent.SessionClosed(header(), reason == null ? "closed" : reason, sequence,
-                    Duration.between(acceptedAt, scheduler.now())), "SessionClosed", 1);
+            ports.audit().append(new AuditEvent.SessionClosed(header(), reason == null ? "closed" : reason, sequence,
+                    Duration.between(acceptedAt, scheduler.now())));
             LOGGER.info("session={} closed: {} commands={}", sessionId, reason, sequence);
         }
     }

@@ -239,30 +239,6 @@ class SessionCoreTest {
     }
 
     @Test
-    void aCompletionTheLogFailedToTakeIsRecordedOnceTheLogTakesItAgainAndSoIsTheClose() {
-        // Given a command forwarded while the log worked
-        SessionCore core = open(ENFORCE);
-        PendingCommand pending = core.submit(draft("SELECT 1", StatementKind.READ, "SELECT"));
-        scheduler.runAll();
-        assertThat(protocol.forwarded).containsExactly(pending);
-
-        // When the log fails its completion and the session's close (a partition leader died), then recovers
-        log.failAppends(true);
-        core.completed(pending, ok("SELECT 1"));
-        core.close("client quit");
-        scheduler.runAll();
-        assertThat(log.events(AuditEvent.CommandCompleted.class)).isEmpty();
-        scheduler.advance(Duration.ofSeconds(3));
-        log.failAppends(false);
-        scheduler.advance(Duration.ofSeconds(10));
-
-        // Then both reach the log once: the target ran the command, so its completion must not be lost
-        assertThat(log.events(AuditEvent.CommandCompleted.class)).singleElement()
-                .satisfies(c -> assertThat(c.commandId()).isEqualTo(pending.command().id()));
-        assertThat(log.events(AuditEvent.SessionClosed.class)).singleElement();
-    }
-
-    @Test
     void anAllowedCommandIsRecordedBeforeItIsForwardedAndCompletedAfter() {
         // Given
         SessionCore core = open(ENFORCE);

@@ -99,6 +99,9 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
      */
     public KafkaAuditSink(Settings settings, EventSerde<AuditEvent> serde, MeterRegistry registry) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.retryTimer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("gatehouse-audit-retry").daemon().factory());
+        this.retry = new AfterTheFactRetry(retryTimer, () -> closed);
         this.serde = Objects.requireNonNull(serde, "serde");
         this.writeAhead = new Lane(new KafkaProducer<>(producerConfig(settings, settings.clientId(), 0),
                 new StringSerializer(), new ByteArraySerializer()), timer(registry, settings, "write-ahead"));
@@ -113,6 +116,7 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         } catch (RuntimeException e) {
             writeAhead.producer().close(Duration.ZERO);
             afterTheFact.producer().close(Duration.ZERO);
+            retryTimer.shutdownNow();
             throw e;
         }
     }
@@ -175,7 +179,10 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
      */
     @Override
     public CompletionStage<Void> append(AuditEvent event) {
-        return send(afterTheFact(event) ? afterTheFact : writeAhead, event, null);
+        if (!afterTheFact(event)) return send(writeAhead, event, null);
+        // nobody waits for it and it cannot fail a client any more: retried until the log takes it
+        return retry.send(() -> send(afterTheFact, event, null),
+                event.getClass().getSimpleName() + " sessionId=" + event.sessionId().value() + " eventId=" + event.header().eventId());
     }
 
     /**
@@ -225,6 +232,10 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         return done;
     }
 
+    private final java.util.concurrent.ScheduledExecutorService retryTimer;
+    private final AfterTheFactRetry retry;
+    private volatile boolean closed;
+
     public Settings settings() {
         return settings;
     }
@@ -232,6 +243,8 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
     /** Flushes what is pending (bounded by the delivery timeout) and closes the producers. */
     @Override
     public void close() {
+        closed = true;
+        retryTimer.shutdownNow();
         afterTheFact.producer().close(settings.deliveryTimeout());
         writeAhead.producer().close(settings.deliveryTimeout());
     }
