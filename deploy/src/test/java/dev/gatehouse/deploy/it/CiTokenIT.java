@@ -69,7 +69,7 @@ class CiTokenIT {
                 "c040cae0f0dc81641728557b80f09cfa23b83fe5",
                 "octo-org/octo-automation/.github/workflows/migrate.yml@refs/tags/v2",
                 "c9ed89cf4dacf01feb527c42a26e0a8920d14c61", "3", "octocat", "12", "prod", "push", "true", "github-hosted");
-        SessionId session = sessionOpened(app);
+        SessionId session = gw.sessionOpened(app);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             List<AuditEvent> events = gw.audit(session);
             assertThat(events).filteredOn(AuditEvent.SessionOpened.class::isInstance)
@@ -109,7 +109,7 @@ class CiTokenIT {
             assertThat(error.fields().get('M')).contains("your token expired at").contains("reconnect with a fresh token");
             assertThat(client.closedByServer()).isTrue();
         }
-        SessionId session = sessionOpened(app);
+        SessionId session = gw.sessionOpened(app);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.audit(session))
                 .filteredOn(AuditEvent.SessionClosed.class::isInstance)
                 .map(AuditEvent.SessionClosed.class::cast)
@@ -155,12 +155,5 @@ class CiTokenIT {
                 .issueTime(Date.from(now)).notBeforeTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300)));
         c.forEach(b::claim);
         return b.build();
-    }
-
-    private static SessionId sessionOpened(String applicationName) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> gw.audit().stream()
-                .filter(e -> e instanceof AuditEvent.SessionOpened o && applicationName.equals(o.applicationName()))
-                .map(AuditEvent::sessionId)
-                .findFirst().orElse(null), s -> s != null);
     }
 }

@@ -57,7 +57,8 @@ class DrainIT {
             try (RawPgClient idle = RawPgClient.login(port, "demo", "alice", gw.token("alice", "dba"), app + "-idle");
                  RawPgClient busy = RawPgClient.login(port, "demo", "alice", gw.token("alice", "dba"), app + "-busy")) {
                 busy.query("SELECT pg_sleep(3), 'drained' AS note");
-                await().atMost(Duration.ofSeconds(60)).until(() -> runningAtTarget(app + "-busy"));
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> gw.runningAtTarget(app + "-busy", "SELECT pg_sleep(3), 'drained' AS note"));
 
                 // When the edge drains
                 var drained = CompletableFuture.runAsync(edge::drain);
@@ -78,7 +79,7 @@ class DrainIT {
                 assertThat(after.fields()).as(after.toString()).containsEntry('C', "57P01");
                 drained.get(60, TimeUnit.SECONDS);
 
-                SessionId busySession = sessionOpened(app + "-busy");
+                SessionId busySession = gw.sessionOpened(app + "-busy");
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.audit(busySession))
                         .anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(AuditEvent.CommandCompleted.class,
                                 c -> assertThat(c.outcome().forwarded()).isTrue()))
@@ -92,24 +93,6 @@ class DrainIT {
         try (HttpClient http = HttpClient.newHttpClient()) {
             return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + runtime.observabilityPort()
                     + "/health/ready")).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        }
-    }
-
-    private static SessionId sessionOpened(String applicationName) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> gw.audit().stream()
-                .filter(e -> e instanceof AuditEvent.SessionOpened o && applicationName.equals(o.applicationName()))
-                .map(AuditEvent::sessionId)
-                .findFirst().orElse(null), s -> s != null);
-    }
-
-    private static boolean runningAtTarget(String applicationName) throws Exception {
-        try (var c = gw.targetDirect("postgres");
-             var s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND state = 'active'")) {
-            s.setString(1, applicationName);
-            try (var rs = s.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) > 0;
-            }
         }
     }
 }

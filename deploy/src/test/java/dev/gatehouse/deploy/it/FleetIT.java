@@ -15,8 +15,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
@@ -67,7 +65,7 @@ class FleetIT {
         String app = "fleet-cancel-" + UUID.randomUUID();
         try (RawPgClient client = RawPgClient.login(gw.edgePort(), "demo", "alice", gw.token("alice", "dba"), app)) {
             client.query("SELECT pg_sleep(60)");
-            await().atMost(Duration.ofSeconds(60)).until(() -> sleepingAtTarget(app));
+            await().atMost(Duration.ofSeconds(60)).until(() -> gw.runningAtTarget(app, "SELECT pg_sleep(60)"));
 
             // When
             RawPgClient.cancel(edgeB.edgePort(), client.processId(), client.secretKey());
@@ -80,7 +78,7 @@ class FleetIT {
             assertThat(client.readUntil('C').payload()).startsWith("SELECT 1".getBytes());
             client.readUntil('Z');
 
-            SessionId session = sessionOpened(app);
+            SessionId session = gw.sessionOpened(app);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.audit(session))
                     .filteredOn(AuditEvent.CancelRequested.class::isInstance)
                     .map(AuditEvent.CancelRequested.class::cast)
@@ -103,7 +101,7 @@ class FleetIT {
                      "fleet-it-operator"), EventSerde.of(codec::encode, codec::decode), m -> { })) {
             client.query("SELECT 1"); // decided by the policy role of the other instance
             assertThat(client.readUntil('Z').payload()).containsExactly('I');
-            SessionId session = sessionOpened(app);
+            SessionId session = gw.sessionOpened(app);
             String reason = "killed by FleetIT " + UUID.randomUUID();
 
             // When
@@ -125,26 +123,6 @@ class FleetIT {
                         assertThat(c.header().instance()).isEqualTo(EDGE_B);
                         assertThat(c.commands()).isEqualTo(1);
                     }));
-        }
-    }
-
-    /** The session whose client announced {@code applicationName}, from its SessionOpened. */
-    private static SessionId sessionOpened(String applicationName) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> gw.audit().stream()
-                .filter(e -> e instanceof AuditEvent.SessionOpened o && applicationName.equals(o.applicationName()))
-                .map(AuditEvent::sessionId)
-                .findFirst().orElse(null), s -> s != null);
-    }
-
-    private static boolean sleepingAtTarget(String applicationName) throws Exception {
-        try (var c = gw.targetDirect("postgres");
-             PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?"
-                     + " AND state = 'active' AND query = 'SELECT pg_sleep(60)'")) {
-            ps.setString(1, applicationName);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getInt(1) > 0;
-            }
         }
     }
 }

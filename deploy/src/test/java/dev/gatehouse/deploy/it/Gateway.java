@@ -117,6 +117,28 @@ final class Gateway {
         return audit(null);
     }
 
+    /** The session whose client announced {@code applicationName}, from its SessionOpened (awaited). */
+    SessionId sessionOpened(String applicationName) {
+        return org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> audit().stream()
+                .filter(e -> e instanceof AuditEvent.SessionOpened o && applicationName.equals(o.applicationName()))
+                .map(AuditEvent::sessionId)
+                .findFirst().orElse(null), s -> s != null);
+    }
+
+    /** Whether the target runs {@code query} now for a session of {@code applicationName} (its pg_stat_activity). */
+    boolean runningAtTarget(String applicationName, String query) throws SQLException {
+        try (Connection c = targetDirect("postgres");
+             var ps = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE application_name = ?"
+                     + " AND state = 'active' AND query = ?")) {
+            ps.setString(1, applicationName);
+            ps.setString(2, query);
+            try (var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1) > 0;
+            }
+        }
+    }
+
     record Result(int exitCode, String stdout, String stderr) {
         @Override
         public String toString() {
