@@ -53,7 +53,17 @@ public record ChaosSummary(Instant startedAt, Duration requested, Duration ran, 
      * @param different sessions whose digests differ (first ones)
      */
     public record DigestComparison(String how, int liveSessions, int rebuiltSessions, int differentCount, List<String> different,
-                                   List<String> onlyLive, List<String> onlyRebuilt, String error) {
+                                   List<String> onlyLive, List<String> onlyRebuilt, String error, List<String> differences) {
+        public DigestComparison {
+            differences = differences == null ? List.of() : List.copyOf(differences);
+        }
+
+        /** The same comparison with what differs in the first differing sessions spelled out. */
+        public DigestComparison withDifferences(List<String> explained) {
+            return new DigestComparison(how, liveSessions, rebuiltSessions, differentCount, different, onlyLive, onlyRebuilt,
+                    error, explained);
+        }
+
         public boolean equal() {
             return error == null && differentCount == 0 && onlyLive.isEmpty() && onlyRebuilt.isEmpty() && liveSessions > 0;
         }
@@ -106,6 +116,7 @@ public record ChaosSummary(Instant startedAt, Duration requested, Duration ran, 
                     + digests.rebuiltSessions() + " rebuilt, " + digests.differentCount() + " differ, " + digests.onlyLive().size()
                     + " only live, " + digests.onlyRebuilt().size() + " only rebuilt)");
             if (!digests.different().isEmpty()) line(b, "  differing", String.join(", ", digests.different()));
+            for (String d : digests.differences()) b.append("    ").append(d.replace("\n", "\n    ")).append('\n');
             if (!digests.onlyLive().isEmpty()) line(b, "  only live", String.join(", ", digests.onlyLive()));
             if (!digests.onlyRebuilt().isEmpty()) line(b, "  only rebuilt", String.join(", ", digests.onlyRebuilt()));
         }
@@ -155,6 +166,7 @@ public record ChaosSummary(Instant startedAt, Duration requested, Duration ran, 
         d.put("different", digests.different());
         d.put("onlyLive", digests.onlyLive());
         d.put("onlyRebuilt", digests.onlyRebuilt());
+        d.put("differences", digests.differences());
         d.put("error", digests.error());
         json.put("digests", d);
         Map<String, List<Double>> starts = new LinkedHashMap<>();

@@ -1,6 +1,10 @@
 package dev.gatehouse.deploy.fleet.chaos;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gatehouse.indexer.projection.AuditProjector;
+import dev.gatehouse.indexer.projection.Entry;
+import dev.gatehouse.indexer.projection.Timeline;
+import dev.gatehouse.indexer.projection.TimelineJson;
 import dev.gatehouse.indexer.store.JdbcTimelineStore;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.events.AuditEventCodec;
@@ -69,6 +73,7 @@ public final class IndexerRebuild {
             EventSerde<AuditEvent> serde = EventSerde.of(codec::encode, codec::decode);
             Map<String, String> liveDigests;
             Map<String, String> rebuiltDigests;
+            ChaosSummary.DigestComparison result;
             try (JdbcTimelineStore rebuilt = JdbcTimelineStore.postgres(url, live.user(), live.password())) {
                 AuditProjector.Settings settings = AuditProjector.Settings.of(bootstrapServers, "chaos-rebuild")
                         .withGroup("gatehouse-chaos-" + database);
@@ -80,18 +85,40 @@ public final class IndexerRebuild {
                     if (!done) {
                         return new ChaosSummary.DigestComparison(how, 0, 0, 0, List.of(), List.of(), List.of(),
                                 "the rebuild did not reach the live store's offsets " + target + " within " + timeout.toSeconds()
-                                        + " s (at " + rebuilt.nextOffsets(Topics.AUDIT) + ")");
+                                        + " s (at " + rebuilt.nextOffsets(Topics.AUDIT) + ")", List.of());
                     }
                     progress.accept("rebuilt in " + Duration.ofNanos(System.nanoTime() - started).toSeconds() + " s; comparing digests");
-                    liveDigests = liveStore.digests();
-                    rebuiltDigests = rebuilt.digests();
+                    // records keep landing after the load (a completion retried after the brokers came back):
+                    // compare only digests both stores computed at the same log position
+                    long deadline = System.nanoTime() + timeout.toNanos();
+                    while (true) {
+                        Map<Integer, Long> position = liveStore.nextOffsets(Topics.AUDIT);
+                        await(timeout, () -> covers(rebuilt.nextOffsets(Topics.AUDIT), position));
+                        liveDigests = liveStore.digests();
+                        rebuiltDigests = rebuilt.digests();
+                        if (samePosition(liveStore.nextOffsets(Topics.AUDIT), position)
+                                && samePosition(rebuilt.nextOffsets(Topics.AUDIT), position)) {
+                            break;
+                        }
+                        if (System.nanoTime() > deadline) {
+                            return new ChaosSummary.DigestComparison(how, 0, 0, 0, List.of(), List.of(), List.of(),
+                                    "records kept landing; the live and rebuilt stores were never at one log position for "
+                                            + timeout.toSeconds() + " s", List.of());
+                        }
+                        progress.accept("records landed while comparing (live store was at " + position + "); comparing again");
+                    }
                 }
+                result = compare(how, liveDigests, rebuiltDigests);
+                List<String> explained = new ArrayList<>();
+                for (String id : result.different().subList(0, Math.min(3, result.different().size()))) {
+                    explained.add(id + ": " + explain(liveStore.timeline(id).orElseThrow(), rebuilt.timeline(id).orElseThrow()));
+                }
+                result = result.withDifferences(explained);
             }
-            ChaosSummary.DigestComparison result = compare(how, liveDigests, rebuiltDigests);
             if (result.equal()) dropDatabase(live, database);
             return result;
         } catch (RuntimeException | SQLException e) {
-            return new ChaosSummary.DigestComparison(how, 0, 0, 0, List.of(), List.of(), List.of(), e.toString());
+            return new ChaosSummary.DigestComparison(how, 0, 0, 0, List.of(), List.of(), List.of(), e.toString(), List.of());
         }
     }
 
@@ -114,7 +141,53 @@ public final class IndexerRebuild {
             if (!live.containsKey(id)) onlyRebuilt.add(id);
         }
         return new ChaosSummary.DigestComparison(how, live.size(), rebuilt.size(), differentCount, different,
-                onlyLive, onlyRebuilt, null);
+                onlyLive, onlyRebuilt, null, List.of());
+    }
+
+    /**
+     * What differs between a session's live and rebuilt timeline: the summary's fields, then the
+     * first entry that differs (both sides' canonical JSON, abbreviated), so a failed comparison can
+     * be diagnosed from the summary alone.
+     */
+    public static String explain(Timeline live, Timeline rebuilt) {
+        List<String> parts = new ArrayList<>();
+        JsonNode a = TimelineJson.MAPPER.valueToTree(live.session());
+        JsonNode b = TimelineJson.MAPPER.valueToTree(rebuilt.session());
+        for (String field : new TreeSet<>(fieldNames(a, b))) {
+            if (!Objects.equals(a.get(field), b.get(field))) {
+                parts.add("summary." + field + " live " + abbreviate(String.valueOf(a.get(field)))
+                        + " rebuilt " + abbreviate(String.valueOf(b.get(field))));
+            }
+        }
+        List<Entry> le = live.entries();
+        List<Entry> re = rebuilt.entries();
+        if (le.size() != re.size()) parts.add("entries live " + le.size() + " rebuilt " + re.size());
+        for (int i = 0; i < Math.max(le.size(), re.size()); i++) {
+            String l = i < le.size() ? TimelineJson.write(le.get(i)) : "(none)";
+            String r = i < re.size() ? TimelineJson.write(re.get(i)) : "(none)";
+            if (!l.equals(r)) {
+                parts.add("first differing entry #" + i + "\n  live    " + abbreviate(l) + "\n  rebuilt " + abbreviate(r));
+                break;
+            }
+        }
+        return parts.isEmpty() ? "no difference found in the timelines (digests read at different moments?)"
+                : String.join("; ", parts);
+    }
+
+    private static List<String> fieldNames(JsonNode a, JsonNode b) {
+        List<String> names = new ArrayList<>();
+        a.fieldNames().forEachRemaining(names::add);
+        b.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 700 ? s : s.substring(0, 700) + "...";
+    }
+
+    /** Whether both offset maps name the same position (partitions without records count as offset 0). */
+    static boolean samePosition(Map<Integer, Long> a, Map<Integer, Long> b) {
+        return covers(a, b) && covers(b, a);
     }
 
     /** Whether {@code offsets} reach every partition's offset in {@code target}. */

@@ -1,7 +1,11 @@
 package dev.gatehouse.deploy.fleet.chaos;
 
+import dev.gatehouse.indexer.projection.Entry;
+import dev.gatehouse.indexer.projection.SessionSummary;
+import dev.gatehouse.indexer.projection.Timeline;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +37,27 @@ class IndexerRebuildTest {
     }
 
     @Test
+    void aDifferenceIsExplainedByTheSummaryFieldsAndTheFirstDifferingEntry() {
+        // Given
+        SessionSummary closed = SessionSummary.empty("s1", "2026-12-05T00:00:00Z")
+                .withStatus(SessionSummary.CLOSED, "2026-12-05T00:01:00Z", "client terminated");
+        Entry opened = new Entry.EventEntry("2026-12-05T00:00:00Z", 3, "SessionOpened", "alice opened a session");
+        Timeline live = new Timeline(closed, List.of(opened,
+                new Entry.EventEntry("2026-12-05T00:01:00Z", 9, "SessionClosed", "session closed")));
+        Timeline rebuilt = new Timeline(closed.withStatus(SessionSummary.ABORTED, "2026-12-05T00:02:00Z", "aborted"),
+                List.of(opened));
+
+        // When
+        String explained = IndexerRebuild.explain(live, rebuilt);
+
+        // Then
+        assertThat(explained).contains("summary.status live \"closed\" rebuilt \"aborted\"")
+                .contains("summary.endedAt").contains("entries live 2 rebuilt 1")
+                .contains("first differing entry #1").contains("SessionClosed").doesNotContain("summary.sessionId");
+        assertThat(IndexerRebuild.explain(live, live)).startsWith("no difference found");
+    }
+
+    @Test
     void nothingToCompareIsNotEqual() {
         assertThat(IndexerRebuild.compare("test", Map.of(), Map.of()).equal()).isFalse();
     }
@@ -49,5 +74,12 @@ class IndexerRebuildTest {
     void offsetsCoverWhenEveryNonEmptyPartitionIsReached() {
         assertThat(IndexerRebuild.covers(Map.of(0, 10L, 1, 5L), Map.of(0, 10L, 1, 5L, 2, 0L))).isTrue();
         assertThat(IndexerRebuild.covers(Map.of(0, 9L), Map.of(0, 10L))).isFalse();
+    }
+
+    @Test
+    void onePositionIsTheSameOffsetOnEveryPartition() {
+        assertThat(IndexerRebuild.samePosition(Map.of(0, 10L, 1, 0L), Map.of(0, 10L))).isTrue();
+        assertThat(IndexerRebuild.samePosition(Map.of(0, 11L), Map.of(0, 10L))).isFalse();
+        assertThat(IndexerRebuild.samePosition(Map.of(0, 10L), Map.of(0, 10L, 1, 3L))).isFalse();
     }
 }
