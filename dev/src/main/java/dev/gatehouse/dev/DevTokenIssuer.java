@@ -174,6 +174,28 @@ public final class DevTokenIssuer {
     }
 
     /**
+     * An RFC 8693 {@code act} claim: {@code actor} acting now, with its groups, and the actors before
+     * it (nearest first) as nested {@code act} claims.
+     */
+    public static Map<String, Object> actClaim(String actor, List<String> actorGroups, List<String> earlierActors) {
+        Objects.requireNonNull(actor, "actor");
+        if (actor.isBlank()) throw new IllegalArgumentException("actor must not be blank");
+        Map<String, Object> inner = null;
+        List<String> earlier = earlierActors == null ? List.of() : earlierActors;
+        for (int i = earlier.size() - 1; i >= 0; i--) {
+            Map<String, Object> act = new java.util.LinkedHashMap<>();
+            act.put("sub", earlier.get(i));
+            if (inner != null) act.put("act", inner);
+            inner = act;
+        }
+        Map<String, Object> act = new java.util.LinkedHashMap<>();
+        act.put("sub", actor);
+        if (actorGroups != null && !actorGroups.isEmpty()) act.put("groups", List.copyOf(actorGroups));
+        if (inner != null) act.put("act", inner);
+        return act;
+    }
+
+    /**
      * Signs a token valid from now for {@code ttl}.
      *
      * @param groups      the {@code groups} claim

@@ -11,6 +11,7 @@ import dev.gatehouse.deploy.roles.Role;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.events.AuditEventJson;
+import dev.gatehouse.platform.identity.DelegationTrust;
 import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.kafka.AuditTail;
 import dev.gatehouse.platform.kafka.EventSerde;
@@ -205,17 +206,37 @@ public final class GatehouseCli {
         List<String> groups = List.of();
         @Option(names = "--ttl", defaultValue = "1h", description = "Lifetime: 30m, 1h, 8h ... (default: ${DEFAULT-VALUE}).")
         String ttl;
+        @Option(names = "--actor", description = "Mint a delegation token (RFC 8693): the agent acting for --subject,"
+                + " named in the act claim.")
+        String actor;
+        @Option(names = "--actor-groups", split = ",", description = "The actor's groups (act.groups); only with --actor.")
+        List<String> actorGroups = List.of();
+        @Option(names = "--earlier-actors", split = ",", description = "Actors before --actor, nearest first (nested act"
+                + " claims); recorded, never used for decisions.")
+        List<String> earlierActors = List.of();
+        @Option(names = "--run-id", description = "The agent's run id, as a signed claim (agent_run_id).")
+        String runId;
+        @Option(names = "--step-id", description = "The agent's plan step id, as a signed claim (agent_step_id).")
+        String stepId;
         @Option(names = "--data-dir", defaultValue = ".gatehouse", description = "The dev data directory (default: ${DEFAULT-VALUE}).")
         Path dataDir;
 
         @Override
         public Integer call() {
             DevState.requireDevelopmentParts("token");
+            if (actor == null && (!actorGroups.isEmpty() || !earlierActors.isEmpty())) {
+                System.err.println("gatehouse token: --actor-groups and --earlier-actors need --actor");
+                return 2;
+            }
             Path dir = home().resolve(dataDir);
             Properties state = DevState.read(dir);
             String issuerUrl = state.getProperty("issuer.url", DevTokenIssuer.defaultIssuerUrl(18080));
             Duration lifetime = Durations.parse("--ttl", ttl);
-            String token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl).issue(subject, groups, lifetime, Map.of());
+            Map<String, Object> extra = new java.util.LinkedHashMap<>();
+            if (actor != null) extra.put("act", DevTokenIssuer.actClaim(actor, actorGroups, earlierActors));
+            if (runId != null) extra.put(DelegationTrust.DEFAULT_RUN_CLAIM, runId);
+            if (stepId != null) extra.put(DelegationTrust.DEFAULT_STEP_CLAIM, stepId);
+            String token = DevTokenIssuer.load(dir.resolve("issuer"), issuerUrl).issue(subject, groups, lifetime, extra);
             System.out.println(token);
             return 0;
         }

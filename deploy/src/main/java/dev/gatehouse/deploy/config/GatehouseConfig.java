@@ -2,6 +2,7 @@ package dev.gatehouse.deploy.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.gatehouse.edge.PgEdgeConfig;
+import dev.gatehouse.platform.identity.DelegationTrust;
 
 import java.net.URI;
 import java.nio.file.Path;
@@ -472,6 +473,8 @@ public record GatehouseConfig(
      *                     roles as "client:role" (default per kind)
      * @param groupPaths   keep | relative | leaf: how group paths "/ops/dba" are written
      *                     (keycloak default relative: "ops/dba"; others keep)
+     * @param delegation   whether the issuer may assert delegation (RFC 8693 {@code act}) and how
+     *                     its tokens name the acting client; default: no delegation accepted
      */
     public record Issuer(String issuer, @JsonProperty("jwks-uri") URI jwksUri, Set<String> audiences,
                          Set<String> algorithms, @JsonProperty("clock-skew") String clockSkew,
@@ -479,7 +482,8 @@ public record GatehouseConfig(
                          String kind,
                          @JsonProperty("subject-claim") String subjectClaim,
                          @JsonProperty("roles-claims") List<String> rolesClaims,
-                         @JsonProperty("group-paths") String groupPaths) {
+                         @JsonProperty("group-paths") String groupPaths,
+                         Delegation delegation) {
         @com.fasterxml.jackson.annotation.JsonCreator
         public Issuer {
             if (issuer == null || issuer.isBlank()) throw new IllegalArgumentException("identity.issuers: issuer is required");
@@ -507,12 +511,61 @@ public record GatehouseConfig(
                 throw new IllegalArgumentException("identity.issuers[" + issuer + "]: group-paths '" + groupPaths
                         + "' is not one of keep, relative, leaf");
             }
+            delegation = delegation == null ? new Delegation(null, null, null, null, null, null) : delegation;
+            try {
+                delegation.trust();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("identity.issuers[" + issuer + "]." + e.getMessage(), e);
+            }
+        }
+
+        /** An issuer that asserts no delegation. */
+        public Issuer(String issuer, URI jwksUri, Set<String> audiences, Set<String> algorithms, String clockSkew,
+                      String groupsClaim, String kind, String subjectClaim, List<String> rolesClaims, String groupPaths) {
+            this(issuer, jwksUri, audiences, algorithms, clockSkew, groupsClaim, kind, subjectClaim, rolesClaims, groupPaths, null);
+        }
+
+        /** This issuer with other delegation settings. */
+        public Issuer withDelegation(Delegation d) {
+            return new Issuer(issuer, jwksUri, audiences, algorithms, clockSkew, groupsClaim, kind, subjectClaim, rolesClaims,
+                    groupPaths, d);
         }
 
         /** A generic issuer with the default claim mapping. */
         public Issuer(String issuer, URI jwksUri, Set<String> audiences, Set<String> algorithms, String clockSkew,
                       String groupsClaim) {
-            this(issuer, jwksUri, audiences, algorithms, clockSkew, groupsClaim, null, null, null, null);
+            this(issuer, jwksUri, audiences, algorithms, clockSkew, groupsClaim, null, null, null, null, null);
+        }
+    }
+
+    /**
+     * What an issuer may say about delegation (see {@link DelegationTrust}).
+     *
+     * @param acceptAct    accept RFC 8693 {@code act} claims from this issuer (default false: such tokens are refused)
+     * @param actorClaim   another claim naming the acting client, e.g. {@code azp} for Keycloak's token exchange
+     * @param humanClients values of the actor claim that mean the person acts themself (their login clients)
+     * @param maxDepth     the longest delegation chain accepted, counting the current actor (default 3)
+     * @param runClaim     the token claim holding an agent's run id (default agent_run_id)
+     * @param stepClaim    the token claim holding an agent's plan step id (default agent_step_id)
+     */
+    public record Delegation(@JsonProperty("accept-act") Boolean acceptAct, @JsonProperty("actor-claim") String actorClaim,
+                             @JsonProperty("human-clients") Set<String> humanClients,
+                             @JsonProperty("max-depth") Integer maxDepth, @JsonProperty("run-claim") String runClaim,
+                             @JsonProperty("step-claim") String stepClaim) {
+        public Delegation {
+            acceptAct = acceptAct != null && acceptAct;
+            humanClients = humanClients == null ? Set.of() : Set.copyOf(humanClients);
+            maxDepth = maxDepth == null ? DelegationTrust.DEFAULT_MAX_DEPTH : maxDepth;
+        }
+
+        /** The trust these settings give; fails naming the setting when one is invalid. */
+        public DelegationTrust trust() {
+            return new DelegationTrust(acceptAct, actorClaim, humanClients, maxDepth, runClaim, stepClaim);
+        }
+
+        /** Accepting {@code act} from the issuer, the defaults otherwise. */
+        public static Delegation acceptingAct() {
+            return new Delegation(true, null, null, null, null, null);
         }
     }
 

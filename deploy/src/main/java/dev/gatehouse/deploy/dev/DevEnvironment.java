@@ -134,8 +134,10 @@ public final class DevEnvironment implements AutoCloseable {
                             "5s", null, null), null, settings.mysql() ? new GatehouseConfig.MySql("127.0.0.1",
                             settings.mysqlEdgePort(), edgeTls, true, null, null, null, null) : null),
                     connections,
+                    // the development issuer mints delegation tokens (gatehouse token --actor): it may assert act
                     new GatehouseConfig.Identity(List.of(new GatehouseConfig.Issuer(issuer.issuerUrl(), issuer.jwksUri(),
-                            Set.of(DevTokenIssuer.AUDIENCE), null, null, null))),
+                            Set.of(DevTokenIssuer.AUDIENCE), null, null, null)
+                            .withDelegation(GatehouseConfig.Delegation.acceptingAct()))),
                     new GatehouseConfig.Policy(policy),
                     new GatehouseConfig.Observability("127.0.0.1", settings.observabilityPort()),
                     new GatehouseConfig.Admin("127.0.0.1", settings.adminPort(), null),

@@ -444,7 +444,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         ClaimMapping mapping = ClaimMapping.of(kind, i.subjectClaim(), i.groupsClaim(), i.rolesClaims(),
                 i.groupPaths() == null ? null : ClaimMapping.GroupPaths.parse(i.groupPaths(), null));
         return new TrustedIssuer(i.issuer(), i.jwksUri(), i.audiences(), TrustedIssuer.algorithms(i.algorithms()),
-                Durations.parse("identity.issuers.clock-skew", i.clockSkew()), kind, mapping);
+                Durations.parse("identity.issuers.clock-skew", i.clockSkew()), kind, mapping, i.delegation().trust());
     }
 
     /** The admin API (revocations, sessions); add route groups here with {@code .add(...)}. */

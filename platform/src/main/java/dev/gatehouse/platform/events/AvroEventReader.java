@@ -17,6 +17,8 @@ import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlAnalysis;
@@ -149,7 +151,18 @@ public final class AvroEventReader {
         Map<String, Object> claims = new LinkedHashMap<>();
         identity.getClaims().forEach((name, json) -> claims.put(name, claimValue(name, json)));
         return new Identity(identity.getSubject(), identity.getIssuer(), identity.getGroups(), identity.getRoles(),
-                claims, ci(identity.getCi()));
+                claims, ci(identity.getCi()), delegation(identity.getDelegation()), intent(identity.getIntent()));
+    }
+
+    private static Delegation delegation(dev.gatehouse.schemas.v1.Delegation d) {
+        return d == null ? null : new Delegation(d.getOriginator(), d.getOriginatorIssuer(), d.getOriginatorGroups(),
+                d.getOriginatorRoles(), d.getEarlierActors(), d.getVia());
+    }
+
+    private static DeclaredIntent intent(dev.gatehouse.schemas.v1.DeclaredIntent i) {
+        if (i == null) return null;
+        if (i.getRunId() == null && i.getStepId() == null) throw new EventDecodingException("a declared intent names neither run nor step");
+        return new DeclaredIntent(i.getRunId(), i.getStepId(), i.getVerified(), i.getSource());
     }
 
     private static Object claimValue(String name, String json) {

@@ -18,6 +18,8 @@ import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.ControlMessage;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -266,6 +268,28 @@ public final class AvroEventWriter {
                 .setRoles(identity.roles())
                 .setClaims(claims)
                 .setCi(ci(identity.ci()))
+                .setDelegation(delegation(identity.delegation()))
+                .setIntent(intent(identity.intent()))
+                .build();
+    }
+
+    private static dev.gatehouse.schemas.v1.Delegation delegation(Delegation d) {
+        return d == null ? null : dev.gatehouse.schemas.v1.Delegation.newBuilder()
+                .setOriginator(d.originator())
+                .setOriginatorIssuer(d.originatorIssuer())
+                .setOriginatorGroups(d.originatorGroups())
+                .setOriginatorRoles(d.originatorRoles())
+                .setEarlierActors(d.earlierActors())
+                .setVia(d.via())
+                .build();
+    }
+
+    private static dev.gatehouse.schemas.v1.DeclaredIntent intent(DeclaredIntent i) {
+        return i == null ? null : dev.gatehouse.schemas.v1.DeclaredIntent.newBuilder()
+                .setRunId(i.runId())
+                .setStepId(i.stepId())
+                .setVerified(i.verified())
+                .setSource(i.source())
                 .build();
     }
 

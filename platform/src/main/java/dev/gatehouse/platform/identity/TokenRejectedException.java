@@ -28,6 +28,8 @@ public final class TokenRejectedException extends Exception {
         ALGORITHM_NOT_ALLOWED,
         /** A required claim ({@code sub}, {@code exp}, {@code iat}, {@code iss}, {@code aud}) is absent. */
         MISSING_CLAIM,
+        /** A delegation (RFC 8693 {@code act}) the issuer may not assert, too deep, or naming the subject as actor. */
+        DELEGATION_REFUSED,
         /** The issuer's JWKS could not be fetched; the token may well be valid, try again later. */
         JWKS_UNAVAILABLE
     }

@@ -422,7 +422,8 @@ public final class TokenValidator {
     private static Identity toIdentity(TrustedIssuer trusted, JWTClaimsSet claimsSet) throws TokenRejectedException {
         @SuppressWarnings("unchecked")
         Map<String, Object> claims = (Map<String, Object>) plain(claimsSet.toJSONObject());
-        return trusted.claims().toIdentity(trusted.issuer(), claims);
+        Identity self = trusted.claims().toIdentity(trusted.issuer(), claims);
+        return trusted.delegation().apply(self, claims, trusted.claims().groupsClaim());
     }
 
     /** Deep copy of a JSON value into plain, unmodifiable JDK types; null members are dropped. */

@@ -19,6 +19,7 @@ import java.util.Set;
  * @param clockSkew  tolerance for {@code exp} and {@code nbf}
  * @param kind       the kind of issuer, which selects the default claim mapping
  * @param claims     which claims give subject, groups, roles and CI provenance
+ * @param delegation whether the issuer may assert delegation, and how its tokens name the actor
  */
 public record TrustedIssuer(
         String issuer,
@@ -27,7 +28,8 @@ public record TrustedIssuer(
         Set<JWSAlgorithm> algorithms,
         Duration clockSkew,
         IssuerKind kind,
-        ClaimMapping claims) {
+        ClaimMapping claims,
+        DelegationTrust delegation) {
 
     /** RS256/384/512, PS256/384/512, ES256/384/512. */
     public static final Set<JWSAlgorithm> DEFAULT_ALGORITHMS = Set.of(
@@ -66,6 +68,18 @@ public record TrustedIssuer(
         }
         kind = kind == null ? IssuerKind.GENERIC : kind;
         claims = claims == null ? ClaimMapping.defaults(kind) : claims;
+        delegation = delegation == null ? DelegationTrust.NONE : delegation;
+    }
+
+    /** An issuer that asserts no delegation. */
+    public TrustedIssuer(String issuer, URI jwksUri, Set<String> audiences, Set<JWSAlgorithm> algorithms, Duration clockSkew,
+                         IssuerKind kind, ClaimMapping claims) {
+        this(issuer, jwksUri, audiences, algorithms, clockSkew, kind, claims, null);
+    }
+
+    /** This issuer with other delegation trust. */
+    public TrustedIssuer withDelegation(DelegationTrust trust) {
+        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, kind, claims, trust);
     }
 
     /** A generic issuer with the default algorithms, clock skew and claim mapping. */
@@ -76,17 +90,17 @@ public record TrustedIssuer(
 
     /** This issuer with another claim mapping. */
     public TrustedIssuer withClaims(ClaimMapping mapping) {
-        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, kind, mapping);
+        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, kind, mapping, delegation);
     }
 
     /** This issuer of another kind, with that kind's default claim mapping. */
     public TrustedIssuer withKind(IssuerKind newKind) {
-        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, newKind, null);
+        return new TrustedIssuer(issuer, jwksUri, audiences, algorithms, clockSkew, newKind, null, delegation);
     }
 
     /** This issuer accepting other audiences. */
     public TrustedIssuer withAudiences(Set<String> newAudiences) {
-        return new TrustedIssuer(issuer, jwksUri, newAudiences, algorithms, clockSkew, kind, claims);
+        return new TrustedIssuer(issuer, jwksUri, newAudiences, algorithms, clockSkew, kind, claims, delegation);
     }
 
     /** {@code <issuer>/.well-known/openid-configuration}. */
