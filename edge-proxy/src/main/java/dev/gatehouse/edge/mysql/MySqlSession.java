@@ -12,12 +12,14 @@ import dev.gatehouse.edge.mysql.codec.StmtExecute;
 import dev.gatehouse.edge.mysql.codec.TlsSwitch;
 import dev.gatehouse.edge.session.CommandDraft;
 import dev.gatehouse.edge.session.CommandResult;
+import dev.gatehouse.edge.session.ClientIntent;
 import dev.gatehouse.edge.session.ConnectRequest;
 import dev.gatehouse.edge.session.PendingCommand;
 import dev.gatehouse.edge.session.Refusal;
 import dev.gatehouse.edge.session.SessionCore;
 import dev.gatehouse.edge.session.SessionProtocol;
 import dev.gatehouse.platform.core.CommandStatement;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.ParsedSql;
@@ -396,6 +398,11 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
             return code(Refusal.Kind.AUTHENTICATION, "the client does not support authentication plugins; Gatehouse needs"
                     + " mysql_clear_password to receive the token", MySqlProtocol.ER_ACCESS_DENIED_ERROR);
         }
+        try {
+            declaredIntent();
+        } catch (IllegalArgumentException e) {
+            return code(Refusal.Kind.EDGE, e.getMessage(), MySqlProtocol.ER_WRONG_VALUE_FOR_VAR);
+        }
         String charsetName = charsetOf(collation);
         if (charsetName == null) {
             return code(Refusal.Kind.EDGE, "Gatehouse accepts the character sets " + String.join(", ", new java.util.TreeSet<>(SAFE_CHARSETS))
@@ -478,7 +485,14 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         });
         parameters.put("collation", Integer.toString(collation));
         core.connect(new ConnectRequest(token, target, response.user(), response.attributes().get("program_name"),
-                parameters, tls));
+                parameters, tls, declaredIntent()));
+    }
+
+    /** The run and step the client declared in its connection attributes ({@link ClientIntent}), or null. */
+    private DeclaredIntent declaredIntent() {
+        Map<String, String> a = response.attributes();
+        return ClientIntent.of(ClientIntent.MYSQL_RUN, a.get(ClientIntent.MYSQL_RUN), ClientIntent.MYSQL_STEP,
+                a.get(ClientIntent.MYSQL_STEP));
     }
 
     // ---------------------------------------------------------------- commands

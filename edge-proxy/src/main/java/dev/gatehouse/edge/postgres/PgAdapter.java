@@ -15,6 +15,7 @@ import dev.gatehouse.edge.postgres.catalog.Snapshot;
 import dev.gatehouse.edge.postgres.catalog.TargetCatalog;
 import dev.gatehouse.edge.session.CommandDraft;
 import dev.gatehouse.edge.session.CommandResult;
+import dev.gatehouse.edge.session.ClientIntent;
 import dev.gatehouse.edge.session.ConnectRequest;
 import dev.gatehouse.edge.session.PendingCommand;
 import dev.gatehouse.edge.session.Refusal;
@@ -24,6 +25,7 @@ import dev.gatehouse.edge.session.SessionProtocol;
 import dev.gatehouse.edge.session.SessionState;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandStatement;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.ParsedSql;
 import dev.gatehouse.platform.core.SqlAnalyzer;
@@ -238,7 +240,29 @@ final class PgAdapter implements SessionProtocol {
                 }
             }
         }
+        try {
+            declaredIntent();
+        } catch (IllegalArgumentException e) {
+            return code(Refusal.Kind.EDGE, e.getMessage(), PgProtocol.INVALID_PARAMETER_VALUE);
+        }
         return null;
+    }
+
+    /**
+     * The run and step the client declared ({@link ClientIntent}): the settings gatehouse.run_id and
+     * gatehouse.step_id, as startup parameters or {@code -c} in options (a startup parameter wins, as at
+     * the target). The target receives them too, as custom settings of the session.
+     */
+    private DeclaredIntent declaredIntent() {
+        Map<String, String> values = new java.util.HashMap<>();
+        String options = startupParameters.get("options");
+        if (options != null) {
+            List<String[]> settings = PgStartupOptions.settings(options);
+            if (settings != null) for (String[] setting : settings) values.put(setting[0], setting[1]);
+        }
+        startupParameters.forEach((k, v) -> values.put(k.toLowerCase(Locale.ROOT), v));
+        return ClientIntent.of(ClientIntent.PG_RUN, values.get(ClientIntent.PG_RUN), ClientIntent.PG_STEP,
+                values.get(ClientIntent.PG_STEP));
     }
 
     private static Refusal pinnedRefusal(String name, String value) {
@@ -261,7 +285,7 @@ final class PgAdapter implements SessionProtocol {
         phase = Phase.CONNECTING;
         client.pause();
         core.connect(new ConnectRequest(token, target, startupParameters.get("user"),
-                startupParameters.get("application_name"), startupParameters, client.tls()));
+                startupParameters.get("application_name"), startupParameters, client.tls(), declaredIntent()));
     }
 
     /** The client's input while a unit is in flight: COPY data flows; everything else waits its turn. */

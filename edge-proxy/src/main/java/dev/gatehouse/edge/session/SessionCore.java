@@ -158,7 +158,8 @@ public final class SessionCore {
                         "Gatehouse authentication failed: " + reason));
                 return;
             }
-            identity = id;
+            // an intent the issuer signed wins over the one the client declares itself
+            identity = id.intent() == null && connect.declaredIntent() != null ? id.withIntent(connect.declaredIntent()) : id;
             var revoked = ports.revocations().get().matching(id);
             if (revoked.isPresent()) {
                 refuseConnection(Refusal.of(Refusal.Kind.AUTHENTICATION, "gatehouse: " + revoked.get().message()));

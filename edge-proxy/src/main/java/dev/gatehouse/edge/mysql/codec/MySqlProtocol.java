@@ -120,6 +120,7 @@ public final class MySqlProtocol {
     public static final int ER_BAD_DB_ERROR = 1049;             // 42000
     public static final int ER_SERVER_SHUTDOWN = 1053;          // 08S01
     public static final int ER_UNKNOWN_ERROR = 1105;            // HY000
+    public static final int ER_WRONG_VALUE_FOR_VAR = 1231;      // 42000
     public static final int ER_NET_PACKET_TOO_LARGE = 1153;     // 08S01
     public static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156; // 08S01
     public static final int ER_NEW_ABORTING_CONNECTION = 1184;  // 08S01
@@ -206,7 +207,8 @@ public final class MySqlProtocol {
             case ER_CON_COUNT_ERROR -> "08004";
             case ER_ACCESS_DENIED_ERROR -> "28000";
             case ER_NO_DB_ERROR -> "3D000";
-            case ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_SPECIFIC_ACCESS_DENIED, ER_NOT_SUPPORTED_YET -> "42000";
+            case ER_DBACCESS_DENIED_ERROR, ER_BAD_DB_ERROR, ER_SPECIFIC_ACCESS_DENIED, ER_NOT_SUPPORTED_YET,
+                 ER_WRONG_VALUE_FOR_VAR -> "42000";
             case ER_HANDSHAKE_ERROR, ER_UNKNOWN_COM_ERROR, ER_SERVER_SHUTDOWN, ER_NET_PACKET_TOO_LARGE,
                  ER_NET_PACKETS_OUT_OF_ORDER, ER_NEW_ABORTING_CONNECTION -> "08S01";
             case ER_QUERY_INTERRUPTED, ER_CONNECTION_KILLED -> "70100";

@@ -128,6 +128,7 @@ public final class PgProtocol {
     public static final String CANNOT_CONNECT_NOW = "57P03";
     public static final String ADMIN_SHUTDOWN = "57P01";
     public static final String INVALID_CATALOG_NAME = "3D000";
+    public static final String INVALID_PARAMETER_VALUE = "22023";
     public static final String SYSTEM_ERROR = "58000";
     public static final String INTERNAL_ERROR = "XX000";
 

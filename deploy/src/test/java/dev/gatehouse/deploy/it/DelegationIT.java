@@ -1,0 +1,181 @@
+package dev.gatehouse.deploy.it;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+import dev.gatehouse.dev.DevTokenIssuer;
+import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Identity;
+import dev.gatehouse.platform.core.SessionId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Delegation tokens (RFC 8693) from the development issuer through psql and JDBC: the chain and
+ * the declared intent reach SessionOpened and every CommandReceived, and chains the gateway must
+ * not accept are refused at login, with the reason, and recorded.
+ */
+class DelegationIT {
+
+    private static final Gateway gw = Gateway.get();
+    private static GitHubActionsEdge untrusted;
+
+    @BeforeAll
+    static void startEdgeWithAnIssuerNotTrustedToDelegate() throws Exception {
+        untrusted = GitHubActionsEdge.start(gw, "delegation-edge", "https://github.com/octo-org", "5s",
+                List.of(EdgeConfigs.connection("demo", gw.env.target(), "enforce")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (untrusted != null) untrusted.close();
+    }
+
+    @Test
+    void psqlWithADelegationTokenRecordsTheChainAndTheUnverifiedIntentOnEveryEvent() throws Exception {
+        // Given: planner-agent acts for alice; it declares its run and step in its connection options
+        String app = "delegation-psql-" + UUID.randomUUID();
+        String token = delegation("alice", List.of("dba"), "planner-agent", List.of("agents"), List.of(), Map.of());
+
+        // When
+        Gateway.Result result = gw.run(token, null, "env", "PGOPTIONS=-c gatehouse.run_id=run-17 -c gatehouse.step_id=3",
+                "PGAPPNAME=" + app, "psql", "-X", "-w", "-U", "planner-agent", "-d", "demo", "-At", "-c", "SELECT 40 + 2");
+
+        // Then
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertThat(result.stdout().strip()).isEqualTo("42");
+        SessionId session = gw.sessionOpened(app);
+        DeclaredIntent unverified = new DeclaredIntent("run-17", "3", false, DeclaredIntent.CONNECTION_PARAMETER);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            List<AuditEvent> events = gw.audit(session);
+            List<Identity> identities = events.stream().map(DelegationIT::identity).filter(i -> i != null).toList();
+            assertThat(events).hasAtLeastOneElementOfType(AuditEvent.SessionOpened.class)
+                    .hasAtLeastOneElementOfType(AuditEvent.CommandReceived.class);
+            assertThat(identities).isNotEmpty().allSatisfy(id -> {
+                assertThat(id.subject()).isEqualTo("planner-agent");
+                assertThat(id.groups()).containsExactly("agents");
+                assertThat(id.delegation().originator()).isEqualTo("alice");
+                assertThat(id.delegation().originatorGroups()).containsExactly("dba");
+                assertThat(id.delegation().originatorIssuer()).isEqualTo(gw.env.issuer().issuerUrl());
+                assertThat(id.delegation().via()).isEqualTo("act");
+                assertThat(id.intent()).isEqualTo(unverified);
+            });
+        });
+    }
+
+    @Test
+    void jdbcWithASignedIntentKeepsTheSignedOneOverTheClientsWord() throws Exception {
+        // Given: the issuer signed run-9; the client claims run-666 in its options
+        String app = "delegation-jdbc-" + UUID.randomUUID();
+        String token = delegation("alice", List.of("dba"), "executor-agent", List.of("agents"), List.of("planner-agent"),
+                Map.of("agent_run_id", "run-9", "agent_step_id", "2"));
+
+        // When
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + gw.edgePort() + "/demo?sslmode=disable"
+                + "&connectTimeout=30&assumeMinServerVersion=10&ApplicationName=" + app
+                + "&options=-c%20gatehouse.run_id=run-666", "executor-agent", token);
+             ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+            assertThat(rs.next()).isTrue();
+        }
+
+        // Then
+        SessionId session = gw.sessionOpened(app);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.audit(session))
+                .filteredOn(AuditEvent.SessionOpened.class::isInstance)
+                .map(DelegationIT::identity)
+                .singleElement()
+                .satisfies(id -> {
+                    assertThat(id.subject()).isEqualTo("executor-agent");
+                    assertThat(id.delegation().earlierActors()).containsExactly("planner-agent");
+                    assertThat(id.delegation().chain(id.subject())).isEqualTo("alice → planner-agent → executor-agent");
+                    assertThat(id.intent()).isEqualTo(new DeclaredIntent("run-9", "2", true, DeclaredIntent.TOKEN));
+                }));
+    }
+
+    @Test
+    void aChainNamingItsSubjectOrDeeperThanTheLimitIsRefusedAtLoginAndRecorded() throws Exception {
+        String self = delegation("alice", List.of("dba"), "alice", List.of(), List.of(), Map.of());
+        String deep = delegation("alice", List.of("dba"), "a4", List.of(), List.of("a3", "a2", "a1"), Map.of());
+
+        assertRefused(self, "cannot act for itself");
+        assertRefused(deep, "deeper than the 3 actors");
+    }
+
+    @Test
+    void anActClaimFromAnIssuerNotTrustedToDelegateIsRefused() throws Exception {
+        // Given: the GitHub Actions issuer beside the dev issuer asserts no delegation
+        Instant now = Instant.now();
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder().issuer(untrusted.github().issuerUrl())
+                .subject("repo:octo-org/octo-repo:ref:refs/heads/main").audience("https://github.com/octo-org")
+                .issueTime(Date.from(now)).notBeforeTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300)))
+                .claim("repository", "octo-org/octo-repo")
+                .claim("act", Map.of("sub", "planner-agent"));
+        String token = untrusted.github().sign(claims.build());
+        String user = "untrusted-" + UUID.randomUUID().toString().substring(0, 8);
+
+        // When
+        SQLException e = catchThrowableOfType(SQLException.class, () -> DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + untrusted.edgePort() + "/demo?sslmode=disable&connectTimeout=30", user, token)
+                .close());
+
+        // Then
+        assertThat((Throwable) e).isNotNull();
+        assertThat(e.getSQLState()).isEqualTo("28000");
+        assertThat(e.getMessage()).contains("is not trusted to assert delegation");
+    }
+
+    @Test
+    void aDeclaredIntentThatIsNotPrintableIsRefusedWithTheParameterNamed() throws Exception {
+        String token = delegation("alice", List.of("dba"), "planner-agent", List.of("agents"), List.of(), Map.of());
+
+        Gateway.Result result = gw.run(token, null, "env", "PGOPTIONS=-c gatehouse.run_id=" + "x".repeat(300),
+                "psql", "-X", "-w", "-U", "planner-agent", "-d", "demo", "-c", "SELECT 1");
+
+        assertThat(result.exitCode()).as(result.toString()).isEqualTo(2);
+        assertThat(result.stderr()).contains("gatehouse.run_id must be 1 to 200 printable ASCII characters");
+    }
+
+    private static void assertRefused(String token, String says) {
+        String user = "refused-" + UUID.randomUUID().toString().substring(0, 8);
+        SQLException e = catchThrowableOfType(SQLException.class, () -> DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + gw.edgePort() + "/demo?sslmode=disable&connectTimeout=30", user, token).close());
+        assertThat((Throwable) e).as(says).isNotNull();
+        assertThat(e.getSQLState()).isEqualTo("28000");
+        assertThat(e.getMessage()).contains("Gatehouse authentication failed").contains(says);
+        AuditEvent.SessionRejected rejected = await().atMost(Duration.ofSeconds(30)).until(() -> gw.audit().stream()
+                .filter(ev -> ev instanceof AuditEvent.SessionRejected r && user.equals(r.databaseUser()))
+                .map(AuditEvent.SessionRejected.class::cast).findFirst().orElse(null), r -> r != null);
+        assertThat(rejected.reason()).contains(says);
+    }
+
+    private static String delegation(String subject, List<String> groups, String actor, List<String> actorGroups,
+                                     List<String> earlier, Map<String, Object> extra) {
+        Map<String, Object> claims = new java.util.LinkedHashMap<>(extra);
+        claims.put("act", DevTokenIssuer.actClaim(actor, actorGroups, earlier));
+        return gw.env.issuer().issue(subject, groups, Duration.ofMinutes(30), claims);
+    }
+
+    private static Identity identity(AuditEvent e) {
+        return switch (e) {
+            case AuditEvent.SessionOpened o -> o.identity();
+            case AuditEvent.CommandReceived c -> c.identity();
+            case AuditEvent.SessionRequested r -> r.identity();
+            default -> null;
+        };
+    }
+}
