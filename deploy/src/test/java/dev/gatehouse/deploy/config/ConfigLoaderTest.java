@@ -83,4 +83,24 @@ class ConfigLoaderTest {
                 .hasMessageContaining("policy.time-zone must be a time zone such as UTC, Europe/Berlin or +01:00, "
                         + "found 'Mars/Olympus'");
     }
+
+    @Test
+    void anIssuersDelegationTrustDefaultsToNoneAndItsBadValuesAreNamed() {
+        // Given
+        String issuer = "kafka: {bootstrap-servers: x}\nidentity: {issuers: [{issuer: 'https://id.example', audiences: [g]%s}]}";
+
+        // When
+        GatehouseConfig plain = ConfigLoader.parse(issuer.formatted(""), k -> null, "t.yaml");
+        GatehouseConfig keycloak = ConfigLoader.parse(issuer.formatted(
+                ", delegation: {actor-claim: azp, human-clients: [gatehouse-cli], max-depth: 2}"), k -> null, "t.yaml");
+
+        // Then
+        assertThat(plain.identity().issuers().getFirst().delegation().trust().acceptAct()).isFalse();
+        var trust = keycloak.identity().issuers().getFirst().delegation().trust();
+        assertThat(trust.actorClaim()).isEqualTo("azp");
+        assertThat(trust.humanClients()).containsExactly("gatehouse-cli");
+        assertThat(trust.maxDepth()).isEqualTo(2);
+        assertThatThrownBy(() -> ConfigLoader.parse(issuer.formatted(", delegation: {max-depth: 0}"), k -> null, "t.yaml"))
+                .hasMessageContaining("delegation: max-depth must be 1..10, got 0").hasMessageContaining("identity.issuers");
+    }
 }
