@@ -10,6 +10,7 @@ import dev.gatehouse.edge.masking.HmacKey;
 import dev.gatehouse.edge.masking.MaskingProfiles;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandStatement;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.dev.SelfSignedCertificate;
@@ -40,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
@@ -393,6 +395,26 @@ class MySqlEdgeTest {
         assertThat(observed.mode()).isEqualTo("observe");
         assertThat(log.events(AuditEvent.CommandCompleted.class))
                 .anySatisfy(e -> assertThat(e.commandId()).isEqualTo(observed.command().id()));
+    }
+
+    @Test
+    void connectionAttributesDeclareAnUnverifiedRunAndStepAndBadOnesAreRefused() throws Exception {
+        // When: Connector/J sends the run and step as connection attributes
+        try (Connection c = mariaDbDriver("&connectionAttributes=gatehouse_run_id:run-5,gatehouse_step_id:7");
+             Statement s = c.createStatement()) {
+            ResultSet rs = s.executeQuery("SELECT 'declared' AS intent");
+            assertThat(rs.next()).isTrue();
+        }
+
+        // Then: the command's identity carries the client's word, marked unverified
+        var declared = received().stream().filter(r -> r.command().sql().equals("SELECT 'declared' AS intent")).findFirst()
+                .orElseThrow();
+        assertThat(declared.identity().intent())
+                .isEqualTo(new DeclaredIntent("run-5", "7", false, DeclaredIntent.CONNECTION_PARAMETER));
+        SQLException e = catchThrowableOfType(SQLException.class,
+                () -> mariaDbDriver("&connectionAttributes=gatehouse_run_id:" + "r".repeat(250)).close());
+        assertThat(e.getErrorCode()).isEqualTo(1231);
+        assertThat(e.getMessage()).contains("gatehouse_run_id must be 1 to 200 printable ASCII characters");
     }
 
     @Test
