@@ -9,6 +9,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.DryRunVerdict;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -149,6 +151,23 @@ final class PolicyCommand implements Callable<Integer> {
                 + "--ci repository=acme/orders --ci ref=refs/heads/main; keys: system, repository, repository_id, "
                 + "commit_sha, ref, workflow, run_id, job.")
         Map<String, String> ci = new LinkedHashMap<>();
+        @Option(names = "--originator", paramLabel = "SUBJECT", description = "Explain a delegated session: --as is the "
+                + "agent acting for this person (identity.originator.subject).")
+        String originator;
+        @Option(names = "--originator-groups", split = ",", description = "The originator's groups; only with --originator.")
+        List<String> originatorGroups = List.of();
+        @Option(names = "--originator-roles", split = ",", description = "The originator's roles; only with --originator.")
+        List<String> originatorRoles = List.of();
+        @Option(names = "--earlier-actors", split = ",", description = "Actors before --as in the chain, nearest first "
+                + "(identity.earlier_actors); only with --originator.")
+        List<String> earlierActors = List.of();
+        @Option(names = "--run-id", paramLabel = "ID", description = "A declared run (identity.intent.run_id).")
+        String runId;
+        @Option(names = "--step-id", paramLabel = "ID", description = "A declared plan step (identity.intent.step_id).")
+        String stepId;
+        @Option(names = "--intent-verified", description = "The declared intent is signed by the issuer "
+                + "(identity.intent.verified); only with --run-id or --step-id.")
+        boolean intentVerified;
         @Option(names = "--connection", paramLabel = "NAME", defaultValue = DEFAULT_CONNECTION,
                 description = "The catalog connection name (default: ${DEFAULT-VALUE}).")
         String connection;
@@ -196,7 +215,8 @@ final class PolicyCommand implements Callable<Integer> {
             } catch (PolicyException e) {
                 return rejected(spec, e);
             }
-            Identity identity = new Identity(subject, issuer, groups, roles, Map.of(), ciProvenance());
+            Identity identity = new Identity(subject, issuer, groups, roles, Map.of(), ciProvenance(), delegation(),
+                    intent());
             if (!PROTOCOLS.contains(protocol)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--protocol must be postgres or mysql,"
                         + " found '" + protocol + "'");
@@ -220,6 +240,33 @@ final class PolicyCommand implements Callable<Integer> {
             };
         }
 
+        /** The {@code --originator...} options as a delegation read from {@code act}; null when not delegated. */
+        private Delegation delegation() {
+            if (originator == null) {
+                if (!originatorGroups.isEmpty() || !originatorRoles.isEmpty() || !earlierActors.isEmpty()) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--originator-groups, --originator-roles and --earlier-actors need --originator");
+                }
+                return null;
+            }
+            if (originator.isBlank()) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--originator must not be blank");
+            }
+            return new Delegation(originator, issuer, originatorGroups, originatorRoles, earlierActors, Delegation.ACT);
+        }
+
+        /** The {@code --run-id}, {@code --step-id} options as a declared intent; null when none. */
+        private DeclaredIntent intent() {
+            if (runId == null && stepId == null) {
+                if (intentVerified) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--intent-verified needs --run-id or --step-id");
+                }
+                return null;
+            }
+            return new DeclaredIntent(runId, stepId, intentVerified, null);
+        }
+
         /** The {@code --ci} options as CI provenance; null when none is given. */
         private CiProvenance ciProvenance() {
             if (ci.isEmpty()) return null;
@@ -237,7 +284,9 @@ final class PolicyCommand implements Callable<Integer> {
     @Command(name = "test", mixinStandardHelpOptions = true,
             description = {"Run a file of test cases against a policy and report which decisions differ from the "
                     + "expected ones.",
-                    "CASES is YAML: cases: [{name, identity: {subject, issuer, groups, roles, claims, ci}, "
+                    "CASES is YAML: cases: [{name, identity: {subject, issuer, groups, roles, claims, ci, "
+                            + "originator: {subject, issuer, groups, roles}, earlier_actors, intent: {run_id, step_id, "
+                            + "verified}}, "
                             + "connection: {name, labels, protocol}, sql, form, connect, time, time_zone, client_address, "
                             + "expect: {verdict, rule, dry_run}}]; verdict is allow, deny, require_approval or mask, "
                             + "dry_run the ids of the dry-run rules that must match, in order.",
@@ -420,6 +469,13 @@ final class PolicyCommand implements Callable<Integer> {
         out.println("Policy      " + policy.id() + " version " + policy.version() + " (" + loaded.source() + ")");
         out.println("Identity    " + identity.subject() + ", groups " + list(identity.groups())
                 + (identity.roles().isEmpty() ? "" : ", roles " + list(identity.roles())) + ", issuer " + identity.issuer());
+        if (identity.delegation() != null) {
+            Delegation d = identity.delegation();
+            out.println("Acting for  " + d.originator() + ", groups " + list(d.originatorGroups())
+                    + (d.originatorRoles().isEmpty() ? "" : ", roles " + list(d.originatorRoles()))
+                    + " (chain " + d.chain(identity.subject()) + ")");
+        }
+        if (identity.intent() != null) out.println("Intent      " + identity.intent().describe());
         out.println("Connection  " + connection.name() + ("postgres".equals(connection.protocol()) ? "" : " (" + connection.protocol() + ")")
                 + (connection.labels().isEmpty() ? ""
                 : ", labels " + connection.labels().entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -585,6 +641,23 @@ final class PolicyCommand implements Callable<Integer> {
         id.put("issuer", identity.issuer());
         strings(id.putArray("groups"), identity.groups());
         strings(id.putArray("roles"), identity.roles());
+        id.put("delegated", identity.delegated());
+        if (identity.delegation() != null) {
+            Delegation d = identity.delegation();
+            ObjectNode o = id.putObject("originator");
+            o.put("subject", d.originator());
+            o.put("issuer", d.originatorIssuer());
+            strings(o.putArray("groups"), d.originatorGroups());
+            strings(o.putArray("roles"), d.originatorRoles());
+            strings(id.putArray("earlier_actors"), d.earlierActors());
+            id.put("chain", d.chain(identity.subject()));
+        }
+        if (identity.intent() != null) {
+            ObjectNode i = id.putObject("intent");
+            i.put("run_id", identity.intent().runId());
+            i.put("step_id", identity.intent().stepId());
+            i.put("verified", identity.intent().verified());
+        }
         ObjectNode conn = root.putObject("connection");
         conn.put("name", connection.name());
         conn.put("protocol", connection.protocol());
@@ -661,7 +734,10 @@ final class PolicyCommand implements Callable<Integer> {
         private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
         private static final Set<String> CASE_KEYS = Set.of("name", "identity", "connection", "sql", "form", "time",
                 "time_zone", "client_address", "expect", "connect");
-        private static final Set<String> IDENTITY_KEYS = Set.of("subject", "issuer", "groups", "roles", "claims", "ci");
+        private static final Set<String> IDENTITY_KEYS = Set.of("subject", "issuer", "groups", "roles", "claims", "ci",
+                "originator", "earlier_actors", "intent");
+        private static final Set<String> ORIGINATOR_KEYS = Set.of("subject", "issuer", "groups", "roles");
+        private static final Set<String> INTENT_KEYS = Set.of("run_id", "step_id", "verified");
         private static final Set<String> CONNECTION_KEYS = Set.of("name", "protocol", "target", "labels");
         private static final Set<String> EXPECT_KEYS = Set.of("verdict", "rule", "dry_run");
         private static final Set<String> CI_KEYS = Set.of("system", "repository", "repository_id", "commit_sha", "ref",
@@ -774,10 +850,13 @@ final class PolicyCommand implements Callable<Integer> {
                             text(ciNode, "commit_sha"), text(ciNode, "ref"), text(ciNode, "workflow"),
                             text(ciNode, "run_id"), text(ciNode, "job"));
                 }
+                String issuerOrDefault = issuer == null ? DEFAULT_ISSUER : issuer;
+                Delegation delegation = delegation(id, issuerOrDefault, where, errors);
+                DeclaredIntent intent = intent(id, where, errors);
                 if (subject != null) {
-                    identity = new Identity(subject, issuer == null ? DEFAULT_ISSUER : issuer,
-                            strings(id, "groups", where, errors), strings(id, "roles", where, errors),
-                            claims, ci);
+                    identity = new Identity(subject, issuerOrDefault,
+                            strings(id, "identity.", "groups", where, errors), strings(id, "identity.", "roles", where, errors),
+                            claims, ci, delegation, intent);
                 }
             }
 
@@ -847,16 +926,73 @@ final class PolicyCommand implements Callable<Integer> {
 
         private static final String VERDICTS = "allow, deny, require_approval or mask";
 
+        /**
+         * A case identity's {@code originator} (and {@code earlier_actors}): the identity is then the
+         * agent acting for the originator, as in a delegation token read through {@code act}.
+         */
+        private static Delegation delegation(JsonNode id, String issuer, String where, List<String> errors) {
+            JsonNode node = id.get("originator");
+            JsonNode earlier = id.get("earlier_actors");
+            if (node == null || node.isNull()) {
+                if (earlier != null && !earlier.isNull()) {
+                    errors.add(where + ": identity.earlier_actors needs identity.originator (earlier actors are part of "
+                            + "a delegation chain)");
+                }
+                return null;
+            }
+            if (!node.isObject()) {
+                errors.add(where + ": identity.originator must be a mapping (subject, issuer, groups, roles), found "
+                        + node.getNodeType().name().toLowerCase(Locale.ROOT));
+                return null;
+            }
+            unknown(node, ORIGINATOR_KEYS, where + " identity.originator", errors);
+            String subject = text(node, "subject");
+            if (subject == null || subject.isBlank()) {
+                errors.add(where + ": identity.originator: missing 'subject' (the person the agent acts for)");
+                return null;
+            }
+            String originatorIssuer = text(node, "issuer");
+            return new Delegation(subject, originatorIssuer == null ? issuer : originatorIssuer,
+                    strings(node, "identity.originator.", "groups", where, errors),
+                    strings(node, "identity.originator.", "roles", where, errors),
+                    strings(id, "identity.", "earlier_actors", where, errors), Delegation.ACT);
+        }
+
+        /** A case identity's {@code intent}: the run and plan step the agent declared. */
+        private static DeclaredIntent intent(JsonNode id, String where, List<String> errors) {
+            JsonNode node = id.get("intent");
+            if (node == null || node.isNull()) return null;
+            if (!node.isObject()) {
+                errors.add(where + ": identity.intent must be a mapping (run_id, step_id, verified)");
+                return null;
+            }
+            unknown(node, INTENT_KEYS, where + " identity.intent", errors);
+            String runId = text(node, "run_id");
+            String stepId = text(node, "step_id");
+            boolean verified = false;
+            JsonNode v = node.get("verified");
+            if (v != null && !v.isNull()) {
+                if (v.isBoolean()) verified = v.booleanValue();
+                else errors.add(where + ": identity.intent.verified must be true or false");
+            }
+            if (runId == null && stepId == null) {
+                errors.add(where + ": identity.intent needs 'run_id' or 'step_id'");
+                return null;
+            }
+            return new DeclaredIntent(runId, stepId, verified, null);
+        }
+
         private static String text(JsonNode node, String field) {
             JsonNode v = node.get(field);
             return v == null || v.isNull() || !v.isValueNode() ? null : v.asText();
         }
 
-        private static List<String> strings(JsonNode node, String field, String where, List<String> errors) {
+        /** The list {@code field} of {@code node}, which is {@code at} ("identity.", "identity.originator.") in the case. */
+        private static List<String> strings(JsonNode node, String at, String field, String where, List<String> errors) {
             JsonNode v = node.get(field);
             if (v == null || v.isNull()) return List.of();
             if (!v.isArray()) {
-                errors.add(where + ": identity." + field + " must be a list");
+                errors.add(where + ": " + at + field + " must be a list");
                 return List.of();
             }
             List<String> out = new ArrayList<>();

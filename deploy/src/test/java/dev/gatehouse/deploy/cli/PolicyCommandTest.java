@@ -34,7 +34,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 18 rules, default allow: OK\n");
+        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 23 rules, default allow: OK\n");
     }
 
     @Test
@@ -224,7 +224,7 @@ class PolicyCommandTest {
         assertThat(json.get("rule").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/analysis/statements/0/tag").asText()).isEqualTo("DROP TABLE");
         assertThat(json.at("/analysis/statements/0/tables_written/0").asText()).isEqualTo("orders");
-        assertThat(json.get("rules")).hasSize(17);
+        assertThat(json.get("rules")).hasSize(18);
         assertThat(json.at("/rules/8/id").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/rules/8/deciding").asBoolean()).isTrue();
         assertThat(json.at("/rules/0/dry_run").asBoolean()).isTrue();
@@ -281,7 +281,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.out() + r.err()).isZero();
-        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n56 passed, 0 failed");
+        assertThat(r.out()).doesNotContain("FAIL").containsPattern("\n74 passed, 0 failed");
     }
 
     @Test
@@ -488,5 +488,126 @@ class PolicyCommandTest {
             if (previous == null) System.clearProperty("gatehouse.home");
             else System.setProperty("gatehouse.home", previous);
         }
+    }
+
+    @Test
+    void aCaseIdentityMayBeAnAgentActingForAnOriginatorWithItsChainAndIntent() throws IOException {
+        // Given: a policy that denies exactly the delegation the case describes
+        Path policy = Files.writeString(dir.resolve("delegation.yaml"), """
+                id: delegation
+                default: allow
+                rules:
+                  - id: the-described-chain
+                    when: >-
+                      identity.delegated && identity.subject == "planner-agent" && "agents" in identity.groups
+                      && identity.originator.subject == "alice" && identity.originator.groups == ["dba"]
+                      && identity.originator.roles == ["admin"] && identity.originator.issuer == "https://other.example"
+                      && identity.earlier_actors == ["orchestrator", "scheduler"] && identity.delegation_via == "act"
+                      && identity.intent.run_id == "r-17" && identity.intent.step_id == "4" && !identity.intent.verified
+                    action: deny
+                    reason: the described chain
+                  - id: a-verified-intent-of-someone-acting-for-nobody
+                    when: '!identity.delegated && identity.intent.verified && identity.intent.step_id == ""'
+                    action: deny
+                    reason: verified
+                """);
+        Path cases = Files.writeString(dir.resolve("cases.yaml"), """
+                cases:
+                  - name: the agent acting for alice through two earlier actors
+                    identity:
+                      subject: planner-agent
+                      groups: [agents]
+                      originator: {subject: alice, issuer: "https://other.example", groups: [dba], roles: [admin]}
+                      earlier_actors: [orchestrator, scheduler]
+                      intent: {run_id: r-17, step_id: "4"}
+                    sql: SELECT 1
+                    expect: {verdict: deny, rule: the-described-chain}
+                  - name: alice herself
+                    identity: {subject: alice, groups: [dba]}
+                    sql: SELECT 1
+                    expect: {verdict: allow, rule: default}
+                  - name: a verified run without delegation
+                    identity: {subject: planner-agent, intent: {run_id: r-1, verified: true}}
+                    sql: SELECT 1
+                    expect: {verdict: deny, rule: a-verified-intent-of-someone-acting-for-nobody}
+                """);
+
+        // When
+        CliRun r = CliRun.run("policy", "test", policy.toString(), cases.toString());
+
+        // Then
+        assertThat(r.code()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("3 passed, 0 failed");
+    }
+
+    @Test
+    void aMalformedDelegationInACaseIsNamed() throws IOException {
+        // Given
+        Path cases = Files.writeString(dir.resolve("cases.yaml"), """
+                cases:
+                  - name: no originator subject
+                    identity: {subject: agent, originator: {groups: [dba]}}
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                  - name: earlier actors alone
+                    identity: {subject: agent, earlier_actors: [a]}
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                  - name: empty intent
+                    identity: {subject: agent, intent: {verified: true}}
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                  - name: typo in originator
+                    identity: {subject: agent, originator: {subject: alice, group: [dba]}}
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                  - name: originator groups not a list
+                    identity: {subject: agent, originator: {subject: alice, groups: dba}}
+                    sql: SELECT 1
+                    expect: {verdict: allow}
+                """);
+
+        // When
+        CliRun r = CliRun.run("policy", "test", resource("example-policy.yaml").toString(), cases.toString());
+
+        // Then
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("case 1 'no originator subject': identity.originator: missing 'subject'")
+                .contains("case 2 'earlier actors alone': identity.earlier_actors needs identity.originator")
+                .contains("case 3 'empty intent': identity.intent needs 'run_id' or 'step_id'")
+                .contains("case 4 'typo in originator' identity.originator: unknown key 'group'")
+                .contains("case 5 'originator groups not a list': identity.originator.groups must be a list");
+    }
+
+    @Test
+    void explainShowsTheOriginatorAndDecidesOnTheAgentsRights() throws IOException {
+        // Given
+        String policy = resource("example-policy.yaml").toString();
+
+        // When: alice is a dba and in agent-users; the agent acting for her is neither
+        CliRun agent = CliRun.run("policy", "explain", "--policy", policy,
+                "--as", "planner-agent", "--groups", "agents", "--originator", "alice",
+                "--originator-groups", "dba,agent-users", "--earlier-actors", "orchestrator", "--run-id", "r-17",
+                "--sql", "DO $$ BEGIN UPDATE orders SET amount = amount WHERE id = 1; END $$");
+        CliRun json = CliRun.run("policy", "explain", "--policy", policy,
+                "--as", "planner-agent", "--groups", "agents", "--originator", "alice",
+                "--originator-groups", "dba,agent-users", "--connect", "--json");
+        CliRun bad = CliRun.run("policy", "explain", "--as", "planner-agent", "--originator-groups", "dba",
+                "--sql", "SELECT 1");
+
+        // Then
+        assertThat(agent.code()).as(agent.err()).isEqualTo(3);
+        assertThat(agent.out()).contains("Identity    planner-agent, groups agents")
+                .contains("Acting for  alice, groups dba, agent-users (chain alice → orchestrator → planner-agent)")
+                .contains("Intent      run r-17 (unverified: declared by the client)")
+                .contains("Rule        server-code-only-for-dbas");
+        assertThat(json.code()).as(json.err()).isZero();
+        JsonNode tree = new ObjectMapper().readTree(json.out());
+        assertThat(tree.get("rule").asText()).isEqualTo("delegation-named-agents");
+        assertThat(tree.at("/identity/delegated").asBoolean()).isTrue();
+        assertThat(tree.at("/identity/originator/subject").asText()).isEqualTo("alice");
+        assertThat(tree.at("/identity/chain").asText()).isEqualTo("alice → planner-agent");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("--originator-groups, --originator-roles and --earlier-actors need --originator");
     }
 }

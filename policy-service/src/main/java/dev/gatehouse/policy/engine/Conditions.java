@@ -32,8 +32,9 @@ import java.util.Optional;
  *
  * <p>Each variable is declared as a CEL struct type (for the checker) whose fields are given in
  * {@link #FIELDS}, taken from {@link FactCatalog} (where each is described); at run time the
- * values are plain Java maps with exactly those keys, built by {@link Facts}; so are the elements of a
- * list of a struct type ({@code command.statements}, {@link FactCatalog#STRUCTS}). Comprehensions are
+ * values are plain Java maps with exactly those keys, built by {@link Facts}; so are fields of a struct
+ * type ({@code identity.originator}) and the elements of a list of one ({@code command.statements}),
+ * {@link FactCatalog#STRUCTS}. Comprehensions are
  * bounded so that no condition can loop for long.
  */
 final class Conditions {
@@ -67,8 +68,10 @@ final class Conditions {
                     field -> Optional.ofNullable(copy.get(field))));
         });
         List<CelType> known = new ArrayList<>(types.values());
-        // struct types of fields (the elements of command.statements), the very instances the fields use
+        // struct types of fields (identity.originator, the elements of command.statements), the very instances
+        // the fields use
         FIELDS.values().forEach(fields -> fields.values().forEach(type -> {
+            if (type instanceof StructType struct) known.add(struct);
             if (type instanceof ListType list && list.elemType() instanceof StructType element) known.add(element);
         }));
         CelTypeProvider provider = new CelTypeProvider() {

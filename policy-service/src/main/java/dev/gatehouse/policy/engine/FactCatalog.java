@@ -50,12 +50,34 @@ final class FactCatalog {
             new Field("continued", SimpleType.BOOL,
                     "True when it continues a portal that already ran (a suspended portal, a `FETCH` from an open cursor).")));
 
+    /** {@code identity.originator}: the person a delegated session's actor acts for. */
+    static final Variable ORIGINATOR = new Variable("gatehouse.Originator", "`identity.originator`: the person the "
+            + "current actor acts for in a delegated session (RFC 8693: the token's `sub`), as the token names them. "
+            + "Their groups and roles are not the session's: `identity.groups` and `identity.roles` are the actor's. "
+            + "In a session that is not delegated every field is empty (`\"\"`, `[]`).", List.of(
+            new Field("subject", SimpleType.STRING, "The originator's subject, e.g. "
+                    + "`identity.originator.subject == \"alice\"`; `\"\"` when not delegated."),
+            new Field("issuer", SimpleType.STRING, "The issuer that vouched for the originator (the token's `iss`)."),
+            new Field("groups", STRING_LIST, "The originator's groups, e.g. "
+                    + "`identity.delegated && !(\"agent-users\" in identity.originator.groups)`."),
+            new Field("roles", STRING_LIST, "The originator's roles.")));
+
+    /** {@code identity.intent}: the run and plan step an agent declared. */
+    static final Variable INTENT = new Variable("gatehouse.Intent", "`identity.intent`: the run and plan step the "
+            + "caller declared. Only a `verified` intent was signed by the token's issuer; an unverified one is the "
+            + "client's word (a connection parameter): do not grant anything on it.", List.of(
+            new Field("run_id", SimpleType.STRING, "The declared run; `\"\"` when none."),
+            new Field("step_id", SimpleType.STRING, "The declared plan step within the run; `\"\"` when none."),
+            new Field("verified", SimpleType.BOOL, "True when the intent is a claim of the signed token, e.g. "
+                    + "`identity.intent.declared && !identity.intent.verified`."),
+            new Field("declared", SimpleType.BOOL, "True when the caller declared any intent (verified or not).")));
+
     /**
-     * The struct types fields of the variables use (the elements of {@code command.statements}), in
-     * the order the reference lists them: declared and documented like a variable, at run time a map
-     * with exactly these keys.
+     * The struct types fields of the variables use (the elements of {@code command.statements},
+     * {@code identity.originator}, {@code identity.intent}), in the order the reference lists them:
+     * declared and documented like a variable, at run time a map with exactly these keys.
      */
-    static final List<Variable> STRUCTS = List.of(STATEMENT);
+    static final List<Variable> STRUCTS = List.of(ORIGINATOR, INTENT, STATEMENT);
 
     /** One CEL variable, or struct type ({@link #STRUCTS}), and its fields, in declaration order. */
     record Variable(String name, String description, List<Field> fields) {
@@ -77,11 +99,17 @@ final class FactCatalog {
 
     /** Every fact variable, in the order the reference lists them. */
     static final List<Variable> VARIABLES = List.of(
-            new Variable(Facts.IDENTITY, "Who sent the command, from the validated token.", List.of(
-                    new Field("subject", SimpleType.STRING, "Who the token says the caller is (its `sub` claim)."),
+            new Variable(Facts.IDENTITY, "Who sent the command, from the validated token. In a delegated session "
+                    + "(an RFC 8693 token whose `act` names an agent acting for the token's subject) the identity is "
+                    + "the ACTING subject, the agent: `subject`, `groups` and `roles` are the agent's, so a rule on "
+                    + "them never gives an agent the rights of the person it acts for. That person is "
+                    + "`identity.originator`.", List.of(
+                    new Field("subject", SimpleType.STRING, "Who acts: the token's `sub` claim, or in a delegated "
+                            + "session the current actor (the agent the token's `act` names)."),
                     new Field("issuer", SimpleType.STRING, "The token's issuer (its `iss` claim)."),
-                    new Field("groups", STRING_LIST, "The caller's groups, e.g. `\"ci\" in identity.groups`."),
-                    new Field("roles", STRING_LIST, "The caller's roles."),
+                    new Field("groups", STRING_LIST, "The acting caller's groups (in a delegated session the agent's), "
+                            + "e.g. `\"ci\" in identity.groups`."),
+                    new Field("roles", STRING_LIST, "The acting caller's roles (in a delegated session the agent's)."),
                     new Field("claims", MapType.create(SimpleType.STRING, SimpleType.DYN),
                             "Every token claim; integers as int, dates as epoch seconds, e.g. "
                                     + "`identity.claims[\"email\"].endsWith(\"@corp.example\")`."),
@@ -90,7 +118,20 @@ final class FactCatalog {
                                     + "commit_sha, ref, workflow, run_id, job, workflow_ref, workflow_sha, job_workflow_ref, "
                                     + "job_workflow_sha, run_attempt, actor, actor_id, environment, event, ref_protected, "
                                     + "runner_environment (only those the CI system provided; "
-                                    + "test with `has(identity.ci.ref)` first).")
+                                    + "test with `has(identity.ci.ref)` first)."),
+                    new Field("delegated", SimpleType.BOOL, "True when the caller acts for someone else (a delegation "
+                            + "token): `identity.originator` names that person."),
+                    new Field("originator", ORIGINATOR.structType(), "Who the actor acts for (see "
+                            + "`gatehouse.Originator` below); empty fields when not delegated."),
+                    new Field("earlier_actors", STRING_LIST, "Actors before the current one in a chain (a nested "
+                            + "`act`), nearest first. Recorded in the audit log but, as RFC 8693 says, not meant for "
+                            + "access decisions: decide on `identity.subject` (the current actor) and "
+                            + "`identity.originator`. `[]` when none."),
+                    new Field("delegation_via", SimpleType.STRING, "Where the actor was read: `\"act\"` (RFC 8693), "
+                            + "the claim configured for the issuer (e.g. `\"azp\"`, Keycloak's token exchange), or "
+                            + "`\"\"` when not delegated."),
+                    new Field("intent", INTENT.structType(), "The run and plan step the caller declared (see "
+                            + "`gatehouse.Intent` below).")
             )),
             new Variable(Facts.CONNECTION, "The catalog connection (the database name) the client connected to.", List.of(
                     new Field("name", SimpleType.STRING, "The connection's name in the catalog, e.g. `\"demo\"`."),

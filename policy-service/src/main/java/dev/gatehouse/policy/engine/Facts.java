@@ -6,6 +6,8 @@ import com.google.protobuf.Timestamp;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlAnalysis;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -34,7 +36,14 @@ import java.util.Objects;
  * <ul>
  *   <li>{@code identity}: subject, issuer, groups, roles, claims (every token claim; integers as
  *       int, dates as epoch seconds), ci (repository, repository_id, commit_sha, ref, workflow,
- *       run_id, job, system; only those the CI system provided, empty when not CI)</li>
+ *       run_id, job, system; only those the CI system provided, empty when not CI). In a delegated
+ *       session (RFC 8693) subject, groups and roles are the current actor's (the agent), never the
+ *       originator's: delegated (bool), originator (subject, issuer, groups, roles of the person the
+ *       actor acts for; "" and [] when not delegated), earlier_actors (actors before the current one,
+ *       nearest first; recorded, not for access decisions, RFC 8693 section 4.1), delegation_via
+ *       ("act", the claim configured for the issuer such as "azp", or "" when not delegated), intent
+ *       (run_id, step_id, "" when none; verified: signed by the issuer; declared: any intent
+ *       given)</li>
  *   <li>{@code connection}: name, protocol, target, labels</li>
  *   <li>{@code command}: text, form (SIMPLE_QUERY, EXTENDED, FUNCTION_CALL, COPY), fingerprint
  *       ("" when unparseable), parseable, kinds ("read", "write", "ddl", ...), tags ("SELECT",
@@ -170,7 +179,37 @@ public final class Facts {
         m.put("roles", identity.roles());
         m.put("claims", celMap(identity.claims()));
         m.put("ci", ci(identity.ci()));
+        Delegation delegation = identity.delegation();
+        m.put("delegated", delegation != null);
+        m.put("originator", delegation == null ? NO_ORIGINATOR : originator(delegation));
+        m.put("earlier_actors", delegation == null ? List.of() : delegation.earlierActors());
+        m.put("delegation_via", delegation == null ? "" : delegation.via());
+        m.put("intent", identity.intent() == null ? NO_INTENT : intent(identity.intent()));
         return Collections.unmodifiableMap(m);
+    }
+
+    /** {@code identity.originator} of a session that is not delegated: built once, shared. */
+    private static final Map<String, Object> NO_ORIGINATOR = ImmutableMap.of("subject", "", "issuer", "", "groups", List.of(),
+            "roles", List.of());
+
+    /** {@code identity.intent} when none was declared: built once, shared. */
+    private static final Map<String, Object> NO_INTENT = ImmutableMap.of("run_id", "", "step_id", "", "verified", false,
+            "declared", false);
+
+    /** The fields of {@link FactCatalog#ORIGINATOR}; the Delegation's lists are immutable already. */
+    private static Map<String, Object> originator(Delegation delegation) {
+        return ImmutableMap.of("subject", delegation.originator(),
+                "issuer", Objects.requireNonNullElse(delegation.originatorIssuer(), ""),
+                "groups", delegation.originatorGroups(),
+                "roles", delegation.originatorRoles());
+    }
+
+    /** The fields of {@link FactCatalog#INTENT}. */
+    private static Map<String, Object> intent(DeclaredIntent intent) {
+        return ImmutableMap.of("run_id", Objects.requireNonNullElse(intent.runId(), ""),
+                "step_id", Objects.requireNonNullElse(intent.stepId(), ""),
+                "verified", intent.verified(),
+                "declared", true);
     }
 
     private static Map<String, String> ci(CiProvenance ci) {

@@ -50,7 +50,11 @@ public final class FactsReference {
                     "someone outside the DBAs runs code on the server (a DO block, a procedure, a user-defined function, a trigger)"),
             new Example("connection.labels[\"env\"] == \"prod\" && \"write\" in command.kinds"
                     + " && !identity.claims[\"email\"].endsWith(\"@corp.example\")",
-                    "a write to production by someone without a corporate e-mail address"));
+                    "a write to production by someone without a corporate e-mail address"),
+            new Example("identity.delegated && !(\"agent-users\" in identity.originator.groups)",
+                    "an agent acts for someone outside agent-users (the originator's groups, not the agent's)"),
+            new Example("(identity.delegated || \"agents\" in identity.groups) && \"ddl\" in command.kinds",
+                    "an agent (acting for someone, or a member of agents) changes the schema"));
 
     /** The condition whose (real) load error the page shows: a misspelt field. */
     static final String TYPO_CONDITION = "\"ddl\" in command.kind";

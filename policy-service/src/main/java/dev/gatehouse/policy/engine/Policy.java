@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>A rule with a {@code scope} (connections, connection_labels, protocols, subjects, groups,
- * issuers; see {@link RuleScope}) applies only to commands within it; out of scope its condition
+ * issuers, delegated, originators, originator_groups; see {@link RuleScope}) applies only to commands within it; out of scope its condition
  * is not run.
  *
  * <p>Every condition is parsed and type-checked against the fact variables (see {@link Facts})

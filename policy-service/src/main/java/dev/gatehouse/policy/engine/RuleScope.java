@@ -23,16 +23,23 @@ import java.util.regex.Pattern;
  *   subjects: ["svc-*", alice]             # identity.subject, globs
  *   groups: [payments]                     # identity in any of these groups, exact
  *   issuers: ["https://keycloak.example.com/realms/*"]   # identity.issuer, globs
+ *   delegated: true                        # identity.delegated: true only delegated sessions, false none
+ *   originators: [alice, "ops-*"]          # identity.originator.subject, globs (delegated sessions only)
+ *   originator_groups: [agent-users]       # originator in any of these groups, exact (delegated only)
  * }</pre>
  *
  * <p>The rule is in scope when every given key matches; within a key, any listed value may match.
+ * {@code subjects} and {@code groups} are the acting subject's: in a delegated session the agent's,
+ * never the originator's. {@code originators} and {@code originator_groups} match only delegated
+ * sessions (a session that acts for nobody has no originator).
  * In globs {@code *} matches any run of characters (also none) and nothing else is special;
  * every comparison is case-sensitive. Immutable; built only by {@link Policy#parse}.
  */
 public final class RuleScope {
 
     /** No restriction: the rule applies to every command. */
-    public static final RuleScope UNRESTRICTED = new RuleScope(List.of(), Map.of(), List.of(), List.of(), List.of(), List.of());
+    public static final RuleScope UNRESTRICTED = new RuleScope(List.of(), Map.of(), List.of(), List.of(), List.of(), List.of(),
+            null, List.of(), List.of());
 
     static final String CONNECTIONS = "connections";
     static final String CONNECTION_LABELS = "connection_labels";
@@ -40,7 +47,11 @@ public final class RuleScope {
     static final String SUBJECTS = "subjects";
     static final String GROUPS = "groups";
     static final String ISSUERS = "issuers";
-    private static final Set<String> KEYS = Set.of(CONNECTIONS, CONNECTION_LABELS, PROTOCOLS, SUBJECTS, GROUPS, ISSUERS);
+    static final String DELEGATED = "delegated";
+    static final String ORIGINATORS = "originators";
+    static final String ORIGINATOR_GROUPS = "originator_groups";
+    private static final Set<String> KEYS = Set.of(CONNECTIONS, CONNECTION_LABELS, PROTOCOLS, SUBJECTS, GROUPS, ISSUERS,
+            DELEGATED, ORIGINATORS, ORIGINATOR_GROUPS);
 
     private final List<String> connections;
     private final Map<String, String> connectionLabels;
@@ -48,21 +59,30 @@ public final class RuleScope {
     private final List<String> subjects;
     private final List<String> groups;
     private final List<String> issuers;
+    private final Boolean delegated;
+    private final List<String> originators;
+    private final List<String> originatorGroups;
     private final List<Pattern> connectionPatterns;
     private final List<Pattern> subjectPatterns;
     private final List<Pattern> issuerPatterns;
+    private final List<Pattern> originatorPatterns;
 
     private RuleScope(List<String> connections, Map<String, String> connectionLabels, List<String> protocols,
-                      List<String> subjects, List<String> groups, List<String> issuers) {
+                      List<String> subjects, List<String> groups, List<String> issuers, Boolean delegated,
+                      List<String> originators, List<String> originatorGroups) {
         this.connections = List.copyOf(connections);
         this.connectionLabels = Collections.unmodifiableMap(new LinkedHashMap<>(connectionLabels));
         this.protocols = List.copyOf(protocols);
         this.subjects = List.copyOf(subjects);
         this.groups = List.copyOf(groups);
         this.issuers = List.copyOf(issuers);
+        this.delegated = delegated;
+        this.originators = List.copyOf(originators);
+        this.originatorGroups = List.copyOf(originatorGroups);
         this.connectionPatterns = connections.stream().map(RuleScope::glob).toList();
         this.subjectPatterns = subjects.stream().map(RuleScope::glob).toList();
         this.issuerPatterns = issuers.stream().map(RuleScope::glob).toList();
+        this.originatorPatterns = originators.stream().map(RuleScope::glob).toList();
     }
 
     /**
@@ -95,8 +115,28 @@ public final class RuleScope {
         List<String> subjects = strings(node, SUBJECTS, at, errors);
         List<String> groups = strings(node, GROUPS, at, errors);
         List<String> issuers = strings(node, ISSUERS, at, errors);
+        Boolean delegated = bool(node, DELEGATED, at, errors);
+        List<String> originators = strings(node, ORIGINATORS, at, errors);
+        List<String> originatorGroups = strings(node, ORIGINATOR_GROUPS, at, errors);
+        if (Boolean.FALSE.equals(delegated) && !(originators.isEmpty() && originatorGroups.isEmpty())) {
+            errors.add(at + ": 'delegated: false' matches only sessions without an originator, so '" + ORIGINATORS
+                    + "' and '" + ORIGINATOR_GROUPS + "' would never match (drop one or the other)");
+        }
         if (errors.size() > before) return null;
-        return new RuleScope(connections, labels, protocols, subjects, groups, issuers);
+        return new RuleScope(connections, labels, protocols, subjects, groups, issuers, delegated, originators,
+                originatorGroups);
+    }
+
+    private static Boolean bool(JsonNode scope, String key, String at, List<String> errors) {
+        JsonNode value = scope.get(key);
+        if (value == null) return null;
+        if (!value.isBoolean()) {
+            errors.add(at + ": '" + key + "' must be true or false, found "
+                    + (value.isTextual() ? "the string '" + value.asText() + "' (write true or false without quotes)"
+                    : Policy.describe(value)));
+            return null;
+        }
+        return value.booleanValue();
     }
 
     private static List<String> strings(JsonNode scope, String key, String at, List<String> errors) {
@@ -173,8 +213,20 @@ public final class RuleScope {
                 && labelsMatch(connection.get("labels"))
                 && (protocols.isEmpty() || protocols.contains(text(connection.get("protocol"))))
                 && anyGlob(subjectPatterns, text(identity.get("subject")))
-                && anyGroup(identity.get("groups"))
-                && anyGlob(issuerPatterns, text(identity.get("issuer")));
+                && anyOf(groups, identity.get("groups"))
+                && anyGlob(issuerPatterns, text(identity.get("issuer")))
+                && delegationMatches(identity);
+    }
+
+    /** {@code delegated}, {@code originators} and {@code originator_groups}; the last two only for a delegated session. */
+    private boolean delegationMatches(Map<String, Object> identity) {
+        if (delegated == null && originators.isEmpty() && originatorGroups.isEmpty()) return true;
+        boolean isDelegated = Boolean.TRUE.equals(identity.get("delegated"));
+        if (delegated != null && delegated != isDelegated) return false;
+        if (originators.isEmpty() && originatorGroups.isEmpty()) return true;
+        if (!isDelegated || !(identity.get("originator") instanceof Map<?, ?> originator)) return false;
+        return anyGlob(originatorPatterns, text(originator.get("subject")))
+                && anyOf(originatorGroups, originator.get("groups"));
     }
 
     private static boolean anyGlob(List<Pattern> patterns, String value) {
@@ -187,10 +239,10 @@ public final class RuleScope {
         return connectionLabels.entrySet().stream().allMatch(e -> e.getValue().equals(actual.get(e.getKey())));
     }
 
-    private boolean anyGroup(Object identityGroups) {
-        if (groups.isEmpty()) return true;
-        if (!(identityGroups instanceof List<?> actual)) return false;
-        return actual.stream().anyMatch(groups::contains);
+    private static boolean anyOf(List<String> wanted, Object actualGroups) {
+        if (wanted.isEmpty()) return true;
+        if (!(actualGroups instanceof List<?> actual)) return false;
+        return actual.stream().anyMatch(wanted::contains);
     }
 
     private static String text(Object value) {
@@ -200,7 +252,8 @@ public final class RuleScope {
     /** True when no key is given: the rule applies everywhere. */
     public boolean isUnrestricted() {
         return connections.isEmpty() && connectionLabels.isEmpty() && protocols.isEmpty() && subjects.isEmpty()
-                && groups.isEmpty() && issuers.isEmpty();
+                && groups.isEmpty() && issuers.isEmpty() && delegated == null && originators.isEmpty()
+                && originatorGroups.isEmpty();
     }
 
     /** Connection-name globs; empty when not restricted. */
@@ -233,16 +286,33 @@ public final class RuleScope {
         return issuers;
     }
 
+    /** True: only delegated sessions; false: only sessions that act for nobody; null when not restricted. */
+    public Boolean delegated() {
+        return delegated;
+    }
+
+    /** Originator-subject globs (delegated sessions only); empty when not restricted. */
+    public List<String> originators() {
+        return originators;
+    }
+
+    /** Groups, any of which the originator must be in (delegated sessions only); empty when not restricted. */
+    public List<String> originatorGroups() {
+        return originatorGroups;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof RuleScope s && connections.equals(s.connections) && connectionLabels.equals(s.connectionLabels)
                 && protocols.equals(s.protocols) && subjects.equals(s.subjects) && groups.equals(s.groups)
-                && issuers.equals(s.issuers);
+                && issuers.equals(s.issuers) && Objects.equals(delegated, s.delegated) && originators.equals(s.originators)
+                && originatorGroups.equals(s.originatorGroups);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(connections, connectionLabels, protocols, subjects, groups, issuers);
+        return Objects.hash(connections, connectionLabels, protocols, subjects, groups, issuers, delegated, originators,
+                originatorGroups);
     }
 
     @Override
@@ -255,6 +325,9 @@ public final class RuleScope {
         if (!subjects.isEmpty()) parts.add(SUBJECTS + "=" + subjects);
         if (!groups.isEmpty()) parts.add(GROUPS + "=" + groups);
         if (!issuers.isEmpty()) parts.add(ISSUERS + "=" + issuers);
+        if (delegated != null) parts.add(DELEGATED + "=" + delegated);
+        if (!originators.isEmpty()) parts.add(ORIGINATORS + "=" + originators);
+        if (!originatorGroups.isEmpty()) parts.add(ORIGINATOR_GROUPS + "=" + originatorGroups);
         return "RuleScope[" + String.join(", ", parts) + "]";
     }
 }

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementKind;
@@ -57,7 +58,9 @@ class FactsReferenceTest {
                 Facts.of(person("alice", "dba"), TestFacts.DEMO, select()),
                 Facts.of(person("alice", "dba"), TestFacts.DEMO, statements),
                 Facts.of(ci("repo:acme/app"), new ConnectionRef("bare", null, null, Map.of()), unparseable("SELEC 1")),
-                Facts.connect(person("bob"), TestFacts.DEMO, "s-2", Facts.Context.at(Instant.EPOCH, ZoneOffset.UTC)));
+                Facts.connect(person("bob"), TestFacts.DEMO, "s-2", Facts.Context.at(Instant.EPOCH, ZoneOffset.UTC)),
+                Facts.of(DelegationFactsTest.agentForAlice(new DeclaredIntent("r-1", "2", true, null)), TestFacts.DEMO,
+                        select()));
 
         // When
         Map<String, List<String>> documented = new LinkedHashMap<>();
@@ -74,6 +77,16 @@ class FactsReferenceTest {
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> provided = (List<Map<String, Object>>) samples.get(1).variable("command").get("statements");
         assertThat(provided).singleElement().satisfies(s -> assertThat(s.keySet()).containsExactlyElementsOf(statementFields));
+        for (FactCatalog.Variable type : List.of(FactCatalog.ORIGINATOR, FactCatalog.INTENT)) {
+            String field = type == FactCatalog.ORIGINATOR ? "originator" : "intent";
+            List<String> structFields = type.fields().stream().map(FactCatalog.Field::name).toList();
+            for (Facts facts : List.of(samples.get(0), samples.getLast())) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> struct = (Map<String, Object>) facts.variable("identity").get(field);
+                assertThat(struct.keySet()).as("identity.%s", field)
+                        .containsExactlyElementsOf(structFields);
+            }
+        }
         String page = FactsReference.markdown();
         documented.forEach((variable, fields) -> fields.forEach(field ->
                 assertThat(page).contains("| `" + variable + "." + field + "` |")));

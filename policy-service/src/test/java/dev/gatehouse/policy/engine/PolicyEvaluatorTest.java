@@ -53,9 +53,11 @@ class PolicyEvaluatorTest {
                 "trial-prod-writes-only-by-dba", "deny-unparseable-sql", "automation-only-certain-sql",
                 "server-code-only-for-dbas", "no-create-drop-database", "mysql-no-server-files",
                 "no-function-call-protocol", "no-update-delete-without-where", "ci-no-ddl",
-                "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "demo-payouts-need-a-dba",
-                "demo-payroll-needs-two-dbas", "demo-ledger-corrections-deferred", "demo-gift-cards-quick-approval",
-                "prod-no-filtering-on-masked-customer-data", "prod-mask-customer-data", "ci-orders-not-on-prod");
+                "prod-no-ddl-outside-working-hours", "prod-ddl-needs-two-dbas", "agent-ddl-needs-a-dba",
+                "demo-payouts-need-a-dba", "demo-payroll-needs-two-dbas", "demo-ledger-corrections-deferred",
+                "demo-gift-cards-quick-approval", "prod-no-filtering-on-masked-customer-data", "prod-mask-customer-data",
+                "ci-orders-not-on-prod", "agents-act-only-for-agent-users", "prod-agents-need-an-originator",
+                "delegation-named-agents", "delegation-only-for-named-agents");
     }
 
     @Test
@@ -238,7 +240,7 @@ class PolicyEvaluatorTest {
         // Then
         assertThat(e.verdict()).isEqualTo(Verdict.ALLOW);
         assertThat(e.reason()).isEqualTo("no rule matched; the policy's default is allow");
-        assertThat(e.trace()).hasSize(17).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
+        assertThat(e.trace()).hasSize(18).noneMatch(Evaluation.RuleTrace::matched).noneMatch(Evaluation.RuleTrace::errored);
         assertThat(e.dryRun()).isEmpty();
     }
 

@@ -411,7 +411,8 @@ class PolicyTest {
 
         // Then
         assertThat(e.errors()).containsExactly("rule 'r' (#1): scope: unknown key 'connection' (expected "
-                + "connection_labels, connections, groups, issuers, protocols, subjects)");
+                + "connection_labels, connections, delegated, groups, issuers, originator_groups, originators, protocols, "
+                + "subjects)");
     }
 
     @Test
@@ -456,8 +457,8 @@ class PolicyTest {
                 "rule 'r' (#1): scope: 'connection_labels' value of 'tier' must be a string, found a number (quote it)",
                 "rule 'r' (#1): scope: 'subjects' must be a list of strings, found a single string (write [alice])",
                 "rule 'r' (#1): scope: 'groups' entry #2 must be a string, found a number (quote it)",
-                "rule 's' (#2): scope must be a mapping (connection_labels, connections, groups, issuers, protocols, "
-                        + "subjects), found a list");
+                "rule 's' (#2): scope must be a mapping (connection_labels, connections, delegated, groups, issuers, "
+                        + "originator_groups, originators, protocols, subjects), found a list");
     }
 
     @Test
