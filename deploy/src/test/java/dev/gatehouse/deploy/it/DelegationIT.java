@@ -1,6 +1,8 @@
 package dev.gatehouse.deploy.it;
 
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.gatehouse.deploy.config.GatehouseConfig;
+import dev.gatehouse.deploy.dev.DemoTarget;
 import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.DeclaredIntent;
@@ -37,8 +39,12 @@ class DelegationIT {
 
     @BeforeAll
     static void startEdgeWithAnIssuerNotTrustedToDelegate() throws Exception {
+        // an edge with a production connection, trusting the dev issuer's delegation and a GitHub issuer's not
+        var target = gw.env.target();
         untrusted = GitHubActionsEdge.start(gw, "delegation-edge", "https://github.com/octo-org", "5s",
-                List.of(EdgeConfigs.connection("demo", gw.env.target(), "enforce")));
+                List.of(EdgeConfigs.connection("demo", target, "enforce"), new GatehouseConfig.Connection("demo-prod",
+                        target.host(), target.port(), DemoTarget.DATABASE, target.role(), target.password(), false, null,
+                        "enforce", Map.of("env", "prod"))));
     }
 
     @AfterAll
@@ -148,6 +154,49 @@ class DelegationIT {
 
         assertThat(result.exitCode()).as(result.toString()).isEqualTo(2);
         assertThat(result.stderr()).contains("gatehouse.run_id must be 1 to 200 printable ASCII characters");
+    }
+
+    @Test
+    void anAgentDoesNotGetTheRightsOfThePersonItActsFor() throws Exception {
+        // Given: alice is a dba; planner-agent acts for her
+        String agent = delegation("alice", List.of("dba"), "planner-agent", List.of("agents"), List.of(), Map.of());
+        String sql = "DO $$ BEGIN PERFORM 1; END $$";
+
+        // When
+        Gateway.Result asAgent = gw.run(agent, null, "psql", "-X", "-w", "-U", "planner-agent", "-d", "demo", "-c", sql);
+        Gateway.Result asAlice = gw.run(gw.token("alice", "dba"), null, "psql", "-X", "-w", "-U", "alice", "-d", "demo",
+                "-c", sql);
+
+        // Then: the example policy lets dbas run server code; the agent is no dba
+        assertThat(asAlice.exitCode()).as(asAlice.toString()).isZero();
+        assertThat(asAgent.exitCode()).as(asAgent.toString()).isNotZero();
+        assertThat(asAgent.stderr()).contains("server-code-only-for-dbas");
+    }
+
+    @Test
+    void connectRulesDecideByTheActorAndByTheOriginator() throws Exception {
+        // Given
+        String unnamed = delegation("alice", List.of("dba"), "rogue-agent", List.of("agents"), List.of(), Map.of());
+        String forAliceInProd = delegation("alice", List.of("dba"), "planner-agent", List.of("agents"), List.of(), Map.of());
+        String forCarolInProd = delegation("carol", List.of("agent-users"), "planner-agent", List.of("agents"), List.of(), Map.of());
+
+        // Then: an agent no rule names is refused; in production only for members of agent-users
+        assertConnectRefused(gw.edgePort(), "demo", unnamed, "delegation-only-for-named-agents");
+        assertConnectRefused(untrusted.edgePort(), "demo-prod", forAliceInProd, "agents-act-only-for-agent-users");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + untrusted.edgePort()
+                + "/demo-prod?sslmode=disable&connectTimeout=30", "planner-agent", forCarolInProd);
+             ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+            assertThat(rs.next()).isTrue();
+        }
+    }
+
+    private static void assertConnectRefused(int port, String connection, String token, String rule) {
+        SQLException e = catchThrowableOfType(SQLException.class, () -> DriverManager.getConnection(
+                "jdbc:postgresql://127.0.0.1:" + port + "/" + connection + "?sslmode=disable&connectTimeout=30", "agent", token)
+                .close());
+        assertThat((Throwable) e).as(rule).isNotNull();
+        assertThat(e.getSQLState()).isEqualTo("28000");
+        assertThat(e.getMessage()).contains("refused by policy").contains(rule);
     }
 
     private static void assertRefused(String token, String says) {

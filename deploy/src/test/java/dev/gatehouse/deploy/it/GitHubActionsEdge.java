@@ -47,8 +47,9 @@ final class GitHubActionsEdge implements AutoCloseable {
             GatehouseConfig config = new GatehouseConfig(base.instanceId(), base.dataDir(), base.kafka(), base.edge(),
                     base.connections(),
                     new GatehouseConfig.Identity(List.of(
+                            // as in gatehouse dev: the development issuer may assert delegation (act)
                             new GatehouseConfig.Issuer(dev.issuerUrl(), dev.jwksUri(), Set.of(DevTokenIssuer.AUDIENCE),
-                                    null, null, null),
+                                    null, null, null).withDelegation(GatehouseConfig.Delegation.acceptingAct()),
                             // no jwks-uri: found through OIDC discovery
                             new GatehouseConfig.Issuer(github.issuerUrl(), null, Set.of(audience), Set.of("RS256"),
                                     null, null, "github-actions", null, null, null)),

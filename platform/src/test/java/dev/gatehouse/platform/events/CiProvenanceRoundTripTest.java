@@ -2,6 +2,8 @@ package dev.gatehouse.platform.events;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
@@ -13,7 +15,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every CI provenance field survives the Avro encoding of SessionOpened. */
+/** Every CI provenance and delegation field survives the Avro encoding of SessionOpened. */
 class CiProvenanceRoundTripTest {
 
     @Test
@@ -35,5 +37,27 @@ class CiProvenanceRoundTripTest {
 
         // Then
         assertThat(((AuditEvent.SessionOpened) decoded).identity().ci()).isEqualTo(ci);
+    }
+
+    @Test
+    void theDelegationChainAndDeclaredIntentRoundTrip() {
+        // Given
+        Delegation delegation = new Delegation("alice", "https://id.example", List.of("dba"), List.of("db-reader"),
+                List.of("planner-agent"), "act");
+        DeclaredIntent intent = new DeclaredIntent("run-17", "4", false, DeclaredIntent.CONNECTION_PARAMETER);
+        Identity identity = new Identity("executor-agent", "https://id.example", List.of("agents"), List.of(),
+                Map.of("sub", "alice"), null, delegation, intent);
+        AuditEvent.SessionOpened opened = new AuditEvent.SessionOpened(EventHeader.now(SessionId.random(), "edge", "e1"),
+                identity, new ConnectionRef("demo", "postgres", "127.0.0.1:5432/demo", Map.of()), "127.0.0.1:1234",
+                "agent", "psql", "enforce", false);
+        AuditEventCodec codec = new AuditEventCodec();
+
+        // When
+        Identity decoded = ((AuditEvent.SessionOpened) codec.decode(codec.encode(opened))).identity();
+
+        // Then
+        assertThat(decoded).isEqualTo(identity);
+        assertThat(decoded.delegation()).isEqualTo(delegation);
+        assertThat(decoded.intent()).isEqualTo(intent);
     }
 }
