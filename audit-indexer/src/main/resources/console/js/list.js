@@ -1,7 +1,7 @@
 // The session list: the API's filters, status badges, refreshed every 2 s while live.
 import { api, el, replace, setupPage, showError, clearError, statusBadge, time, poll } from './common.js';
 
-const FIELDS = ['subject', 'group', 'issuer', 'repository', 'commit', 'connection', 'verdict', 'status', 'object', 'kind', 'text', 'from', 'to'];
+const FIELDS = ['subject', 'originator', 'actor', 'group', 'issuer', 'repository', 'commit', 'connection', 'verdict', 'status', 'object', 'kind', 'text', 'from', 'to'];
 
 let stopPolling = null;
 let cursor = null;
@@ -42,8 +42,11 @@ function restore(form) {
 function who(s) {
   const id = s.identity;
   if (!id) return el('span', { class: 'muted' }, 'unknown');
+  const d = id.delegation;
   return el('span', { class: 'who-cell' },
     el('span', { class: 'subject' }, id.subject || '?'),
+    d ? el('span', { class: 'originator' }, ' for ' + (d.originator || '?')) : null,
+    d && d.earlierActors && d.earlierActors.length ? el('span', { class: 'muted' }, ' via ' + d.earlierActors.join(', ')) : null,
     id.groups && id.groups.length ? el('span', { class: 'muted groups' }, ' ' + id.groups.join(', ')) : null,
     el('div', { class: 'muted issuer' }, id.issuer || ''));
 }

@@ -37,15 +37,34 @@ function link(url, text, id) {
   return url ? el('a', { href: url, id, target: '_blank', rel: 'noopener noreferrer' }, text) : el('span', { id }, text);
 }
 
+/** A delegated session's chain, originator first: "alice → planner-agent". */
+function chain(id) {
+  const d = id.delegation;
+  return [d.originator || '?', ...(d.earlierActors || []).slice().reverse(), id.subject || '?'].join(' → ');
+}
+
+/** The run or step the caller declared; one the issuer did not sign is marked unverified. */
+function intent(i) {
+  const what = i.description || [i.runId ? 'run ' + i.runId : null, i.stepId ? 'step ' + i.stepId : null].filter(Boolean).join(' ')
+    + (i.verified ? ' (signed by the issuer)' : ' (unverified: declared by the client)');
+  return el('span', { id: 'intent', class: i.verified ? 'intent-verified' : 'intent-unverified', 'data-verified': String(!!i.verified) }, what);
+}
+
 function renderOverview(s) {
   replace(document.getElementById('session-id'), s.sessionId);
   replace(document.getElementById('session-status'), statusBadge(s.status),
     s.sealed ? el('span', { class: 'badge badge-sealed', title: 'sealed evidence' }, 'sealed') : null);
   const id = s.identity || {};
+  const d = id.delegation;
   const who = el('dl', { class: 'facts', id: 'identity' },
-    field('Subject', el('span', { id: 'subject' }, id.subject || 'unknown')),
+    field(d ? 'Actor' : 'Subject', el('span', { id: 'subject' }, id.subject || 'unknown')),
+    d ? field('Acting for', el('span', { id: 'originator' }, d.originator || '?'),
+      d.originatorIssuer && d.originatorIssuer !== id.issuer ? el('span', { class: 'muted' }, ' (' + d.originatorIssuer + ')') : null) : null,
+    d ? field('Chain', el('span', { id: 'chain' }, chain(id)), el('span', { class: 'muted' }, ' (actor named in ' + (d.via || '?') + ')')) : null,
     field('Issuer', id.issuer || '—'),
-    field('Groups', (id.groups || []).join(', ') || '—'),
+    field(d ? 'Actor groups' : 'Groups', (id.groups || []).join(', ') || '—'),
+    d ? field('Originator groups', (d.originatorGroups || []).join(', ') || '—') : null,
+    id.intent ? field('Declared intent', intent(id.intent)) : null,
     field('Connection', s.connection ? (s.connection.name || '?') + ' · ' + (s.connection.database || '?') + ' · ' + (s.connection.protocol || '') : '—'),
     field('Client', s.clientAddress || '—'),
     field('Edge', s.edgeId || '—'),

@@ -5,7 +5,9 @@ import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -28,11 +30,28 @@ public final class SampleSessions {
     private final String edgeId;
     private Instant clock;
     private long sequence;
+    private Identity identity = ciIdentity();
 
     public SampleSessions(String sessionId, String edgeId, Instant start) {
         this.sessionId = sessionId;
         this.edgeId = edgeId;
         this.clock = start;
+    }
+
+    /** The identity of this session's events from now on (a CI job's unless set). */
+    public SampleSessions as(Identity newIdentity) {
+        this.identity = newIdentity;
+        return this;
+    }
+
+    /**
+     * executor-agent (group agents) acting for alice (group dba), set going by planner-agent, with
+     * the intent it declared as a connection parameter (unverified).
+     */
+    public static Identity delegatedIdentity() {
+        return new Identity("executor-agent", "https://issuer.example", List.of("agents"), List.of(), Map.of(), null,
+                new Delegation("alice", "https://issuer.example", List.of("dba"), List.of(), List.of("planner-agent"), "act"),
+                new DeclaredIntent("run-17", "4", false, DeclaredIntent.CONNECTION_PARAMETER));
     }
 
     public static Identity ciIdentity() {
@@ -57,7 +76,7 @@ public final class SampleSessions {
     }
 
     public AuditEvent opened() {
-        return new AuditEvent.SessionOpened(header("edge"), ciIdentity(), connection(), "10.0.0.7", "app", "psql", "enforce", true);
+        return new AuditEvent.SessionOpened(header("edge"), identity, connection(), "10.0.0.7", "app", "psql", "enforce", true);
     }
 
     public AuditEvent.CommandReceived command(String sql, StatementKind kind, String tag, String objectType, List<String> written,
@@ -66,7 +85,7 @@ public final class SampleSessions {
         SqlCommand cmd = new SqlCommand(CommandId.random(), new SessionId(sessionId), ++sequence, clock.plusMillis(1),
                 params.length == 0 ? SqlCommand.Form.SIMPLE_QUERY : SqlCommand.Form.EXTENDED, sql, List.of(params),
                 new SqlAnalysis(true, null, "fp", List.of(st)));
-        return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
+        return new AuditEvent.CommandReceived(header("edge"), cmd, identity, connection(), edgeId, 0, "enforce",
                 clock, "10.0.0.7");
     }
 
@@ -83,7 +102,7 @@ public final class SampleSessions {
         SqlCommand cmd = SqlCommand.of(CommandId.random(), new SessionId(sessionId), ++sequence, clock.plusMillis(1),
                 SqlCommand.Form.SIMPLE_QUERY, SqlCommand.POSTGRES, List.of(execute), "EXECUTE pay('refund', 40)", true,
                 null, "fp");
-        return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
+        return new AuditEvent.CommandReceived(header("edge"), cmd, identity, connection(), edgeId, 0, "enforce",
                 clock, "10.0.0.7", refusal);
     }
 
@@ -101,7 +120,7 @@ public final class SampleSessions {
                         new CommandStatement(CommandStatement.Step.EXECUTE, "SELECT * FROM orders WHERE id > $1", "S_1",
                                 "C_2", List.of("10"), "sha256:" + "ef".repeat(32), 50, true, null, select)),
                 null, true, null, "fp");
-        return new AuditEvent.CommandReceived(header("edge"), cmd, ciIdentity(), connection(), edgeId, 0, "enforce",
+        return new AuditEvent.CommandReceived(header("edge"), cmd, identity, connection(), edgeId, 0, "enforce",
                 clock, "10.0.0.7");
     }
 

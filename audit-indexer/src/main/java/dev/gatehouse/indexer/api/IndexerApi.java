@@ -109,7 +109,7 @@ public final class IndexerApi {
     }
 
     static SearchQuery query(MultiMap p) {
-        return new SearchQuery(p.get("subject"), p.get("group"), p.get("issuer"), p.get("repository"), p.get("commit"),
+        return new SearchQuery(p.get("subject"), p.get("originator"), p.get("actor"), p.get("group"), p.get("issuer"), p.get("repository"), p.get("commit"),
                 p.get("connection"), p.get("verdict"), instant(p, "from"), instant(p, "to"), p.get("object"), p.get("kind"),
                 p.get("text"), p.get("status"), integer(p, "limit"), p.get("before"));
     }

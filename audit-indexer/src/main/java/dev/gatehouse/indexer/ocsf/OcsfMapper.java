@@ -7,7 +7,9 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
@@ -282,7 +284,10 @@ public final class OcsfMapper {
 
         SessionParts parts = sessionParts(r);
         e.set("actor", parts.actor());
-        if (r.identity() != null) ci(e, r.identity());
+        if (r.identity() != null) {
+            ci(e, r.identity());
+            delegation(e, r.identity());
+        }
         e.set("src_endpoint", parts.source());
         e.set("dst_endpoint", parts.destination());
         e.put("type_id", 1).put("type", "Database");
@@ -578,6 +583,7 @@ public final class OcsfMapper {
         e.put("logon_type_id", 3).put("logon_type", "Network");
         e.put("is_remote", true);
         ci(e, identity);
+        delegation(e, identity);
         return e;
     }
 
@@ -749,6 +755,36 @@ public final class OcsfMapper {
         if (ci.ref() != null) labels.add("ci.ref=" + ci.ref());
         if (ci.workflow() != null) labels.add("ci.workflow=" + ci.workflow());
         if (ci.runId() != null) labels.add("ci.run_id=" + ci.runId());
+    }
+
+    /**
+     * A delegated session (actor.user is then the current actor, the agent): the originator and the
+     * earlier actors in unmapped.gatehouse.delegation; a declared run or step in
+     * unmapped.gatehouse.intent, with {@code verified} false unless the issuer signed it.
+     */
+    private static void delegation(ObjectNode event, Identity identity) {
+        if (identity.delegation() == null && identity.intent() == null) return;
+        ObjectNode g = gatehouse(event, event.path("metadata").path("correlation_uid").asText());
+        Delegation d = identity.delegation();
+        if (d != null) {
+            ObjectNode node = g.putObject("delegation");
+            node.put("originator", d.originator());
+            putIf(node, "originator_issuer", d.originatorIssuer());
+            if (!d.originatorGroups().isEmpty()) node.set("originator_groups", strings(d.originatorGroups()));
+            node.put("actor", identity.subject());
+            node.set("earlier_actors", strings(d.earlierActors()));
+            node.put("via", d.via());
+            node.put("chain", d.chain(identity.subject()));
+        }
+        DeclaredIntent i = identity.intent();
+        if (i != null) {
+            ObjectNode node = g.putObject("intent");
+            putIf(node, "run_id", i.runId());
+            putIf(node, "step_id", i.stepId());
+            node.put("verified", i.verified());
+            node.put("source", i.source());
+            node.put("description", i.describe());
+        }
     }
 
     private static void putIf(ObjectNode node, String field, String value) {

@@ -52,12 +52,59 @@ public record SessionSummary(String sessionId, String status, String startedAt, 
                 connection, commands, denied, approvals, masked, newSealed);
     }
 
-    /** Who opened the session; {@code ci} is null unless the token came from a CI system. */
+    /**
+     * Who opened the session; {@code ci} is null unless the token came from a CI system. In a
+     * delegated session {@code subject} and {@code groups} are the current actor's (the agent's) and
+     * {@code delegation} names the originator; {@code intent} is the run or step the caller declared.
+     */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record IdentityInfo(String subject, String issuer, List<String> groups, CiInfo ci) {
+    public record IdentityInfo(String subject, String issuer, List<String> groups, CiInfo ci, DelegationInfo delegation,
+                               IntentInfo intent) {
         public IdentityInfo {
             groups = groups == null ? List.of() : List.copyOf(groups);
         }
+
+        /** A caller acting for itself, without declared intent. */
+        public IdentityInfo(String subject, String issuer, List<String> groups, CiInfo ci) {
+            this(subject, issuer, groups, ci, null, null);
+        }
+
+        /** Who acts in a delegated session, or null when it is not delegated (the subject acts for itself). */
+        public String actor() {
+            return delegation == null ? null : subject;
+        }
+
+        /** "alice → planner-agent" in a delegated session, else the subject. */
+        public String chain() {
+            if (delegation == null) return subject;
+            StringBuilder b = new StringBuilder(delegation.originator());
+            for (int i = delegation.earlierActors().size() - 1; i >= 0; i--) b.append(" → ").append(delegation.earlierActors().get(i));
+            return b.append(" → ").append(subject).toString();
+        }
+    }
+
+    /**
+     * Who a delegated session acts for: the originator (the person), and the actors before the
+     * current one (nearest first; the current actor is the identity's subject).
+     *
+     * @param via where the actor was read: {@code act}, or the claim configured for its issuer
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record DelegationInfo(String originator, String originatorIssuer, List<String> originatorGroups,
+                                 List<String> earlierActors, String via) {
+        public DelegationInfo {
+            originatorGroups = originatorGroups == null ? List.of() : List.copyOf(originatorGroups);
+            earlierActors = earlierActors == null ? List.of() : List.copyOf(earlierActors);
+        }
+    }
+
+    /**
+     * The run and plan step the caller declared; only a {@code verified} one was signed by its issuer.
+     *
+     * @param description for people, an unsigned one marked "(unverified: declared by the client)"
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record IntentInfo(String runId, String stepId, boolean verified, String source, String description) {
     }
 
     /** CI provenance: the repository, commit and run that asked. */

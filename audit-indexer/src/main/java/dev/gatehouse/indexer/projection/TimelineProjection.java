@@ -4,7 +4,9 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.StatementAnalysis;
@@ -313,7 +315,14 @@ public final class TimelineProjection {
         CiProvenance ci = identity.ci();
         SessionSummary.CiInfo info = ci == null ? null : new SessionSummary.CiInfo(ci.system(), ci.repository(),
                 ci.commitSha(), ci.ref(), ci.workflow(), ci.runId(), runUrl(ci), ci.job(), ci.actor());
-        return new SessionSummary.IdentityInfo(identity.subject(), identity.issuer(), identity.groups(), info);
+        Delegation d = identity.delegation();
+        SessionSummary.DelegationInfo delegation = d == null ? null : new SessionSummary.DelegationInfo(d.originator(),
+                d.originatorIssuer(), d.originatorGroups(), d.earlierActors(), d.via());
+        DeclaredIntent i = identity.intent();
+        SessionSummary.IntentInfo intent = i == null ? null
+                : new SessionSummary.IntentInfo(i.runId(), i.stepId(), i.verified(), i.source(), i.describe());
+        return new SessionSummary.IdentityInfo(identity.subject(), identity.issuer(), identity.groups(), info, delegation,
+                intent);
     }
 
     private static String runUrl(CiProvenance ci) {
@@ -332,11 +341,20 @@ public final class TimelineProjection {
         return new SessionSummary.ConnectionInfo(ref.name(), database, ref.protocol());
     }
 
+    /**
+     * Who acted, for an event's text: the subject, in a delegated session "planner-agent for alice"
+     * (earlier actors named "via"), with CI provenance and a declared intent (marked unverified
+     * when the client declared it).
+     */
     private static String who(Identity identity) {
         if (identity == null) return "a client";
         String ci = identity.ci() == null || identity.ci().repository() == null ? ""
                 : " (" + identity.ci().repository() + (identity.ci().commitSha() == null ? "" : "@" + identity.ci().commitSha()) + ")";
-        return identity.subject() + ci;
+        Delegation d = identity.delegation();
+        String chain = d == null ? "" : " for " + d.originator()
+                + (d.earlierActors().isEmpty() ? "" : " via " + String.join(", ", d.earlierActors()));
+        String intent = identity.intent() == null ? "" : " [" + identity.intent().describe() + "]";
+        return identity.subject() + chain + ci + intent;
     }
 
     private static String connectionName(ConnectionRef ref) {

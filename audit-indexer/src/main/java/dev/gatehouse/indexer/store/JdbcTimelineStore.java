@@ -300,6 +300,8 @@ public final class JdbcTimelineStore implements TimelineStore {
         final long storedLastEventUs;
         final boolean inDb;
         List<String> storedGroups;
+        /** The delegated session's earlier actors as stored (session_earlier_actors). */
+        List<String> storedEarlierActors;
         boolean dirty;
 
         SessionRow(SessionSummary summary, int partition, String chainHead, long chainEvents, boolean sealRequested,
@@ -313,7 +315,14 @@ public final class JdbcTimelineStore implements TimelineStore {
             this.storedLastEventUs = inDb ? lastEventUs : Long.MIN_VALUE;
             this.inDb = inDb;
             this.storedGroups = storedGroups;
+            this.storedEarlierActors = inDb ? earlierActors(summary) : List.of();
         }
+    }
+
+    /** The actors before a delegated session's current one, nearest first; empty when not delegated. */
+    private static List<String> earlierActors(SessionSummary summary) {
+        return summary.identity() == null || summary.identity().delegation() == null ? List.of()
+                : summary.identity().delegation().earlierActors();
     }
 
     /** Where a batch's raw records of one session go: its chunks on that partition. */
@@ -622,10 +631,10 @@ public final class JdbcTimelineStore implements TimelineStore {
             String sql = row.inDb
                     ? "UPDATE sessions SET status = ?, started_us = ?, ended_us = ?, last_event_us = ?, edge_id = ?, subject = ?,"
                       + " issuer = ?, ci_repository = ?, ci_commit = ?, connection_name = ?, summary = ?, chain_head = ?,"
-                      + " chain_events = ?, sealed = ?, seal_requested = ? WHERE session_id = ?"
+                      + " chain_events = ?, sealed = ?, seal_requested = ?, originator = ?, actor = ? WHERE session_id = ?"
                     : "INSERT INTO sessions (status, started_us, ended_us, last_event_us, edge_id, subject, issuer, ci_repository,"
-                      + " ci_commit, connection_name, summary, chain_head, chain_events, sealed, seal_requested, session_id,"
-                      + " kafka_partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                      + " ci_commit, connection_name, summary, chain_head, chain_events, sealed, seal_requested, originator,"
+                      + " actor, session_id, kafka_partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
             PreparedStatement ps = writerStatement(sql);
             ps.setString(1, s.status());
             ps.setLong(2, s.startedAt() == null ? row.lastEventUs : micros(s.startedAt()));
@@ -643,9 +652,25 @@ public final class JdbcTimelineStore implements TimelineStore {
             ps.setLong(13, row.chainEvents);
             ps.setBoolean(14, s.sealed());
             ps.setBoolean(15, row.sealRequested);
-            ps.setString(16, s.sessionId());
-            if (!row.inDb) ps.setInt(17, row.partition);
+            SessionSummary.DelegationInfo delegation = s.identity() == null ? null : s.identity().delegation();
+            ps.setString(16, delegation == null ? null : delegation.originator());
+            ps.setString(17, delegation == null ? null : s.identity().subject());
+            ps.setString(18, s.sessionId());
+            if (!row.inDb) ps.setInt(19, row.partition);
             ps.executeUpdate();
+            List<String> earlier = earlierActors(s);
+            if (!new LinkedHashSet<>(earlier).equals(new LinkedHashSet<>(row.storedEarlierActors))) {
+                PreparedStatement del = writerStatement("DELETE FROM session_earlier_actors WHERE session_id = ?");
+                PreparedStatement ins = writerStatement("INSERT INTO session_earlier_actors (session_id, actor_name) VALUES (?, ?)");
+                del.setString(1, s.sessionId());
+                del.executeUpdate();
+                for (String a : new LinkedHashSet<>(earlier)) {
+                    ins.setString(1, s.sessionId());
+                    ins.setString(2, a);
+                    ins.executeUpdate();
+                }
+                row.storedEarlierActors = earlier;
+            }
             List<String> groups = s.identity() == null ? List.of() : s.identity().groups();
             if (!new LinkedHashSet<>(groups).equals(new LinkedHashSet<>(row.storedGroups))) {
                 PreparedStatement del = writerStatement("DELETE FROM session_groups WHERE session_id = ?");
@@ -867,6 +892,11 @@ public final class JdbcTimelineStore implements TimelineStore {
 
     private static void sessionFilters(Sql sql, SearchQuery q) {
         if (q.subject() != null) sql.and("s.subject = ?", q.subject());
+        if (q.originator() != null) sql.and("s.originator = ?", q.originator());
+        if (q.actor() != null) {
+            sql.and("(s.actor = ? OR EXISTS (SELECT 1 FROM session_earlier_actors a WHERE a.session_id = s.session_id"
+                    + " AND a.actor_name = ?))", q.actor(), q.actor());
+        }
         if (q.issuer() != null) sql.and("s.issuer = ?", q.issuer());
         if (q.repository() != null) sql.and("s.ci_repository = ?", q.repository());
         if (q.commit() != null) sql.and("s.ci_commit LIKE ? ESCAPE '!'", like(q.commit().toLowerCase(Locale.ROOT)) + "%");

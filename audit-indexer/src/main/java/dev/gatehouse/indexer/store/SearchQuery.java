@@ -13,12 +13,16 @@ import java.util.Set;
  * case-insensitive substring of the SQL (the command's text or the text of one of its statements,
  * e.g. the prepared statement an {@code EXECUTE} runs).
  *
+ * @param subject    the session's subject (in a delegated session: its current actor)
+ * @param originator only delegated sessions acting for this person (the delegation's originator)
+ * @param actor      only delegated sessions with this actor in their chain: the current actor or
+ *                   any earlier one
  * @param verdict allow, deny, mask or require_approval
  * @param kind    a statement kind as the timeline names it ("CREATE_DATABASE", "SELECT")
  * @param status  open, closed, aborted or rejected
  * @param before  the {@code next} cursor of the previous page, or null
  */
-public record SearchQuery(String subject, String group, String issuer, String repository, String commit,
+public record SearchQuery(String subject, String originator, String actor, String group, String issuer, String repository, String commit,
                           String connection, String verdict, Instant from, Instant to, String object, String kind,
                           String text, String status, int limit, String before) {
 
@@ -28,6 +32,8 @@ public record SearchQuery(String subject, String group, String issuer, String re
 
     public SearchQuery {
         subject = blankToNull(subject);
+        originator = blankToNull(originator);
+        actor = blankToNull(actor);
         group = blankToNull(group);
         issuer = blankToNull(issuer);
         repository = blankToNull(repository);
@@ -62,17 +68,18 @@ public record SearchQuery(String subject, String group, String issuer, String re
 
     /** No filter, the default page size. */
     public static SearchQuery all() {
-        return new SearchQuery(null, null, null, null, null, null, null, null, null, null, null, null, null, 0, null);
+        return new SearchQuery(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, 0,
+                null);
     }
 
     public SearchQuery withStatus(String newStatus) {
-        return new SearchQuery(subject, group, issuer, repository, commit, connection, verdict, from, to, object, kind,
-                text, newStatus, limit, before);
+        return new SearchQuery(subject, originator, actor, group, issuer, repository, commit, connection, verdict, from,
+                to, object, kind, text, newStatus, limit, before);
     }
 
     public SearchQuery withBefore(String cursor) {
-        return new SearchQuery(subject, group, issuer, repository, commit, connection, verdict, from, to, object, kind,
-                text, status, limit, cursor);
+        return new SearchQuery(subject, originator, actor, group, issuer, repository, commit, connection, verdict, from,
+                to, object, kind, text, status, limit, cursor);
     }
 
     /** Whether any filter on a session's commands is set. */

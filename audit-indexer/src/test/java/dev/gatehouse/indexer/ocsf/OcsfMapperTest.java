@@ -1,5 +1,6 @@
 package dev.gatehouse.indexer.ocsf;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gatehouse.platform.core.AuditEvent;
@@ -7,7 +8,9 @@ import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -71,6 +74,36 @@ class OcsfMapperTest {
         assertThat(e.path("metadata").path("uid").asText()).isEqualTo(opened.header().eventId());
         assertThat(e.path("metadata").path("labels").toString()).contains("ci.repository=acme/infra", "ci.commit_sha=0123abcd");
         assertThat(e.path("unmapped").path("gatehouse").path("ci").path("commit_sha").asText()).isEqualTo("0123abcd");
+    }
+
+    @Test
+    void aDelegatedSessionsLogonAndCommandsNameTheAgentAsUserAndCarryTheChainAndTheUnverifiedIntent() {
+        // Given planner-agent acting for alice, with a run it declared itself
+        Identity agent = new Identity("planner-agent", "https://sso.example.com/realms/corp", List.of("agents"), List.of(),
+                Map.of(), null, new Delegation("alice-id", "https://sso.example.com/realms/corp", List.of("dba"), List.of(),
+                List.of(), "act"), new DeclaredIntent("r-1", null, false, DeclaredIntent.CONNECTION_PARAMETER));
+        var received = received(agent, 1, "SELECT 1",
+                new StatementAnalysis(StatementKind.READ, "SELECT", null, List.of(), List.of(), List.of(), false));
+
+        // When
+        ObjectNode logon = feed(opened(agent, 0)).getFirst();
+        feed(received);
+        feed(decided(received, new Decision.Allow(received.command().id(), "r", null, "v1"), "enforce"));
+        ObjectNode command = feed(completed(received, true, 1, null, null)).getFirst();
+
+        // Then
+        for (ObjectNode e : List.of(logon, command)) {
+            assertConforms(e);
+            JsonNode g = e.path("unmapped").path("gatehouse");
+            assertThat(g.path("delegation").path("originator").asText()).isEqualTo("alice-id");
+            assertThat(g.path("delegation").path("actor").asText()).isEqualTo("planner-agent");
+            assertThat(g.path("delegation").path("chain").asText()).isEqualTo("alice-id → planner-agent");
+            assertThat(g.path("intent").path("verified").asBoolean(true)).isFalse();
+            assertThat(g.path("intent").path("description").asText()).isEqualTo("run r-1 (unverified: declared by the client)");
+        }
+        assertThat(logon.path("user").path("uid").asText()).isEqualTo("planner-agent");
+        assertThat(command.path("actor").path("user").path("uid").asText()).isEqualTo("planner-agent");
+        assertThat(feed(opened(ALICE, 5)).getFirst().path("unmapped").path("gatehouse").has("delegation")).isFalse();
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.gatehouse.indexer.projection;
 
 import dev.gatehouse.indexer.SampleSessions;
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Decision;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.SessionId;
@@ -53,6 +54,58 @@ class TimelineProjectionTest {
         assertThat(commands.get(2).statements()).containsExactly(new Entry.StatementInfo("CREATE_DATABASE", List.of("reports")));
         assertThat(timeline.entries().getFirst()).isInstanceOf(Entry.EventEntry.class);
         assertThat(((Entry.EventEntry) timeline.entries().getLast()).event()).isEqualTo("SessionClosed");
+    }
+
+    @Test
+    void aDelegatedSessionRecordsItsOriginatorChainAndUnverifiedIntentOnceForTheSession() {
+        // Given executor-agent acting for alice, set going by planner-agent, with an intent it declared itself
+        SampleSessions session = new SampleSessions("s-d", "edge-a", Instant.parse("2025-03-01T10:00:00Z"))
+                .as(SampleSessions.delegatedIdentity());
+        var select = session.command("SELECT 1", StatementKind.READ, "SELECT", null, List.of(), List.of());
+        // When
+        Timeline timeline = fold(List.of(session.opened(), select, session.closed(1))).timeline("s-d").orElseThrow();
+        // Then the summary holds the chain and the intent, marked unverified
+        SessionSummary.IdentityInfo id = timeline.session().identity();
+        assertThat(id.subject()).isEqualTo("executor-agent");
+        assertThat(id.actor()).isEqualTo("executor-agent");
+        assertThat(id.groups()).containsExactly("agents");
+        assertThat(id.delegation()).isEqualTo(new SessionSummary.DelegationInfo("alice", "https://issuer.example",
+                List.of("dba"), List.of("planner-agent"), "act"));
+        assertThat(id.chain()).isEqualTo("alice → planner-agent → executor-agent");
+        assertThat(id.intent()).isEqualTo(new SessionSummary.IntentInfo("run-17", "4", false, "connection-parameter",
+                "run run-17 step 4 (unverified: declared by the client)"));
+        // and the texts name the chain and the unverified intent
+        Entry.EventEntry opened = (Entry.EventEntry) timeline.entries().getFirst();
+        assertThat(opened.detail()).startsWith("executor-agent for alice via planner-agent"
+                + " [run run-17 step 4 (unverified: declared by the client)] opened a session on demo");
+        // and the JSON the API serves carries them (commands get the chain through their session)
+        String json = TimelineJson.write(timeline.session());
+        assertThat(json).contains("\"originator\":\"alice\"", "\"earlierActors\":[\"planner-agent\"]", "\"verified\":false");
+        assertThat(TimelineJson.read(json, SessionSummary.class)).isEqualTo(timeline.session());
+    }
+
+    @Test
+    void aSignedIntentIsMarkedSignedAndASessionWithoutDelegationHasNoChain() {
+        // Given a delegated session whose issuer signed the intent, and a CI job acting for itself
+        var signed = SampleSessions.delegatedIdentity().withIntent(new DeclaredIntent("run-9", null, true, DeclaredIntent.TOKEN));
+        SampleSessions agent = new SampleSessions("s-signed", "edge-a", Instant.parse("2025-03-01T10:00:00Z")).as(signed);
+        SampleSessions ci = new SampleSessions("s-ci", "edge-a", Instant.parse("2025-03-01T10:00:00Z"));
+        // When
+        InMemoryTimelines timelines = fold(List.of(agent.opened(), ci.opened()));
+        // Then
+        Timeline agentTimeline = timelines.timeline("s-signed").orElseThrow();
+        assertThat(agentTimeline.session().identity().intent().verified()).isTrue();
+        assertThat(((Entry.EventEntry) agentTimeline.entries().getFirst()).detail())
+                .contains("[run run-9 (signed by the issuer)]").doesNotContain("unverified");
+        SessionSummary.IdentityInfo ciIdentity = timelines.session("s-ci").orElseThrow().identity();
+        assertThat(ciIdentity.delegation()).isNull();
+        assertThat(ciIdentity.intent()).isNull();
+        assertThat(ciIdentity.actor()).isNull();
+        assertThat(ciIdentity.chain()).isEqualTo("repo:acme/shop:ref:refs/heads/main");
+        assertThat(((Entry.EventEntry) timelines.timeline("s-ci").orElseThrow().entries().getFirst()).detail())
+                .startsWith("repo:acme/shop:ref:refs/heads/main (acme/shop@0123456789abcdef0123456789abcdef01234567) opened")
+                .doesNotContain(" for ");
+        assertThat(TimelineJson.write(timelines.session("s-ci").orElseThrow())).contains("\"delegation\":null");
     }
 
     @Test

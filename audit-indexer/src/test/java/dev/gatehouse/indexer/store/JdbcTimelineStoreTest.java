@@ -6,7 +6,9 @@ import dev.gatehouse.indexer.projection.InMemoryTimelines;
 import dev.gatehouse.indexer.projection.TimelineJson;
 import dev.gatehouse.indexer.projection.TimelineProjection;
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.StatementKind;
 import dev.gatehouse.platform.events.AuditEventCodec;
 import dev.gatehouse.platform.evidence.SessionChain;
@@ -22,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -340,10 +343,10 @@ class JdbcTimelineStoreTest {
             var denied = store.sessions(query(null, null, "deny", null, null));
             var text = store.commands(query(null, null, null, "PUBLIC.ORDERS where", null));
             var open = store.sessions(SearchQuery.all().withStatus("open"));
-            var firstPage = store.sessions(new SearchQuery(null, "deployers", null, null, null, null, null, null, null,
-                    null, null, null, null, 1, null));
-            var secondPage = store.sessions(firstPage.items().isEmpty() ? SearchQuery.all() : new SearchQuery(null, "deployers",
-                    null, null, null, null, null, null, null, null, null, null, null, 1, firstPage.next()));
+            var firstPage = store.sessions(new SearchQuery(null, null, null, "deployers", null, null, null, null,
+                    null, null, null, null, null, null, null, 1, null));
+            var secondPage = store.sessions(firstPage.items().isEmpty() ? SearchQuery.all() : new SearchQuery(null, null, null,
+                    "deployers", null, null, null, null, null, null, null, null, null, null, null, 1, firstPage.next()));
             // Then
             assertThat(all.items()).extracting(s -> s.sessionId()).containsExactly("s-new", "s-old");
             assertThat(byDatabase.items()).hasSize(2).allSatisfy(hit -> {
@@ -358,6 +361,50 @@ class JdbcTimelineStoreTest {
             assertThat(secondPage.items()).extracting(s -> s.sessionId()).containsExactly("s-old");
             assertThat(secondPage.next()).isNull();
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void searchesDelegatedSessionsByOriginatorAndByAnyActorOfTheirChain(String kind) {
+        // Given executor-agent for alice via planner-agent (its commands in a second batch), planner-agent for bob,
+        // and a CI job acting for itself
+        SampleSessions forAlice = new SampleSessions("s-alice", "edge-1", Instant.parse("2025-03-01T10:00:00Z"))
+                .as(SampleSessions.delegatedIdentity());
+        SampleSessions forBob = new SampleSessions("s-bob", "edge-1", Instant.parse("2025-03-01T11:00:00Z"))
+                .as(new Identity("planner-agent", "https://issuer.example", List.of("agents"), List.of(), Map.of(), null,
+                        new Delegation("bob", "https://issuer.example", List.of(), List.of(), List.of(), "azp"), null));
+        SampleSessions ci = new SampleSessions("s-ci", "edge-1", Instant.parse("2025-03-01T12:00:00Z"));
+        try (JdbcTimelineStore store = open(kind)) {
+            store.project("audit", records(List.of(forAlice.opened()), 0, 0));
+            store.project("audit", records(List.of(forAlice.command("SELECT 1", StatementKind.READ, "SELECT", null,
+                    List.of(), List.of())), 0, 1));
+            store.project("audit", records(List.of(forBob.opened(), ci.opened()), 1, 0));
+            // When
+            var byAlice = store.sessions(byChain("alice", null));
+            var byPlanner = store.sessions(byChain(null, "planner-agent"));
+            var byExecutor = store.sessions(byChain(null, "executor-agent"));
+            var plannerForBob = store.sessions(byChain("bob", "planner-agent"));
+            var executorForBob = store.sessions(byChain("bob", "executor-agent"));
+            var originatorIsNoActor = store.sessions(byChain(null, "alice"));
+            var aliceCommands = store.commands(byChain("alice", "planner-agent"));
+            // Then
+            assertThat(byAlice.items()).extracting(s -> s.sessionId()).containsExactly("s-alice");
+            assertThat(byPlanner.items()).extracting(s -> s.sessionId()).containsExactly("s-bob", "s-alice");
+            assertThat(byExecutor.items()).extracting(s -> s.sessionId()).containsExactly("s-alice");
+            assertThat(plannerForBob.items()).extracting(s -> s.sessionId()).containsExactly("s-bob");
+            assertThat(executorForBob.items()).isEmpty();
+            assertThat(originatorIsNoActor.items()).isEmpty();
+            assertThat(aliceCommands.items()).singleElement().satisfies(hit -> {
+                assertThat(hit.command().sql()).isEqualTo("SELECT 1");
+                assertThat(hit.session().identity().chain()).isEqualTo("alice → planner-agent → executor-agent");
+                assertThat(hit.session().identity().intent().verified()).isFalse();
+            });
+        }
+    }
+
+    private static SearchQuery byChain(String originator, String actor) {
+        return new SearchQuery(null, originator, actor, null, null, null, null, null, null, null, null, null, null, null,
+                null, 0, null);
     }
 
     @ParameterizedTest
@@ -414,7 +461,7 @@ class JdbcTimelineStoreTest {
             var orders = store.commands(query("orders", null, null, null, null));
             var ordersDrops = store.commands(query("public.orders", "DROP_TABLE", null, null, null));
             var cSelect = store.commands(query("c", "SELECT", null, null, null));
-            var selects = store.sessions(new SearchQuery(null, null, null, null, null, null, null, null, null,
+            var selects = store.sessions(new SearchQuery(null, null, null, null, null, null, null, null, null, null, null,
                     "public.c", "SELECT", null, null, 0, null));
             // Then
             assertThat(drops.items()).extracting(hit -> hit.command().commandId()).containsExactly(drop.command().id().value());
@@ -430,7 +477,8 @@ class JdbcTimelineStoreTest {
     }
 
     private static SearchQuery query(String object, String kind, String verdict, String text, String commit) {
-        return new SearchQuery(null, null, null, null, commit, null, verdict, null, null, object, kind, text, null, 0, null);
+        return new SearchQuery(null, null, null, null, null, null, commit, null, verdict, null, null, object, kind, text, null,
+                0, null);
     }
 
     @ParameterizedTest

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "search", mixinStandardHelpOptions = true,
         description = {"Search the audit indexer: one line per command (or per session with --sessions), newest first.",
-                "Example: who created database scratch?  gatehouse audit search --kind CREATE_DATABASE --object scratch"})
+                "Example: who created database scratch?  gatehouse audit search --kind CREATE_DATABASE --object scratch",
+                "Example: what did agents do for alice?  gatehouse audit search --originator alice --actor planner-agent"})
 final class AuditSearchCommand implements Callable<Integer> {
 
     @Spec
@@ -30,8 +31,12 @@ final class AuditSearchCommand implements Callable<Integer> {
     @Mixin
     AdminClient.IndexerOptions indexer = new AdminClient.IndexerOptions();
 
-    @Option(names = "--subject", description = "Only this subject (who the token says the caller is).")
+    @Option(names = "--subject", description = "Only this subject (who the token says the caller is; in a delegated session the agent).")
     String subject;
+    @Option(names = "--originator", description = "Only delegated sessions acting for this person (the delegation token's subject).")
+    String originator;
+    @Option(names = "--actor", description = "Only delegated sessions with this agent in their chain (the current or an earlier actor).")
+    String actor;
     @Option(names = "--group", description = "Only callers in this group.")
     String group;
     @Option(names = "--issuer", description = "Only tokens from this issuer.")
@@ -97,6 +102,8 @@ final class AuditSearchCommand implements Callable<Integer> {
         if (limit < 1) throw new IllegalArgumentException("--limit must be at least 1, not " + limit);
         Map<String, String> query = new LinkedHashMap<>();
         query.put("subject", subject);
+        query.put("originator", originator);
+        query.put("actor", actor);
         query.put("group", group);
         query.put("issuer", issuer);
         query.put("repository", repository);

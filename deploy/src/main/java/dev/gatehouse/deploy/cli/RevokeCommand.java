@@ -19,6 +19,8 @@ import java.util.concurrent.Callable;
                 + "new ones are refused, until lifted. Needs an administrator's token.",
                 "  gatehouse revoke --subject alice --reason 'laptop stolen'",
                 "  gatehouse revoke --commit 4f2a9c1 --reason 'compromised build'",
+                "  gatehouse revoke --actor planner-agent --reason 'agent misbehaving'   (every session of the agent, for anyone)",
+                "  gatehouse revoke --originator alice --reason 'account compromised'   (every agent acting for alice)",
                 "  gatehouse revoke --list",
                 "  gatehouse revoke --lift rv-0123456789ab   (or --lift subject=alice)"})
 final class RevokeCommand implements Callable<Integer> {
@@ -43,6 +45,10 @@ final class RevokeCommand implements Callable<Integer> {
         String issuer;
         @Option(names = "--group", description = "Revoke members of group G.")
         String group;
+        @Option(names = "--actor", description = "Revoke delegated sessions with agent A in their chain (current or earlier actor).")
+        String actor;
+        @Option(names = "--originator", description = "Revoke delegated sessions acting for person P (every agent acting for P).")
+        String originator;
         @Option(names = "--list", description = "List the revocations in force.")
         boolean list;
         @Option(names = "--lift", paramLabel = "ID|TYPE=VALUE", description = "Lift a revocation, by id or by selector.")
@@ -71,6 +77,8 @@ final class RevokeCommand implements Callable<Integer> {
                 : action.repository != null ? "repository=" + action.repository
                 : action.commit != null ? "commit=" + action.commit
                 : action.issuer != null ? "issuer=" + action.issuer
+                : action.actor != null ? "actor=" + action.actor
+                : action.originator != null ? "originator=" + action.originator
                 : "group=" + action.group;
         JsonObject r = client.post("/revocations", new JsonObject().put("selector", selector).put("reason", reason));
         out.println("revoked " + r.getString("id") + ": " + r.getString("selector") + " by " + r.getString("revokedBy")

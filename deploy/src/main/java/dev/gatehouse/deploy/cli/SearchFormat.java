@@ -63,11 +63,54 @@ final class SearchFormat {
     /**
      * Who: for a CI job {@code ci:github-actions repo=R commit=abc1234 run=URL (subject S)} (the provider is
      * the issuer kind the indexer recorded: github-actions or gitlab), else the subject
-     * with its groups and issuer.
+     * with its groups and issuer. A delegated session names its chain, originator first,
+     * {@code alice → planner-agent actor-groups=agents issuer=I}, and a declared intent follows as
+     * {@code intent="run r step s (unverified: declared by the client)"}.
      */
     static String identity(JsonObject identity) {
         if (identity == null) return "(unknown identity)";
+        String who = who(identity);
+        String intent = intent(identity.getJsonObject("intent"));
+        return intent == null ? who : who + " intent=\"" + intent + '"';
+    }
+
+    /**
+     * A declared intent for people, "run r step s (unverified: declared by the client)" unless its
+     * issuer signed it; null when none was declared.
+     */
+    static String intent(JsonObject intent) {
+        if (intent == null) return null;
+        String described = intent.getString("description");
+        if (described == null) {
+            // an answer without the description: mark it here, never show an unsigned intent unmarked
+            described = (intent.getString("runId") == null ? "" : "run " + intent.getString("runId"))
+                    + (intent.getString("stepId") == null ? "" : " step " + intent.getString("stepId"))
+                    + (Boolean.TRUE.equals(intent.getBoolean("verified")) ? " (signed by the issuer)"
+                    : " (unverified: declared by the client)");
+        }
+        return described.strip();
+    }
+
+    /** The chain of a delegated session, "alice → earlier → planner-agent", or null when not delegated. */
+    static String chain(JsonObject identity) {
+        JsonObject delegation = identity.getJsonObject("delegation");
+        if (delegation == null || delegation.getString("originator") == null) return null;
+        StringBuilder s = new StringBuilder(delegation.getString("originator"));
+        JsonArray earlier = delegation.getJsonArray("earlierActors", new JsonArray());
+        for (int i = earlier.size() - 1; i >= 0; i--) s.append(" → ").append(earlier.getValue(i));
+        return s.append(" → ").append(identity.getString("subject", "?")).toString();
+    }
+
+    private static String who(JsonObject identity) {
         String subject = identity.getString("subject", "?");
+        String chain = chain(identity);
+        if (chain != null) {
+            StringBuilder s = new StringBuilder(chain);
+            JsonArray groups = identity.getJsonArray("groups");
+            if (groups != null && !groups.isEmpty()) s.append(" actor-groups=").append(join(groups));
+            append(s, "issuer", identity.getString("issuer"));
+            return s.toString();
+        }
         JsonObject ci = identity.getJsonObject("ci");
         if (ci != null) {
             StringBuilder s = new StringBuilder("ci:").append(ci.getString("provider", "?"));
@@ -79,11 +122,7 @@ final class SearchFormat {
         }
         StringBuilder s = new StringBuilder(subject);
         JsonArray groups = identity.getJsonArray("groups");
-        if (groups != null && !groups.isEmpty()) {
-            List<String> names = new ArrayList<>();
-            groups.forEach(g -> names.add(String.valueOf(g)));
-            s.append(" groups=").append(String.join(",", names));
-        }
+        if (groups != null && !groups.isEmpty()) s.append(" groups=").append(join(groups));
         append(s, "issuer", identity.getString("issuer"));
         return s.toString();
     }
@@ -131,6 +170,12 @@ final class SearchFormat {
 
     static String shortSha(String sha) {
         return sha == null ? null : sha.length() > 7 ? sha.substring(0, 7) : sha;
+    }
+
+    private static String join(JsonArray values) {
+        List<String> names = new ArrayList<>();
+        values.forEach(v -> names.add(String.valueOf(v)));
+        return String.join(",", names);
     }
 
     private static void append(StringBuilder s, String key, String value) {

@@ -50,6 +50,14 @@ final class Transcript {
             if (groups != null && !groups.isEmpty()) who.append("  groups ").append(join(groups));
             if (identity.getString("issuer") != null) who.append("  issuer ").append(identity.getString("issuer"));
             lines.add("  who         " + who);
+            String chain = SearchFormat.chain(identity);
+            if (chain != null) {
+                JsonObject delegation = identity.getJsonObject("delegation");
+                lines.add("  for         " + delegation.getString("originator") + "  (chain " + chain
+                        + ", actor named in " + delegation.getString("via", "?") + ")");
+            }
+            String intent = SearchFormat.intent(identity.getJsonObject("intent"));
+            if (intent != null) lines.add("  intent      " + intent);
             JsonObject ci = identity.getJsonObject("ci");
             if (ci != null) {
                 StringBuilder s = new StringBuilder(ci.getString("provider", "ci"));

@@ -78,6 +78,17 @@ class InvestigateCommandsTest {
     }
 
     @Test
+    void searchPassesTheOriginatorAndActorFilters() {
+        // When
+        CliRun run = CliRun.run("audit", "search", "--indexer", url, "--token", "t0k", "--originator", "alice",
+                "--actor", "planner-agent");
+
+        // Then
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(requests).containsExactly("/api/v1/commands?originator=alice&actor=planner-agent&limit=50");
+    }
+
+    @Test
     void searchWithJsonPrintsTheAnswer() {
         // When
         CliRun run = CliRun.run("audit", "search", "--indexer", url, "--token", "t0k", "--json");

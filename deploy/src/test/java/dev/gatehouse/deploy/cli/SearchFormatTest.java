@@ -6,6 +6,8 @@ import dev.gatehouse.indexer.projection.TimelineProjection;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -58,6 +60,33 @@ class SearchFormatTest {
         // Then
         assertThat(who).isEqualTo("ci:github-actions repo=acme/infra commit=3f2a1c9 "
                 + "run=https://github.com/acme/infra/actions/runs/9912 (subject repo:acme/infra:ref:refs/heads/main)");
+    }
+
+    @Test
+    void aDelegatedSessionShowsItsChainOriginatorFirstAndItsUnverifiedIntent() {
+        // Given executor-agent acting for alice, set going by planner-agent, with a run it declared itself,
+        // projected by the indexer and served as JSON
+        String session = "d-1";
+        Identity identity = new Identity("executor-agent", "http://127.0.0.1:18080", List.of("agents"), List.of(), Map.of(),
+                null, new Delegation("alice", "http://127.0.0.1:18080", List.of("dba"), List.of(), List.of("planner-agent"),
+                "act"), new DeclaredIntent("r-17", "4", false, DeclaredIntent.CONNECTION_PARAMETER));
+        InMemoryTimelines timelines = new InMemoryTimelines();
+        TimelineProjection.apply(new AuditEvent.SessionOpened(new EventHeader("e1", new SessionId(session),
+                        Instant.parse("2026-11-24T07:02:10Z"), "edge", "dev-edge"), identity,
+                new ConnectionRef("demo", "postgres", "127.0.0.1:15433/demo", Map.of()), "10.0.0.7", "executor", "psql",
+                "enforce", false), 0, timelines);
+        JsonObject summary = new JsonObject(TimelineJson.write(timelines.session(session).orElseThrow()));
+
+        // When
+        String line = SearchFormat.sessionLine(summary);
+        JsonObject undescribed = summary.getJsonObject("identity").copy();
+        undescribed.getJsonObject("intent").remove("description");
+
+        // Then
+        assertThat(line).isEqualTo("2026-11-24T07:02:10Z  session d-1  open  by alice → planner-agent → executor-agent "
+                + "actor-groups=agents issuer=http://127.0.0.1:18080 intent=\"run r-17 step 4 (unverified: declared by the client)\""
+                + "  on demo  0 commands");
+        assertThat(SearchFormat.identity(undescribed)).endsWith("intent=\"run r-17 step 4 (unverified: declared by the client)\"");
     }
 
     @Test

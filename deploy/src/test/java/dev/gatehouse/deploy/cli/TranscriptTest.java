@@ -33,6 +33,26 @@ class TranscriptTest {
     }
 
     @Test
+    void theHeaderOfADelegatedSessionShowsTheOriginatorTheChainAndTheIntentMarkedUnverified() {
+        // Given the session as executor-agent acting for alice, set going by planner-agent, with a run it declared
+        JsonObject session = timeline.getJsonObject("session").copy();
+        session.put("identity", new JsonObject().put("subject", "executor-agent").put("issuer", "http://127.0.0.1:18080")
+                .put("groups", new JsonArray().add("agents"))
+                .put("delegation", new JsonObject().put("originator", "alice").put("earlierActors", new JsonArray().add("planner-agent"))
+                        .put("via", "act"))
+                .put("intent", new JsonObject().put("runId", "r-17").put("verified", false)));
+
+        // When
+        String header = String.join("\n", new Transcript(false).header(session));
+
+        // Then
+        assertThat(header)
+                .contains("who         executor-agent  groups agents  issuer http://127.0.0.1:18080")
+                .contains("for         alice  (chain alice → planner-agent → executor-agent, actor named in act)")
+                .contains("intent      run r-17 (unverified: declared by the client)");
+    }
+
+    @Test
     void aDenialShowsTheRuleAndReason() {
         // When
         List<String> lines = new Transcript(false).entry(entries.getJsonObject(1), "demo=>");

@@ -1,6 +1,8 @@
 package dev.gatehouse.deploy.it;
 
 import dev.gatehouse.deploy.dev.DevEnvironment;
+import dev.gatehouse.dev.DevTokenIssuer;
+import dev.gatehouse.platform.identity.DelegationTrust;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
@@ -10,9 +12,11 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 
@@ -140,6 +144,50 @@ class ConsoleIT {
         // and once the client disconnects, the live badge goes
         chromium.await(INDEXED).until(d -> !d.findElement(By.id("session-status")).getText().contains("live"));
         assertThat(chromium.driver().findElement(By.id("session-status")).getText()).contains("closed");
+    }
+
+    @Test
+    void aDelegatedSessionIsFoundByOriginatorAndActorAndShowsItsChainAndIntent() throws Exception {
+        // Given an agent acting for a person through JDBC, with a run and step its issuer signed
+        String person = "console-person-" + suffix;
+        String agent = "console-agent-" + suffix;
+        String token = gw.env.issuer().issue(person, List.of("dba"), Duration.ofMinutes(30), Map.of(
+                "act", DevTokenIssuer.actClaim(agent, List.of("agents"), List.of()),
+                DelegationTrust.DEFAULT_RUN_CLAIM, "run-" + suffix, DelegationTrust.DEFAULT_STEP_CLAIM, "7"));
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + gw.edgePort()
+                + "/scratch?sslmode=disable&connectTimeout=30&socketTimeout=120", agent, token); Statement s = c.createStatement()) {
+            s.execute("SELECT 1 AS delegated_" + suffix);
+        }
+
+        // When the list is filtered by the originator and the actor
+        WebDriver browser = open("index.html");
+        filter("originator", person);
+        filter("actor", agent);
+
+        // Then the session is listed as the agent's, for the person
+        WebElement row = awaitRow(agent, 1);
+        assertThat(row.findElement(By.cssSelector(".originator")).getText()).isEqualTo("for " + person);
+        assertThat(rows()).hasSize(1);
+
+        // When the same actor is asked for another originator
+        filter("originator", person + "-other");
+
+        // Then nothing matches
+        chromium.await(UI).until(d -> rows().isEmpty());
+
+        // When its session page is opened
+        filter("originator", person);
+        chromium.await(UI).until(d -> rows().size() == 1);
+        rows().getFirst().findElement(By.cssSelector("a.session-link")).click();
+        chromium.await(UI).until(d -> commandTexts().contains("SELECT 1 AS delegated_" + suffix));
+
+        // Then it names the actor, the originator, the chain and the signed intent
+        assertThat(browser.findElement(By.id("subject")).getText()).isEqualTo(agent);
+        assertThat(browser.findElement(By.id("originator")).getText()).isEqualTo(person);
+        assertThat(browser.findElement(By.id("chain")).getText()).isEqualTo(person + " → " + agent);
+        WebElement intent = browser.findElement(By.id("intent"));
+        assertThat(intent.getText()).isEqualTo("run run-" + suffix + " step 7 (signed by the issuer)");
+        assertThat(intent.getAttribute("data-verified")).isEqualTo("true");
     }
 
     @Test

@@ -2,7 +2,9 @@ package dev.gatehouse.deploy.it;
 
 import dev.gatehouse.deploy.cli.GatehouseCli;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.indexer.store.TimelineStore;
+import dev.gatehouse.platform.identity.DelegationTrust;
 import dev.gatehouse.platform.kafka.Topics;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -25,6 +27,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -141,6 +146,52 @@ class IndexerIT {
         assertThat(ocsf).filteredOn(e -> e.getInteger("class_uid") == 3002).extracting(e -> e.getInteger("activity_id"))
                 .containsExactly(1, 2);
         assertThat(ocsf).filteredOn(e -> e.getInteger("class_uid") == 6005).hasSize(3);
+    }
+
+    @Test
+    void aDelegatedSessionIsFoundByOriginatorAndByAnyActorOfItsChainAndShownWithIt() throws Exception {
+        // Given an executor agent acting for a person, set going by a planner agent, with a run its issuer signed,
+        // through JDBC with a delegation token of the development issuer
+        String person = "idx-person-" + suffix;
+        String planner = "idx-planner-" + suffix;
+        String executor = "idx-executor-" + suffix;
+        String token = gw.env.issuer().issue(person, List.of("dba"), Duration.ofMinutes(30), Map.of(
+                "act", DevTokenIssuer.actClaim(executor, List.of("agents"), List.of(planner)),
+                DelegationTrust.DEFAULT_RUN_CLAIM, "run-" + suffix));
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + gw.edgePort()
+                + "/scratch?sslmode=disable&connectTimeout=30&socketTimeout=120", executor, token); Statement st = c.createStatement()) {
+            st.execute("SELECT 'delegated-" + suffix + "'");
+        }
+        String reader = gw.token("auditor-" + suffix, READ_GROUP);
+
+        // When it is indexed and ended
+        JsonObject session = awaitOne(reader, "originator=" + enc(person) + "&status=closed", s -> s.getBoolean("sealed"));
+        String id = session.getString("sessionId");
+
+        // Then the originator and every actor of the chain find it, the originator as an actor does not
+        assertThat(ids(get(reader, "/sessions?actor=" + enc(executor)).json().getJsonArray("sessions"))).containsExactly(id);
+        assertThat(ids(get(reader, "/sessions?actor=" + enc(planner) + "&originator=" + enc(person)).json()
+                .getJsonArray("sessions"))).containsExactly(id);
+        JsonArray commands = get(reader, "/commands?actor=" + enc(planner)).json().getJsonArray("commands");
+        assertThat(commands).isNotEmpty().allSatisfy(m -> assertThat(((JsonObject) m).getJsonObject("session")
+                .getString("sessionId")).isEqualTo(id));
+        assertThat(get(reader, "/sessions?actor=" + enc(person)).json().getJsonArray("sessions")).isEmpty();
+        assertThat(get(reader, "/sessions?subject=" + enc(person)).json().getJsonArray("sessions")).isEmpty();
+        // and the summary and the opening's text hold the chain and the signed intent
+        JsonObject identity = session.getJsonObject("identity");
+        assertThat(identity.getString("subject")).isEqualTo(executor);
+        assertThat(identity.getJsonObject("delegation").getString("originator")).isEqualTo(person);
+        assertThat(identity.getJsonObject("delegation").getJsonArray("earlierActors").getList()).containsExactly(planner);
+        assertThat(identity.getJsonObject("intent").getBoolean("verified")).isTrue();
+        assertThat(entries(get(reader, "/sessions/" + id).json(), "event")).filteredOn(e -> "SessionOpened".equals(e.getString("event")))
+                .singleElement().satisfies(e -> assertThat(e.getString("detail")).startsWith(executor + " for " + person + " via "
+                        + planner + " [run run-" + suffix + " (signed by the issuer)] opened a session on scratch"));
+        // and gatehouse audit search shows the chain, originator first
+        Cli search = cli("audit", "search", "--sessions", "--originator", person, "--actor", planner);
+        assertThat(search.code()).as(search.toString()).isZero();
+        assertThat(search.out().lines().toList()).singleElement().asString()
+                .contains("session " + id, "by " + person + " → " + planner + " → " + executor + " actor-groups=agents",
+                        "intent=\"run run-" + suffix + " (signed by the issuer)\"");
     }
 
     @Test

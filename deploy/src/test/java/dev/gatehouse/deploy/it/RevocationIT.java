@@ -3,6 +3,7 @@ package dev.gatehouse.deploy.it;
 import dev.gatehouse.deploy.cli.GatehouseCli;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.core.AuditEvent;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -21,6 +22,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -147,6 +149,62 @@ class RevocationIT {
         } finally {
             api("DELETE", "/revocations/" + revocation.getString("id"), gw.token(ADMIN, "gatehouse-admins"), null);
         }
+    }
+
+    @Test
+    void revokingAnOriginatorEndsEveryAgentActingForThemButNotTheirOwnSessionsAndAnActorEndsTheAgentForAnyone()
+            throws Exception {
+        // Given an agent acting for a person (a delegation token of the development issuer), and the person's own session
+        String person = "rev-orig-" + UUID.randomUUID().toString().substring(0, 8);
+        String agent = "rev-agent-" + UUID.randomUUID().toString().substring(0, 8);
+        String reason = "account compromised " + UUID.randomUUID();
+        RawPgClient agentSession = RawPgClient.login(gw.edgePort(), "demo", agent, delegation(person, agent), "agent-for-person");
+        Connection own = gw.jdbc("demo", person, "dba");
+        try (agentSession; own) {
+            agentSession.query("SELECT 1");
+            assertThat(agentSession.readUntil('Z').payload()).containsExactly('I');
+
+            // When
+            Cli revoke = cli("revoke", "--originator", person, "--reason", reason);
+
+            // Then the agent's session ends, the person's own does not
+            assertThat(revoke.code).as(revoke.toString()).isZero();
+            assertThat(revoke.out).contains("originator=" + person);
+            String message = "access revoked for originator " + person + " by " + ADMIN + ": " + reason;
+            RawPgClient.Message fatal = agentSession.readUntil('E');
+            assertThat(fatal.fields()).as(fatal.toString()).containsEntry('C', "57P01");
+            assertThat(fatal.fields().get('M')).contains(message);
+            assertThat(own.createStatement().executeQuery("SELECT 1").next()).isTrue();
+            assertThatThrownBy(() -> RawPgClient.login(gw.edgePort(), "demo", agent, delegation(person, agent), "again").close())
+                    .hasMessageContaining(message);
+        } finally {
+            cli("revoke", "--lift", "originator=" + person);
+        }
+
+        // When the agent is revoked as an actor
+        String other = person + "-other";
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                RawPgClient.login(gw.edgePort(), "demo", agent, delegation(person, agent), "lifted").close());
+        Cli byActor = cli("revoke", "--actor", agent, "--reason", reason);
+        try {
+            // Then it is refused for anyone it acts for, and its own (non-delegated) sessions are subject=, not actor=
+            assertThat(byActor.code).as(byActor.toString()).isZero();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThatThrownBy(() -> RawPgClient.login(gw.edgePort(), "demo", agent, delegation(other, agent), "for-other")
+                            .close()).hasMessageContaining("access revoked for actor " + agent));
+            try (RawPgClient alone = RawPgClient.login(gw.edgePort(), "demo", agent, gw.token(agent), "alone")) {
+                alone.query("SELECT 1");
+                assertThat(alone.readUntil('Z').payload()).containsExactly('I');
+            }
+        } finally {
+            cli("revoke", "--lift", "actor=" + agent);
+        }
+    }
+
+    /** A development-issuer token: {@code agent} (group agents) acting for {@code person} (group dba). */
+    private static String delegation(String person, String agent) {
+        return gw.env.issuer().issue(person, List.of("dba"), Duration.ofMinutes(30),
+                Map.of("act", DevTokenIssuer.actClaim(agent, List.of("agents"), List.of())));
     }
 
     @Test

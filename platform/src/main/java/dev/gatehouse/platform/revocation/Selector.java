@@ -1,10 +1,13 @@
 package dev.gatehouse.platform.revocation;
 
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * Which identities a revocation applies to: one attribute of the session's {@link Identity} and
@@ -15,6 +18,11 @@ import java.util.Objects;
  *   <li>{@code repository}: the CI repository, case-insensitive ({@code org/repo})</li>
  *   <li>{@code commit}: the CI commit sha, case-insensitive; a prefix of at least
  *       {@value #MIN_COMMIT_PREFIX} characters matches the full sha</li>
+ *   <li>{@code actor}: in a delegated session only, the current actor (the agent, the identity's
+ *       subject) or any earlier actor of its chain; exact. Every session of one agent acting
+ *       for anyone (its own sessions, without delegation, are {@code subject})</li>
+ *   <li>{@code originator}: in a delegated session only, the person the agents act for
+ *       ({@link Delegation#originator()}); exact. Every agent acting for that person</li>
  * </ul>
  */
 public record Selector(Type type, String value) {
@@ -24,7 +32,12 @@ public record Selector(Type type, String value) {
 
     /** The attribute a selector matches. */
     public enum Type {
-        SUBJECT, ISSUER, GROUP, REPOSITORY, COMMIT;
+        SUBJECT, ISSUER, GROUP, REPOSITORY, COMMIT, ACTOR, ORIGINATOR;
+
+        /** Every label, for messages: "subject, issuer, group, repository, commit, actor, originator". */
+        public static String labels() {
+            return Arrays.stream(values()).map(Type::label).collect(Collectors.joining(", "));
+        }
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -36,8 +49,7 @@ public record Selector(Type type, String value) {
             try {
                 return valueOf(label.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown selector type '" + label
-                        + "' (one of: subject, issuer, group, repository, commit)");
+                throw new IllegalArgumentException("unknown selector type '" + label + "' (one of: " + labels() + ")");
             }
         }
     }
@@ -65,6 +77,7 @@ public record Selector(Type type, String value) {
     public boolean matches(Identity identity) {
         if (identity == null) return false;
         CiProvenance ci = identity.ci();
+        Delegation delegation = identity.delegation();
         return switch (type) {
             case SUBJECT -> value.equals(identity.subject());
             case ISSUER -> value.equals(identity.issuer());
@@ -72,6 +85,8 @@ public record Selector(Type type, String value) {
             case REPOSITORY -> ci != null && ci.repository() != null && value.equalsIgnoreCase(ci.repository());
             case COMMIT -> ci != null && ci.commitSha() != null
                     && ci.commitSha().toLowerCase(Locale.ROOT).startsWith(value.toLowerCase(Locale.ROOT));
+            case ACTOR -> delegation != null && (value.equals(identity.subject()) || delegation.earlierActors().contains(value));
+            case ORIGINATOR -> delegation != null && value.equals(delegation.originator());
         };
     }
 

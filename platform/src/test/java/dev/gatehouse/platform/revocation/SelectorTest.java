@@ -1,6 +1,7 @@
 package dev.gatehouse.platform.revocation;
 
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import org.junit.jupiter.api.Test;
 
@@ -43,10 +44,54 @@ class SelectorTest {
         assertThat(Selector.parse("commit=4f2a9c2").matches(ci)).isFalse();
     }
 
+    /** executor-agent acting for alice, set going by planner-agent (the earlier actor). */
+    private static Identity delegatedExecutor() {
+        return new Identity("executor-agent", "https://issuer.example", List.of("agents"), List.of(), Map.of(), null,
+                new Delegation("alice", "https://issuer.example", List.of("dba"), List.of(), List.of("planner-agent"), "act"),
+                null);
+    }
+
+    /** planner-agent connecting as itself: no delegation. */
+    private static Identity agentAlone() {
+        return new Identity("planner-agent", "https://issuer.example", List.of("agents"), List.of(), Map.of(), null);
+    }
+
+    @Test
+    void anActorSelectorMatchesTheCurrentOrAnEarlierActorOfADelegatedSessionOnly() {
+        // Given
+        Identity delegated = delegatedExecutor();
+        Identity alone = agentAlone();
+
+        // When / Then
+        assertThat(Selector.parse("actor=executor-agent").matches(delegated)).isTrue();
+        assertThat(Selector.parse("actor=planner-agent").matches(delegated)).isTrue();
+        assertThat(Selector.parse("actor=alice").matches(delegated)).as("the originator is not an actor").isFalse();
+        assertThat(Selector.parse("actor=planner-agent").matches(alone)).as("its own sessions are subject=").isFalse();
+        assertThat(Selector.parse("actor=alice").matches(person())).isFalse();
+        assertThat(Selector.parse("ACTOR=executor-agent").type()).isEqualTo(Selector.Type.ACTOR);
+    }
+
+    @Test
+    void anOriginatorSelectorMatchesEveryAgentActingForThatPersonButNotThePersonHerself() {
+        // Given
+        Identity delegated = delegatedExecutor();
+
+        // When / Then
+        assertThat(Selector.parse("originator=alice").matches(delegated)).isTrue();
+        assertThat(Selector.parse("originator=bob").matches(delegated)).isFalse();
+        assertThat(Selector.parse("originator=alice").matches(person())).as("alice's own session").isFalse();
+        assertThat(Selector.parse("originator=executor-agent").matches(delegated)).isFalse();
+        assertThat(Selector.parse("subject=alice").matches(delegated)).as("the subject of a delegated session is its actor")
+                .isFalse();
+        assertThat(Selector.parse("originator=alice").toString()).isEqualTo("originator=alice");
+    }
+
     @Test
     void badSelectorsAreRefusedWithAMessageSayingWhatIsExpected() {
         assertThatThrownBy(() -> Selector.parse("alice")).hasMessageContaining("type=value");
-        assertThatThrownBy(() -> Selector.parse("user=alice")).hasMessageContaining("subject, issuer, group, repository, commit");
+        assertThatThrownBy(() -> Selector.parse("user=alice"))
+                .hasMessageContaining("one of: subject, issuer, group, repository, commit, actor, originator");
+        assertThatThrownBy(() -> Selector.parse("actor= ")).hasMessageContaining("must not be blank");
         assertThatThrownBy(() -> Selector.parse("commit=abc")).hasMessageContaining("at least 7 hex digits");
         assertThatThrownBy(() -> Selector.parse("subject= ")).hasMessageContaining("must not be blank");
     }
