@@ -57,6 +57,8 @@ public final class ApprovalArbiter implements AutoCloseable {
     public static final String DENIED_RULE = "approval-denied";
     /** The rule id of a final deny after expiry. */
     public static final String EXPIRED_RULE = "approval-expired";
+    /** Who denies a request nobody can answer (an originator confirmation that cannot reach its originator). */
+    public static final String UNDELIVERABLE_BY = "gatehouse";
     private static final Duration RETRY = Duration.ofSeconds(1);
 
     /**
@@ -214,7 +216,7 @@ public final class ApprovalArbiter implements AutoCloseable {
             }
             arm(a);
             armed++;
-            if (a.notifications().isEmpty()) notifySafely(a, true);
+            if (a.notifications().isEmpty()) ask(a);
         }
         LOGGER.info("Approval arbiter active instanceId={} position={} timersArmed={} outcomesOwed={}",
                 settings.instanceId(), log.position(), armed, owed);
@@ -246,7 +248,7 @@ public final class ApprovalArbiter implements AutoCloseable {
                 if (a.requestOffset() != offset) return;
                 if (a.outcome() == null) {
                     arm(a);
-                    notifySafely(a, true);
+                    ask(a);
                 }
             }
             case AuditEvent.ApprovalVoted v -> {
@@ -375,6 +377,34 @@ public final class ApprovalArbiter implements AutoCloseable {
         long m = s / 60;
         if (m < 60) return m + "m";
         return m % 60 == 0 ? (m / 60) + "h" : (m / 60) + "h" + (m % 60) + "m";
+    }
+
+    /**
+     * Asks the people who may answer, or, when nobody can (an originator confirmation in a session that
+     * is not delegated, or one the notifier cannot deliver to the originator), denies it at once: it
+     * fails closed with the reason instead of holding the command until it expires.
+     */
+    private void ask(Approval a) {
+        Optional<String> why;
+        if (a.fromOriginator() && a.delegation() == null) {
+            why = Optional.of("the session is not delegated, so there is no originator to confirm");
+        } else {
+            try {
+                why = notifier.undeliverable(a);
+            } catch (RuntimeException e) {
+                LOGGER.error("Approval notifier failed approvalId={}", a.id(), e);
+                why = Optional.of("the notifier failed: " + e);
+            }
+        }
+        if (why.isEmpty()) {
+            notifySafely(a, true);
+            return;
+        }
+        if (!a.open()) return;
+        LOGGER.warn("Approval request cannot reach anyone who may answer it, denied approvalId={} sessionId={} rule={} why={}",
+                a.id(), a.sessionId(), a.ruleId(), why.get());
+        write(a, new AuditEvent.ApprovalDenied(header(a, clock.instant()), a.id(), UNDELIVERABLE_BY,
+                "nobody can confirm it: " + why.get()));
     }
 
     private void notifySafely(Approval a, boolean request) {

@@ -40,8 +40,9 @@ public final class ApprovalDesk {
 
     /**
      * Casts a vote. Fails with a {@link VoteRefusedException} when the approval is unknown or the
-     * vote would not count (already decided, expired, the requester's own request, outside the
-     * approver group, already voted) — checked before writing, and again by the fold (a
+     * vote would not count (already decided, expired, the requester's own request or, in a delegated
+     * session, its originator's or an earlier actor's vote on a group approval, outside the approver
+     * group, anyone but the originator on an originator confirmation, already voted) — checked before writing, and again by the fold (a
      * concurrent vote may have decided it meanwhile).
      *
      * @param channel      "cli", "rest", "slack" or "console"

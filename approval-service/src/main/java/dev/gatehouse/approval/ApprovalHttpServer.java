@@ -40,7 +40,8 @@ import java.util.function.Consumer;
  *       (required to deny)</li>
  * </ul>
  * Errors are {@code {"error": "..."}}: 401 (with {@code WWW-Authenticate}) without a valid token,
- * 403 for the requester's own request or outside the approver group, 404 unknown, 409 already
+ * 403 for the requester's own request (or, delegated, the originator's or an actor's), outside the
+ * approver group or not the originator of an originator confirmation, 404 unknown, 409 already
  * decided / voted / expired.
  */
 public final class ApprovalHttpServer {

@@ -1,6 +1,7 @@
 package dev.gatehouse.approval;
 
 import dev.gatehouse.platform.approval.Approval;
+import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.Identity;
 import io.vertx.core.json.JsonArray;
@@ -29,6 +30,8 @@ public final class ApprovalJson {
                 .put("sessionId", a.sessionId().value())
                 .put("commandId", a.commandId() == null ? null : a.commandId().value())
                 .put("fingerprint", a.fingerprint())
+                .put("approverFrom", a.fromOriginator() ? AuditEvent.ApprovalRequested.FROM_ORIGINATOR
+                        : AuditEvent.ApprovalRequested.FROM_GROUP)
                 .put("approverGroup", a.approverGroup())
                 .put("approvalsRequired", a.approvalsRequired())
                 .put("approvedBy", new JsonArray(a.approvedBy()))
@@ -43,6 +46,11 @@ public final class ApprovalJson {
             JsonObject requester = new JsonObject().put("subject", who.subject()).put("issuer", who.issuer())
                     .put("groups", new JsonArray(who.groups()));
             if (who.ci() != null) requester.put("ci", JsonObject.mapFrom(who.ci()));
+            if (who.delegated()) {
+                requester.put("originator", who.delegation().originator())
+                        .put("originatorIssuer", who.delegation().originatorIssuer())
+                        .put("chain", who.delegation().chain(who.subject()));
+            }
             json.put("requester", requester);
         }
         if (a.connection() != null) json.put("connection", a.connection().name());

@@ -30,11 +30,11 @@ public final class VoteRefusedException extends ApiError {
         return kind;
     }
 
-    /** 404 unknown approval, 403 self-approval or outside the group, 409 decided / expired / repeated, 400 else. */
+    /** 404 unknown approval, 403 self-approval, outside the group or not the originator, 409 decided / expired / repeated, 400 else. */
     private static int statusOf(String kind) {
         return switch (kind) {
             case UNKNOWN -> 404;
-            case "SELF", "NOT_IN_GROUP" -> 403;
+            case "SELF", "NOT_IN_GROUP", "NOT_ORIGINATOR" -> 403;
             case "DECIDED", "EXPIRED", "ALREADY_VOTED" -> 409;
             default -> 400;
         };

@@ -183,4 +183,62 @@ class ApprovalArbiterTest {
             assertThat(s.desk().get(r.approvalId()).orElseThrow().state()).isEqualTo(Approval.State.GRANTED);
         }
     }
+
+    @Test
+    void anOriginatorConfirmationNobodyCanReceiveIsDeniedAtOnceWithTheReason() {
+        // Given a notifier that cannot reach this originator, and two originator confirmations: one of an
+        // agent acting for alice, one of a session that is not delegated
+        ApprovalNotifier unreachable = new ApprovalNotifier() {
+            @Override
+            public void requested(Approval approval) {
+                throw new AssertionError("an undeliverable request must not be posted");
+            }
+
+            @Override
+            public void decided(Approval approval) {
+            }
+
+            @Override
+            public java.util.Optional<String> undeliverable(Approval approval) {
+                return approval.fromOriginator() ? java.util.Optional.of("no Slack user is linked to the originator alice")
+                        : java.util.Optional.empty();
+            }
+        };
+        ApprovalPlugin plugin = new ApprovalPlugin() {
+            @Override
+            public ApprovalNotifier notifier(Parts parts) {
+                return unreachable;
+            }
+        };
+        AuditEvent.ApprovalRequested agent = ApprovalTestKit.originatorRequest(ApprovalTestKit.agentFor("alice", "planner-agent"),
+                Instant.now().plusSeconds(600), 1);
+        AuditEvent.ApprovalRequested notDelegated = ApprovalTestKit.originatorRequest(
+                new dev.gatehouse.platform.core.Identity("alice", ISSUER, List.of("dba"), List.of(), java.util.Map.of(), null),
+                Instant.now().plusSeconds(600), 1);
+        long decisionsFrom = ApprovalTestKit.endOffset(Topics.DECISIONS, 1);
+
+        try (ApprovalService service = ApprovalService.start(new ApprovalService.Settings(KafkaFixture.bootstrapServers(),
+                "undeliverable", "127.0.0.1", 0, Duration.ofSeconds(6), Duration.ofHours(1)), ApprovalTestKit.SERDE, vertx,
+                NO_TOKENS, List.of(plugin), java.time.Clock.systemUTC())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> service.arbiter().isActive());
+
+            // When
+            service.events().append(agent).toCompletableFuture().join();
+            service.events().append(notDelegated).toCompletableFuture().join();
+
+            // Then both are denied by gatehouse, with why, and each held command gets its final deny
+            await().atMost(Duration.ofSeconds(20)).until(() -> List.of(agent, notDelegated).stream().allMatch(r ->
+                    service.desk().get(r.approvalId()).map(a -> a.state() == Approval.State.DENIED).orElse(false)));
+            Approval denied = service.desk().get(agent.approvalId()).orElseThrow();
+            assertThat(denied.outcome().by()).containsExactly(ApprovalArbiter.UNDELIVERABLE_BY);
+            assertThat(denied.outcome().reason()).isEqualTo("nobody can confirm it: no Slack user is linked to the originator alice");
+            assertThat(service.desk().get(notDelegated.approvalId()).orElseThrow().outcome().reason())
+                    .contains("not delegated", "no originator");
+            await().atMost(Duration.ofSeconds(10)).until(() -> ApprovalTestKit.decisions(agent, decisionsFrom).size() == 1);
+            Decision decision = ApprovalTestKit.decisions(agent, decisionsFrom).getFirst().decision();
+            assertThat(decision).isInstanceOf(Decision.Deny.class);
+            assertThat(decision.ruleId()).isEqualTo(ApprovalArbiter.DENIED_RULE);
+            assertThat(decision.reason()).contains("denied by gatehouse: nobody can confirm it: no Slack user is linked");
+        }
+    }
 }

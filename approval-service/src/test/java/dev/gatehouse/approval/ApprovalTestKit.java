@@ -5,6 +5,7 @@ import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -60,6 +61,20 @@ final class ApprovalTestKit {
                 "DDL on prod needs a DBA", "hold", sql, new Identity(requester, issuer, List.of("dev"), List.of(), Map.of(), null),
                 new ConnectionRef("prod", "postgres", "db:5432/app", Map.of()), "edge-test", replyPartition,
                 null, "#db-approvals");
+    }
+
+    /** {@code agent} acting for {@code originator}, both of the test issuer. */
+    static Identity agentFor(String originator, String agent) {
+        return new Identity(agent, "https://idp.test", List.of("agents"), List.of(), Map.of(), null,
+                new Delegation(originator, "https://idp.test", List.of("dba"), List.of(), List.of(), Delegation.ACT), null);
+    }
+
+    /** A hold-mode originator confirmation of {@code requester}'s command, expiring at {@code expiresAt}. */
+    static AuditEvent.ApprovalRequested originatorRequest(Identity requester, Instant expiresAt, int replyPartition) {
+        AuditEvent.ApprovalRequested r = request(requester.subject(), requester.issuer(), 1, expiresAt, replyPartition);
+        return new AuditEvent.ApprovalRequested(r.header(), r.commandId(), r.approvalId(), r.contentFingerprint(), null, 1,
+                expiresAt, "agent-confirms", "the originator confirms", "hold", r.command(), requester, r.connection(),
+                r.edgeId(), replyPartition, null, "the originator", AuditEvent.ApprovalRequested.FROM_ORIGINATOR);
     }
 
     /** Every event of the given topic partition from {@code from}, decoded (reads to the current end). */

@@ -2,6 +2,9 @@ package dev.gatehouse.approval.slack;
 
 import dev.gatehouse.approval.ApprovalNotifier;
 import dev.gatehouse.approval.ApprovalPlugin;
+import dev.gatehouse.approval.Approver;
+import dev.gatehouse.approval.VoteResult;
+import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditSink;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.ext.web.Router;
@@ -9,6 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The Slack integration as an approval-service plugin: {@link SlackNotifier} posts requests and
@@ -51,8 +56,18 @@ public final class SlackApprovalPlugin implements ApprovalPlugin, AutoCloseable 
                     + "or empty); approve through the REST API, the CLI or the console");
             return;
         }
-        SlackInteractivity.Voter voter = (id, approver, approve, reason, channel, externalUser) ->
-                parts.desk().vote(id, approver, approve, reason, channel, externalUser);
+        SlackInteractivity.Voter voter = new SlackInteractivity.Voter() {
+            @Override
+            public CompletionStage<VoteResult> vote(String id, Approver approver,
+                    boolean approve, String reason, String channel, String externalUser) {
+                return parts.desk().vote(id, approver, approve, reason, channel, externalUser);
+            }
+
+            @Override
+            public Optional<Approval> approval(String id) {
+                return parts.desk().get(id);
+            }
+        };
         SlackInteractivity.create(settings, notifierFor(parts), voter, audit, meters, parts.instanceId()).register(router);
         LOGGER.info("Slack interactivity endpoint registered path={}", SlackInteractivity.PATH);
     }

@@ -30,7 +30,9 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * @param users approvers by Slack user id, or by e-mail address (keys containing "@"), matched
- *              through {@code users.info} when {@code approversByEmail}
+ *              through {@code users.info} when {@code approversByEmail}; an entry by Slack user id
+ *              with an {@code issuer} also links that person for originator confirmations
+ *              ({@link SlackSettings#slackUserOf})
  */
 public record SlackConfig(String channel,
                           @JsonProperty("webhook-url-env") String webhookUrlEnv,

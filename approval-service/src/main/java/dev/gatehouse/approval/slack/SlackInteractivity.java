@@ -3,6 +3,7 @@ package dev.gatehouse.approval.slack;
 import dev.gatehouse.approval.Approver;
 import dev.gatehouse.approval.VoteRefusedException;
 import dev.gatehouse.approval.VoteResult;
+import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.EventHeader;
@@ -34,7 +35,9 @@ import java.util.concurrent.CompletionStage;
  * {@code gatehouse.approval.slack.rejected{reason}} and written as a {@code ProtocolViolation}
  * with protocol "slack"), then answers 200 at once (Slack wants an answer within 3 seconds) and
  * does the rest asynchronously: maps the clicking Slack user to an approver (configured by user
- * id, or by e-mail through {@code users.info}), casts the vote, and posts the result to the
+ * id, or by e-mail through {@code users.info}; an originator confirmation only by user id), casts the
+ * vote (the desk refuses anyone but the originator of an originator confirmation, and the requester,
+ * originator and earlier actors of a group approval), and posts the result to the
  * interaction's {@code response_url} (the updated message, or an ephemeral refusal).
  *
  * <p>Register it before any {@code BodyHandler} on the same path: the signature covers the raw bytes.
@@ -52,6 +55,18 @@ public final class SlackInteractivity implements Handler<RoutingContext> {
     public interface Voter {
         CompletionStage<VoteResult> vote(String approvalId, Approver approver, boolean approve, String reason,
                                          String channel, String externalUser);
+
+        /**
+         * The approval as the desk's fold shows it ({@code ApprovalDesk::get}), to tell an originator
+         * confirmation from a group approval before the vote; empty when unknown.
+         */
+        default Optional<Approval> approval(String approvalId) {
+            return Optional.empty();
+        }
+    }
+
+    /** A Slack user mapped to an approver, and whether through an e-mail address ({@code users.info}). */
+    private record Mapped(Approver approver, boolean byEmail) {
     }
 
     private final SlackSettings settings;
@@ -155,12 +170,18 @@ public final class SlackInteractivity implements Handler<RoutingContext> {
         String responseUrl = payload.getString("response_url");
         LOGGER.info("Slack click approvalId={} slackUser={} approve={}", approvalId, slackUser, approve);
         approver(slackUser)
-                .thenCompose(approver -> {
-                    if (approver.isEmpty()) {
+                .thenCompose(mapped -> {
+                    if (mapped.isEmpty()) {
                         throw new VoteRefusedException("UNMAPPED", "your Slack account (" + slackUser + ") is not a "
                                 + "Gatehouse approver: ask an administrator to add it to approval.slack.users");
                     }
-                    return voter.vote(approvalId, approver.get(), approve, approve ? null : "denied in Slack",
+                    // people are linked across issuers only explicitly: an e-mail match never confirms for an originator
+                    if (mapped.get().byEmail() && voter.approval(approvalId).map(Approval::fromOriginator).orElse(false)) {
+                        throw new VoteRefusedException(Approval.Refusal.Kind.NOT_ORIGINATOR.name(), "only the originator's "
+                                + "Slack user, linked by its user id in approval.slack.users, may confirm " + approvalId
+                                + "; your account (" + slackUser + ") is matched by e-mail address, which never links a person");
+                    }
+                    return voter.vote(approvalId, mapped.get().approver(), approve, approve ? null : "denied in Slack",
                             SlackNotifier.CHANNEL, slackUser);
                 })
                 .whenComplete((result, error) -> answer(approvalId, slackUser, responseUrl, result, error));
@@ -190,13 +211,15 @@ public final class SlackInteractivity implements Handler<RoutingContext> {
         notifier.reply(responseUrl, SlackMessages.ephemeral(text));
     }
 
-    private CompletionStage<Optional<Approver>> approver(String slackUser) {
+    private CompletionStage<Optional<Mapped>> approver(String slackUser) {
         if (slackUser == null) return CompletableFuture.completedFuture(Optional.empty());
         Optional<SlackSettings.User> byId = settings.userById(slackUser);
-        if (byId.isPresent()) return CompletableFuture.completedFuture(byId.map(u -> toApprover(u, slackUser)));
+        if (byId.isPresent()) {
+            return CompletableFuture.completedFuture(byId.map(u -> new Mapped(toApprover(u, slackUser), false)));
+        }
         if (!settings.approversByEmail()) return CompletableFuture.completedFuture(Optional.empty());
-        return notifier.emailOf(slackUser)
-                .thenApply(email -> email.flatMap(settings::userByEmail).map(u -> toApprover(u, slackUser)));
+        return notifier.emailOf(slackUser).thenApply(email -> email.flatMap(settings::userByEmail)
+                .map(u -> new Mapped(toApprover(u, slackUser), true)));
     }
 
     private static Approver toApprover(SlackSettings.User user, String slackUser) {

@@ -115,7 +115,7 @@ public final class SlackMessages {
             case PENDING -> switch (a.tally()) {
                 case GRANTED -> "Approved";
                 case DENIED -> "Denied";
-                default -> "Approval requested";
+                default -> a.fromOriginator() ? "Confirm your agent's command" : "Approval requested";
             };
             case GRANTED -> "Approved";
             case EXECUTED -> "Approved and executed";
@@ -130,8 +130,18 @@ public final class SlackMessages {
     private List<JsonObject> fields(Approval a) {
         List<JsonObject> fields = new ArrayList<>();
         Identity who = a.requester();
-        fields.add(mrkdwn("*Requested by*\n" + (who == null ? "unknown" : SlackText.escape(SlackText.clip(who.subject(), 200))
-                + "\n" + SlackText.escape(SlackText.clip(who.issuer(), 200)))));
+        if (who != null && who.delegated()) {
+            // the agent is named first: it asks, on behalf of the originator
+            fields.add(mrkdwn("*Agent*\n" + SlackText.escape(SlackText.clip(who.subject(), 200)) + " acting for "
+                    + SlackText.escape(SlackText.clip(who.delegation().originator(), 200)) + "\n"
+                    + SlackText.escape(SlackText.clip(who.delegation().chain(who.subject()), 400))));
+            if (who.intent() != null) {
+                fields.add(mrkdwn("*Declared intent*\n" + SlackText.escape(SlackText.clip(who.intent().describe(), 300))));
+            }
+        } else {
+            fields.add(mrkdwn("*Requested by*\n" + (who == null ? "unknown" : SlackText.escape(SlackText.clip(who.subject(), 200))
+                    + "\n" + SlackText.escape(SlackText.clip(who.issuer(), 200)))));
+        }
         ConnectionRef connection = a.connection();
         if (connection != null) {
             String labels = connection.labels().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
@@ -144,8 +154,16 @@ public final class SlackMessages {
             if (!ci.isEmpty()) fields.add(mrkdwn("*CI*\n" + ci));
         }
         fields.add(mrkdwn("*Rule*\n" + SlackText.escape(SlackText.clip(String.valueOf(a.ruleId()), 200))));
-        fields.add(mrkdwn("*Approvers*\n" + a.approvalsRequired() + " of group "
-                + SlackText.escape(SlackText.clip(String.valueOf(a.approverGroup()), 200))));
+        if (a.fromOriginator()) {
+            String originator = a.delegation() == null ? "nobody (the session is not delegated)"
+                    : a.delegation().originator() + ", for whom the agent acts";
+            fields.add(mrkdwn("*Who confirms*\nonly " + SlackText.escape(SlackText.clip(originator, 250))));
+        } else {
+            fields.add(mrkdwn("*Approvers*\n" + a.approvalsRequired() + " of group "
+                    + SlackText.escape(SlackText.clip(String.valueOf(a.approverGroup()), 200))
+                    + (who != null && who.delegated() ? "\nnot the agent, nor " + SlackText.escape(SlackText.clip(
+                    who.delegation().originator(), 200)) + " for whom it acts" : "")));
+        }
         if (a.expiresAt() != null) {
             fields.add(mrkdwn("*Expires*\n" + date(a.expiresAt()) + (a.deferred() ? "\ndeferred: run it again once approved" : "")));
         }
@@ -307,10 +325,12 @@ public final class SlackMessages {
     }
 
     private static String fallbackText(Approval a) {
-        String who = a.requester() == null ? "someone" : a.requester().subject();
+        Identity requester = a.requester();
+        String who = requester == null ? "someone" : requester.delegated()
+                ? "agent " + requester.subject() + " acting for " + requester.delegation().originator() : requester.subject();
         String where = a.connection() == null ? "" : " on " + a.connection().name();
         String what = switch (a.state()) {
-            case PENDING -> "Approval requested";
+            case PENDING -> a.fromOriginator() ? "Confirm your agent's command" : "Approval requested";
             case GRANTED, EXECUTED -> "Approved";
             case DENIED -> "Denied";
             case EXPIRED -> "Expired";

@@ -33,7 +33,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Posts approval requests to Slack and updates them with their outcome: through an incoming
  * webhook or {@code chat.postMessage} with a bot token (then {@code chat.update} edits the message
- * in place); through an interaction's {@code response_url} when a click decided it. Never blocks
+ * in place); through an interaction's {@code response_url} when a click decided it. An originator
+ * confirmation goes only to the originator, as a direct message ({@link #undeliverable}). Never blocks
  * the caller: every call only starts asynchronous work on Vert.x's {@link WebClient}.
  *
  * <p>Failed deliveries (connection errors, 5xx, 429, {@code ok:false} with a transient error) are
@@ -120,13 +121,49 @@ public final class SlackNotifier implements ApprovalNotifier, AutoCloseable {
         post(approval, messages.request(approval)).whenComplete((d, e) -> {
             if (d != null && d.delivered()) {
                 LOGGER.info("Approval posted to Slack approvalId={} channel={} attempts={} messageRef={}",
-                        approval.id(), settings.channel(), d.attempts(), d.messageRef());
+                        approval.id(), destination(approval), d.attempts(), d.messageRef());
             } else {
                 LOGGER.warn("Approval could not be posted to Slack; it stays open for the REST API and CLI "
-                        + "approvalId={} channel={} error={}", approval.id(), settings.channel(),
+                        + "approvalId={} channel={} error={}", approval.id(), destination(approval),
                         d == null ? String.valueOf(e) : d.error());
             }
         });
+    }
+
+    /**
+     * An originator confirmation goes to the originator alone, as a direct message
+     * ({@code chat.postMessage} to the Slack user id linked to the originator's subject and issuer in
+     * {@code approval.slack.users}): why it cannot, when there is no such link, no bot token (a
+     * webhook posts only to its own channel) or no originator.
+     */
+    @Override
+    public Optional<String> undeliverable(Approval approval) {
+        if (!approval.fromOriginator()) return Optional.empty();
+        if (approval.delegation() == null) {
+            return Optional.of("the session is not delegated, so there is no originator to ask");
+        }
+        String originator = approval.delegation().originator();
+        String issuer = approval.delegation().originatorIssuer();
+        if (settings.slackUserOf(originator, issuer).isEmpty()) {
+            return Optional.of("no Slack user is linked to the originator " + originator + " (issuer " + issuer
+                    + "): link one in approval.slack.users, keyed by the Slack user id, with this subject and issuer");
+        }
+        if (!settings.usesBotToken()) {
+            return Optional.of("the originator " + originator + " is asked in a direct message, which needs the bot "
+                    + "token (approval.slack.bot-token-env); a webhook posts only to its channel");
+        }
+        return Optional.empty();
+    }
+
+    /** Where an approval's messages go: the channel, or the originator's direct message. */
+    String destination(Approval approval) {
+        if (!approval.fromOriginator()) return settings.channel();
+        return originatorUser(approval).map(u -> "direct message to " + u).orElse("nowhere (no linked Slack user)");
+    }
+
+    private Optional<String> originatorUser(Approval approval) {
+        return approval.delegation() == null ? Optional.empty()
+                : settings.slackUserOf(approval.delegation().originator(), approval.delegation().originatorIssuer());
     }
 
     @Override
@@ -197,6 +234,14 @@ public final class SlackNotifier implements ApprovalNotifier, AutoCloseable {
     }
 
     private CompletionStage<Delivery> post(Approval approval, JsonObject body) {
+        if (approval.fromOriginator()) {
+            Optional<String> why = undeliverable(approval);
+            if (why.isPresent()) return CompletableFuture.completedFuture(new Delivery(false, 0, null, why.get()));
+            // a direct message: chat.postMessage to the user id opens (or reuses) the app's DM with them
+            return deliver(approval, Target.POST_MESSAGE, settings.apiUrl() + "/chat.postMessage",
+                    body.copy().put("channel", originatorUser(approval).orElseThrow()).put("unfurl_links", false)
+                            .put("unfurl_media", false), true);
+        }
         if (settings.usesBotToken()) {
             return deliver(approval, Target.POST_MESSAGE, settings.apiUrl() + "/chat.postMessage",
                     body.copy().put("channel", settings.channel()).put("unfurl_links", false).put("unfurl_media", false),
@@ -300,7 +345,7 @@ public final class SlackNotifier implements ApprovalNotifier, AutoCloseable {
     private void recordAttempt(Approval approval, Attempt a, int n) {
         AuditEvent.ApprovalNotified event = new AuditEvent.ApprovalNotified(
                 EventHeader.now(approval.sessionId(), "approval", instance),
-                approval.id(), CHANNEL, settings.channel(), a.delivered(), n, a.error(), a.messageRef());
+                approval.id(), CHANNEL, destination(approval), a.delivered(), n, a.error(), a.messageRef());
         try {
             events.append(event).whenComplete((v, e) -> {
                 if (e != null) {

@@ -20,7 +20,9 @@ import java.util.TreeMap;
  * @param apiUrl           the Web API base (default {@code https://slack.com/api})
  * @param consoleUrl       the web console's base URL for links, or null
  * @param users            approvers by Slack user id ("U024BE7LH") or by e-mail address ("bob@example.com",
- *                         matched through {@code users.info} when {@code approversByEmail})
+ *                         matched through {@code users.info} when {@code approversByEmail}); an entry by
+ *                         user id with an issuer also links that person for originator confirmations
+ *                         ({@link #slackUserOf})
  * @param approversByEmail look a clicking user's e-mail up with {@code users.info} (needs the bot token)
  * @param retry            delivery retries
  * @param sqlLimit         characters of SQL shown in a message (default 2500)
@@ -97,6 +99,22 @@ public record SlackSettings(String channel, String webhookUrl, String botToken, 
     /** The approver configured for this e-mail address, if any (case-insensitive). */
     public Optional<User> userByEmail(String email) {
         return email == null ? Optional.empty() : Optional.ofNullable(users.get(email.toLowerCase(Locale.ROOT)));
+    }
+
+    /**
+     * The Slack user id linked to a person, for originator confirmations: the one {@link #users}
+     * entry keyed by a Slack user id whose subject and issuer are exactly these. Only such explicit
+     * links count: an entry keyed by e-mail address or without an issuer never links a person (people
+     * are never matched across issuers by e-mail). Empty when none is configured or several are
+     * (ambiguous: nobody is asked).
+     */
+    public Optional<String> slackUserOf(String subject, String issuer) {
+        if (subject == null || issuer == null || issuer.isBlank()) return Optional.empty();
+        List<String> linked = users.entrySet().stream()
+                .filter(e -> !e.getKey().contains("@"))
+                .filter(e -> subject.equals(e.getValue().subject()) && issuer.equals(e.getValue().issuer()))
+                .map(Map.Entry::getKey).toList();
+        return linked.size() == 1 ? Optional.of(linked.getFirst()) : Optional.empty();
     }
 
     /** Whether messages are posted with the bot token (else the webhook). */

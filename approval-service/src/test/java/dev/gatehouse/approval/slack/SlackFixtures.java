@@ -11,6 +11,7 @@ import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.ConnectionRef;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -84,6 +85,21 @@ final class SlackFixtures {
                 plain.identity(), plain.connection(), "edge-1", 0, null, "#db-approvals");
     }
 
+    /** {@code agent} acting for {@code originator} (both of the test issuer), after no earlier actor. */
+    static Identity agentFor(String originator, String agent) {
+        return new Identity(agent, "https://idp.example", List.of("agents"), List.of(), Map.of(), null,
+                new Delegation(originator, "https://idp.example", List.of("dev"), List.of(), List.of(), Delegation.ACT), null);
+    }
+
+    /** An originator confirmation of {@code who}'s command. */
+    static AuditEvent.ApprovalRequested originatorRequest(String approvalId, Identity who, String sql) {
+        AuditEvent.ApprovalRequested plain = request(approvalId, who, sql);
+        return new AuditEvent.ApprovalRequested(plain.header(), plain.commandId(), approvalId, "sha256:02", null, 1,
+                plain.expiresAt(), "agent-confirms", "the originator confirms what the agent writes", "hold",
+                plain.command(), who, plain.connection(), "edge-1", 0, null, "the originator "
+                + (who.delegated() ? who.delegation().originator() : "?"), AuditEvent.ApprovalRequested.FROM_ORIGINATOR);
+    }
+
     static Approval approval(String approvalId, Identity who, String sql) {
         return Approval.requested(request(approvalId, who, sql), 0);
     }
@@ -115,6 +131,11 @@ final class SlackFixtures {
             append(new AuditEvent.ApprovalVoted(EventHeader.now(SESSION, "approval", "test"), approvalId,
                     approver.subject(), approver.issuer(), approver.groups(), approve, reason, channel, externalUser));
             return CompletableFuture.completedFuture(new VoteResult(book.get(approvalId).orElseThrow(), true, null));
+        }
+
+        @Override
+        public synchronized Optional<Approval> approval(String approvalId) {
+            return book.get(approvalId);
         }
 
         <T extends AuditEvent> List<T> events(Class<T> type) {

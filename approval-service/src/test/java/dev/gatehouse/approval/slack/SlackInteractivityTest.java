@@ -118,6 +118,48 @@ class SlackInteractivityTest {
     }
 
     @Test
+    void onlyTheOriginatorsLinkedSlackUserConfirmsAnAgentsCommand() {
+        // Given planner-agent, acting for alice, waits for alice's confirmation
+        log.append(SlackFixtures.originatorRequest("ap-agent", SlackFixtures.agentFor("alice", "planner-agent"),
+                "DELETE FROM errands WHERE id = 1"));
+
+        // When bob clicks Approve
+        slack.click(url, "U0BOB", "ap-agent", true);
+
+        // Then bob is told only alice may confirm, and nothing is counted
+        FakeSlack.Captured reply = slack.awaitRequest(FakeSlack.RESPONSE_URL, WAIT);
+        assertThat(reply.json().getString("response_type")).isEqualTo("ephemeral");
+        assertThat(reply.json().getString("text")).contains("was not counted", "only alice", "alice → planner-agent");
+        assertThat(log.events(AuditEvent.ApprovalVoted.class)).isEmpty();
+
+        // When alice, linked by her Slack user id, clicks Approve
+        slack.clear();
+        slack.click(url, "U0ALICE", "ap-agent", true);
+
+        // Then her confirmation counts and the message shows it
+        FakeSlack.Captured update = slack.awaitRequest(FakeSlack.RESPONSE_URL, WAIT);
+        assertThat(update.json().getJsonArray("blocks").encode()).contains("Approved", "alice");
+        assertThat(log.events(AuditEvent.ApprovalVoted.class)).singleElement()
+                .satisfies(v -> assertThat(v.approver()).isEqualTo("alice"));
+        assertThat(log.book.get("ap-agent").orElseThrow().approvedBy()).containsExactly("alice");
+    }
+
+    @Test
+    void aSlackUserMatchedByEmailNeverConfirmsForAnOriginator() {
+        // Given planner-agent acts for carol, whose Slack account is configured only by e-mail address
+        log.append(SlackFixtures.originatorRequest("ap-carol", SlackFixtures.agentFor("carol", "planner-agent"),
+                "DELETE FROM errands WHERE id = 2"));
+
+        // When carol clicks Approve
+        slack.click(url, "U0CAROL", "ap-carol", true);
+
+        // Then she is refused: e-mail addresses never link a person
+        FakeSlack.Captured reply = slack.awaitRequest(FakeSlack.RESPONSE_URL, WAIT);
+        assertThat(reply.json().getString("text")).contains("matched by e-mail address", "linked by its user id");
+        assertThat(log.events(AuditEvent.ApprovalVoted.class)).isEmpty();
+    }
+
+    @Test
     void refusesAForgedCallback() {
         // Given a body signed with the wrong secret
         String body = FakeSlack.formBody(FakeSlack.blockActions("U0BOB", "ap-click", true, slack.responseUrl()));

@@ -156,4 +156,75 @@ class SlackNotifierTest {
                 .doesNotContain("gatehouse_approve");
         assertThat(post.json().getString("channel")).isEqualTo("#db-approvals");
     }
+
+    @Test
+    void anOriginatorConfirmationIsADirectMessageToTheLinkedSlackUserNamingTheAgent() {
+        // Given alice linked by her Slack user id (with her issuer), carol only by e-mail
+        SlackSettings settings = new SlackSettings("#db-approvals", null, FakeSlack.BOT_TOKEN, "secret", slack.apiUrl(),
+                null, Map.of("U0ALICE", new SlackSettings.User("alice", "https://idp.example", List.of(), null),
+                "carol@example.com", new SlackSettings.User("carol", "https://idp.example", List.of(), null)),
+                false, FAST, 0);
+        notifier = new SlackNotifier(vertx, settings, log, new SimpleMeterRegistry(), "a1");
+        log.append(SlackFixtures.originatorRequest("ap-dm", SlackFixtures.agentFor("alice", "planner-agent"),
+                "DELETE FROM errands WHERE id = 1"));
+        Approval a = log.book.get("ap-dm").orElseThrow();
+
+        // When
+        assertThat(notifier.undeliverable(a)).isEmpty();
+        notifier.requested(a);
+
+        // Then: chat.postMessage to alice's user id (her DM), naming the agent, the chain and the statement
+        FakeSlack.Captured post = slack.awaitRequest(FakeSlack.POST_MESSAGE, WAIT);
+        JsonObject body = post.json();
+        assertThat(body.getString("channel")).isEqualTo("U0ALICE");
+        String blocks = body.getJsonArray("blocks").encode();
+        assertThat(blocks).contains("Confirm your agent's command", "planner-agent acting for alice",
+                "alice → planner-agent", "only alice", "DELETE FROM errands", "gatehouse_approve");
+        assertThat(body.getString("text")).contains("agent planner-agent acting for alice");
+        await().atMost(WAIT).until(() -> !log.events(AuditEvent.ApprovalNotified.class).isEmpty());
+        assertThat(log.events(AuditEvent.ApprovalNotified.class).getFirst().destination())
+                .isEqualTo("direct message to U0ALICE");
+    }
+
+    @Test
+    void anOriginatorWithoutAnExplicitLinkCannotBeAskedAndNothingIsPosted() {
+        // Given links for nobody, for carol by e-mail only, and for dave without an issuer
+        SlackSettings settings = new SlackSettings("#db-approvals", null, FakeSlack.BOT_TOKEN, "secret", slack.apiUrl(),
+                null, Map.of("carol@example.com", new SlackSettings.User("carol", "https://idp.example", List.of(), null),
+                "U0DAVE", new SlackSettings.User("dave", null, List.of(), null)), false, FAST, 0);
+        notifier = new SlackNotifier(vertx, settings, log, new SimpleMeterRegistry(), "a1");
+        log.append(SlackFixtures.originatorRequest("ap-erin", SlackFixtures.agentFor("erin", "planner-agent"), "DELETE FROM t"));
+        log.append(SlackFixtures.originatorRequest("ap-carol", SlackFixtures.agentFor("carol", "planner-agent"), "DELETE FROM t"));
+        log.append(SlackFixtures.originatorRequest("ap-dave", SlackFixtures.agentFor("dave", "planner-agent"), "DELETE FROM t"));
+
+        // When / Then: each says why, naming the originator and where to link them
+        assertThat(notifier.undeliverable(log.book.get("ap-erin").orElseThrow())).hasValueSatisfying(why ->
+                assertThat(why).contains("no Slack user is linked to the originator erin (issuer https://idp.example)",
+                        "approval.slack.users"));
+        assertThat(notifier.undeliverable(log.book.get("ap-carol").orElseThrow())).isPresent();
+        assertThat(notifier.undeliverable(log.book.get("ap-dave").orElseThrow())).isPresent();
+        // a group approval is not the originator's business
+        log.append(SlackFixtures.request("ap-group", SlackFixtures.agentFor("erin", "planner-agent"), "DROP TABLE t"));
+        assertThat(notifier.undeliverable(log.book.get("ap-group").orElseThrow())).isEmpty();
+
+        // When the notifier is asked to post one anyway
+        notifier.requested(log.book.get("ap-erin").orElseThrow());
+
+        // Then nothing reaches Slack (never the channel)
+        await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> slack.requests(FakeSlack.POST_MESSAGE).isEmpty());
+    }
+
+    @Test
+    void aWebhookCannotSendADirectMessage() {
+        // Given a webhook only, and alice linked
+        SlackSettings settings = new SlackSettings("#db-approvals", slack.webhookUrl(), null, "secret", slack.apiUrl(),
+                null, Map.of("U0ALICE", new SlackSettings.User("alice", "https://idp.example", List.of(), null)),
+                false, FAST, 0);
+        notifier = new SlackNotifier(vertx, settings, log, new SimpleMeterRegistry(), "a1");
+        log.append(SlackFixtures.originatorRequest("ap-hook", SlackFixtures.agentFor("alice", "planner-agent"), "DELETE FROM t"));
+
+        // When / Then
+        assertThat(notifier.undeliverable(log.book.get("ap-hook").orElseThrow())).hasValueSatisfying(why ->
+                assertThat(why).contains("direct message", "bot token"));
+    }
 }

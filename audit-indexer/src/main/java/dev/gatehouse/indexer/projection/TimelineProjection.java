@@ -103,7 +103,7 @@ public final class TimelineProjection {
                             "requested", List.of(), null, a.reason(), iso(a.expiresAt()))));
                 } else {
                     timelines.addEvent(sessionId, new Entry.EventEntry(at, offset, "ApprovalRequested",
-                            "approval " + a.approvalId() + " requested from " + a.approverGroup()));
+                            "approval " + a.approvalId() + " requested from " + (a.fromOriginator() ? a.channel() : a.approverGroup())));
                 }
                 ensureSession(timelines, sessionId, at);
             }

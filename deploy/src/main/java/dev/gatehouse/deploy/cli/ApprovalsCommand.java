@@ -196,11 +196,17 @@ final class ApprovalsCommand implements Callable<Integer> {
         PrintStream out = System.out;
         JsonObject who = a.getJsonObject("requester", new JsonObject());
         out.println("approval   " + a.getString("id") + " (" + a.getString("state") + ", " + a.getString("mode") + ")");
-        out.println("requester  " + who.getString("subject", "?") + " (" + who.getString("issuer", "?") + ")");
+        out.println("requester  " + who.getString("subject", "?") + " (" + who.getString("issuer", "?") + ")"
+                + (who.getString("chain") == null ? "" : ", acting for " + who.getString("originator") + ": " + who.getString("chain")));
         out.println("connection " + a.getString("connection", "?"));
         out.println("rule       " + a.getString("ruleId") + ": " + a.getString("reason"));
-        out.println("approvers  group " + a.getString("approverGroup") + ", " + a.getJsonArray("approvedBy").size() + " of "
-                + a.getInteger("approvalsRequired") + " approvals");
+        if ("originator".equals(a.getString("approverFrom"))) {
+            out.println("approvers  only the originator " + who.getString("originator", "(none: the session is not delegated)")
+                    + ", " + a.getJsonArray("approvedBy").size() + " of 1 confirmation");
+        } else {
+            out.println("approvers  group " + a.getString("approverGroup") + ", " + a.getJsonArray("approvedBy").size() + " of "
+                    + a.getInteger("approvalsRequired") + " approvals");
+        }
         out.println("requested  " + a.getString("requestedAt") + ", expires " + a.getString("expiresAt"));
         if (a.getString("validUntil") != null) out.println("valid      until " + a.getString("validUntil"));
         out.println("sql        " + a.getString("sql", ""));

@@ -548,7 +548,8 @@ final class PolicyCommand implements Callable<Integer> {
 
     private static String parameters(DryRunVerdict d) {
         if (d.verdict() == Verdict.REQUIRE_APPROVAL) {
-            return " (" + d.approvals() + " from group " + d.approverGroup() + ")";
+            // a rule's approval names a group, or none when the originator of a delegated session confirms
+            return d.approverGroup() == null ? " (from the originator)" : " (" + d.approvals() + " from group " + d.approverGroup() + ")";
         }
         if (d.verdict() == Verdict.MASK) return " (profile " + d.maskProfile() + ")";
         return "";

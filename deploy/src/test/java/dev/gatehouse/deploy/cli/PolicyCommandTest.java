@@ -34,7 +34,7 @@ class PolicyCommandTest {
 
         // Then
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 23 rules, default allow: OK\n");
+        assertThat(r.out()).matches("policy gatehouse-example version [0-9a-f]{12}: 24 rules, default allow: OK\n");
     }
 
     @Test
@@ -224,7 +224,7 @@ class PolicyCommandTest {
         assertThat(json.get("rule").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/analysis/statements/0/tag").asText()).isEqualTo("DROP TABLE");
         assertThat(json.at("/analysis/statements/0/tables_written/0").asText()).isEqualTo("orders");
-        assertThat(json.get("rules")).hasSize(18);
+        assertThat(json.get("rules")).hasSize(19);
         assertThat(json.at("/rules/8/id").asText()).isEqualTo("ci-no-ddl");
         assertThat(json.at("/rules/8/deciding").asBoolean()).isTrue();
         assertThat(json.at("/rules/0/dry_run").asBoolean()).isTrue();

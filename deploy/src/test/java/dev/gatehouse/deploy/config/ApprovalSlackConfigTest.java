@@ -25,13 +25,17 @@ class ApprovalSlackConfigTest {
         // Then
         assertThat(config.approval().port()).isEqualTo(18083);
         assertThat(slack.channel()).isEqualTo("#db-approvals");
-        assertThat(slack.users()).containsOnlyKeys("U024BE7LH", "carol@example.com");
+        assertThat(slack.users()).containsOnlyKeys("U024BE7LH", "carol@example.com", "U0ALICE");
         assertThat(slack.users().get("U024BE7LH").groups()).containsExactly("dba");
         assertThat(settings.usesBotToken()).isTrue();
         assertThat(settings.signingSecret()).isEqualTo("example-signing-secret");
         assertThat(settings.approversByEmail()).isTrue();
         assertThat(settings.retry().maxBackoff()).isEqualTo(Duration.ofSeconds(60));
         assertThat(settings.userByEmail("Carol@Example.com")).hasValueSatisfying(u -> assertThat(u.subject()).isEqualTo("carol"));
+        // originators are linked only by Slack user id with subject and issuer, never by e-mail
+        assertThat(settings.slackUserOf("alice", "https://keycloak.example/realms/gatehouse")).contains("U0ALICE");
+        assertThat(settings.slackUserOf("alice", "https://other.example")).isEmpty();
+        assertThat(settings.slackUserOf("carol", "https://keycloak.example/realms/gatehouse")).isEmpty();
         assertThat(settings.toString()).doesNotContain("xoxb-example-token").doesNotContain("example-signing-secret");
     }
 

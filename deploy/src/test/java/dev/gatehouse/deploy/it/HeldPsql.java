@@ -21,9 +21,14 @@ record HeldPsql(Process process, Path out, Path err) {
 
     /** Starts {@code psql -c sql} on the demo database as {@code subject} of the group dba. */
     static HeldPsql start(Gateway gw, String subject, String sql) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", subject, "-d", "demo",
+        return start(gw, subject, gw.token(subject, "dba"), sql);
+    }
+
+    /** Starts {@code psql -c sql} on the demo database as {@code user} with {@code token} (e.g. a delegation token). */
+    static HeldPsql start(Gateway gw, String user, String token, String sql) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder("psql", "-X", "-v", "ON_ERROR_STOP=1", "-At", "-U", user, "-d", "demo",
                 "-c", sql);
-        pb.environment().put("PGPASSWORD", gw.token(subject, "dba"));
+        pb.environment().put("PGPASSWORD", token);
         pb.environment().put("PGHOST", "127.0.0.1");
         pb.environment().put("PGPORT", String.valueOf(gw.edgePort()));
         pb.environment().put("PGCONNECT_TIMEOUT", "30");

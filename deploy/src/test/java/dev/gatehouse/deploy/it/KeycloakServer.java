@@ -53,6 +53,8 @@ final class KeycloakServer implements AutoCloseable {
 
     /** Starts Keycloak from {@code home} with {@code realmFile} imported and waits until it serves the realm. */
     static KeycloakServer start(Path home, Path realmFile, Duration timeout) throws Exception {
+        // a realm already in the development database is not imported again: start from none
+        deleteTree(home.resolve("data/h2"));
         Path importDir = home.resolve("data/import");
         Files.createDirectories(importDir);
         Files.copy(realmFile, importDir.resolve("gatehouse-realm.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -91,6 +93,18 @@ final class KeycloakServer implements AutoCloseable {
     String passwordToken(String clientId, String username, String password) throws Exception {
         return token(Map.of("grant_type", "password", "client_id", clientId, "username", username,
                 "password", password, "scope", "openid"));
+    }
+
+    /**
+     * Standard token exchange (V2, RFC 8693, impersonation): the confidential client {@code clientId}
+     * trades {@code subjectToken} (whose {@code aud} must name it) for an access token for
+     * {@code audience}; {@code sub} stays the subject token's, {@code azp} names {@code clientId}.
+     */
+    String exchangeToken(String clientId, String secret, String subjectToken, String audience) throws Exception {
+        return token(Map.of("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange", "client_id", clientId,
+                "client_secret", secret, "subject_token", subjectToken,
+                "subject_token_type", "urn:ietf:params:oauth:token-type:access_token",
+                "requested_token_type", "urn:ietf:params:oauth:token-type:access_token", "audience", audience));
     }
 
     private String token(Map<String, String> form) throws Exception {
@@ -134,6 +148,13 @@ final class KeycloakServer implements AutoCloseable {
             return text.length() > 4000 ? text.substring(text.length() - 4000) : text;
         } catch (IOException e) {
             return "(no log: " + e + ")";
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 

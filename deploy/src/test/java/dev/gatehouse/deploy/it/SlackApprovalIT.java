@@ -9,6 +9,7 @@ import dev.gatehouse.deploy.config.GatehouseConfig;
 import dev.gatehouse.deploy.dev.DemoTarget;
 import dev.gatehouse.deploy.roles.GatehouseRuntime;
 import dev.gatehouse.deploy.roles.Role;
+import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.testsupport.FakeSlack;
 import io.vertx.core.json.JsonObject;
@@ -54,6 +55,10 @@ class SlackApprovalIT {
         private static final String SECRET = "it-signing-secret-" + UUID.randomUUID();
     private static final String BOB = "U0BOB";
     private static final String CAROL = "U0CAROL";
+    /** alice's Slack account, linked to her subject at the dev issuer: she confirms what her agents do. */
+    private static final String ALICE = "U0ALICE";
+    /** A Slack account linked to the agent's identity (an agent must never approve its own command either). */
+    private static final String AGENT = "U0AGENT";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private static FakeSlack slack;
@@ -67,7 +72,7 @@ class SlackApprovalIT {
     static void startSlackAndTheApprovalService() throws Exception {
         Gateway gw = Gateway.get();
         try (Connection c = gw.targetDirect(DemoTarget.DATABASE); Statement s = c.createStatement()) {
-            for (String table : List.of("payouts", "payroll")) {
+            for (String table : List.of("payouts", "payroll", "errands")) {
                 s.execute("CREATE TABLE IF NOT EXISTS " + table + " (id serial PRIMARY KEY, note text, amount int DEFAULT 0)");
                 s.execute("GRANT ALL ON " + table + " TO PUBLIC");
                 s.execute("GRANT ALL ON SEQUENCE " + table + "_id_seq TO PUBLIC");
@@ -78,7 +83,9 @@ class SlackApprovalIT {
         SlackConfig slackConfig = new SlackConfig("#db-approvals", null, "IT_SLACK_BOT_TOKEN", "IT_SLACK_SIGNING_SECRET",
                 slack.apiUrl(), null,
                 Map.of(BOB, new SlackConfig.User("bob", null, List.of("dba"), "Bob"),
-                        "carol@example.com", new SlackConfig.User("carol", null, List.of("dba"), null)),
+                        "carol@example.com", new SlackConfig.User("carol", null, List.of("dba"), null),
+                        ALICE, new SlackConfig.User("alice", gw.env.issuer().issuerUrl(), List.of("dba"), "Alice"),
+                        AGENT, new SlackConfig.User("planner-agent", gw.env.issuer().issuerUrl(), List.of("dba"), null)),
                 true, new SlackConfig.Retry(3, "200ms", "400ms"), null);
         GatehouseConfig base = gw.env.runtime().config();
         GatehouseConfig config = new GatehouseConfig("slack-it", Files.createTempDirectory("gatehouse-slack-it-"),
@@ -250,7 +257,121 @@ class SlackApprovalIT {
                 .extracting(AuditEvent.ApprovalNotified::delivered).containsExactly(false, false, false, true));
     }
 
+    @Test
+    void theOriginatorConfirmsHerAgentsCommandInADirectMessageAndNobodyElseMay() throws Exception {
+        // Given: planner-agent, acting for alice (a delegation token from the dev issuer), changes errands
+        String note = "errand " + UUID.randomUUID();
+        held = HeldPsql.start(gw, "planner-agent", delegationToken("alice", "planner-agent"),
+                "INSERT INTO errands (note) VALUES ('" + note + "') RETURNING note");
+        String approvalId = held.approvalId();
+        FakeSlack.Captured post = posted(approvalId);
+
+        // Then: the request went to alice alone, as a direct message naming the agent, the chain and the statement
+        assertThat(held.stderr()).contains("approval required: request " + approvalId + " sent to the originator alice");
+        JsonObject message = post.json();
+        assertThat(message.getString("channel")).isEqualTo(ALICE);
+        assertThat(message.getJsonArray("blocks").encode()).contains("Confirm your agent's command",
+                "planner-agent acting for alice", "alice → planner-agent", "only alice", note);
+
+        // When: bob, a DBA, clicks Approve on it
+        slack.click(interactivityUrl(), BOB, approvalId, true);
+
+        // Then: bob is told only alice may confirm; nothing counted, the statement still waits
+        assertThat(reply(approvalId)).contains("was not counted", "only alice", "alice → planner-agent", "bob may not");
+        assertThat(approval(approvalId).getJsonArray("approvedBy")).isEmpty();
+        assertThat(held.process().isAlive()).isTrue();
+        assertThat(count("errands", note)).isZero();
+
+        // When: alice clicks Approve in her direct message
+        HttpResponse<String> confirmed = slack.click(interactivityUrl(), ALICE, approvalId, true);
+
+        // Then: the agent's statement runs once, confirmed by alice
+        assertThat(confirmed.statusCode()).as(confirmed.body()).isEqualTo(200);
+        Gateway.Result r = held.await();
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains(note);
+        assertThat(r.stderr()).contains("approved by alice");
+        assertThat(count("errands", note)).isEqualTo(1);
+        JsonObject done = approval(approvalId);
+        assertThat(done.getString("approverFrom")).isEqualTo("originator");
+        assertThat(done.getJsonObject("requester").getString("chain")).isEqualTo("alice → planner-agent");
+    }
+
+    @Test
+    void anOriginatorConfirmationWithoutAnOriginatorOrALinkedSlackUserIsDeniedWithTheReason() throws Exception {
+        // Given: alice herself (no delegation), and an agent acting for erin, whom no Slack user is linked to
+        String mine = "errand " + UUID.randomUUID();
+        String erins = "errand " + UUID.randomUUID();
+
+        // When
+        Gateway.Result own = gw.psql("alice", "demo", null, "-c", "INSERT INTO errands (note) VALUES ('" + mine + "')");
+        held = HeldPsql.start(gw, "planner-agent", delegationToken("erin", "planner-agent"),
+                "INSERT INTO errands (note) VALUES ('" + erins + "')");
+        Gateway.Result agent = held.await();
+
+        // Then: both fail closed, each saying why, and nothing was posted for erin's agent
+        assertThat(own.exitCode()).as(own.toString()).isNotZero();
+        assertThat(own.stderr()).contains("no originator to confirm it");
+        assertThat(agent.exitCode()).as(agent.toString()).isNotZero();
+        assertThat(agent.stderr()).contains("denied by gatehouse: nobody can confirm it: no Slack user is linked to "
+                + "the originator erin");
+        String approvalId = HeldPsql.APPROVAL_ID.matcher(agent.stderr()).results().findFirst().orElseThrow().group(1);
+        assertThat(slack.requests(FakeSlack.POST_MESSAGE)).noneMatch(c -> c.body().contains(approvalId));
+        assertThat(count("errands", mine)).isZero();
+        assertThat(count("errands", erins)).isZero();
+    }
+
+    @Test
+    void aFourEyesApprovalRefusesTheOriginatorAndTheAgentAndADbaCounts() throws Exception {
+        // Given: planner-agent, acting for alice (both linked to Slack and both in dba), changes payouts
+        String note = "payout " + UUID.randomUUID();
+        held = HeldPsql.start(gw, "planner-agent", delegationToken("alice", "planner-agent"),
+                "INSERT INTO payouts (note) VALUES ('" + note + "') RETURNING note");
+        String approvalId = held.approvalId();
+        FakeSlack.Captured post = posted(approvalId);
+        assertThat(post.json().getString("channel")).isEqualTo("#db-approvals");
+        assertThat(post.json().getJsonArray("blocks").encode()).contains("planner-agent acting for alice",
+                "alice → planner-agent", "not the agent, nor alice");
+
+        // When: alice approves her own agent's command, then the agent approves it
+        slack.click(interactivityUrl(), ALICE, approvalId, true);
+        String aliceRefused = reply(approvalId);
+        slack.clear();
+        slack.click(interactivityUrl(), AGENT, approvalId, true);
+        String agentRefused = reply(approvalId);
+
+        // Then: both refused, nothing counted, still waiting
+        assertThat(aliceRefused).contains("was not counted", "alice cannot approve their own agent's command");
+        assertThat(agentRefused).contains("was not counted", "the acting agent cannot approve its own command");
+        assertThat(approval(approvalId).getJsonArray("approvedBy")).isEmpty();
+        assertThat(held.process().isAlive()).isTrue();
+
+        // When: bob, a DBA, approves
+        slack.click(interactivityUrl(), BOB, approvalId, true);
+
+        // Then: his vote counts and the statement runs
+        Gateway.Result r = held.await();
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stderr()).contains("approved by bob");
+        assertThat(count("payouts", note)).isEqualTo(1);
+        assertThat(approval(approvalId).getJsonArray("approvedBy").getList()).containsExactly("bob");
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /** A delegation token from the dev issuer: {@code actor} (group agents) acting for {@code originator} (group dba). */
+    private String delegationToken(String originator, String actor) {
+        return gw.env.issuer().issue(originator, List.of("dba"), Duration.ofMinutes(30),
+                Map.of("act", DevTokenIssuer.actClaim(actor, List.of("dba", "agents"), List.of())));
+    }
+
+    /** The text of the ephemeral reply to a refused click on this approval. */
+    private static String reply(String approvalId) {
+        return await().atMost(Duration.ofSeconds(20)).until(() -> slack.requests(FakeSlack.RESPONSE_URL).stream()
+                .map(FakeSlack.Captured::json)
+                .filter(j -> "ephemeral".equals(j.getString("response_type")) && j.getString("text", "").contains(approvalId))
+                .map(j -> j.getString("text")).findFirst(), Optional::isPresent).orElseThrow();
+    }
 
     /** The accepted chat.postMessage of this approval. */
     private static FakeSlack.Captured posted(String approvalId) {

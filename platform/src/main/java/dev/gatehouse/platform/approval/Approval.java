@@ -4,6 +4,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlCommand;
@@ -154,6 +155,20 @@ public record Approval(AuditEvent.ApprovalRequested request, long requestOffset,
         return request.approverGroup();
     }
 
+    /**
+     * Whether this is an originator confirmation: only the person a delegated session acts for may
+     * answer (else it is a group approval, which neither the originator nor any actor may give).
+     */
+    public boolean fromOriginator() {
+        return request.fromOriginator();
+    }
+
+    /** The delegation of the requesting session (its originator and earlier actors); null when not delegated. */
+    public Delegation delegation() {
+        Identity requester = requester();
+        return requester == null ? null : requester.delegation();
+    }
+
     public int approvalsRequired() {
         return Math.max(1, request.approvalsRequired());
     }
@@ -254,8 +269,13 @@ public record Approval(AuditEvent.ApprovalRequested request, long requestOffset,
             DECIDED,
             /** Cast at or after the approval's expiry. */
             EXPIRED,
-            /** The requester voted on their own request. */
+            /**
+             * The requester voted on their own request; or, in a delegated session, the originator or
+             * an earlier actor voted on a group approval (four-eyes: they are parties to the request).
+             */
             SELF,
+            /** Someone other than the originator answered an originator confirmation. */
+            NOT_ORIGINATOR,
             /** The voter is not in the approver group. */
             NOT_IN_GROUP,
             /** The voter's vote already counted. */
@@ -285,11 +305,28 @@ public record Approval(AuditEvent.ApprovalRequested request, long requestOffset,
             return refuse(Refusal.Kind.EXPIRED, "approval " + id() + " expired at " + expiresAt());
         }
         if (subject == null || subject.isBlank()) return refuse(Refusal.Kind.INVALID, "the vote names no approver");
+        if (fromOriginator()) return originatorRefusal(subject, issuer);
         Identity requester = requester();
         if (requester != null && subject.equals(requester.subject())
                 && (issuer == null || issuer.isBlank() || issuer.equals(requester.issuer()))) {
-            return refuse(Refusal.Kind.SELF, "the requester cannot approve their own request (" + subject + " asked for "
-                    + id() + ")");
+            return refuse(Refusal.Kind.SELF, requester.delegated()
+                    ? "the acting agent cannot approve its own command (" + subject + " asked for " + id()
+                            + " acting for " + requester.delegation().originator() + ")"
+                    : "the requester cannot approve their own request (" + subject + " asked for " + id() + ")");
+        }
+        Delegation delegation = delegation();
+        if (delegation != null) {
+            if (subject.equals(delegation.originator()) && (nullIfBlank(issuer) == null
+                    || nullIfBlank(delegation.originatorIssuer()) == null || issuer.equals(delegation.originatorIssuer()))) {
+                return refuse(Refusal.Kind.SELF, subject + " cannot approve their own agent's command: "
+                        + requester.subject() + " acts for " + subject + " (" + delegation.chain(requester.subject())
+                        + "), and " + id() + " needs approval by someone else");
+            }
+            // earlier actors carry no issuer of their own: their subject is enough to refuse
+            if (delegation.earlierActors().contains(subject)) {
+                return refuse(Refusal.Kind.SELF, subject + " is an earlier actor in the chain "
+                        + delegation.chain(requester.subject()) + " and cannot approve " + id());
+            }
         }
         String group = approverGroup();
         if (group == null || group.isBlank()) {
@@ -303,6 +340,29 @@ public record Approval(AuditEvent.ApprovalRequested request, long requestOffset,
             if (v.counted() && v.approver().equals(subject) && sameIssuer) {
                 return refuse(Refusal.Kind.ALREADY_VOTED, subject + " has already voted on approval " + id());
             }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * An originator confirmation counts only from the delegated session's originator, with the same
+     * issuer: a voter without an issuer (e.g. a Slack user linked without one) never matches.
+     */
+    private Optional<Refusal> originatorRefusal(String subject, String issuer) {
+        Delegation delegation = delegation();
+        if (delegation == null) {
+            return refuse(Refusal.Kind.INVALID, "approval " + id() + " asks the originator to confirm, but the session "
+                    + "is not delegated: there is no originator, so nobody may confirm it");
+        }
+        String actor = requester().subject();
+        if (!subject.equals(delegation.originator()) || nullIfBlank(issuer) == null
+                || (nullIfBlank(delegation.originatorIssuer()) != null && !issuer.equals(delegation.originatorIssuer()))) {
+            return refuse(Refusal.Kind.NOT_ORIGINATOR, "only " + delegation.originator() + ", for whom " + actor
+                    + " acts (" + delegation.chain(actor) + "), may confirm " + id() + "; " + subject
+                    + (nullIfBlank(issuer) == null ? "" : " (" + issuer + ")") + " may not");
+        }
+        for (Vote v : votes) {
+            if (v.counted()) return refuse(Refusal.Kind.ALREADY_VOTED, subject + " has already voted on approval " + id());
         }
         return Optional.empty();
     }

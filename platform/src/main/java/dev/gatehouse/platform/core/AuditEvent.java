@@ -216,13 +216,33 @@ public sealed interface AuditEvent {
                              String approverGroup, int approvalsRequired, java.time.Instant expiresAt, String ruleId,
                              String reason, String mode, SqlCommand command, Identity identity,
                              ConnectionRef connection, String edgeId, int replyPartition, Duration validFor,
-                             String channel) implements AuditEvent {
+                             String channel, String approverFrom) implements AuditEvent {
+        /** {@link #approverFrom}: members of the approver group approve (four-eyes); null means the same. */
+        public static final String FROM_GROUP = "group";
+        /** {@link #approverFrom}: only the delegated session's originator may confirm. */
+        public static final String FROM_ORIGINATOR = "originator";
+
+        /** A group approval ({@link #FROM_GROUP}). */
+        public ApprovalRequested(EventHeader header, CommandId commandId, String approvalId, String contentFingerprint,
+                                 String approverGroup, int approvalsRequired, java.time.Instant expiresAt, String ruleId,
+                                 String reason, String mode, SqlCommand command, Identity identity,
+                                 ConnectionRef connection, String edgeId, int replyPartition, Duration validFor,
+                                 String channel) {
+            this(header, commandId, approvalId, contentFingerprint, approverGroup, approvalsRequired, expiresAt, ruleId,
+                    reason, mode, command, identity, connection, edgeId, replyPartition, validFor, channel, null);
+        }
+
+        /** Whether only the originator of the delegated session may confirm ({@link #FROM_ORIGINATOR}). */
+        public boolean fromOriginator() {
+            return FROM_ORIGINATOR.equals(approverFrom);
+        }
+
         /** Without the request's context (records written before it was recorded). */
         public ApprovalRequested(EventHeader header, CommandId commandId, String approvalId, String contentFingerprint,
                                  String approverGroup, int approvalsRequired, java.time.Instant expiresAt,
                                  String ruleId, String reason) {
             this(header, commandId, approvalId, contentFingerprint, approverGroup, approvalsRequired, expiresAt,
-                    ruleId, reason, null, null, null, null, null, -1, null, null);
+                    ruleId, reason, null, null, null, null, null, -1, null, null, null);
         }
     }
 

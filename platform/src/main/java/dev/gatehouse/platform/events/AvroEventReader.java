@@ -92,7 +92,7 @@ public final class AvroEventReader {
                     p.getExpiresAt(), p.getRuleId(), p.getReason(), p.getMode(),
                     p.getCommand() == null ? null : command(p.getCommand()), identity(p.getIdentity()),
                     connection(p.getConnection()), p.getEdgeId(), p.getReplyPartition(),
-                    duration(p.getValidForMicros()), p.getChannel());
+                    duration(p.getValidForMicros()), p.getChannel(), p.getApproverFrom());
             case ApprovalGranted p -> new AuditEvent.ApprovalGranted(h, p.getApprovalId(), List.copyOf(p.getApprovers()),
                     p.getValidUntil());
             case dev.gatehouse.schemas.v1.ApprovalVoted p -> new AuditEvent.ApprovalVoted(h, p.getApprovalId(),

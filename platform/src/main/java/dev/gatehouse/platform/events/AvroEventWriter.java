@@ -189,6 +189,7 @@ public final class AvroEventWriter {
                     .setReplyPartition(e.replyPartition())
                     .setValidForMicros(micros(e.validFor()))
                     .setChannel(e.channel())
+                    .setApproverFrom(e.approverFrom())
                     .build();
             case AuditEvent.ApprovalGranted e -> ApprovalGranted.newBuilder()
                     .setApprovalId(e.approvalId())

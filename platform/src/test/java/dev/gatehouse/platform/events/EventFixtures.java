@@ -8,6 +8,8 @@ import java.util.Map;
 
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CiProvenance;
+import dev.gatehouse.platform.core.DeclaredIntent;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.CommandStatement;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
@@ -43,7 +45,11 @@ final class EventFixtures {
                         "refs/heads/main", "deploy", "987654321", "migrate",
                         "acme/payments/.github/workflows/deploy.yml@refs/heads/main", "89abcdef",
                         "acme/shared/.github/workflows/migrate.yml@refs/tags/v2", "fedcba98", "2", "octocat", "583231",
-                        "prod", "push", "true", "github-hosted"));
+                        "prod", "push", "true", "github-hosted"),
+                // a CI job's agent acting for a person: every identity field is written
+                new Delegation("alice", "https://keycloak.example/realms/acme", List.of("dba"), List.of("db-reader"),
+                        List.of("planner-agent"), "azp"),
+                new DeclaredIntent("run-17", "4", true, DeclaredIntent.TOKEN));
     }
 
     static ConnectionRef connection() {
@@ -141,7 +147,7 @@ final class EventFixtures {
                         AT.plusSeconds(900), "r4", "prod write"),
                 new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-2", "sha256:ef01", "dba", 1,
                         AT.plusSeconds(600), "r4", "prod write", "deferred", command(), identity(), connection(),
-                        "edge-1", 3, Duration.ofHours(1), "#db-approvals"),
+                        "edge-1", 3, Duration.ofHours(1), "#db-approvals", AuditEvent.ApprovalRequested.FROM_GROUP),
                 new AuditEvent.ApprovalRequested(HEADER, COMMAND, "a-3", "sha256:ef02", "dba", 1,
                         AT.plusSeconds(600), "r4", "prod write", "hold", statementsCommand(), identity(), connection(),
                         "edge-1", 3, null, "#db-approvals"),

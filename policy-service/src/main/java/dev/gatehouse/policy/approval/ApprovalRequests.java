@@ -3,7 +3,9 @@ package dev.gatehouse.policy.approval;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
+import dev.gatehouse.policy.engine.Rule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,9 @@ import java.util.Objects;
  *       by the same identity is looked for; when one is redeemed first in the log the command is
  *       allowed, "approved by bob, carol (approval ap-…)".</li>
  * </ul>
+ * An originator confirmation ({@code approval: {from: originator}}) is sent to the originator of
+ * the delegated session (the channel shown to the client names them); in a session that is not
+ * delegated there is nobody to confirm, so the command is denied at once, naming the rule.
  * Failures are thrown: the decision service denies the command (fail closed).
  */
 public final class ApprovalRequests {
@@ -87,9 +92,30 @@ public final class ApprovalRequests {
      * @param expiresIn the rule's {@code expires_in}; null: {@link Settings#defaultExpiry()}
      */
     public Decision decide(AuditEvent.CommandReceived received, Decision.RequireApproval required, Duration expiresIn) {
+        return decide(received, required, expiresIn, Rule.Approval.From.GROUP);
+    }
+
+    /**
+     * The decision about {@code received} when the rule engine requires approval from {@code from}:
+     * the approver group, or the originator of the delegated session.
+     *
+     * @param expiresIn the rule's {@code expires_in}; null: {@link Settings#defaultExpiry()}
+     */
+    public Decision decide(AuditEvent.CommandReceived received, Decision.RequireApproval required, Duration expiresIn,
+                           Rule.Approval.From from) {
         Objects.requireNonNull(received, "received");
         Objects.requireNonNull(required, "required");
+        Objects.requireNonNull(from, "from");
         CommandId commandId = received.command().id();
+        boolean fromOriginator = from == Rule.Approval.From.ORIGINATOR;
+        Delegation delegation = received.identity() == null ? null : received.identity().delegation();
+        if (fromOriginator && delegation == null) {
+            LOGGER.warn("Originator confirmation impossible, command denied: the session is not delegated sessionId={} "
+                    + "commandId={} rule={}", received.sessionId(), commandId, required.ruleId());
+            return new Decision.Deny(commandId, required.ruleId(), "rule " + required.ruleId() + " asks the originator "
+                    + "to confirm this command, but the session is not delegated: there is no originator to confirm it",
+                    required.policyVersion());
+        }
         String mode = Decision.RequireApproval.DEFERRED.equals(required.mode())
                 ? Decision.RequireApproval.DEFERRED : Decision.RequireApproval.HOLD;
         String content = fingerprint.of(received.connection(), received.identity(), received.command());
@@ -114,13 +140,21 @@ public final class ApprovalRequests {
         }
         String approvalId = approvalIdOf(commandId);
         Instant expiresAt = arrived.plus(expiresIn != null ? expiresIn : settings.defaultExpiry());
+        String channel = fromOriginator ? originatorChannel(delegation) : settings.channel();
         log.request(new AuditEvent.ApprovalRequested(header(received), commandId, approvalId, content,
-                required.approverGroup(), required.approvals(), expiresAt, required.ruleId(), required.reason(), mode,
-                received.command(), received.identity(), received.connection(), received.edgeId(),
-                received.replyPartition(), Decision.RequireApproval.DEFERRED.equals(mode) ? settings.deferredValidity() : null,
-                settings.channel()));
+                fromOriginator ? null : required.approverGroup(), fromOriginator ? 1 : required.approvals(), expiresAt,
+                required.ruleId(), required.reason(), mode, received.command(), received.identity(), received.connection(),
+                received.edgeId(), received.replyPartition(),
+                Decision.RequireApproval.DEFERRED.equals(mode) ? settings.deferredValidity() : null, channel,
+                fromOriginator ? AuditEvent.ApprovalRequested.FROM_ORIGINATOR : AuditEvent.ApprovalRequested.FROM_GROUP));
         return new Decision.RequireApproval(commandId, required.ruleId(), required.reason(), required.policyVersion(),
-                required.approverGroup(), required.approvals(), approvalId, mode, expiresAt, settings.channel());
+                fromOriginator ? null : required.approverGroup(), fromOriginator ? 1 : required.approvals(), approvalId,
+                mode, expiresAt, channel);
+    }
+
+    /** Where an originator confirmation goes, as shown to the client: "the originator alice". */
+    static String originatorChannel(Delegation delegation) {
+        return "the originator " + delegation.originator();
     }
 
     private EventHeader header(AuditEvent.CommandReceived received) {

@@ -100,8 +100,9 @@ public final class KafkaApprovalLog implements ApprovalLog, AutoCloseable {
                 request.header().sessionId().value(), value));
         await(approvals, "approval request " + request.approvalId());
         await(audit, "approval request " + request.approvalId());
-        LOGGER.info("Approval requested approvalId={} sessionId={} commandId={} mode={} group={} count={}",
+        LOGGER.info("Approval requested approvalId={} sessionId={} commandId={} mode={} from={} group={} count={}",
                 request.approvalId(), request.header().sessionId(), request.commandId(), request.mode(),
+                request.fromOriginator() ? AuditEvent.ApprovalRequested.FROM_ORIGINATOR : AuditEvent.ApprovalRequested.FROM_GROUP,
                 request.approverGroup(), request.approvalsRequired());
     }
 

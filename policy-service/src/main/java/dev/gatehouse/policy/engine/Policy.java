@@ -48,8 +48,17 @@ import org.slf4j.LoggerFactory;
  *     action: require_approval
  *     approval: {group: dba, count: 2, mode: hold, expires_in: 10m}  # required for require_approval;
  *                                # count 1..10 (default 1), mode hold | deferred (default hold),
- *                                # expires_in <n>s|m|h|d up to 7d (default 10m)
+ *                                # expires_in <n>s|m|h|d up to 7d (default 10m); neither the
+ *                                # requester nor, in a delegated session, its originator or
+ *                                # earlier actors may approve
  *     reason: schema changes in production need two DBAs
+ *   - id: agent-writes-confirmed
+ *     when: '"agents" in identity.groups && "write" in command.kinds'
+ *     action: require_approval
+ *     approval: {from: originator, mode: hold, expires_in: 10m}  # only the person the agent acts
+ *                                # for confirms (no group, no count); in a session that is not
+ *                                # delegated nobody can, so the command is denied
+ *     reason: alice confirms what her agent writes
  *   - id: mask-customers
  *     when: '"public.customers" in command.tables_read'
  *     action: mask
@@ -75,7 +84,7 @@ public final class Policy {
             "connect_default", "rules");
     private static final Set<String> RULE_FIELDS = Set.of("id", "description", "scope", "when", "action", "reason",
             "dry_run", "approval", "mask", "on");
-    private static final Set<String> APPROVAL_FIELDS = Set.of("group", "count", "mode", "expires_in");
+    private static final Set<String> APPROVAL_FIELDS = Set.of("from", "group", "count", "mode", "expires_in");
     private static final Set<String> MASK_FIELDS = Set.of("profile");
     private static final Pattern MASK_PROFILE = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,7})([smhd])");
@@ -284,16 +293,40 @@ public final class Policy {
         }
         if (!present) {
             errors.add(where + ": action require_approval needs 'approval' with at least the approver group, "
-                    + "e.g. approval: {group: dba, count: 1}");
+                    + "e.g. approval: {group: dba, count: 1}, or approval: {from: originator}");
             return null;
         }
         if (!node.isObject()) {
-            errors.add(where + ": 'approval' must be a mapping (group, count, mode, expires_in), found " + describe(node));
+            errors.add(where + ": 'approval' must be a mapping (from, group, count, mode, expires_in), found " + describe(node));
             return null;
         }
         int before = errors.size();
         unknownFields(node, APPROVAL_FIELDS, where + ": approval", errors);
-        String group = requiredText(node, "group", where + ": approval", errors);
+        Rule.Approval.From from = Rule.Approval.From.GROUP;
+        JsonNode fromNode = node.get("from");
+        if (fromNode != null && !fromNode.isNull()) {
+            from = java.util.Arrays.stream(Rule.Approval.From.values())
+                    .filter(f -> fromNode.isTextual() && f.label().equals(fromNode.asText().strip()))
+                    .findFirst().orElse(null);
+            if (from == null) {
+                errors.add(where + ": approval.from must be group (members of approval.group approve) or originator "
+                        + "(the person a delegated session acts for confirms), found " + quoted(fromNode));
+                return null;
+            }
+        }
+        if (from == Rule.Approval.From.ORIGINATOR) {
+            JsonNode groupNode = node.get("group");
+            if (groupNode != null && !groupNode.isNull()) {
+                errors.add(where + ": approval.group does not go with from: originator (only the originator confirms); "
+                        + "for a four-eyes approval by a group drop 'from', found group " + quoted(groupNode));
+            }
+            JsonNode countNode = node.get("count");
+            if (countNode != null && !countNode.isNull() && !(countNode.isIntegralNumber() && countNode.intValue() == 1)) {
+                errors.add(where + ": approval.count does not go with from: originator (one person confirms), found "
+                        + quoted(countNode));
+            }
+        }
+        String group = from == Rule.Approval.From.ORIGINATOR ? null : requiredText(node, "group", where + ": approval", errors);
 
         int count = Rule.Approval.DEFAULT_COUNT;
         JsonNode countNode = node.get("count");
@@ -327,7 +360,9 @@ public final class Policy {
                 errors.add(where + ": approval.expires_in must be more than 0 and at most 7d, found " + quoted(expiresNode));
             }
         }
-        if (errors.size() > before || group == null || mode == null) return null;
+        if (errors.size() > before || mode == null) return null;
+        if (from == Rule.Approval.From.ORIGINATOR) return Rule.Approval.fromOriginator(mode, expiresIn);
+        if (group == null) return null;
         return new Rule.Approval(group, count, mode, expiresIn);
     }
 

@@ -121,7 +121,7 @@ public final class Rule {
     @Override
     public String toString() {
         return "Rule[" + id + ": " + action.label()
-                + (approval == null ? "" : " by " + approval.count() + " of " + approval.group())
+                + (approval == null ? "" : " by " + approval.describe())
                 + (maskProfile == null ? "" : " with profile " + maskProfile)
                 + " when " + condition
                 + (scope.isUnrestricted() ? "" : " within " + scope)
@@ -131,25 +131,60 @@ public final class Rule {
 
     /**
      * The parameters of a require_approval rule: {@code approval: {group: dba, count: 2, mode: hold,
-     * expires_in: 10m}}.
+     * expires_in: 10m}} (a four-eyes approval by members of a group), or {@code approval: {from:
+     * originator, mode: hold, expires_in: 10m}} (the person a delegated session acts for confirms
+     * the agent's command).
      *
-     * @param group     the group whose members may approve
+     * @param from      who answers: the approver group, or the originator of a delegated session
+     * @param group     the group whose members may approve; null when {@code from} is the originator
      * @param count     how many distinct approvals are needed, {@value #MIN_COUNT} to {@value #MAX_COUNT}
+     *                  (always 1 from the originator)
      * @param mode      whether the client waits for the approval ({@link Mode#HOLD}) or retries later
      * @param expiresIn how long the request stays open
      */
-    public record Approval(String group, int count, Mode mode, Duration expiresIn) {
+    public record Approval(From from, String group, int count, Mode mode, Duration expiresIn) {
         public static final int MIN_COUNT = 1;
         public static final int MAX_COUNT = 10;
         public static final int DEFAULT_COUNT = 1;
         public static final Duration DEFAULT_EXPIRES_IN = Duration.ofMinutes(10);
 
         public Approval {
-            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(from, "from");
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(expiresIn, "expiresIn");
+            if (from == From.GROUP) Objects.requireNonNull(group, "group");
+            if (from == From.ORIGINATOR && (group != null || count != 1)) {
+                throw new IllegalArgumentException("an approval from the originator names no group and needs one answer");
+            }
             if (count < MIN_COUNT || count > MAX_COUNT) {
                 throw new IllegalArgumentException("approval count must be " + MIN_COUNT + " to " + MAX_COUNT + ": " + count);
+            }
+        }
+
+        /** A group (four-eyes) approval. */
+        public Approval(String group, int count, Mode mode, Duration expiresIn) {
+            this(From.GROUP, group, count, mode, expiresIn);
+        }
+
+        /** A confirmation by the originator of a delegated session. */
+        public static Approval fromOriginator(Mode mode, Duration expiresIn) {
+            return new Approval(From.ORIGINATOR, null, 1, mode, expiresIn);
+        }
+
+        /** "2 of dba" or "the originator", for people. */
+        public String describe() {
+            return from == From.ORIGINATOR ? "the originator" : count + " of " + group;
+        }
+
+        /** Who answers an approval request. */
+        public enum From {
+            /** Members of the approver group, never the requester, the originator or an earlier actor. */
+            GROUP,
+            /** The originator of the delegated session (the person the agent acts for), alone. */
+            ORIGINATOR;
+
+            public String label() {
+                return name().toLowerCase(Locale.ROOT);
             }
         }
 

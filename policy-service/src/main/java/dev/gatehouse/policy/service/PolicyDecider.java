@@ -176,7 +176,7 @@ public final class PolicyDecider implements Function<AuditEvent.DecisionRequest,
                 && received instanceof AuditEvent.CommandReceived command && command.awaited()) {
             // observe mode records only: no approval is asked for a command that runs anyway
             if (!mayRequestApproval) return Optional.empty();
-            decision = requests.decide(command, required, evaluation.approval().expiresIn());
+            decision = requests.decide(command, required, evaluation.approval().expiresIn(), evaluation.approval().from());
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         AuditEvent.DecisionMade made = new AuditEvent.DecisionMade(

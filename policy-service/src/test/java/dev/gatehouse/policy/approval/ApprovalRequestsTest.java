@@ -8,6 +8,7 @@ import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.ConnectionRef;
 import dev.gatehouse.platform.core.Decision;
+import dev.gatehouse.platform.core.Delegation;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.SessionId;
@@ -229,6 +230,48 @@ class ApprovalRequestsTest {
         // Then
         assertThat(decisions).filteredOn(d -> d instanceof Decision.Allow).hasSize(1);
         assertThat(decisions).filteredOn(d -> d instanceof Decision.RequireApproval).hasSize(1);
+    }
+
+    @Test
+    void anOriginatorConfirmationGoesToTheOriginatorAndFailsClosedWithoutOne() throws Exception {
+        // Given: a rule asking the originator to confirm writes to errands
+        KafkaApprovalLog log = log("policy-f");
+        PolicyDecider decider = new PolicyDecider(new PolicyEvaluator(Policy.parse("""
+                id: p
+                version: v8
+                default: allow
+                rules:
+                  - id: agent-errands-confirmed
+                    when: '"write" in command.kinds'
+                    action: require_approval
+                    approval: {from: originator, expires_in: 5m, mode: hold}
+                    reason: the originator confirms what an agent writes
+                """, "test")), "policy-f").useApprovals(new ApprovalRequests(log, FINGERPRINT,
+                new ApprovalRequests.Settings("#db-approvals", Duration.ofMinutes(10), Duration.ofHours(1)), "policy-f"));
+        Identity agent = new Identity("planner-agent", "https://issuer.example", List.of("agents"), List.of(), Map.of(), null,
+                new Delegation("alice", "https://issuer.example", List.of("dba"), List.of(), List.of(), Delegation.ACT), null);
+        AuditEvent.CommandReceived byAgent = received(agent, "DELETE FROM errands WHERE id = 1", "enforce");
+        AuditEvent.CommandReceived byAlice = received(person("alice"), "DELETE FROM errands WHERE id = 1", "enforce");
+
+        // When
+        Decision delegated = decider.apply(byAgent).decision();
+        Decision notDelegated = decider.apply(byAlice).decision();
+
+        // Then: the agent's command waits for alice, the request says so
+        String approvalId = ApprovalRequests.approvalIdOf(byAgent.command().id());
+        assertThat(delegated).isEqualTo(new Decision.RequireApproval(byAgent.command().id(), "agent-errands-confirmed",
+                "the originator confirms what an agent writes", "v8", null, 1, approvalId, "hold",
+                byAgent.command().receivedAt().plus(Duration.ofMinutes(5)), "the originator alice"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.book().get(approvalId).isPresent());
+        Approval approval = log.book().get(approvalId).orElseThrow();
+        assertThat(approval.fromOriginator()).isTrue();
+        assertThat(approval.approverGroup()).isNull();
+        assertThat(approval.delegation().originator()).isEqualTo("alice");
+        // Then: a session that is not delegated has nobody to confirm: denied at once, naming the rule, nothing asked
+        assertThat(notDelegated).isEqualTo(new Decision.Deny(byAlice.command().id(), "agent-errands-confirmed",
+                "rule agent-errands-confirmed asks the originator to confirm this command, but the session is not "
+                        + "delegated: there is no originator to confirm it", "v8"));
+        assertThat(log.book().get(ApprovalRequests.approvalIdOf(byAlice.command().id()))).isEmpty();
     }
 
     private void grant(String approvalId, Instant validUntil, String approver) throws Exception {

@@ -138,8 +138,8 @@ class PolicyTest {
         // Then
         assertThat(e.errors()).containsExactly(
                 "rule 'no-params' (#1): action require_approval needs 'approval' with at least the approver group, "
-                        + "e.g. approval: {group: dba, count: 1}",
-                "rule 'not-a-map' (#2): 'approval' must be a mapping (group, count, mode, expires_in), found string",
+                        + "e.g. approval: {group: dba, count: 1}, or approval: {from: originator}",
+                "rule 'not-a-map' (#2): 'approval' must be a mapping (from, group, count, mode, expires_in), found string",
                 "rule 'no-group' (#3): approval: missing required field 'group'",
                 "rule 'zero' (#4): approval.count must be a whole number from 1 to 10, found '0'",
                 "rule 'eleven' (#5): approval.count must be a whole number from 1 to 10, found '11'",
@@ -147,8 +147,62 @@ class PolicyTest {
                 "rule 'bad-mode' (#7): approval.mode must be hold or deferred, found 'wait'",
                 "rule 'bad-expiry' (#8): approval.expires_in must be a duration such as 90s, 10m, 2h or 1d, found 'soon'",
                 "rule 'long-expiry' (#9): approval.expires_in must be more than 0 and at most 7d, found '8d'",
-                "rule 'typo' (#10): approval: unknown field 'cuont' (expected count, expires_in, group, mode)",
+                "rule 'typo' (#10): approval: unknown field 'cuont' (expected count, expires_in, from, group, mode)",
                 "rule 'misplaced' (#11): 'approval' is only for action require_approval, not deny");
+    }
+
+    @Test
+    void anApprovalFromTheOriginatorNamesNoGroupAndNeedsOneAnswer() throws Exception {
+        // When
+        Policy policy = Policy.parse("""
+                id: p
+                default: allow
+                rules:
+                  - id: agent-confirms
+                    when: '"write" in command.kinds'
+                    action: require_approval
+                    approval: {from: originator, expires_in: 10m, mode: hold}
+                    reason: the originator confirms what the agent writes
+                  - id: four-eyes
+                    when: '"ddl" in command.kinds'
+                    action: require_approval
+                    approval: {from: group, group: dba, count: 2}
+                    reason: two DBAs
+                """);
+
+        // Then
+        assertThat(policy.rules().getFirst().approval()).isEqualTo(
+                Rule.Approval.fromOriginator(Rule.Approval.Mode.HOLD, java.time.Duration.ofMinutes(10)));
+        assertThat(policy.rules().getFirst().approval().from()).isEqualTo(Rule.Approval.From.ORIGINATOR);
+        assertThat(policy.rules().getFirst().approval().group()).isNull();
+        assertThat(policy.rules().getFirst().approval().count()).isEqualTo(1);
+        assertThat(policy.rules().getFirst()).hasToString(
+                "Rule[agent-confirms: require_approval by the originator when \"write\" in command.kinds]");
+        assertThat(policy.rules().get(1).approval()).isEqualTo(
+                new Rule.Approval("dba", 2, Rule.Approval.Mode.HOLD, java.time.Duration.ofMinutes(10)));
+    }
+
+    @Test
+    void badOriginatorApprovalsNameTheRuleAndWhatIsWrong() {
+        // When
+        PolicyException e = reject("""
+                id: p
+                default: allow
+                rules:
+                  - {id: with-group, when: 'true', action: require_approval, approval: {from: originator, group: dba}, reason: r}
+                  - {id: with-count, when: 'true', action: require_approval, approval: {from: originator, count: 2}, reason: r}
+                  - {id: bad-from, when: 'true', action: require_approval, approval: {from: boss, group: dba}, reason: r}
+                  - {id: group-without-group, when: 'true', action: require_approval, approval: {from: group}, reason: r}
+                """);
+
+        // Then
+        assertThat(e.errors()).containsExactly(
+                "rule 'with-group' (#1): approval.group does not go with from: originator (only the originator confirms); "
+                        + "for a four-eyes approval by a group drop 'from', found group 'dba'",
+                "rule 'with-count' (#2): approval.count does not go with from: originator (one person confirms), found '2'",
+                "rule 'bad-from' (#3): approval.from must be group (members of approval.group approve) or originator "
+                        + "(the person a delegated session acts for confirms), found 'boss'",
+                "rule 'group-without-group' (#4): approval: missing required field 'group'");
     }
 
     @Test
