@@ -157,6 +157,33 @@ class DelegationIT {
     }
 
     @Test
+    void mayActWithoutActIsNoDelegation() throws Exception {
+        // Given: the token says planner-agent MAY act for alice, not that it does
+        String app = "may-act-" + UUID.randomUUID();
+        String token = gw.env.issuer().issue("alice", List.of("dba"), Duration.ofMinutes(30),
+                Map.of("may_act", Map.of("sub", "planner-agent")));
+
+        // When
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + gw.edgePort() + "/demo?sslmode=disable"
+                + "&connectTimeout=30&assumeMinServerVersion=10&ApplicationName=" + app, "alice", token);
+             ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+            assertThat(rs.next()).isTrue();
+        }
+
+        // Then: alice's own session
+        SessionId session = gw.sessionOpened(app);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gw.audit(session))
+                .filteredOn(AuditEvent.SessionOpened.class::isInstance)
+                .map(DelegationIT::identity)
+                .singleElement()
+                .satisfies(id -> {
+                    assertThat(id.subject()).isEqualTo("alice");
+                    assertThat(id.groups()).containsExactly("dba");
+                    assertThat(id.delegated()).isFalse();
+                }));
+    }
+
+    @Test
     void anAgentDoesNotGetTheRightsOfThePersonItActsFor() throws Exception {
         // Given: alice is a dba; planner-agent acts for her
         String agent = delegation("alice", List.of("dba"), "planner-agent", List.of("agents"), List.of(), Map.of());
