@@ -158,6 +158,25 @@ identity:
       {{- with .rolesClaims }}
       roles-claims: {{ toJson . }}
       {{- end }}
+      {{- with .delegation }}
+      delegation:
+        accept-act: {{ default false .acceptAct }}
+        {{- with .actorClaim }}
+        actor-claim: {{ . | quote }}
+        {{- end }}
+        {{- with .humanClients }}
+        human-clients: {{ toJson . }}
+        {{- end }}
+        {{- with .maxDepth }}
+        max-depth: {{ . }}
+        {{- end }}
+        {{- with .runClaim }}
+        run-claim: {{ . | quote }}
+        {{- end }}
+        {{- with .stepClaim }}
+        step-claim: {{ . | quote }}
+        {{- end }}
+      {{- end }}
     {{- end }}
 {{- end }}
 

@@ -96,6 +96,7 @@ class HelmChartTest {
                   audiences: [api://gatehouse]
                   algorithms: [RS256, ES256]
                   groupsClaim: groups
+                  delegation: {actorClaim: azp, humanClients: [okta-cli], maxDepth: 2}
             connections:
               - {name: orders, host: orders.db, database: orders, user: gh, password: orders-target-s3cret, existingSecret: "", tls: true}
               - {name: shop-mysql, protocol: mysql, host: shop.db, port: 3306, database: shop, user: gh, mode: observe, resultCapture: {rows: 0}}
@@ -353,6 +354,23 @@ class HelmChartTest {
 
         // and with existing Secrets (the defaults) the chart renders no Secret of its own
         assertThat(render("defaults", "").all(Secret.class)).isEmpty();
+    }
+
+    @Test
+    void anIssuersDelegationSettingsReachEveryRolesConfiguration() {
+        // When
+        Rendered inline = render("inline", INLINE_SECRETS);
+        Rendered defaults = render("defaults", "");
+
+        // Then: as given, and no delegation trusted unless configured
+        var trust = inline.config(inline.deployment("edge")).identity().issuers().getFirst().delegation().trust();
+        assertThat(trust.actorClaim()).isEqualTo("azp");
+        assertThat(trust.humanClients()).containsExactly("okta-cli");
+        assertThat(trust.maxDepth()).isEqualTo(2);
+        assertThat(trust.acceptAct()).isFalse();
+        var none = defaults.config(defaults.deployment("edge")).identity().issuers().getFirst().delegation().trust();
+        assertThat(none.acceptAct()).isFalse();
+        assertThat(none.actorClaim()).isNull();
     }
 
     @Test
