@@ -150,7 +150,7 @@ class ConsoleIT {
     void aDelegatedSessionIsFoundByOriginatorAndActorAndShowsItsChainAndIntent() throws Exception {
         // Given an agent acting for a person through JDBC, with a run and step its issuer signed
         String person = "console-person-" + suffix;
-        String agent = "console-agent-" + suffix;
+        String agent = "planner-agent"; // an agent the example policy names; the person is this run's own
         String token = gw.env.issuer().issue(person, List.of("dba"), Duration.ofMinutes(30), Map.of(
                 "act", DevTokenIssuer.actClaim(agent, List.of("agents"), List.of()),
                 DelegationTrust.DEFAULT_RUN_CLAIM, "run-" + suffix, DelegationTrust.DEFAULT_STEP_CLAIM, "7"));

@@ -94,7 +94,11 @@ class FleetProcessesIT {
 
             // When: psql through haproxy, as a token holder: an allowed SELECT, a denied CREATE DATABASE
             String token = fleet.token("alice", Set.of("dba"));
-            Psql select = psql(fleet, token, "SELECT name FROM customers ORDER BY id LIMIT 2");
+            // the first session waits for the policy group's first partition assignment (two instances
+            // joined moments ago); on a loaded machine that can outlast psql's connect timeout
+            Psql select = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> psql(fleet, token, "SELECT name FROM customers ORDER BY id LIMIT 2"),
+                            r -> r.exitCode() == 0 || !r.stderr().contains("timeout expired"));
             Psql create = psql(fleet, token, "CREATE DATABASE fleet_forgotten_ci_job");
 
             // Then

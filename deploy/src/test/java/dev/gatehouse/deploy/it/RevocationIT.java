@@ -201,10 +201,13 @@ class RevocationIT {
         }
     }
 
-    /** A development-issuer token: {@code agent} (group agents) acting for {@code person} (group dba). */
+    /**
+     * A development-issuer token: executor-agent (an agent the example policy names, group agents),
+     * set going by {@code agent} (an earlier actor of the chain), acting for {@code person} (group dba).
+     */
     private static String delegation(String person, String agent) {
         return gw.env.issuer().issue(person, List.of("dba"), Duration.ofMinutes(30),
-                Map.of("act", DevTokenIssuer.actClaim(agent, List.of("agents"), List.of())));
+                Map.of("act", DevTokenIssuer.actClaim("executor-agent", List.of("agents"), List.of(agent))));
     }
 
     @Test
