@@ -659,31 +659,32 @@ public final class JdbcTimelineStore implements TimelineStore {
             if (!row.inDb) ps.setInt(19, row.partition);
             ps.executeUpdate();
             List<String> earlier = earlierActors(s);
-            if (!new LinkedHashSet<>(earlier).equals(new LinkedHashSet<>(row.storedEarlierActors))) {
-                PreparedStatement del = writerStatement("DELETE FROM session_earlier_actors WHERE session_id = ?");
-                PreparedStatement ins = writerStatement("INSERT INTO session_earlier_actors (session_id, actor_name) VALUES (?, ?)");
-                del.setString(1, s.sessionId());
-                del.executeUpdate();
-                for (String a : new LinkedHashSet<>(earlier)) {
-                    ins.setString(1, s.sessionId());
-                    ins.setString(2, a);
-                    ins.executeUpdate();
-                }
+            if (replaceNames("session_earlier_actors", "actor_name", s.sessionId(), earlier, row.storedEarlierActors)) {
                 row.storedEarlierActors = earlier;
             }
             List<String> groups = s.identity() == null ? List.of() : s.identity().groups();
-            if (!new LinkedHashSet<>(groups).equals(new LinkedHashSet<>(row.storedGroups))) {
-                PreparedStatement del = writerStatement("DELETE FROM session_groups WHERE session_id = ?");
-                PreparedStatement ins = writerStatement("INSERT INTO session_groups (session_id, group_name) VALUES (?, ?)");
-                del.setString(1, s.sessionId());
-                del.executeUpdate();
-                for (String g : new LinkedHashSet<>(groups)) {
-                    ins.setString(1, s.sessionId());
-                    ins.setString(2, g);
-                    ins.executeUpdate();
-                }
+            if (replaceNames("session_groups", "group_name", s.sessionId(), groups, row.storedGroups)) {
                 row.storedGroups = groups;
             }
+        }
+
+        /**
+         * Replaces a session's rows of a name table ({@code session_groups}, {@code session_earlier_actors})
+         * when {@code names} differ from the {@code stored} ones as sets; returns whether it did.
+         */
+        private boolean replaceNames(String table, String column, String sessionId, List<String> names, List<String> stored)
+                throws SQLException {
+            if (new LinkedHashSet<>(names).equals(new LinkedHashSet<>(stored))) return false;
+            PreparedStatement del = writerStatement("DELETE FROM " + table + " WHERE session_id = ?");
+            PreparedStatement ins = writerStatement("INSERT INTO " + table + " (session_id, " + column + ") VALUES (?, ?)");
+            del.setString(1, sessionId);
+            del.executeUpdate();
+            for (String name : new LinkedHashSet<>(names)) {
+                ins.setString(1, sessionId);
+                ins.setString(2, name);
+                ins.executeUpdate();
+            }
+            return true;
         }
 
         private void writeCommand(String sessionId, CommandRow row) throws SQLException {

@@ -389,6 +389,9 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         return database;
     }
 
+    /** What the client declared it is doing ({@link ClientIntent}), read once when its startup is checked; null: nothing. */
+    private DeclaredIntent declaredIntent;
+
     private Refusal connectionRefusal(String database) {
         if (!tls && !edge.config().allowPlaintext()) {
             return code(Refusal.Kind.AUTHENTICATION, "Gatehouse requires TLS: connect with --ssl (mysql) or"
@@ -399,7 +402,7 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
                     + " mysql_clear_password to receive the token", MySqlProtocol.ER_ACCESS_DENIED_ERROR);
         }
         try {
-            declaredIntent();
+            declaredIntent = readDeclaredIntent();
         } catch (IllegalArgumentException e) {
             return code(Refusal.Kind.EDGE, e.getMessage(), MySqlProtocol.ER_WRONG_VALUE_FOR_VAR);
         }
@@ -485,11 +488,11 @@ final class MySqlSession implements SessionRegistry.LiveSession, SessionProtocol
         });
         parameters.put("collation", Integer.toString(collation));
         core.connect(new ConnectRequest(token, target, response.user(), response.attributes().get("program_name"),
-                parameters, tls, declaredIntent()));
+                parameters, tls, declaredIntent));
     }
 
     /** The run and step the client declared in its connection attributes ({@link ClientIntent}), or null. */
-    private DeclaredIntent declaredIntent() {
+    private DeclaredIntent readDeclaredIntent() {
         Map<String, String> a = response.attributes();
         return ClientIntent.of(ClientIntent.MYSQL_RUN, a.get(ClientIntent.MYSQL_RUN), ClientIntent.MYSQL_STEP,
                 a.get(ClientIntent.MYSQL_STEP));

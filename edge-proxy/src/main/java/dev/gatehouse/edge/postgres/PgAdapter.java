@@ -115,6 +115,8 @@ final class PgAdapter implements SessionProtocol {
     private SessionCore core;
     private Phase phase = Phase.STARTUP;
     private Map<String, String> startupParameters = Map.of();
+    /** What the client declared it is doing ({@link ClientIntent}), read once when its startup is checked; null: nothing. */
+    private DeclaredIntent declaredIntent;
     private TargetConnection target;
     private PgTarget upstream;
     private Map<String, String> targetParameterStatus = Map.of();
@@ -241,7 +243,7 @@ final class PgAdapter implements SessionProtocol {
             }
         }
         try {
-            declaredIntent();
+            declaredIntent = readDeclaredIntent();
         } catch (IllegalArgumentException e) {
             return code(Refusal.Kind.EDGE, e.getMessage(), PgProtocol.INVALID_PARAMETER_VALUE);
         }
@@ -253,7 +255,7 @@ final class PgAdapter implements SessionProtocol {
      * gatehouse.step_id, as startup parameters or {@code -c} in options (a startup parameter wins, as at
      * the target). The target receives them too, as custom settings of the session.
      */
-    private DeclaredIntent declaredIntent() {
+    private DeclaredIntent readDeclaredIntent() {
         Map<String, String> values = new java.util.HashMap<>();
         String options = startupParameters.get("options");
         if (options != null) {
@@ -285,7 +287,7 @@ final class PgAdapter implements SessionProtocol {
         phase = Phase.CONNECTING;
         client.pause();
         core.connect(new ConnectRequest(token, target, startupParameters.get("user"),
-                startupParameters.get("application_name"), startupParameters, client.tls(), declaredIntent()));
+                startupParameters.get("application_name"), startupParameters, client.tls(), declaredIntent));
     }
 
     /** The client's input while a unit is in flight: COPY data flows; everything else waits its turn. */
