@@ -4,8 +4,14 @@ import dev.gatehouse.dev.EmbeddedMariaDb;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionTimeoutException;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -36,17 +42,22 @@ import java.util.function.Predicate;
  * MariaDB 11.4 has it by default, with a self-signed certificate made at start
  * ({@link #tlsCertificate()}); clients that do not ask for it are not refused.
  *
- * <p><b>Why {@code log_output=TABLE}.</b> The general log is read from {@code mysql.general_log}
- * (a CSV-engine table the server appends to in the order it received the commands, read here in
- * that order) rather than from the log file: the table keeps the connection id, the command type
- * ({@code Connect}, {@code Query}, {@code Prepare}, {@code Execute}, {@code Init DB}, {@code Quit}
- * ...) and the argument as separate columns, the argument being the exact bytes received
- * ({@code MEDIUMBLOB}, decoded here as UTF-8). The file instead writes
- * {@code <id> <Command>\t<argument>} lines with a statement's own newlines left as they are, so a
- * multi-line statement whose continuation line looks like an entry header cannot be told from
- * two entries. The server writes an entry when it receives the command, before executing it: once
- * a client's call has returned, its entry is in the table. The fixture's own reading connection
- * sets {@code sql_log_off=1} and its connection id is left out of {@link #log()}.
+ * <p><b>Why {@code log_output=TABLE}, read from its file.</b> The general log goes to
+ * {@code mysql.general_log}, a CSV-engine table the server appends to in the order it received the
+ * commands: one line a command, with the connection id, the command type ({@code Connect},
+ * {@code Query}, {@code Prepare}, {@code Execute}, {@code Init DB}, {@code Quit} ...) and the
+ * argument (the exact bytes received, decoded here as UTF-8) in separate fields, a field's
+ * {@code "}, {@code \}, CR and LF escaped with a backslash. The log file
+ * ({@code log_output=FILE}) instead writes {@code <id> <Command>\t<argument>} lines with a
+ * statement's own newlines left as they are, so a multi-line statement whose continuation line
+ * looks like an entry header cannot be told from two entries. The table's data file
+ * ({@code data/mysql/general_log.CSV}) is read directly rather than by {@code SELECT}: a
+ * {@code SELECT} on the log table takes the server's table lock, and under load such a poll was
+ * seen waiting 30 s behind the server's own logging while another session ran a long statement,
+ * with the entry sought already written. The server writes an entry (an unbuffered
+ * {@code write(2)}) when it receives the command, before executing it: once a client's call has
+ * returned, its entry is in the file. No reading connection exists, so nothing of the fixture's
+ * own is logged.
  *
  * <p>The server is an {@link EmbeddedMariaDb}, on a new database at each start
  * ({@link EmbeddedMariaDb#startFresh}): binaries unpacked once per user into
@@ -71,18 +82,19 @@ public final class LoggingMariaDb implements AutoCloseable {
 
     private final EmbeddedMariaDb server;
     private final String adminPassword;
-    private final Connection reader;
-    private final long readerId;
+    private final Path logFile;
+    private final long ownConnectionId;
     private final String version;
     private final List<Entry> entries = new ArrayList<>();
-    private long rowsRead;
+    /** Bytes of {@link #logFile} read so far, up to the end of the last whole line. */
+    private long offset;
     private boolean closed;
 
-    private LoggingMariaDb(EmbeddedMariaDb server, String adminPassword, Connection reader, long readerId, String version) {
+    private LoggingMariaDb(EmbeddedMariaDb server, String adminPassword, Path logFile, long ownConnectionId, String version) {
         this.server = server;
         this.adminPassword = adminPassword;
-        this.reader = reader;
-        this.readerId = readerId;
+        this.logFile = logFile;
+        this.ownConnectionId = ownConnectionId;
         this.version = version;
     }
 
@@ -98,7 +110,7 @@ public final class LoggingMariaDb implements AutoCloseable {
         String adminPassword = HexFormat.of().formatHex(randomBytes());
         EmbeddedMariaDb server = EmbeddedMariaDb.startFresh(dir, 0, initSql(adminPassword), SERVER_ARGS);
         try {
-            return connect(server, adminPassword);
+            return connect(server, adminPassword, dir.toAbsolutePath().normalize().resolve("data/mysql/general_log.CSV"));
         } catch (SQLException | RuntimeException e) {
             try {
                 server.close();
@@ -115,17 +127,15 @@ public final class LoggingMariaDb implements AutoCloseable {
         return bytes;
     }
 
-    private static LoggingMariaDb connect(EmbeddedMariaDb server, String adminPassword) throws SQLException {
-        // sql_log_off: the reader's own SELECTs on mysql.general_log stay out of the log (its Connect
-        // and the SET that turns it off are logged before it takes effect: left out by connection id)
-        Connection reader = DriverManager.getConnection(url(server.port(), "mysql") + "?sessionVariables=sql_log_off=1",
+    private static LoggingMariaDb connect(EmbeddedMariaDb server, String adminPassword, Path logFile) throws SQLException {
+        // sql_log_off: the fixture's own query stays out of the log (its Connect and the SET that
+        // turns logging off are logged before it takes effect: left out by connection id)
+        try (Connection c = DriverManager.getConnection(url(server.port(), "mysql") + "?sessionVariables=sql_log_off=1",
                 ADMIN, adminPassword);
-        try (Statement s = reader.createStatement(); ResultSet rs = s.executeQuery("SELECT CONNECTION_ID(), VERSION()")) {
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT CONNECTION_ID(), VERSION()")) {
             rs.next();
-            return new LoggingMariaDb(server, adminPassword, reader, rs.getLong(1), rs.getString(2));
-        } catch (SQLException | RuntimeException e) {
-            reader.close();
-            throw e;
+            if (!Files.isReadable(logFile)) throw new IllegalStateException("no general log table file at " + logFile);
+            return new LoggingMariaDb(server, adminPassword, logFile, rs.getLong(1), rs.getString(2));
         }
     }
 
@@ -222,25 +232,71 @@ public final class LoggingMariaDb implements AutoCloseable {
     }
 
     /**
-     * Reads the rows appended to {@code mysql.general_log} since the last call: the CSV engine only
-     * appends, and a table scan returns its rows in file order, so the rows already read are skipped
-     * with an offset (a test that truncates the table breaks this).
+     * Reads the lines appended to the general log's data file since the last call, up to the last
+     * whole one (a line being written is read at the next call). The CSV engine only appends (a test
+     * that truncates the table breaks this).
      */
     private void readNew() {
         if (closed) throw new IllegalStateException("closed");
-        try (Statement s = reader.createStatement();
-             ResultSet rs = s.executeQuery("SELECT thread_id, command_type, argument FROM mysql.general_log LIMIT "
-                     + rowsRead + ", 18446744073709551615")) {
-            while (rs.next()) {
-                rowsRead++;
-                long id = rs.getLong(1);
-                if (id == readerId) continue;
-                byte[] argument = rs.getBytes(3);
-                entries.add(new Entry(id, rs.getString(2), argument == null ? "" : new String(argument, StandardCharsets.UTF_8)));
+        byte[] bytes;
+        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size <= offset) return;
+            ByteBuffer buffer = ByteBuffer.allocate(Math.toIntExact(size - offset));
+            while (buffer.hasRemaining() && ch.read(buffer, offset + buffer.position()) >= 0) {
+                // read to the size seen
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read mysql.general_log", e);
+            bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the general log " + logFile, e);
         }
+        int start = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] != '\n') continue;
+            Entry e = parseRow(bytes, start, i);
+            if (e.connectionId() != ownConnectionId) entries.add(e);
+            start = i + 1;
+        }
+        offset += start;
+    }
+
+    /**
+     * One row of {@code mysql.general_log} as the CSV engine writes it: {@code event_time,
+     * user_host, thread_id, server_id, command_type, argument}, a string field in double quotes with
+     * {@code \"}, {@code \\}, {@code \r} and {@code \n} escaped, a number bare.
+     */
+    static Entry parseRow(byte[] line, int from, int to) {
+        List<byte[]> fields = new ArrayList<>(6);
+        int i = from;
+        while (i <= to) {
+            java.io.ByteArrayOutputStream field = new java.io.ByteArrayOutputStream();
+            if (i < to && line[i] == '"') {
+                i++;
+                while (true) {
+                    if (i >= to) throw new IllegalStateException("unterminated field in general log row: " + text(line, from, to));
+                    byte b = line[i++];
+                    if (b == '"') break;
+                    if (b == '\\' && i < to) {
+                        byte c = line[i++];
+                        field.write(c == 'n' ? '\n' : c == 'r' ? '\r' : c);
+                    } else {
+                        field.write(b);
+                    }
+                }
+            } else {
+                while (i < to && line[i] != ',') field.write(line[i++]);
+            }
+            fields.add(field.toByteArray());
+            if (i < to && line[i] != ',') throw new IllegalStateException("bad general log row: " + text(line, from, to));
+            i++;
+        }
+        if (fields.size() != 6) throw new IllegalStateException("general log row of " + fields.size() + " fields: " + text(line, from, to));
+        return new Entry(Long.parseLong(new String(fields.get(2), StandardCharsets.US_ASCII)),
+                new String(fields.get(4), StandardCharsets.UTF_8), new String(fields.get(5), StandardCharsets.UTF_8));
+    }
+
+    private static String text(byte[] line, int from, int to) {
+        return new String(line, from, to - from, StandardCharsets.UTF_8);
     }
 
     /** Stops the server (waiting for its process to end) and closes the fixture's connection. */
@@ -248,11 +304,6 @@ public final class LoggingMariaDb implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        try {
-            reader.close();
-        } catch (SQLException ignored) {
-            // the server goes away next anyway
-        }
         server.close();
     }
 }
