@@ -17,6 +17,12 @@ public final class ClientIntent {
     public static final String MYSQL_STEP = "gatehouse_step_id";
     /** The longest run or step id accepted. */
     public static final int MAX_LENGTH = 200;
+    /**
+     * The characters a declared id may have: those of ids (UUIDs, {@code run-17}, {@code wf:plan/3}),
+     * and no space, bracket or quote, so that a client's id cannot pose as the text around it where
+     * the record shows it ({@code run x (signed by the issuer)}).
+     */
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[A-Za-z0-9._:/@+=-]{1," + MAX_LENGTH + "}");
 
     private ClientIntent() {
     }
@@ -24,7 +30,7 @@ public final class ClientIntent {
     /**
      * The declared intent of a run and a step value (either may be null), or null when neither is given.
      *
-     * @throws IllegalArgumentException naming the parameter, when a value is empty, too long or not printable
+     * @throws IllegalArgumentException naming the parameter, when a value is empty, too long or has other characters than {@link #ID}
      */
     public static DeclaredIntent of(String runParameter, String run, String stepParameter, String step) {
         String r = check(runParameter, run);
@@ -34,9 +40,9 @@ public final class ClientIntent {
 
     private static String check(String parameter, String value) {
         if (value == null) return null;
-        if (value.isBlank() || value.length() > MAX_LENGTH || !value.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+        if (!ID.matcher(value).matches()) {
             throw new IllegalArgumentException("the connection parameter " + parameter + " must be 1 to " + MAX_LENGTH
-                    + " printable ASCII characters");
+                    + " letters, digits or . _ : / @ + = -");
         }
         return value;
     }
