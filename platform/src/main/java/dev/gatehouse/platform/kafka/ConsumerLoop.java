@@ -139,15 +139,21 @@ public final class ConsumerLoop implements AutoCloseable {
      * @param name     the loop's (and its thread's) name
      * @param state    where the loop is
      * @param caughtUp whether it has read to the end once (always true for a loop that does not catch up, once running)
+     * @param joined   whether its consumer has joined its group (a first generation), or needs not
+     *                 (a consumer that assigns partitions itself); false again while a new consumer
+     *                 after a restart joins
      * @param reason   the last error, as its class and message; null before any
      * @param restarts how many times it restarted
      * @param lag      records behind the end of its assigned partitions as of the last poll; -1 when unknown
      */
-    public record Health(String name, State state, boolean caughtUp, String reason, int restarts, long lag) {
+    public record Health(String name, State state, boolean caughtUp, boolean joined, String reason, int restarts, long lag) {
 
-        /** Running and, for a loop that catches up, caught up. */
+        /**
+         * Running, a member of its group if it subscribes (before that, no partition is its own, and
+         * nothing sent to the topic is handled) and, for a loop that catches up, caught up.
+         */
         public boolean ready() {
-            return state == State.RUNNING && caughtUp;
+            return state == State.RUNNING && joined && caughtUp;
         }
 
         /** Null when ready, else why not (for {@code /health/ready}; error messages, no secrets). */
@@ -155,7 +161,7 @@ public final class ConsumerLoop implements AutoCloseable {
             if (ready()) return null;
             return switch (state) {
                 case STARTING -> "starting";
-                case RUNNING -> "reading to the end of its topic";
+                case RUNNING -> joined ? "reading to the end of its topic" : "joining its consumer group";
                 case RESTARTING -> "restarting (" + restarts + " restarts) after " + reason;
                 case FAILED -> "failed: " + reason;
                 case STOPPED -> "stopped";
@@ -163,7 +169,7 @@ public final class ConsumerLoop implements AutoCloseable {
         }
 
         Health to(State next, String why) {
-            return new Health(name, next, caughtUp, why == null ? reason : why, restarts, lag);
+            return new Health(name, next, caughtUp, joined, why == null ? reason : why, restarts, lag);
         }
     }
 
@@ -262,7 +268,7 @@ public final class ConsumerLoop implements AutoCloseable {
     public ConsumerLoop(Settings settings, Handler handler) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.handler = Objects.requireNonNull(handler, "handler");
-        this.health = new Health(settings.name(), State.STARTING, !settings.catchUp(), null, 0, -1);
+        this.health = new Health(settings.name(), State.STARTING, !settings.catchUp(), false, null, 0, -1);
         this.backoff = settings.minBackoff();
         this.thread = Thread.ofPlatform().daemon().name(settings.name()).unstarted(this::run);
         thread.start();
@@ -353,8 +359,10 @@ public final class ConsumerLoop implements AutoCloseable {
         Map<TopicPartition, Long> end = health.caughtUp() ? null : c.endOffsets(c.assignment());
         Health before = health;
         boolean atEnd = caughtUp(c, end);
-        LOGGER.info("Consumer loop running loop={} restarts={} caughtUp={}", settings.name(), before.restarts(), atEnd);
-        update(new Health(before.name(), State.RUNNING, atEnd, before.reason(), before.restarts(), -1));
+        boolean joined = joined(c);
+        LOGGER.info("Consumer loop running loop={} restarts={} caughtUp={} joined={}", settings.name(), before.restarts(),
+                atEnd, joined);
+        update(new Health(before.name(), State.RUNNING, atEnd, joined, before.reason(), before.restarts(), -1));
         while (!closing()) {
             ConsumerRecords<String, byte[]> records = c.poll(settings.pollTimeout());
             handler.handle(records, c);
@@ -363,9 +371,13 @@ public final class ConsumerLoop implements AutoCloseable {
             Health now = health;
             long lag = lag(c);
             boolean caughtUp = caughtUp(c, end);
-            if (lag != now.lag() || caughtUp != now.caughtUp()) {
+            boolean joinedNow = now.joined() || joined(c);
+            if (lag != now.lag() || caughtUp != now.caughtUp() || joinedNow != now.joined()) {
                 if (caughtUp && !now.caughtUp()) LOGGER.info("Consumer loop caught up loop={}", settings.name());
-                update(new Health(now.name(), now.state(), caughtUp, now.reason(), now.restarts(), lag));
+                if (joinedNow && !now.joined()) {
+                    LOGGER.info("Consumer loop joined its group loop={} partitions={}", settings.name(), c.assignment().size());
+                }
+                update(new Health(now.name(), now.state(), caughtUp, joinedNow, now.reason(), now.restarts(), lag));
             }
         }
     }
@@ -389,7 +401,7 @@ public final class ConsumerLoop implements AutoCloseable {
         } else {
             LOGGER.warn("Consumer loop failed, restarting loop={} backoffMs={} restarts={}", settings.name(),
                     backoff.toMillis(), now.restarts() + 1, e);
-            update(new Health(now.name(), State.RESTARTING, now.caughtUp(), e.toString(), now.restarts() + 1, now.lag()));
+            update(new Health(now.name(), State.RESTARTING, now.caughtUp(), false, e.toString(), now.restarts() + 1, now.lag()));
         }
         return action;
     }
@@ -422,6 +434,15 @@ public final class ConsumerLoop implements AutoCloseable {
             Long next = handled.get(tp);
             if (next != null) c.seek(tp, next);
         }
+    }
+
+    /**
+     * A consumer that assigns its partitions needs no group; one that subscribes has joined once the
+     * group gave it a generation (with none, one or more partitions: a group may have more members
+     * than partitions).
+     */
+    private static boolean joined(KafkaConsumer<String, byte[]> c) {
+        return c.subscription().isEmpty() || c.groupMetadata().generationId() > 0;
     }
 
     private boolean caughtUp(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> end) {

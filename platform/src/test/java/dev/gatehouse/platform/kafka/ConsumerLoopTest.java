@@ -90,6 +90,48 @@ class ConsumerLoopTest {
     }
 
     @Test
+    void aGroupMemberIsReadyOnlyOnceItHasJoinedItsGroup() throws Exception {
+        // Given a group whose one member holds the partition and stops polling: a rebalance waits for it
+        String topic = topicWith(3);
+        String group = "join-" + UUID.randomUUID();
+        Map<String, Object> config = new HashMap<>(config("join"));
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        config.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) WAIT.multipliedBy(2).toMillis());
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (KafkaConsumer<String, byte[]> holder = new KafkaConsumer<>(config,
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            holder.subscribe(List.of(topic));
+            await().atMost(WAIT).until(() -> {
+                holder.poll(Duration.ofMillis(100));
+                return !holder.assignment().isEmpty();
+            });
+
+            // When a loop subscribes in the same group
+            try (ConsumerLoop loop = new ConsumerLoop(settings("join", config), ConsumerLoop.Handler.ofRecords(
+                    consumer -> consumer.subscribe(List.of(topic)), r -> seen.add(value(r))))) {
+
+                // Then it runs, but is not ready: it has no generation, nothing sent to the topic is its own
+                await().atMost(WAIT).until(() -> loop.health().state() == ConsumerLoop.State.RUNNING);
+                assertThat(loop.health().ready()).isFalse();
+                assertThat(loop.health().joined()).isFalse();
+                assertThat(loop.health().problem()).isEqualTo("joining its consumer group");
+                assertThat(seen).isEmpty();
+
+                // When the holder leaves the group
+                holder.close();
+
+                // Then the rebalance ends, the loop joins, is ready and reads the partition
+                loop.awaitReady(WAIT);
+                assertThat(loop.health().joined()).isTrue();
+                await().atMost(WAIT).until(() -> seen.size() == 3);
+            }
+        }
+    }
+
+    @Test
     void aHandlerThatThrowsRestartsTheLoopAfterABackoffAndResumesAfterTheLastHandledRecord() throws Exception {
         // Given a handler that fails twice on r2 (one record per poll), held after its first failure
         String topic = topicWith(4);
