@@ -15,4 +15,8 @@ public final class AdminException extends ApiError {
     public static AdminException notFound(String message) {
         return new AdminException(404, message);
     }
+
+    public static AdminException conflict(String message) {
+        return new AdminException(409, message);
+    }
 }

@@ -39,6 +39,8 @@ public final class AdminJson {
                 .put("connection", s.connection())
                 .put("clientAddress", s.clientAddress())
                 .put("startedAt", s.startedAt().toString())
+                .put("originator", s.originator())
+                .put("earlierActors", new JsonArray(s.earlierActors()))
                 .put("edgeId", edge.edgeId())
                 .put("edgeAlive", edgeAlive);
     }
@@ -49,6 +51,7 @@ public final class AdminJson {
                 .put("heartbeatAt", e.heartbeatAt().toString())
                 .put("intervalMillis", e.interval().toMillis())
                 .put("alive", e.alive(now))
-                .put("sessions", e.sessions().size());
+                .put("sessions", e.sessions().size())
+                .put("revocationSelectors", new JsonArray(e.selectorTypes().stream().map(t -> t.label()).toList()));
     }
 }

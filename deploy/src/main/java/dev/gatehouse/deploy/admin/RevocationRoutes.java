@@ -5,6 +5,7 @@ import dev.gatehouse.platform.core.AuditSink;
 import dev.gatehouse.platform.core.EventHeader;
 import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.kafka.RevocationLog;
+import dev.gatehouse.platform.revocation.EdgeSessions;
 import dev.gatehouse.platform.revocation.Revocation;
 import dev.gatehouse.platform.revocation.Selector;
 import io.vertx.core.http.HttpMethod;
@@ -13,14 +14,19 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * {@code POST /revocations} (revoke), {@code GET /revocations} (those in force),
  * {@code DELETE /revocations/:id} (lift). Each change is first recorded in the audit log as
  * {@code AccessRevoked} (with the administrator's subject), then written to the revocation log,
- * which every edge follows.
+ * which every edge follows. A revocation of a selector type that a live edge does not enforce (an
+ * edge older than the type, by its heartbeat) is refused with 409, naming the edges: in force
+ * everywhere or not at all.
  */
 public final class RevocationRoutes implements AdminRoutes {
     private static final Logger LOGGER = LoggerFactory.getLogger(RevocationRoutes.class);
@@ -30,11 +36,16 @@ public final class RevocationRoutes implements AdminRoutes {
     private final RevocationLog log;
     private final AuditSink audit;
     private final String instanceId;
+    private final Supplier<List<EdgeSessions>> edges;
 
-    public RevocationRoutes(RevocationLog log, AuditSink audit, String instanceId) {
+    /**
+     * @param edges the fleet's edges as their last heartbeats describe them
+     */
+    public RevocationRoutes(RevocationLog log, AuditSink audit, String instanceId, Supplier<List<EdgeSessions>> edges) {
         this.log = Objects.requireNonNull(log, "log");
         this.audit = Objects.requireNonNull(audit, "audit");
         this.instanceId = Objects.requireNonNull(instanceId, "instanceId");
+        this.edges = Objects.requireNonNull(edges, "edges");
     }
 
     @Override
@@ -55,11 +66,27 @@ public final class RevocationRoutes implements AdminRoutes {
         } catch (IllegalArgumentException | ClassCastException e) {
             throw AdminException.badRequest(e.getMessage());
         }
+        refuseIfNotEnforcedEverywhere(selector);
         Revocation revocation = Revocation.create(selector, request.admin().subject(), body.getString("reason"));
         LOGGER.info("Revoking id={} selector={} revokedBy={}", revocation.id(), selector, revocation.revokedBy());
         return record(revocation, revocation.revokedBy())
                 .thenCompose(v -> log.publish(revocation))
                 .thenApply(v -> AdminResponse.created(AdminJson.revocation(revocation)));
+    }
+
+    /** Edges that predate a selector type would skip its revocations: refused, so that nothing is half in force. */
+    private void refuseIfNotEnforcedEverywhere(Selector selector) {
+        Instant now = Instant.now();
+        List<String> unable = edges.get().stream().filter(e -> e.alive(now) && !e.enforces(selector.type()))
+                .map(EdgeSessions::edgeId).toList();
+        if (unable.isEmpty()) return;
+        String hint = switch (selector.type()) {
+            case ACTOR -> "; meanwhile subject=" + selector.value() + " ends the sessions in which " + selector.value()
+                    + " is the current actor on every edge";
+            default -> "";
+        };
+        throw AdminException.conflict("not revoked: edge(s) " + String.join(", ", unable) + " run an older version that"
+                + " cannot enforce " + selector.type().label() + " revocations; upgrade them first" + hint);
     }
 
     private CompletionStage<AdminResponse> list(AdminRequest request) {

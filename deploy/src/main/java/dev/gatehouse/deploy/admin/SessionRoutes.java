@@ -13,9 +13,11 @@ import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 
 /**
- * {@code GET /sessions?subject=&commit=&repository=&connection=&edge=}: the live sessions of the
+ * {@code GET /sessions?subject=&commit=&repository=&connection=&edge=&originator=&actor=}: the live sessions of the
  * fleet, from the edges' heartbeats. Sessions of an edge that stopped heart-beating are listed
- * with {@code edgeAlive: false} (the edge is presumed dead, the sessions aborted).
+ * with {@code edgeAlive: false} (the edge is presumed dead, the sessions aborted). {@code originator}
+ * and {@code actor} match delegated sessions only, as the revocation selectors of those names do:
+ * the person agents act for; the current actor (the session's subject) or an earlier one.
  */
 public final class SessionRoutes implements AdminRoutes {
 
@@ -32,7 +34,8 @@ public final class SessionRoutes implements AdminRoutes {
 
     private CompletionStage<AdminResponse> list(AdminRequest request) {
         Filter filter = new Filter(request.queryParam("subject"), request.queryParam("commit"),
-                request.queryParam("repository"), request.queryParam("connection"), request.queryParam("edge"));
+                request.queryParam("repository"), request.queryParam("connection"), request.queryParam("edge"),
+                request.queryParam("originator"), request.queryParam("actor"));
         Instant now = Instant.now();
         JsonArray sessions = new JsonArray();
         JsonArray edges = new JsonArray();
@@ -45,13 +48,16 @@ public final class SessionRoutes implements AdminRoutes {
         return AdminServer.now(AdminResponse.ok(new JsonObject().put("sessions", sessions).put("edges", edges)));
     }
 
-    private record Filter(String subject, String commit, String repository, String connection, String edge) {
+    private record Filter(String subject, String commit, String repository, String connection, String edge,
+                          String originator, String actor) {
         boolean matches(SessionInfo s) {
             return (subject == null || subject.equals(s.subject()))
                     && (commit == null || s.ciCommitSha() != null
                     && s.ciCommitSha().toLowerCase(Locale.ROOT).startsWith(commit.toLowerCase(Locale.ROOT)))
                     && (repository == null || repository.equalsIgnoreCase(s.ciRepository()))
-                    && (connection == null || connection.equals(s.connection()));
+                    && (connection == null || connection.equals(s.connection()))
+                    && (originator == null || s.delegated() && originator.equals(s.originator()))
+                    && (actor == null || s.delegated() && (actor.equals(s.subject()) || s.earlierActors().contains(actor)));
         }
     }
 }

@@ -33,6 +33,10 @@ final class SessionsCommand implements Callable<Integer> {
     String repository;
     @Option(names = "--connection", description = "Only sessions on this connection.")
     String connection;
+    @Option(names = "--originator", description = "Only agents' sessions acting for this person (delegated sessions).")
+    String originator;
+    @Option(names = "--actor", description = "Only delegated sessions in which this agent is the current or an earlier actor.")
+    String actor;
     @Option(names = "--json", description = "Print the admin API's JSON answer.")
     boolean json;
 
@@ -44,6 +48,8 @@ final class SessionsCommand implements Callable<Integer> {
         query.put("commit", commit);
         query.put("repository", repository);
         query.put("connection", connection);
+        query.put("originator", originator);
+        query.put("actor", actor);
         JsonObject answer;
         try {
             answer = AdminClient.from(admin).get("/sessions", query);
@@ -60,15 +66,16 @@ final class SessionsCommand implements Callable<Integer> {
         if (sessions.isEmpty()) {
             out.println("no live sessions match");
         } else {
-            out.printf("%-36s %-8s %-16s %-24s %-12s %-22s %-28s %s%n", "SESSION", "STATE", "EDGE", "SUBJECT", "CONNECTION",
-                    "CLIENT", "STARTED", "CI");
+            out.printf("%-36s %-8s %-16s %-24s %-16s %-12s %-22s %-28s %s%n", "SESSION", "STATE", "EDGE", "SUBJECT", "FOR",
+                    "CONNECTION", "CLIENT", "STARTED", "CI");
             for (Object o : sessions) {
                 JsonObject s = (JsonObject) o;
                 String ci = s.getString("ciRepository") == null ? ""
                         : s.getString("ciRepository") + "@" + String.valueOf(s.getString("ciCommitSha"));
-                out.printf("%-36s %-8s %-16s %-24s %-12s %-22s %-28s %s%n", s.getString("sessionId"),
+                String originatorOf = s.getString("originator");
+                out.printf("%-36s %-8s %-16s %-24s %-16s %-12s %-22s %-28s %s%n", s.getString("sessionId"),
                         s.getBoolean("edgeAlive") ? "live" : "ABORTED?", s.getString("edgeId"), s.getString("subject"),
-                        s.getString("connection"), s.getString("clientAddress"), s.getString("startedAt"), ci);
+                        originatorOf == null ? "-" : originatorOf, s.getString("connection"), s.getString("clientAddress"), s.getString("startedAt"), ci);
             }
         }
         for (Object o : answer.getJsonArray("edges")) {

@@ -455,7 +455,7 @@ public final class GatehouseRuntime implements AutoCloseable {
         LoopHealth.watch(observability, meters, "admin-sessions", directory::health);
         var admin = new dev.gatehouse.deploy.admin.AdminServer(vertx, settings.host(), settings.port(),
                 new BearerAuth("gatehouse-admin", bearerTokens(), settings.group()))
-                .add(new dev.gatehouse.deploy.admin.RevocationRoutes(revocations, sink, config.instanceId()))
+                .add(new dev.gatehouse.deploy.admin.RevocationRoutes(revocations, sink, config.instanceId(), directory::edges))
                 .add(new dev.gatehouse.deploy.admin.SessionRoutes(directory))
                 .add(closeables.add(new dev.gatehouse.deploy.admin.PolicyRoutes(kafka.bootstrapServers())));
         adminPort = admin.start().await();

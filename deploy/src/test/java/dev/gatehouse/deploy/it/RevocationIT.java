@@ -164,6 +164,13 @@ class RevocationIT {
             agentSession.query("SELECT 1");
             assertThat(agentSession.readUntil('Z').payload()).containsExactly('I');
 
+            // Then the live sessions list it by originator and by earlier actor, the person's own session by neither
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(cli("sessions", "--originator", person).out)
+                    .containsPattern(" executor-agent +" + person + " +demo "));
+            assertThat(cli("sessions", "--actor", agent).out).contains(" executor-agent ").contains(" " + person + " ");
+            assertThat(cli("sessions", "--actor", person).out).contains("no live sessions match");
+            assertThat(cli("sessions", "--subject", person).out).containsPattern(" " + person + " +- +demo ");
+
             // When
             Cli revoke = cli("revoke", "--originator", person, "--reason", reason);
 
@@ -196,6 +203,60 @@ class RevocationIT {
                 alone.query("SELECT 1");
                 assertThat(alone.readUntil('Z').payload()).containsExactly('I');
             }
+        } finally {
+            cli("revoke", "--lift", "actor=" + agent);
+        }
+    }
+
+    @Test
+    void aRevocationAnOlderLiveEdgeCannotEnforceIsRefusedNamingThatEdge() throws Exception {
+        // Given a live edge of a version before delegation: its heartbeat, in the schema it wrote, lists no selector types
+        String edge = "old-edge-" + UUID.randomUUID().toString().substring(0, 8);
+        String agent = "agent-" + edge;
+        org.apache.avro.Schema old;
+        try (var in = getClass().getResourceAsStream("/dev/gatehouse/schemas/v1/writers/EdgeSessionsRecord-78ce3aa64248daaa.avsc")) {
+            old = new org.apache.avro.Schema.Parser().parse(in);
+        }
+        var heartbeat = new org.apache.avro.generic.GenericData.Record(old);
+        heartbeat.put("edgeId", edge);
+        heartbeat.put("heartbeatAt", java.time.Instant.now().toEpochMilli() * 1000);
+        heartbeat.put("intervalMillis", Duration.ofHours(1).toMillis());
+        heartbeat.put("sessions", List.of());
+        var encoded = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), old).encode(heartbeat);
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(java.util.Map.of(
+                "bootstrap.servers", gw.env.kafka().bootstrapServers()),
+                new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    dev.gatehouse.platform.kafka.Topics.SESSIONS, edge, bytes)).get();
+            try {
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(cli("sessions", "--json").out).contains(edge));
+
+                // When an agent is revoked as an actor
+                Cli byActor = cli("revoke", "--actor", agent, "--reason", "compromised");
+
+                // Then nothing is revoked: the old edge would skip it; the message names it and what works meanwhile
+                assertThat(byActor.code).as(byActor.toString()).isNotZero();
+                assertThat(byActor.err).contains("not revoked: edge(s) " + edge + " run an older version")
+                        .contains("cannot enforce actor revocations").contains("subject=" + agent);
+                assertThat(cli("revoke", "--list").out).doesNotContain(agent);
+                HttpResponse<String> api = api("POST", "/revocations", gw.token(ADMIN, "gatehouse-admins"),
+                        new JsonObject().put("selector", "originator=" + agent).encode());
+                assertThat(api.statusCode()).as(api.body()).isEqualTo(409);
+            } finally {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                        dev.gatehouse.platform.kafka.Topics.SESSIONS, edge, null)).get();
+            }
+        }
+
+        // When the old edge is gone, the same revocation is taken
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(cli("sessions", "--json").out).doesNotContain(edge));
+        Cli again = cli("revoke", "--actor", agent, "--reason", "compromised");
+        try {
+            assertThat(again.code).as(again.toString()).isZero();
         } finally {
             cli("revoke", "--lift", "actor=" + agent);
         }

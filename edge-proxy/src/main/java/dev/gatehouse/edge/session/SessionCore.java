@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -120,9 +121,11 @@ public final class SessionCore {
     /** This session as the fleet's session directory lists it; only once open. */
     public SessionInfo info() {
         var ci = identity.ci();
+        var delegation = identity.delegation();
         return new SessionInfo(sessionId.value(), identity.subject(), identity.issuer(), identity.groups(),
                 ci == null ? null : ci.repository(), ci == null ? null : ci.commitSha(), request.target().name(),
-                clientAddress, acceptedAt);
+                clientAddress, acceptedAt, delegation == null ? null : delegation.originator(),
+                delegation == null ? List.of() : delegation.earlierActors());
     }
 
     // ---------------------------------------------------------------- connect

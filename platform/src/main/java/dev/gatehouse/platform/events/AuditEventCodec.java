@@ -31,11 +31,15 @@ public final class AuditEventCodec {
         AvroRuntimeSettings.ensure();
     }
 
-    /** Where {@code gatehouse-schemas} keeps the AuditRecord schemas records were written with, and their index. */
+    /**
+     * Where {@code gatehouse-schemas} keeps the schemas records on Gatehouse's topics were written
+     * with ({@code AuditRecord}, {@code ControlRecord}, {@code EdgeSessionsRecord}, {@code RevocationRecord}),
+     * and their index.
+     */
     static final String WRITERS = "/dev/gatehouse/schemas/v1/writers/";
 
     private final BinaryMessageEncoder<AuditRecord> encoder = AuditRecord.getEncoder();
-    private final BinaryMessageDecoder<AuditRecord> decoder = AuditRecord.createDecoder(WriterSchemas.STORE);
+    private final BinaryMessageDecoder<AuditRecord> decoder = AuditRecord.createDecoder(WriterSchemas.store(AuditRecord.getClassSchema()));
 
     /**
      * Encodes an event.
@@ -68,15 +72,27 @@ public final class AuditEventCodec {
 
     /** The AuditRecord schemas records may have been written with (the current one among them). */
     static List<Schema> writerSchemas() {
-        return WriterSchemas.ALL;
+        return WriterSchemas.of(AuditRecord.getClassSchema());
     }
 
     /** The writer schemas, loaded once from {@link #WRITERS}{@code index}. */
-    private static final class WriterSchemas {
-        static final List<Schema> ALL = load();
-        static final SchemaStore.Cache STORE = store(ALL);
+    static final class WriterSchemas {
+        private static final List<Schema> ALL = load();
 
         private WriterSchemas() {
+        }
+
+        /** The schemas records of {@code current}'s record (by full name) were written with. */
+        static List<Schema> of(Schema current) {
+            return ALL.stream().filter(s -> s.getFullName().equals(current.getFullName())).toList();
+        }
+
+        /**
+         * A store of the schemas records of {@code current}'s record were written with, for its
+         * decoder: a record written with any of them decodes, resolved to the current schema.
+         */
+        static SchemaStore.Cache store(Schema current) {
+            return store(of(current));
         }
 
         private static List<Schema> load() {

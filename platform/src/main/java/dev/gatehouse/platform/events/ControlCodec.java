@@ -9,7 +9,8 @@ import dev.gatehouse.schemas.v1.ControlRecord;
 
 /**
  * The wire form of {@code gatehouse.control} values: a {@link ControlMessage} as a
- * {@code ControlRecord} in Avro single-object encoding. Thread-safe.
+ * {@code ControlRecord} in Avro single-object encoding. Records written with an earlier schema
+ * (by an edge not yet upgraded) decode too, resolved to the current schema. Thread-safe.
  */
 public final class ControlCodec {
 
@@ -18,7 +19,8 @@ public final class ControlCodec {
     }
 
     private final BinaryMessageEncoder<ControlRecord> encoder = ControlRecord.getEncoder();
-    private final BinaryMessageDecoder<ControlRecord> decoder = ControlRecord.getDecoder();
+    private final BinaryMessageDecoder<ControlRecord> decoder =
+            ControlRecord.createDecoder(AuditEventCodec.WriterSchemas.store(ControlRecord.getClassSchema()));
 
     /**
      * Encodes a control message.

@@ -20,7 +20,8 @@ import java.time.temporal.ChronoUnit;
  * The wire forms of the fleet's compacted topics, in Avro single-object encoding:
  * {@code gatehouse.revocations} values ({@link Revocation} as {@code RevocationRecord}) and
  * {@code gatehouse.sessions} values ({@link EdgeSessions} as {@code EdgeSessionsRecord}).
- * Thread-safe.
+ * Records written with an earlier schema of either (by a process not yet upgraded, or still in the
+ * compacted topic) decode too, resolved to the current schema. Thread-safe.
  */
 public final class FleetCodec {
 
@@ -29,9 +30,11 @@ public final class FleetCodec {
     }
 
     private final BinaryMessageEncoder<RevocationRecord> revocationEncoder = RevocationRecord.getEncoder();
-    private final BinaryMessageDecoder<RevocationRecord> revocationDecoder = RevocationRecord.getDecoder();
+    private final BinaryMessageDecoder<RevocationRecord> revocationDecoder =
+            RevocationRecord.createDecoder(AuditEventCodec.WriterSchemas.store(RevocationRecord.getClassSchema()));
     private final BinaryMessageEncoder<EdgeSessionsRecord> sessionsEncoder = EdgeSessionsRecord.getEncoder();
-    private final BinaryMessageDecoder<EdgeSessionsRecord> sessionsDecoder = EdgeSessionsRecord.getDecoder();
+    private final BinaryMessageDecoder<EdgeSessionsRecord> sessionsDecoder =
+            EdgeSessionsRecord.createDecoder(AuditEventCodec.WriterSchemas.store(EdgeSessionsRecord.getClassSchema()));
 
     public byte[] encodeRevocation(Revocation r) {
         RevocationRecord record = RevocationRecord.newBuilder()
@@ -75,7 +78,10 @@ public final class FleetCodec {
                         .setConnection(s.connection())
                         .setClientAddress(s.clientAddress())
                         .setStartedAt(micros(s.startedAt()))
+                        .setOriginator(s.originator())
+                        .setEarlierActors(s.earlierActors())
                         .build()).toList())
+                .setRevocationSelectors(e.selectorTypes().stream().map(Selector.Type::label).toList())
                 .build();
         try {
             return AuditEventCodec.toArray(sessionsEncoder.encode(record));
@@ -90,7 +96,26 @@ public final class FleetCodec {
         return AuditEventCodec.SingleObject.map(() -> new EdgeSessions(r.getEdgeId(), r.getHeartbeatAt(),
                 Duration.ofMillis(r.getIntervalMillis()), r.getSessions().stream().map(s -> new SessionInfo(s.getSessionId(),
                         s.getSubject(), s.getIssuer(), s.getGroups(), s.getCiRepository(), s.getCiCommitSha(), s.getConnection(),
-                        s.getClientAddress(), s.getStartedAt())).toList()), "edge sessions");
+                        s.getClientAddress(), s.getStartedAt(), s.getOriginator(), s.getEarlierActors())).toList(),
+                selectorTypes(r.getRevocationSelectors())), "edge sessions");
+    }
+
+    /**
+     * The selector types a heartbeat lists: none listed is an edge older than the list
+     * ({@link EdgeSessions#LEGACY_SELECTOR_TYPES}); a type this version does not know (a newer
+     * edge's) is left out, as no revocation of it can be published from here.
+     */
+    private static java.util.Set<Selector.Type> selectorTypes(java.util.List<String> labels) {
+        if (labels.isEmpty()) return EdgeSessions.LEGACY_SELECTOR_TYPES;
+        java.util.Set<Selector.Type> types = java.util.EnumSet.noneOf(Selector.Type.class);
+        for (String label : labels) {
+            try {
+                types.add(Selector.Type.parse(label));
+            } catch (IllegalArgumentException newer) {
+                // a selector type of a newer version
+            }
+        }
+        return types;
     }
 
     /** timestamp-micros holds microseconds: truncate so that a round trip is exact. */
