@@ -42,6 +42,7 @@ import dev.gatehouse.platform.core.SessionId;
 import dev.gatehouse.platform.core.SqlCommand;
 import dev.gatehouse.platform.core.Verdict;
 import dev.gatehouse.schemas.v1.AuditRecord;
+import dev.gatehouse.schemas.v1.ControlRecord;
 
 class AuditEventCodecTest {
 
@@ -367,6 +368,25 @@ class AuditEventCodecTest {
         // Then
         for (ControlMessage m : new ControlMessage[] {cancel, cancelBare, kill, killBare, killConnection, killConnectionBare}) {
             assertThat(control.decode(control.encode(m))).isEqualTo(m);
+        }
+    }
+
+    @Test
+    void controlMessagesOfTheReleasedSchemaDecode() throws java.io.IOException {
+        // Given a cancel and a kill written by an edge of the released version (no KillConnection yet)
+        ControlCodec control = new ControlCodec();
+        Schema released = AuditEventCodec.WriterSchemas.of(ControlRecord.getClassSchema()).stream()
+                .filter(w -> w.getField("payload").schema().getTypes().stream().noneMatch(t -> t.getName().equals("KillConnection")))
+                .findFirst().orElseThrow();
+        for (ControlMessage m : new ControlMessage[] {new ControlMessage.CancelQuery(4242, -17, "edge-2"),
+                new ControlMessage.KillSession(new SessionId("s-9"), "revoked")}) {
+            byte[] current = control.encode(m);
+            GenericRecord old = new GenericDatumReader<GenericRecord>(ControlRecord.getClassSchema(), released)
+                    .read(null, DecoderFactory.get().binaryDecoder(current, 10, current.length - 10, null));
+            byte[] bytes = AuditEventCodec.toArray(new BinaryMessageEncoder<GenericRecord>(GenericData.get(), released).encode(old));
+
+            // Then
+            assertThat(control.decode(bytes)).isEqualTo(m);
         }
     }
 
