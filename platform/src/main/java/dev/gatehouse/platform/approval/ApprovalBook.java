@@ -144,21 +144,59 @@ public final class ApprovalBook {
     }
 
     /**
-     * A granted, unexpired ({@code validUntil} after {@code now}), not yet executed approval of
-     * this content requested by this identity (issuer and subject), for deferred redemption. When
-     * several match, the earliest granted one.
+     * What a command needs approved, to match a deferred grant against: the originator's
+     * confirmation, or {@code approvals} votes of {@code approverGroup}.
      */
-    public synchronized Optional<Approval> findRedeemable(String fingerprint, String issuer, String subject, Instant now) {
+    public record Requirement(boolean fromOriginator, String approverGroup, int approvals) {
+
+        public static Requirement originator() {
+            return new Requirement(true, null, 1);
+        }
+
+        public static Requirement group(String approverGroup, int approvals) {
+            return new Requirement(false, Objects.requireNonNull(approverGroup, "approverGroup"), Math.max(1, approvals));
+        }
+
+        /**
+         * Whether a grant of {@code a} gives what this asks: the same kind (an originator's
+         * confirmation is no four-eyes approval, which the originator may not give, nor the
+         * reverse), and for a group, the same group with at least as many votes.
+         */
+        public boolean metBy(Approval a) {
+            if (a.fromOriginator() != fromOriginator) return false;
+            return fromOriginator || approverGroup.equals(a.approverGroup()) && a.approvalsRequired() >= approvals;
+        }
+    }
+
+    /**
+     * A granted, unexpired ({@code validUntil} after {@code now}), not yet executed approval of
+     * this content, requested by the same identity (issuer and subject, and in a delegated session
+     * the same originator: an originator's confirmation lets the agent act for her only), that
+     * gives what {@code required} asks, for deferred redemption. When several match, the earliest
+     * granted one.
+     */
+    public synchronized Optional<Approval> findRedeemable(String fingerprint, Identity requester, Requirement required,
+                                                          Instant now) {
         Objects.requireNonNull(fingerprint, "fingerprint");
+        Objects.requireNonNull(requester, "requester");
+        Objects.requireNonNull(required, "required");
         Objects.requireNonNull(now, "now");
         List<Approval> found = new ArrayList<>();
         for (Approval a : approvals.values()) {
             Identity who = a.requester();
             if (who == null || !fingerprint.equals(a.fingerprint())) continue;
-            if (!Objects.equals(who.subject(), subject) || !Objects.equals(who.issuer(), issuer)) continue;
+            if (!sameRequester(who, requester) || !required.metBy(a)) continue;
             if (a.redeemableAt(now)) found.add(a);
         }
         return found.stream().min(Comparator.comparingLong(a -> a.outcome().offset()));
+    }
+
+    private static boolean sameRequester(Identity a, Identity b) {
+        if (!Objects.equals(a.subject(), b.subject()) || !Objects.equals(a.issuer(), b.issuer())) return false;
+        var da = a.delegation();
+        var db = b.delegation();
+        if (da == null || db == null) return da == db;
+        return Objects.equals(da.originator(), db.originator()) && Objects.equals(da.originatorIssuer(), db.originatorIssuer());
     }
 
     /** The command of the first {@code ApprovalExecuted} of this approval, if any. */

@@ -210,11 +210,57 @@ class ApprovalBookTest {
 
         // When looking it up by content and identity
         // Then only the same fingerprint, issuer and subject, before validUntil, find it
-        assertThat(book.findRedeemable("sha256:abc", ISSUER, "alice", T0.plusSeconds(3))).map(Approval::id).contains(id);
-        assertThat(book.findRedeemable("sha256:other", ISSUER, "alice", T0.plusSeconds(3))).isEmpty();
-        assertThat(book.findRedeemable("sha256:abc", ISSUER, "mallory", T0.plusSeconds(3))).isEmpty();
-        assertThat(book.findRedeemable("sha256:abc", "https://other", "alice", T0.plusSeconds(3))).isEmpty();
-        assertThat(book.findRedeemable("sha256:abc", ISSUER, "alice", validUntil)).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", ALICE, DBA_ONE, T0.plusSeconds(3))).map(Approval::id).contains(id);
+        assertThat(book.findRedeemable("sha256:other", ALICE, DBA_ONE, T0.plusSeconds(3))).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", person("mallory", ISSUER), DBA_ONE, T0.plusSeconds(3))).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", person("alice", "https://other"), DBA_ONE, T0.plusSeconds(3))).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", ALICE, DBA_ONE, validUntil)).isEmpty();
+    }
+
+    @Test
+    void aDeferredGrantRedeemsOnlyWhatItsKindGroupAndCountGive() {
+        // Given a granted deferred approval of one dba vote
+        apply(request(1, "deferred"));
+        apply(vote("bob", true, List.of("dba"), T0.plusSeconds(1)));
+        apply(new AuditEvent.ApprovalGranted(header(T0.plusSeconds(2)), id, List.of("bob"), T0.plus(Duration.ofHours(1))));
+        Instant at = T0.plusSeconds(3);
+
+        // Then it gives one dba vote, not two, not another group's, and not an originator's confirmation
+        assertThat(book.findRedeemable("sha256:abc", ALICE, ApprovalBook.Requirement.group("dba", 1), at)).isPresent();
+        assertThat(book.findRedeemable("sha256:abc", ALICE, ApprovalBook.Requirement.group("dba", 2), at)).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", ALICE, ApprovalBook.Requirement.group("security", 1), at)).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", ALICE, ApprovalBook.Requirement.originator(), at)).isEmpty();
+    }
+
+    @Test
+    void anOriginatorsConfirmationLetsTheAgentActForHerOnlyAndIsNoFourEyesApproval() {
+        // Given executor-agent acting for alice, whose deferred confirmation alice gave
+        Identity agentForAlice = agentFor("alice");
+        apply(new AuditEvent.ApprovalRequested(header(T0), command, id, "sha256:abc", null, 1, T0.plus(Duration.ofMinutes(10)),
+                "agent-ddl", "confirm", "deferred", null, agentForAlice, null, "edge-1", 2, Duration.ofHours(1), "alice",
+                AuditEvent.ApprovalRequested.FROM_ORIGINATOR));
+        apply(new AuditEvent.ApprovalVoted(header(T0.plusSeconds(1)), id, "alice", ISSUER, List.of("dba"), true, null, "rest", null));
+        apply(new AuditEvent.ApprovalGranted(header(T0.plusSeconds(2)), id, List.of("alice"), T0.plus(Duration.ofHours(1))));
+        Instant at = T0.plusSeconds(3);
+
+        // Then the same agent for alice may redeem it; for bob, on its own, or where a dba group approval is asked, not
+        assertThat(book.findRedeemable("sha256:abc", agentForAlice, ApprovalBook.Requirement.originator(), at)).isPresent();
+        assertThat(book.findRedeemable("sha256:abc", agentFor("bob"), ApprovalBook.Requirement.originator(), at)).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", person("executor-agent", ISSUER), ApprovalBook.Requirement.originator(), at))
+                .isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", agentForAlice, ApprovalBook.Requirement.group("dba", 1), at)).isEmpty();
+    }
+
+    private static final Identity ALICE = person("alice", ISSUER);
+    private static final ApprovalBook.Requirement DBA_ONE = ApprovalBook.Requirement.group("dba", 1);
+
+    private static Identity person(String subject, String issuer) {
+        return new Identity(subject, issuer, List.of("dev", "dba"), List.of(), Map.of(), null);
+    }
+
+    private static Identity agentFor(String originator) {
+        return new Identity("executor-agent", ISSUER, List.of("agents"), List.of(), Map.of(), null,
+                new dev.gatehouse.platform.core.Delegation(originator, ISSUER, List.of("dba"), List.of(), List.of(), "act"), null);
     }
 
     @Test
@@ -233,7 +279,7 @@ class ApprovalBookTest {
         // Then the first in the log is the one that runs
         assertThat(book.firstExecution(id)).contains(first);
         assertThat(book.get(id).orElseThrow().state()).isEqualTo(Approval.State.EXECUTED);
-        assertThat(book.findRedeemable("sha256:abc", ISSUER, "alice", T0.plusSeconds(4))).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", ALICE, DBA_ONE, T0.plusSeconds(4))).isEmpty();
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.gatehouse.policy.approval;
 
 import dev.gatehouse.platform.core.AuditEvent;
+import dev.gatehouse.platform.approval.ApprovalBook;
 import dev.gatehouse.platform.core.CommandId;
+import dev.gatehouse.platform.core.Identity;
 
 import java.time.Instant;
 import java.util.List;
@@ -22,11 +24,13 @@ public interface ApprovalLog {
     void request(AuditEvent.ApprovalRequested request);
 
     /**
-     * A granted approval of content {@code fingerprint} requested by {@code issuer}/{@code subject}
-     * that is still valid at {@code at} and not yet executed, the earliest granted first; or one
-     * already executed by {@code redeemer} itself (a redelivered command).
+     * A granted approval of content {@code fingerprint} requested by {@code requester} (see
+     * {@link ApprovalBook#findRedeemable}) that gives what {@code required} asks, is still valid at
+     * {@code at} and not yet executed, the earliest granted first; or one already executed by
+     * {@code redeemer} itself (a redelivered command).
      */
-    Optional<Grant> grant(String fingerprint, String issuer, String subject, CommandId redeemer, Instant at);
+    Optional<Grant> grant(String fingerprint, Identity requester, ApprovalBook.Requirement required, CommandId redeemer,
+                          Instant at);
 
     /**
      * Appends {@code executed} to {@code gatehouse.approvals}, reads the log until it is seen, and

@@ -1,5 +1,6 @@
 package dev.gatehouse.policy.approval;
 
+import dev.gatehouse.platform.approval.ApprovalBook;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.core.Decision;
@@ -28,7 +29,8 @@ import java.util.Objects;
  *       {@code ApprovalRequested} is written (acknowledged) before this method returns, so an
  *       approval the edge hears of always exists.</li>
  *   <li>Deferred: first a granted, unexpired, unexecuted approval of the same fingerprint requested
- *       by the same identity is looked for; when one is redeemed first in the log the command is
+ *       by the same identity (and originator, in a delegated session), of the same kind (an
+ *       originator's confirmation, or the same group's, with at least as many votes) is looked for; when one is redeemed first in the log the command is
  *       allowed, "approved by bob, carol (approval ap-…)".</li>
  * </ul>
  * An originator confirmation ({@code approval: {from: originator}}) is sent to the originator of
@@ -123,7 +125,8 @@ public final class ApprovalRequests {
         if (Decision.RequireApproval.DEFERRED.equals(mode)) {
             // another policy instance may redeem the same grant at the same moment: the log decides
             for (int attempt = 0; attempt < MAX_REDEMPTION_ATTEMPTS; attempt++) {
-                var grant = log.grant(content, received.identity().issuer(), received.identity().subject(), commandId, arrived);
+                var grant = log.grant(content, received.identity(), fromOriginator ? ApprovalBook.Requirement.originator()
+                        : ApprovalBook.Requirement.group(required.approverGroup(), required.approvals()), commandId, arrived);
                 if (grant.isEmpty()) break;
                 String approvalId = grant.get().approvalId();
                 if (log.redeem(new AuditEvent.ApprovalExecuted(header(received), approvalId, commandId))) {

@@ -2,6 +2,7 @@ package dev.gatehouse.policy.approval;
 
 import dev.gatehouse.platform.approval.Approval;
 import dev.gatehouse.platform.approval.ApprovalBook;
+import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.core.AuditEvent;
 import dev.gatehouse.platform.core.CommandId;
 import dev.gatehouse.platform.kafka.KafkaClients;
@@ -107,11 +108,12 @@ public final class KafkaApprovalLog implements ApprovalLog, AutoCloseable {
     }
 
     @Override
-    public Optional<Grant> grant(String fingerprint, String issuer, String subject, CommandId redeemer, Instant at) {
+    public Optional<Grant> grant(String fingerprint, Identity requester, ApprovalBook.Requirement required, CommandId redeemer,
+                                 Instant at) {
         Optional<Approval> mine = book.all().stream()
                 .filter(a -> a.executedBy().filter(redeemer::equals).isPresent() && fingerprint.equals(a.fingerprint()))
                 .findFirst();
-        return mine.or(() -> book.findRedeemable(fingerprint, issuer, subject, at))
+        return mine.or(() -> book.findRedeemable(fingerprint, requester, required, at))
                 .map(a -> new Grant(a.id(), a.outcome() != null && !a.outcome().by().isEmpty() ? a.outcome().by() : a.approvedBy(),
                         a.validUntil()));
     }

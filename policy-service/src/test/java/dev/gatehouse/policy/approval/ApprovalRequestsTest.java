@@ -274,6 +274,55 @@ class ApprovalRequestsTest {
         assertThat(log.book().get(ApprovalRequests.approvalIdOf(byAlice.command().id()))).isEmpty();
     }
 
+    @Test
+    void aDeferredConfirmationByTheOriginatorRunsForHerAgentOnlyAndIsNoFourEyesApproval() throws Exception {
+        // Given: alice confirmed, deferred, what planner-agent runs for her
+        KafkaApprovalLog log = log("policy-g");
+        String rules = """
+                id: p
+                version: v9
+                default: allow
+                rules:
+                  - id: agent-writes
+                    when: '"write" in command.kinds'
+                    action: require_approval
+                    approval: %s
+                    reason: writes need an approval
+                """;
+        ApprovalRequests.Settings settings = new ApprovalRequests.Settings("#db-approvals", Duration.ofMinutes(10), Duration.ofHours(1));
+        PolicyDecider byOriginator = new PolicyDecider(new PolicyEvaluator(Policy.parse(rules.formatted(
+                "{from: originator, mode: deferred}"), "test")), "policy-g")
+                .useApprovals(new ApprovalRequests(log, FINGERPRINT, settings, "policy-g"));
+        PolicyDecider fourEyes = new PolicyDecider(new PolicyEvaluator(Policy.parse(rules.formatted(
+                "{group: dba, count: 1, mode: deferred}"), "test")), "policy-g")
+                .useApprovals(new ApprovalRequests(log, FINGERPRINT, settings, "policy-g"));
+        String sql = "DELETE FROM errands WHERE id = 2";
+        Decision first = byOriginator.apply(received(agentFor("alice"), sql, "enforce")).decision();
+        String approvalId = ((Decision.RequireApproval) first).approvalId();
+        grant(approvalId, Instant.now().plus(Duration.ofHours(1)), "alice");
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.book().get(approvalId)
+                .map(a -> a.state() == Approval.State.GRANTED).orElse(false));
+
+        // When: the same agent, the same statement, for bob; where a dba approval is asked; then for alice
+        Decision forBob = byOriginator.apply(received(agentFor("bob"), sql, "enforce")).decision();
+        Decision asFourEyes = fourEyes.apply(received(agentFor("alice"), sql, "enforce")).decision();
+        AuditEvent.CommandReceived forAlice = received(agentFor("alice"), sql, "enforce");
+        Decision redeemed = byOriginator.apply(forAlice).decision();
+
+        // Then: alice's confirmation covers alice's errand only, and never stands in for the group's
+        assertThat(forBob).isInstanceOfSatisfying(Decision.RequireApproval.class,
+                ra -> assertThat(ra.approvalId()).isNotEqualTo(approvalId));
+        assertThat(asFourEyes).isInstanceOfSatisfying(Decision.RequireApproval.class,
+                ra -> assertThat(ra.approvalId()).isNotEqualTo(approvalId));
+        assertThat(redeemed).isEqualTo(new Decision.Allow(forAlice.command().id(), "agent-writes",
+                "approved by alice (approval " + approvalId + ")", "v9"));
+    }
+
+    private static Identity agentFor(String originator) {
+        return new Identity("planner-agent", "https://issuer.example", List.of("agents"), List.of(), Map.of(), null,
+                new Delegation(originator, "https://issuer.example", List.of("dba"), List.of(), List.of(), Delegation.ACT), null);
+    }
+
     private void grant(String approvalId, Instant validUntil, String approver) throws Exception {
         var granted = new AuditEvent.ApprovalGranted(EventHeader.now(SessionId.random(), "approval", "test"), approvalId,
                 List.of(approver), validUntil);
