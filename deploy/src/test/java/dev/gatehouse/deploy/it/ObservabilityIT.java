@@ -24,7 +24,6 @@ class ObservabilityIT {
         // When
         var metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
         var live = http.send(HttpRequest.newBuilder(URI.create(base + "/health/live")).build(), HttpResponse.BodyHandlers.ofString());
-        var ready = http.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
 
         // Then
         assertThat(metrics.statusCode()).isEqualTo(200);
@@ -35,6 +34,10 @@ class ObservabilityIT {
                 .contains("gatehouse_produce_latency")
                 .contains("gatehouse_policy_consumer_lag");
         assertThat(live.statusCode()).isEqualTo(200);
-        assertThat(ready.statusCode()).isEqualTo(200);
+        // every role's consumer loops run and have joined their groups (the indexer's may join after the first command)
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+            var ready = http.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+        });
     }
 }
