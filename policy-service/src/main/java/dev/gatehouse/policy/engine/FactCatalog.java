@@ -60,7 +60,10 @@ final class FactCatalog {
             new Field("issuer", SimpleType.STRING, "The issuer that vouched for the originator (the token's `iss`)."),
             new Field("groups", STRING_LIST, "The originator's groups, e.g. "
                     + "`identity.delegated && !(\"agent-users\" in identity.originator.groups)`."),
-            new Field("roles", STRING_LIST, "The originator's roles.")));
+            new Field("roles", STRING_LIST, "The originator's roles."),
+            new Field("claims", MapType.create(SimpleType.STRING, SimpleType.DYN), "The token's top-level claims, which "
+                    + "describe the originator (`sub` is theirs), e.g. `identity.originator.claims[\"email\"]`; `{}` when "
+                    + "not delegated.")));
 
     /** {@code identity.intent}: the run and plan step an agent declared. */
     static final Variable INTENT = new Variable("gatehouse.Intent", "`identity.intent`: the run and plan step the "
@@ -112,7 +115,11 @@ final class FactCatalog {
                     new Field("roles", STRING_LIST, "The acting caller's roles (in a delegated session the agent's)."),
                     new Field("claims", MapType.create(SimpleType.STRING, SimpleType.DYN),
                             "Every token claim; integers as int, dates as epoch seconds, e.g. "
-                                    + "`identity.claims[\"email\"].endsWith(\"@corp.example\")`."),
+                                    + "`identity.claims[\"email\"].endsWith(\"@corp.example\")`. In a delegated "
+                                    + "session, the claims of the current actor only (the members of the token's "
+                                    + "`act`, or just `sub` when the actor was read from a claim such as `azp`): "
+                                    + "the token's own claims describe the originator and are "
+                                    + "`identity.originator.claims`."),
                     new Field("ci", STRING_MAP,
                             "CI provenance, empty when the caller is not a CI job: system, repository, repository_id, "
                                     + "commit_sha, ref, workflow, run_id, job, workflow_ref, workflow_sha, job_workflow_ref, "

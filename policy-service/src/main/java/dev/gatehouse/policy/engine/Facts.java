@@ -177,11 +177,11 @@ public final class Facts {
         m.put("issuer", identity.issuer());
         m.put("groups", identity.groups());
         m.put("roles", identity.roles());
-        m.put("claims", celMap(identity.claims()));
-        m.put("ci", ci(identity.ci()));
         Delegation delegation = identity.delegation();
+        m.put("claims", delegation == null ? celMap(identity.claims()) : actorClaims(identity, delegation));
+        m.put("ci", ci(identity.ci()));
         m.put("delegated", delegation != null);
-        m.put("originator", delegation == null ? NO_ORIGINATOR : originator(delegation));
+        m.put("originator", delegation == null ? NO_ORIGINATOR : originator(delegation, identity.claims()));
         m.put("earlier_actors", delegation == null ? List.of() : delegation.earlierActors());
         m.put("delegation_via", delegation == null ? "" : delegation.via());
         m.put("intent", identity.intent() == null ? NO_INTENT : intent(identity.intent()));
@@ -190,18 +190,36 @@ public final class Facts {
 
     /** {@code identity.originator} of a session that is not delegated: built once, shared. */
     private static final Map<String, Object> NO_ORIGINATOR = ImmutableMap.of("subject", "", "issuer", "", "groups", List.of(),
-            "roles", List.of());
+            "roles", List.of(), "claims", Map.of());
 
     /** {@code identity.intent} when none was declared: built once, shared. */
     private static final Map<String, Object> NO_INTENT = ImmutableMap.of("run_id", "", "step_id", "", "verified", false,
             "declared", false);
 
-    /** The fields of {@link FactCatalog#ORIGINATOR}; the Delegation's lists are immutable already. */
-    private static Map<String, Object> originator(Delegation delegation) {
+    /**
+     * The fields of {@link FactCatalog#ORIGINATOR}; the Delegation's lists are immutable already.
+     * The token's top-level claims describe the originator (its {@code sub}).
+     */
+    private static Map<String, Object> originator(Delegation delegation, Map<String, Object> tokenClaims) {
         return ImmutableMap.of("subject", delegation.originator(),
                 "issuer", Objects.requireNonNullElse(delegation.originatorIssuer(), ""),
                 "groups", delegation.originatorGroups(),
-                "roles", delegation.originatorRoles());
+                "roles", delegation.originatorRoles(),
+                "claims", celMap(tokenClaims));
+    }
+
+    /**
+     * {@code identity.claims} of a delegated session: what the token says of the current actor, not
+     * the originator's claims (a rule on {@code identity.claims["break_glass"]} or {@code ["email"]}
+     * must not give an agent its originator's rights). From RFC 8693's {@code act}: the members of
+     * the {@code act} object; from a configured actor claim (Keycloak's {@code azp}): only
+     * {@code sub}, the actor.
+     */
+    private static Map<String, Object> actorClaims(Identity identity, Delegation delegation) {
+        if (Delegation.ACT.equals(delegation.via()) && identity.claims().get(Delegation.ACT) instanceof Map<?, ?> act) {
+            return celMap(act);
+        }
+        return Map.of("sub", identity.subject());
     }
 
     /** The fields of {@link FactCatalog#INTENT}. */

@@ -66,7 +66,8 @@ class DelegationFactsTest {
                 .containsEntry("earlier_actors", List.of("orchestrator"))
                 .containsEntry("delegation_via", "act");
         assertThat(identity.get("originator")).isEqualTo(Map.of("subject", "alice", "issuer", ISSUER,
-                "groups", List.of("dba", "agent-users"), "roles", List.of("admin")));
+                "groups", List.of("dba", "agent-users"), "roles", List.of("admin"), "claims", Map.of("sub", "alice")));
+        assertThat(identity.get("claims")).isEqualTo(Map.of("sub", "planner-agent"));
         assertThat(identity.get("intent")).isEqualTo(Map.of("run_id", "r-17", "step_id", "4", "verified", true,
                 "declared", true));
     }
@@ -82,7 +83,7 @@ class DelegationFactsTest {
                 .containsEntry("earlier_actors", List.of())
                 .containsEntry("delegation_via", "");
         assertThat(identity.get("originator")).isEqualTo(Map.of("subject", "", "issuer", "", "groups", List.of(),
-                "roles", List.of()));
+                "roles", List.of(), "claims", Map.of()));
         assertThat(identity.get("intent")).isEqualTo(Map.of("run_id", "", "step_id", "", "verified", false,
                 "declared", false));
     }
@@ -153,6 +154,50 @@ class DelegationFactsTest {
         assertThat(alice.verdict()).isEqualTo(Verdict.ALLOW);
         assertThat(agent.verdict()).isEqualTo(Verdict.DENY);
         assertThat(agent.ruleId()).isEqualTo("ddl-only-for-dbas");
+    }
+
+    @Test
+    void aRuleOnClaimsSeesTheActorsClaimsAndTheOriginatorsAreOnTheOriginator() throws Exception {
+        // Given alice's break-glass token, exchanged for planner-agent acting for her
+        Map<String, Object> claims = Map.of("sub", "alice", "break_glass", true, "email", "alice@corp.example",
+                "act", Map.of("sub", "planner-agent", "groups", List.of("agents"), "act", Map.of("sub", "orchestrator")));
+        Identity agent = new Identity("planner-agent", ISSUER, List.of("agents"), List.of(), claims, null,
+                new Delegation("alice", ISSUER, List.of("dba"), List.of(), List.of("orchestrator"), Delegation.ACT), null);
+        Identity agentViaAzp = new Identity("planner-agent", ISSUER, List.of(), List.of(),
+                Map.of("sub", "alice", "break_glass", true, "azp", "planner-agent"), null,
+                new Delegation("alice", ISSUER, List.of("dba"), List.of(), List.of(), "azp"), null);
+        Identity alice = new Identity("alice", ISSUER, List.of("dba"), List.of(), Map.of("sub", "alice", "break_glass", true), null);
+        PolicyEvaluator evaluator = evaluator("""
+                id: p
+                default: deny
+                rules:
+                  - id: break-glass
+                    when: '"break_glass" in identity.claims && identity.claims["break_glass"] == true'
+                    action: allow
+                    reason: break glass
+                  - id: agents-of-corp-people
+                    when: 'identity.delegated && identity.originator.claims["email"].endsWith("@corp.example") && identity.claims["sub"] == "planner-agent"'
+                    action: allow
+                    reason: an agent of a corporate person
+                """);
+
+        // When
+        Evaluation own = evaluator.evaluate(Facts.of(alice, TestFacts.DEMO, CREATE_TABLE));
+        Evaluation byAct = evaluator.evaluate(Facts.of(agent, TestFacts.DEMO, CREATE_TABLE));
+        Evaluation byAzp = evaluator.evaluate(Facts.of(agentViaAzp, TestFacts.DEMO, CREATE_TABLE));
+
+        // Then alice's break-glass claim is hers: the agent gets it neither by act nor by azp
+        assertThat(own.ruleId()).isEqualTo("break-glass");
+        assertThat(byAct.ruleId()).isEqualTo("agents-of-corp-people");
+        assertThat(byAzp.verdict()).isEqualTo(Verdict.DENY);
+        Map<String, Object> facts = Facts.of(agent, TestFacts.DEMO, select()).variable("identity");
+        assertThat(facts.get("claims")).isEqualTo(Map.of("sub", "planner-agent", "groups", List.of("agents"),
+                "act", Map.of("sub", "orchestrator")));
+        assertThat(((Map<?, ?>) facts.get("originator")).get("claims")).isEqualTo(claims);
+        assertThat(((Map<?, ?>) Facts.of(agentViaAzp, TestFacts.DEMO, select()).variable("identity").get("claims")))
+                .isEqualTo(Map.of("sub", "planner-agent"));
+        assertThat(((Map<?, ?>) Facts.of(alice, TestFacts.DEMO, select()).variable("identity").get("originator")).get("claims"))
+                .isEqualTo(Map.of());
     }
 
     @Test
