@@ -41,8 +41,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Fail-closed deadline: {@code delivery.timeout.ms} is set from
  * {@link Settings#deliveryTimeout()}, so when the broker is unreachable an append fails within
  * about that time. {@code max.block.ms} is 0: an append never blocks its caller (an event loop)
- * waiting for metadata; when the producer has lost the topic's metadata (the broker has been
- * gone for a while) the append fails at once, which is also failing closed. A record whose append failed is never retried afterwards by this producer.
+ * waiting for metadata; the producers keep the topic's metadata however long they are idle
+ * ({@code metadata.max.idle.ms}), and when they have none (at start, before
+ * {@link #awaitMetadata} saw it) the append fails at once, which is also failing closed. A record whose append failed is never retried afterwards by this producer.
  * (It may still be in the log if the broker wrote it but its acknowledgement was lost: the log
  * can hold a command that was rejected, never the reverse.)
  *
@@ -158,6 +159,9 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         }
     }
 
+    /** How long the producers keep an idle topic's metadata: a year, i.e. for as long as they run. */
+    static final long METADATA_KEPT_MS = Duration.ofDays(365).toMillis();
+
     static Map<String, Object> producerConfig(Settings settings, String clientId, int lingerMs) {
         int deliveryMs = (int) settings.deliveryTimeout().toMillis();
         Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), clientId);
@@ -169,6 +173,11 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs);
         config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(deliveryMs - lingerMs, 30_000));
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0L); // never block the caller; see class comment
+        // keep the topic's metadata however long the edge is idle: by default the producer forgets a
+        // topic not written for 5 minutes, and with max.block.ms=0 the next append (the first
+        // connection after a quiet spell) would fail at once, refusing the client. It is still
+        // refreshed every metadata.max.age.ms.
+        config.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, METADATA_KEPT_MS);
         config.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
         return config;
     }
