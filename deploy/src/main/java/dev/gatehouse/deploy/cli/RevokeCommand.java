@@ -35,7 +35,7 @@ final class RevokeCommand implements Callable<Integer> {
     Action action;
 
     static final class Action {
-        @Option(names = "--subject", description = "Revoke the token subject S.")
+        @Option(names = "--subject", description = "Revoke the token subject S (in a delegated session the subject is the acting agent: agents acting for S are --originator S).")
         String subject;
         @Option(names = "--repository", description = "Revoke CI tokens from repository R (org/repo).")
         String repository;
