@@ -82,8 +82,10 @@ public final class ControlChannel implements AutoCloseable {
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 0,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeoutMs,
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, (long) timeoutMs));
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs));
+        // publish runs on an event loop (a CancelRequest for another edge's session, a routed KILL): it
+        // must never wait there for metadata, even after hours without a cancel or with the brokers gone
+        KafkaClients.neverBlocking(producerConfig);
         this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(), new ByteArraySerializer());
         Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), "gatehouse-control-" + settings.edgeId());
         config.putAll(Map.of(
@@ -95,6 +97,7 @@ public final class ControlChannel implements AutoCloseable {
         ConsumerLoop.Settings loopSettings = ConsumerLoop.Settings.of("gatehouse-control-" + settings.edgeId(), config,
                 ConsumerLoop.ErrorPolicy.restartUnlessFatal());
         try {
+            KafkaClients.awaitMetadata(producer, settings.topic(), settings.bootstrapServers(), settings.timeout());
             this.loop = ConsumerLoop.started(loopSettings, ConsumerLoop.Handler.ofRecords(consumer -> {
                 List<TopicPartition> partitions = ConsumerLoop.assignAll(consumer, settings.topic(), settings.timeout());
                 consumer.seekToEnd(partitions);
@@ -106,7 +109,10 @@ public final class ControlChannel implements AutoCloseable {
         }
     }
 
-    /** Publishes one message to every edge; the stage completes once the broker has it. */
+    /**
+     * Publishes one message to every edge; the stage completes once the broker has it, and fails
+     * (never blocking the caller) when it cannot be written within the timeout.
+     */
     public CompletionStage<Void> publish(ControlMessage message) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {

@@ -43,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * about that time. {@code max.block.ms} is 0: an append never blocks its caller (an event loop)
  * waiting for metadata; the producers keep the topic's metadata however long they are idle
  * ({@code metadata.max.idle.ms}), and when they have none (at start, before
- * {@link #awaitMetadata} saw it) the append fails at once, which is also failing closed. A record whose append failed is never retried afterwards by this producer.
+ * {@link KafkaClients#awaitMetadata} saw it) the append fails at once, which is also failing closed. A record whose append failed is never retried afterwards by this producer.
  * (It may still be in the log if the broker wrote it but its acknowledgement was lost: the log
  * can hold a command that was rejected, never the reverse.)
  *
@@ -110,8 +110,10 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
                 AFTER_THE_FACT_LINGER_MS), new StringSerializer(), new ByteArraySerializer()),
                 timer(registry, settings, "after-the-fact"));
         try {
-            awaitMetadata(afterTheFact.producer(), settings);
-            int partitions = awaitMetadata(writeAhead.producer(), settings);
+            KafkaClients.awaitMetadata(afterTheFact.producer(), settings.topic(), settings.bootstrapServers(),
+                    settings.deliveryTimeout());
+            int partitions = KafkaClients.awaitMetadata(writeAhead.producer(), settings.topic(), settings.bootstrapServers(),
+                    settings.deliveryTimeout());
             LOGGER.info("Audit sink ready topic={} partitions={} deliveryTimeoutMs={}",
                     settings.topic(), partitions, settings.deliveryTimeout().toMillis());
         } catch (RuntimeException e) {
@@ -137,31 +139,6 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
                 || event instanceof AuditEvent.SessionClosed;
     }
 
-    /** With max.block.ms=0 each lookup only starts a fetch; ask again until it is there or time is up. */
-    private static int awaitMetadata(KafkaProducer<String, byte[]> producer, Settings settings) {
-        long deadline = System.nanoTime() + settings.deliveryTimeout().toNanos();
-        while (true) {
-            try {
-                return producer.partitionsFor(settings.topic()).size();
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("no metadata for topic " + settings.topic() + " from "
-                            + settings.bootstrapServers() + " within " + settings.deliveryTimeout()
-                            + " (broker down, or topic missing?)", e);
-                }
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for metadata of " + settings.topic(), ie);
-                }
-            }
-        }
-    }
-
-    /** How long the producers keep an idle topic's metadata: a year, i.e. for as long as they run. */
-    static final long METADATA_KEPT_MS = Duration.ofDays(365).toMillis();
-
     static Map<String, Object> producerConfig(Settings settings, String clientId, int lingerMs) {
         int deliveryMs = (int) settings.deliveryTimeout().toMillis();
         Map<String, Object> config = KafkaClients.client(settings.bootstrapServers(), clientId);
@@ -172,12 +149,10 @@ public final class KafkaAuditSink implements AuditSink, AutoCloseable {
         // delivery.timeout.ms >= linger.ms + request.timeout.ms is enforced by the client
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryMs);
         config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(deliveryMs - lingerMs, 30_000));
-        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0L); // never block the caller; see class comment
-        // keep the topic's metadata however long the edge is idle: by default the producer forgets a
-        // topic not written for 5 minutes, and with max.block.ms=0 the next append (the first
-        // connection after a quiet spell) would fail at once, refusing the client. It is still
-        // refreshed every metadata.max.age.ms.
-        config.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, METADATA_KEPT_MS);
+        // never block the caller (see class comment), and keep the topic's metadata however long the
+        // edge is idle: forgotten, the next append (the first connection after a quiet spell) would
+        // fail at once, refusing the client
+        KafkaClients.neverBlocking(config);
         config.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
         return config;
     }

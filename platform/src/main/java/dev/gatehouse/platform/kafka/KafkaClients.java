@@ -178,6 +178,49 @@ public final class KafkaClients {
         return config;
     }
 
+    /** How long a producer that never blocks keeps an idle topic's metadata: a year, i.e. as long as it runs. */
+    public static final long METADATA_KEPT_MS = Duration.ofDays(365).toMillis();
+
+    /**
+     * Makes a producer's {@code send} never block its caller (an event loop) on metadata:
+     * {@code max.block.ms=0}, and the metadata of a topic it wrote kept however long it is idle.
+     * By default a producer forgets a topic not written for 5 minutes ({@code metadata.max.idle.ms}),
+     * and the next send would then fail at once; the metadata is still refreshed every
+     * {@code metadata.max.age.ms}. Fetch the topic's metadata once at start with {@link #awaitMetadata}.
+     */
+    public static Map<String, Object> neverBlocking(Map<String, Object> producerConfig) {
+        producerConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 0L);
+        producerConfig.put(ProducerConfig.METADATA_MAX_IDLE_CONFIG, METADATA_KEPT_MS);
+        return producerConfig;
+    }
+
+    /**
+     * Waits until a {@linkplain #neverBlocking never-blocking} producer has {@code topic}'s metadata
+     * (each lookup only starts a fetch: asks again until it is there) and returns its partition count.
+     *
+     * @throws IllegalStateException when it has none within {@code timeout}
+     */
+    public static int awaitMetadata(org.apache.kafka.clients.producer.Producer<?, ?> producer, String topic,
+                                    String bootstrapServers, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                return producer.partitionsFor(topic).size();
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no metadata for topic " + topic + " from " + bootstrapServers
+                            + " within " + timeout + " (broker down, or topic missing?)", e);
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for metadata of " + topic, ie);
+                }
+            }
+        }
+    }
+
     /** How long a bulk reader's fetch waits on the broker for {@link #BULK_FETCH_MIN_BYTES} (see {@link #readInBulk}). */
     public static final int BULK_FETCH_MAX_WAIT_MS = 200;
     /** The bytes a bulk reader's fetch waits for, at most {@link #BULK_FETCH_MAX_WAIT_MS}. */
