@@ -141,7 +141,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * Broker settings for a machine shared with many other processes (development, tests, the
-     * local fleet): small segments, indexes and cleaner buffer, few threads.
+     * local fleet): small segments, indexes and cleaner buffer, few threads, requests of at most 16 MiB.
      */
     public static java.util.Map<String, String> smallFootprint() {
         java.util.Map<String, String> p = new java.util.LinkedHashMap<>();
@@ -155,6 +155,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("num.recovery.threads.per.data.dir", "1");
         p.put("background.threads", "2");
         p.put("log.cleaner.threads", "1");
+        // a request's size is read before it is: bound what a garbled or foreign connection can make a
+        // small heap allocate (Kafka's default is 100 MiB; Gatehouse's producers send at most 1 MiB)
+        p.put("socket.request.max.bytes", Integer.toString(16 * 1024 * 1024));
         return p;
     }
 

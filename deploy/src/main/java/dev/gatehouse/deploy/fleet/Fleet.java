@@ -75,7 +75,7 @@ public final class Fleet implements AutoCloseable {
     static final String PASSWORD_VARIABLE = "GATEHOUSE_FLEET_TARGET_PASSWORD";
     private static final Duration START_TIMEOUT = Duration.ofMinutes(4);
     private static final List<String> ROLE_JVM = List.of("-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
-    private static final List<String> KAFKA_JVM = List.of("-Xms64m", "-Xmx320m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
+    private static final List<String> KAFKA_JVM = List.of("-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError");
     private static final List<String> POSTGRES_JVM = List.of("-Xmx96m", "-XX:+UseSerialGC");
     /** What {@code gatehouse run} prints once its roles are started. */
     private static final String ROLES_STARTED = "gatehouse: running roles";
