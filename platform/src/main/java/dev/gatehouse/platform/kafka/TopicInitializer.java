@@ -134,15 +134,7 @@ public final class TopicInitializer {
             }
         }
         if (!existing.isEmpty()) {
-            Map<String, TopicDescription> described;
-            try {
-                described = admin.describeTopics(existing).allTopicNames().get(timeoutMs, TimeUnit.MILLISECONDS);
-            } catch (ExecutionException | TimeoutException e) {
-                throw new IllegalStateException("cannot describe existing topics " + existing + ": " + e.getMessage(), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while describing topics", e);
-            }
+            Map<String, TopicDescription> described = describeExisting(admin, existing, timeout);
             for (TopicSettings t : topics) {
                 TopicDescription d = described.get(t.name());
                 if (d != null && d.partitions().size() != t.partitions()) {
@@ -155,6 +147,37 @@ public final class TopicInitializer {
             }
         }
         return new Report(created, existing, warnings);
+    }
+
+    /**
+     * Describes topics the controller said exist. A broker learns of a topic another process just
+     * created a moment later than the controller (KRaft metadata propagates): until then it answers
+     * "unknown topic", so that answer is asked again, until {@code timeout}.
+     */
+    private static Map<String, TopicDescription> describeExisting(Admin admin, List<String> existing, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+            try {
+                return admin.describeTopics(existing).allTopicNames().get(left, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("cannot describe existing topics " + existing + ": " + e.getMessage(), e);
+                }
+                LOGGER.debug("Existing topics not yet known to the broker, asking again topics={}", existing);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("cannot describe existing topics " + existing + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while describing topics", e);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while describing topics", e);
+            }
+        }
     }
 
     static NewTopic newTopic(TopicSettings t) {
