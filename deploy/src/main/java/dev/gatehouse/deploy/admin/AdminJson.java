@@ -2,6 +2,7 @@ package dev.gatehouse.deploy.admin;
 
 import dev.gatehouse.platform.revocation.EdgeSessions;
 import dev.gatehouse.platform.revocation.Revocation;
+import dev.gatehouse.platform.revocation.Selector;
 import dev.gatehouse.platform.revocation.SessionInfo;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -52,6 +53,6 @@ public final class AdminJson {
                 .put("intervalMillis", e.interval().toMillis())
                 .put("alive", e.alive(now))
                 .put("sessions", e.sessions().size())
-                .put("revocationSelectors", new JsonArray(e.selectorTypes().stream().map(t -> t.label()).toList()));
+                .put("revocationSelectors", new JsonArray(e.selectorTypes().stream().map(Selector.Type::label).toList()));
     }
 }

@@ -80,11 +80,8 @@ public final class RevocationRoutes implements AdminRoutes {
         List<String> unable = edges.get().stream().filter(e -> e.alive(now) && !e.enforces(selector.type()))
                 .map(EdgeSessions::edgeId).toList();
         if (unable.isEmpty()) return;
-        String hint = switch (selector.type()) {
-            case ACTOR -> "; meanwhile subject=" + selector.value() + " ends the sessions in which " + selector.value()
-                    + " is the current actor on every edge";
-            default -> "";
-        };
+        String hint = selector.type() != Selector.Type.ACTOR ? "" : "; meanwhile subject=" + selector.value()
+                + " ends the sessions in which " + selector.value() + " is the current actor on every edge";
         throw AdminException.conflict("not revoked: edge(s) " + String.join(", ", unable) + " run an older version that"
                 + " cannot enforce " + selector.type().label() + " revocations; upgrade them first" + hint);
     }

@@ -15,6 +15,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The wire forms of the fleet's compacted topics, in Avro single-object encoding:
@@ -105,9 +108,9 @@ public final class FleetCodec {
      * ({@link EdgeSessions#LEGACY_SELECTOR_TYPES}); a type this version does not know (a newer
      * edge's) is left out, as no revocation of it can be published from here.
      */
-    private static java.util.Set<Selector.Type> selectorTypes(java.util.List<String> labels) {
+    private static Set<Selector.Type> selectorTypes(List<String> labels) {
         if (labels.isEmpty()) return EdgeSessions.LEGACY_SELECTOR_TYPES;
-        java.util.Set<Selector.Type> types = java.util.EnumSet.noneOf(Selector.Type.class);
+        Set<Selector.Type> types = EnumSet.noneOf(Selector.Type.class);
         for (String label : labels) {
             try {
                 types.add(Selector.Type.parse(label));

@@ -232,35 +232,11 @@ class ApprovalBookTest {
         assertThat(book.findRedeemable("sha256:abc", ALICE, ApprovalBook.Requirement.originator(), at)).isEmpty();
     }
 
-    @Test
-    void anOriginatorsConfirmationLetsTheAgentActForHerOnlyAndIsNoFourEyesApproval() {
-        // Given executor-agent acting for alice, whose deferred confirmation alice gave
-        Identity agentForAlice = agentFor("alice");
-        apply(new AuditEvent.ApprovalRequested(header(T0), command, id, "sha256:abc", null, 1, T0.plus(Duration.ofMinutes(10)),
-                "agent-ddl", "confirm", "deferred", null, agentForAlice, null, "edge-1", 2, Duration.ofHours(1), "alice",
-                AuditEvent.ApprovalRequested.FROM_ORIGINATOR));
-        apply(new AuditEvent.ApprovalVoted(header(T0.plusSeconds(1)), id, "alice", ISSUER, List.of("dba"), true, null, "rest", null));
-        apply(new AuditEvent.ApprovalGranted(header(T0.plusSeconds(2)), id, List.of("alice"), T0.plus(Duration.ofHours(1))));
-        Instant at = T0.plusSeconds(3);
-
-        // Then the same agent for alice may redeem it; for bob, on its own, or where a dba group approval is asked, not
-        assertThat(book.findRedeemable("sha256:abc", agentForAlice, ApprovalBook.Requirement.originator(), at)).isPresent();
-        assertThat(book.findRedeemable("sha256:abc", agentFor("bob"), ApprovalBook.Requirement.originator(), at)).isEmpty();
-        assertThat(book.findRedeemable("sha256:abc", person("executor-agent", ISSUER), ApprovalBook.Requirement.originator(), at))
-                .isEmpty();
-        assertThat(book.findRedeemable("sha256:abc", agentForAlice, ApprovalBook.Requirement.group("dba", 1), at)).isEmpty();
-    }
-
     private static final Identity ALICE = person("alice", ISSUER);
     private static final ApprovalBook.Requirement DBA_ONE = ApprovalBook.Requirement.group("dba", 1);
 
     private static Identity person(String subject, String issuer) {
         return new Identity(subject, issuer, List.of("dev", "dba"), List.of(), Map.of(), null);
-    }
-
-    private static Identity agentFor(String originator) {
-        return new Identity("executor-agent", ISSUER, List.of("agents"), List.of(), Map.of(), null,
-                new dev.gatehouse.platform.core.Delegation(originator, ISSUER, List.of("dba"), List.of(), List.of(), "act"), null);
     }
 
     @Test

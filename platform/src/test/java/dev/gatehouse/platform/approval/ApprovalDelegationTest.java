@@ -39,17 +39,26 @@ class ApprovalDelegationTest {
 
     /** planner-agent (groups dba, agents) acting for alice (dba), after an earlier actor intake-agent. */
     private static Identity agentForAlice() {
+        return agentFor("alice");
+    }
+
+    /** planner-agent (groups dba, agents) acting for {@code originator} (dba), after an earlier actor intake-agent. */
+    private static Identity agentFor(String originator) {
         return new Identity("planner-agent", ISSUER, List.of("dba", "agents"), List.of(), Map.of(), null,
-                new Delegation("alice", ISSUER, List.of("dba"), List.of(), List.of("intake-agent"), Delegation.ACT), null);
+                new Delegation(originator, ISSUER, List.of("dba"), List.of(), List.of("intake-agent"), Delegation.ACT), null);
     }
 
     private AuditEvent.ApprovalRequested request(Identity requester, String group, int required, String from) {
+        return request(requester, group, required, from, "hold");
+    }
+
+    private AuditEvent.ApprovalRequested request(Identity requester, String group, int required, String from, String mode) {
         SqlCommand sql = new SqlCommand(command, session, 3, T0, SqlCommand.Form.SIMPLE_QUERY, "DELETE FROM errands WHERE id = 1",
                 List.of(), SqlAnalysis.unparseable("test"));
         return new AuditEvent.ApprovalRequested(new EventHeader(UUID.randomUUID().toString(), session, T0, "test", "t1"),
                 command, id, "sha256:abc", group, required, T0.plus(Duration.ofMinutes(10)), "agent-confirm",
-                "the originator confirms", "hold", sql, requester,
-                new ConnectionRef("prod", "postgres", "db:5432/app", Map.of()), "edge-1", 2, null, "the originator alice", from);
+                "the originator confirms", mode, sql, requester, new ConnectionRef("prod", "postgres", "db:5432/app", Map.of()),
+                "edge-1", 2, "deferred".equals(mode) ? Duration.ofHours(1) : null, "the originator alice", from);
     }
 
     private Approval apply(AuditEvent e) {
@@ -162,5 +171,22 @@ class ApprovalDelegationTest {
         assertThat(readOriginator.identity().delegation().originator()).isEqualTo("alice");
         assertThat(readOld.approverFrom()).isNull();
         assertThat(readOld.fromOriginator()).isFalse();
+    }
+
+    @Test
+    void anOriginatorsDeferredConfirmationLetsTheAgentActForHerOnlyAndIsNoFourEyesApproval() {
+        // Given planner-agent acting for alice, whose deferred confirmation alice gave
+        apply(request(agentForAlice(), null, 1, AuditEvent.ApprovalRequested.FROM_ORIGINATOR, "deferred"));
+        vote("alice", ISSUER, List.of("dba"));
+        apply(new AuditEvent.ApprovalGranted(new EventHeader(UUID.randomUUID().toString(), session, T0.plusSeconds(6), "test", "t1"),
+                id, List.of("alice"), T0.plus(Duration.ofHours(1))));
+        Instant at = T0.plusSeconds(7);
+
+        // Then the same agent for alice may redeem it; for bob, on its own, or where a dba group approval is asked, not
+        assertThat(book.findRedeemable("sha256:abc", agentForAlice(), ApprovalBook.Requirement.originator(), at)).isPresent();
+        assertThat(book.findRedeemable("sha256:abc", agentFor("bob"), ApprovalBook.Requirement.originator(), at)).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", new Identity("planner-agent", ISSUER, List.of("dba", "agents"), List.of(),
+                Map.of(), null), ApprovalBook.Requirement.originator(), at)).isEmpty();
+        assertThat(book.findRedeemable("sha256:abc", agentForAlice(), ApprovalBook.Requirement.group("dba", 1), at)).isEmpty();
     }
 }

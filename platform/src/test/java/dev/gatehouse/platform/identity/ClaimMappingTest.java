@@ -1,27 +1,17 @@
 package dev.gatehouse.platform.identity;
 
-import dev.gatehouse.dev.DevTokenIssuer;
 import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jwt.JWTClaimsSet;
 import dev.gatehouse.platform.core.CiProvenance;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.identity.TokenRejectedException.Reason;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -30,29 +20,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** Issuer kinds and their claim mappings, on tokens with the claim sets the providers document. */
 class ClaimMappingTest {
 
-    @TempDir
-    static Path keyDir;
-
-    private static Vertx vertx;
-    private static DevTokenIssuer issuer;
-
-    @BeforeAll
-    static void startIssuer() throws Exception {
-        vertx = Vertx.vertx();
-        issuer = DevTokenIssuer.load(keyDir.resolve("issuer"));
-        issuer.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
-    }
-
-    @AfterAll
-    static void stopVertx() throws Exception {
-        vertx.close().await(10, TimeUnit.SECONDS);
-    }
+    @RegisterExtension
+    static final ServedIssuer SERVED = new ServedIssuer();
 
     @Test
     void keycloakTokensGiveRelativeGroupPathsRealmRolesAndClientRoles() throws Exception {
         // Given: the access token Keycloak 26 issues to a user in group /ops/dba (password grant)
         TokenValidator validator = validator(IssuerKind.KEYCLOAK, ClaimMapping.defaults(IssuerKind.KEYCLOAK), "gatehouse");
-        String token = issuer.sign(claims(Map.of(
+        String token = SERVED.issuer().sign(SERVED.claims(Map.of(
                 "aud", List.of("gatehouse", "account"),
                 "sub", "8709ee7e-e964-4bd1-9ee9-e29eb5cf2fdb",
                 "typ", "Bearer",
@@ -81,7 +56,7 @@ class ClaimMappingTest {
         ClaimMapping mapping = ClaimMapping.of(IssuerKind.KEYCLOAK, "preferred_username", null, List.of("realm_access.roles"),
                 ClaimMapping.GroupPaths.LEAF);
         TokenValidator validator = validator(IssuerKind.KEYCLOAK, mapping, "gatehouse");
-        String token = issuer.sign(claims(Map.of("aud", "gatehouse", "sub", "8709ee7e", "preferred_username", "alice",
+        String token = SERVED.issuer().sign(SERVED.claims(Map.of("aud", "gatehouse", "sub", "8709ee7e", "preferred_username", "alice",
                 "groups", List.of("/ops/dba", "/dev/dba", "/oncall"),
                 "realm_access", Map.of("roles", List.of("db-reader")),
                 "resource_access", Map.of("gatehouse", Map.of("roles", List.of("auditor"))))));
@@ -100,7 +75,7 @@ class ClaimMappingTest {
         // Given
         ClaimMapping mapping = ClaimMapping.of(IssuerKind.GENERIC, "preferred_username", null, null, null);
         TokenValidator validator = validator(IssuerKind.GENERIC, mapping, "gatehouse");
-        String token = issuer.sign(claims(Map.of("aud", "gatehouse", "sub", "someone")));
+        String token = SERVED.issuer().sign(SERVED.claims(Map.of("aud", "gatehouse", "sub", "someone")));
 
         // When
         TokenRejectedException e = catchThrowableOfType(TokenRejectedException.class, () -> validator.validate(token));
@@ -143,7 +118,7 @@ class ClaimMappingTest {
         github.put("job_workflow_ref", "octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main");
         github.put("job_workflow_sha", "c9ed89cf4dacf01feb527c42a26e0a8920d14c61");
         github.put("check_run_id", "90000001");
-        String token = issuer.sign(claims(github));
+        String token = SERVED.issuer().sign(SERVED.claims(github));
 
         // When
         Identity identity = validator.validate(token);
@@ -194,7 +169,7 @@ class ClaimMappingTest {
         gitlab.put("jti", "235b3a54-b797-45c7-ae9a-f72d7bc6ef5b");
         gitlab.put("sub", "project_path:my-group/my-project:ref_type:branch:ref:feature-branch-1");
         gitlab.put("aud", "https://gatehouse.example.com");
-        String token = issuer.sign(claims(gitlab));
+        String token = SERVED.issuer().sign(SERVED.claims(gitlab));
 
         // When
         Identity identity = validator.validate(token);
@@ -212,7 +187,7 @@ class ClaimMappingTest {
     @ValueSource(strings = {"none", "HS256", "HS384", "HS512"})
     void symmetricAndUnsignedAlgorithmsAreAConfigurationError(String alg) {
         // When / Then
-        assertThatThrownBy(() -> new TrustedIssuer(issuer.issuerUrl(), null, Set.of("gatehouse"),
+        assertThatThrownBy(() -> new TrustedIssuer(SERVED.issuer().issuerUrl(), null, Set.of("gatehouse"),
                 TrustedIssuer.algorithms(Set.of("RS256", alg)), null, IssuerKind.KEYCLOAK, null))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(alg).hasMessageContaining("only asymmetric");
@@ -227,19 +202,8 @@ class ClaimMappingTest {
     }
 
     private static TokenValidator validator(IssuerKind kind, ClaimMapping mapping, String audience) {
-        return new TokenValidator(List.of(new TrustedIssuer(issuer.issuerUrl(), issuer.jwksUri(), Set.of(audience),
+        return new TokenValidator(List.of(new TrustedIssuer(SERVED.issuer().issuerUrl(), SERVED.issuer().jwksUri(), Set.of(audience),
                 Set.of(JWSAlgorithm.RS256), null, kind, mapping)));
     }
 
-    /** The given claims plus iss (this test's issuer), iat, nbf and exp. */
-    private static JWTClaimsSet claims(Map<String, Object> claims) {
-        Instant now = Instant.now();
-        JWTClaimsSet.Builder b = new JWTClaimsSet.Builder()
-                .issuer(issuer.issuerUrl())
-                .issueTime(Date.from(now))
-                .notBeforeTime(Date.from(now.minusSeconds(5)))
-                .expirationTime(Date.from(now.plus(Duration.ofMinutes(5))));
-        claims.forEach(b::claim);
-        return b.build();
-    }
 }

@@ -6,21 +6,13 @@ import dev.gatehouse.dev.DevTokenIssuer;
 import dev.gatehouse.platform.core.DeclaredIntent;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.identity.TokenRejectedException.Reason;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,30 +21,15 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 /** Delegation tokens (RFC 8693) through a real validator: who acts, for whom, and what is refused. */
 class DelegationTrustTest {
 
-    @TempDir
-    static Path keyDir;
-
-    private static Vertx vertx;
-    private static DevTokenIssuer issuer;
-
-    @BeforeAll
-    static void startIssuer() throws Exception {
-        vertx = Vertx.vertx();
-        issuer = DevTokenIssuer.load(keyDir.resolve("issuer"));
-        issuer.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
-    }
-
-    @AfterAll
-    static void stopVertx() throws Exception {
-        vertx.close().await(10, TimeUnit.SECONDS);
-    }
+    @RegisterExtension
+    static final ServedIssuer SERVED = new ServedIssuer();
 
     private static final DelegationTrust ACCEPT_ACT = new DelegationTrust(true, null, Set.of(), 3, null, null);
 
     @Test
     void anActClaimMakesTheActorTheIdentityAndRecordsTheOriginatorAndEarlierActors() throws Exception {
         // Given: alice asked planner-agent, which asked executor-agent (nearest actor first)
-        String token = issuer.sign(claims(Map.of("sub", "alice", "groups", List.of("dba"),
+        String token = SERVED.issuer().sign(claims(Map.of("sub", "alice", "groups", List.of("dba"),
                 "act", DevTokenIssuer.actClaim("executor-agent", List.of("agents"), List.of("planner-agent")))));
 
         // When
@@ -71,7 +48,7 @@ class DelegationTrustTest {
 
     @Test
     void anIssuerNotTrustedToAssertDelegationHasItsActTokensRefused() throws Exception {
-        String token = issuer.sign(claims(Map.of("sub", "alice", "act", Map.of("sub", "planner-agent"))));
+        String token = SERVED.issuer().sign(claims(Map.of("sub", "alice", "act", Map.of("sub", "planner-agent"))));
 
         TokenRejectedException e = catchThrowableOfType(TokenRejectedException.class,
                 () -> validator(DelegationTrust.NONE).validate(token));
@@ -82,7 +59,7 @@ class DelegationTrustTest {
 
     @Test
     void aChainDeeperThanTheLimitIsRefused() throws Exception {
-        String token = issuer.sign(claims(Map.of("sub", "alice",
+        String token = SERVED.issuer().sign(claims(Map.of("sub", "alice",
                 "act", DevTokenIssuer.actClaim("a3", List.of(), List.of("a2", "a1")))));
         DelegationTrust two = new DelegationTrust(true, null, Set.of(), 2, null, null);
 
@@ -93,8 +70,8 @@ class DelegationTrustTest {
 
     @Test
     void aChainNamingTheSubjectAsActorIsRefused() throws Exception {
-        String self = issuer.sign(claims(Map.of("sub", "alice", "act", Map.of("sub", "alice"))));
-        String loop = issuer.sign(claims(Map.of("sub", "alice",
+        String self = SERVED.issuer().sign(claims(Map.of("sub", "alice", "act", Map.of("sub", "alice"))));
+        String loop = SERVED.issuer().sign(claims(Map.of("sub", "alice",
                 "act", DevTokenIssuer.actClaim("planner-agent", List.of(), List.of("alice")))));
 
         assertThatThrownBy(() -> validator(ACCEPT_ACT).validate(self)).hasMessageContaining("cannot act for itself");
@@ -103,8 +80,8 @@ class DelegationTrustTest {
 
     @Test
     void anActClaimThatNamesNoActorIsRefused() throws Exception {
-        String notAnObject = issuer.sign(claims(Map.of("sub", "alice", "act", "planner-agent")));
-        String noSub = issuer.sign(claims(Map.of("sub", "alice", "act", Map.of("client_id", "planner-agent"))));
+        String notAnObject = SERVED.issuer().sign(claims(Map.of("sub", "alice", "act", "planner-agent")));
+        String noSub = SERVED.issuer().sign(claims(Map.of("sub", "alice", "act", Map.of("client_id", "planner-agent"))));
 
         assertThatThrownBy(() -> validator(ACCEPT_ACT).validate(notAnObject)).hasMessageContaining("naming its actor in `sub`");
         assertThatThrownBy(() -> validator(ACCEPT_ACT).validate(noSub)).hasMessageContaining("naming its actor in `sub`");
@@ -112,7 +89,7 @@ class DelegationTrustTest {
 
     @Test
     void mayActWithoutActIsNoDelegation() throws Exception {
-        String token = issuer.sign(claims(Map.of("sub", "alice", "groups", List.of("dba"),
+        String token = SERVED.issuer().sign(claims(Map.of("sub", "alice", "groups", List.of("dba"),
                 "may_act", Map.of("sub", "planner-agent"))));
 
         Identity identity = validator(ACCEPT_ACT).validate(token);
@@ -126,9 +103,9 @@ class DelegationTrustTest {
     void aConfiguredActorClaimNamesTheAgentUnlessItIsAHumanLoginClientOrTheClientItself() throws Exception {
         // Given: Keycloak's standard token exchange names the requesting client in azp
         DelegationTrust azp = new DelegationTrust(false, "azp", Set.of("gatehouse-cli"), 3, null, null);
-        String exchanged = issuer.sign(claims(Map.of("sub", "8709ee7e", "azp", "planner-agent", "groups", List.of("dba"))));
-        String login = issuer.sign(claims(Map.of("sub", "8709ee7e", "azp", "gatehouse-cli")));
-        String serviceAccount = issuer.sign(claims(Map.of("sub", "5c1e", "azp", "planner-agent", "client_id", "planner-agent")));
+        String exchanged = SERVED.issuer().sign(claims(Map.of("sub", "8709ee7e", "azp", "planner-agent", "groups", List.of("dba"))));
+        String login = SERVED.issuer().sign(claims(Map.of("sub", "8709ee7e", "azp", "gatehouse-cli")));
+        String serviceAccount = SERVED.issuer().sign(claims(Map.of("sub", "5c1e", "azp", "planner-agent", "client_id", "planner-agent")));
 
         // When
         Identity agent = validator(azp).validate(exchanged);
@@ -150,7 +127,7 @@ class DelegationTrustTest {
         c.put("act", Map.of("sub", "planner-agent"));
         c.put("agent_run_id", "run-17");
         c.put("agent_step_id", "4");
-        String token = issuer.sign(claims(c));
+        String token = SERVED.issuer().sign(claims(c));
 
         Identity identity = validator(ACCEPT_ACT).validate(token);
 
@@ -165,20 +142,14 @@ class DelegationTrustTest {
     }
 
     private static TokenValidator validator(DelegationTrust trust) {
-        return new TokenValidator(List.of(new TrustedIssuer(issuer.issuerUrl(), issuer.jwksUri(), Set.of("gatehouse"),
+        return new TokenValidator(List.of(new TrustedIssuer(SERVED.issuer().issuerUrl(), SERVED.issuer().jwksUri(), Set.of("gatehouse"),
                 Set.of(JWSAlgorithm.RS256), null, IssuerKind.GENERIC, null, trust)));
     }
 
     /** The given claims plus iss, aud, iat, nbf and exp. */
     private static JWTClaimsSet claims(Map<String, Object> claims) {
-        Instant now = Instant.now();
-        JWTClaimsSet.Builder b = new JWTClaimsSet.Builder()
-                .issuer(issuer.issuerUrl())
-                .audience("gatehouse")
-                .issueTime(Date.from(now))
-                .notBeforeTime(Date.from(now.minusSeconds(5)))
-                .expirationTime(Date.from(now.plus(Duration.ofMinutes(5))));
-        claims.forEach(b::claim);
-        return b.build();
+        Map<String, Object> withAudience = new LinkedHashMap<>(claims);
+        withAudience.put("aud", "gatehouse");
+        return SERVED.claims(withAudience);
     }
 }

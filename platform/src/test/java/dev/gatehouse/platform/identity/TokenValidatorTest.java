@@ -13,11 +13,9 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.gatehouse.platform.core.Identity;
 import dev.gatehouse.platform.identity.TokenRejectedException.Reason;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -43,32 +41,20 @@ class TokenValidatorTest {
 
     private static final Duration TTL = Duration.ofMinutes(5);
 
+    @RegisterExtension
+    static final ServedIssuer SERVED = new ServedIssuer();
+
     @TempDir
     static Path keyDir;
 
-    private static Vertx vertx;
-    private static DevTokenIssuer issuer;
-
-    @BeforeAll
-    static void startIssuer() throws Exception {
-        vertx = Vertx.vertx();
-        issuer = DevTokenIssuer.load(keyDir.resolve("issuer"));
-        issuer.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
-    }
-
-    @AfterAll
-    static void stopVertx() throws Exception {
-        vertx.close().await(10, TimeUnit.SECONDS);
-    }
-
     private static TokenValidator validator() {
-        return new TokenValidator(List.of(TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE)));
+        return new TokenValidator(List.of(TrustedIssuer.of(SERVED.issuer().issuerUrl(), SERVED.issuer().jwksUri(), DevTokenIssuer.AUDIENCE)));
     }
 
     @Test
     void validTokenYieldsIdentityWithGroupsRolesAndPlainClaims() throws Exception {
         // Given
-        String token = issuer.issue("alice", List.of("dba", "dev"), TTL,
+        String token = SERVED.issuer().issue("alice", List.of("dba", "dev"), TTL,
                 Map.of("realm_access", Map.of("roles", List.of("admin")), "email", "alice@example.com"));
 
         // When
@@ -76,7 +62,7 @@ class TokenValidatorTest {
 
         // Then
         assertThat(identity.subject()).isEqualTo("alice");
-        assertThat(identity.issuer()).isEqualTo(issuer.issuerUrl());
+        assertThat(identity.issuer()).isEqualTo(SERVED.issuer().issuerUrl());
         assertThat(identity.groups()).containsExactly("dba", "dev");
         assertThat(identity.roles()).containsExactly("admin");
         assertThat(identity.ci()).isNull();
@@ -94,10 +80,10 @@ class TokenValidatorTest {
     @Test
     void groupsClaimIsConfigurableAsANestedPath() throws Exception {
         // Given
-        TrustedIssuer dev = TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE);
+        TrustedIssuer dev = TrustedIssuer.of(SERVED.issuer().issuerUrl(), SERVED.issuer().jwksUri(), DevTokenIssuer.AUDIENCE);
         TokenValidator validator = new TokenValidator(List.of(dev.withClaims(
                 ClaimMapping.of(IssuerKind.GENERIC, null, "realm_access.roles", null, null))));
-        String token = issuer.issue("bob", List.of("ignored"), TTL,
+        String token = SERVED.issuer().issue("bob", List.of("ignored"), TTL,
                 Map.of("realm_access", Map.of("roles", List.of("ops", "oncall"))));
 
         // When
@@ -111,7 +97,7 @@ class TokenValidatorTest {
     void expiredTokenIsRejectedWithItsExpiryTime() {
         // Given
         Instant expiry = Instant.now().minus(1, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS);
-        String token = issuer.issue("alice", List.of(), expiry.minus(1, ChronoUnit.HOURS), expiry, Map.of());
+        String token = SERVED.issuer().issue("alice", List.of(), expiry.minus(1, ChronoUnit.HOURS), expiry, Map.of());
 
         // When / Then
         TokenRejectedException e = rejected(validator(), token, Reason.EXPIRED);
@@ -122,7 +108,7 @@ class TokenValidatorTest {
     void tokenNotYetValidIsRejected() {
         // Given
         Instant notBefore = Instant.now().plus(1, ChronoUnit.HOURS);
-        String token = issuer.issue("alice", List.of(), notBefore, notBefore.plus(1, ChronoUnit.HOURS), Map.of());
+        String token = SERVED.issuer().issue("alice", List.of(), notBefore, notBefore.plus(1, ChronoUnit.HOURS), Map.of());
 
         // When / Then
         rejected(validator(), token, Reason.NOT_YET_VALID);
@@ -132,7 +118,7 @@ class TokenValidatorTest {
     void tokenWithinClockSkewIsAccepted() throws Exception {
         // Given
         Instant now = Instant.now();
-        String token = issuer.issue("alice", List.of(), now.plusSeconds(10), now.plusSeconds(300), Map.of());
+        String token = SERVED.issuer().issue("alice", List.of(), now.plusSeconds(10), now.plusSeconds(300), Map.of());
 
         // When
         Identity identity = validator().validate(token);
@@ -149,15 +135,15 @@ class TokenValidatorTest {
 
         // When / Then
         TokenRejectedException e = rejected(validator(), token, Reason.UNTRUSTED_ISSUER);
-        assertThat(e.getMessage()).contains("other-issuer").contains(issuer.issuerUrl());
+        assertThat(e.getMessage()).contains("other-issuer").contains(SERVED.issuer().issuerUrl());
     }
 
     @Test
     void tokenForAnotherAudienceIsRejected() {
         // Given
-        TrustedIssuer dev = TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE);
+        TrustedIssuer dev = TrustedIssuer.of(SERVED.issuer().issuerUrl(), SERVED.issuer().jwksUri(), DevTokenIssuer.AUDIENCE);
         TokenValidator validator = new TokenValidator(List.of(dev.withAudiences(Set.of("billing-gateway"))));
-        String token = issuer.issue("alice", List.of(), TTL, Map.of());
+        String token = SERVED.issuer().issue("alice", List.of(), TTL, Map.of());
 
         // When / Then
         TokenRejectedException e = rejected(validator, token, Reason.WRONG_AUDIENCE);
@@ -167,7 +153,7 @@ class TokenValidatorTest {
     @Test
     void tokenSignedByAnotherKeyWithTheSameKidIsRejected() throws Exception {
         // Given
-        RSAKey impostor = new RSAKeyGenerator(2048).keyID(issuer.keyId()).generate();
+        RSAKey impostor = new RSAKeyGenerator(2048).keyID(SERVED.issuer().keyId()).generate();
         String token = sign(impostor, JWSAlgorithm.RS256, validClaims());
 
         // When / Then
@@ -178,8 +164,8 @@ class TokenValidatorTest {
     void tokenSignedByAnUnknownKeyIsRejectedEvenAfterTheKeysWereCached() throws Exception {
         // Given
         TokenValidator validator = validator();
-        validator.validate(issuer.issue("alice", List.of(), TTL, Map.of()));
-        DevTokenIssuer impostor = DevTokenIssuer.load(keyDir.resolve("impostor"), issuer.issuerUrl());
+        validator.validate(SERVED.issuer().issue("alice", List.of(), TTL, Map.of()));
+        DevTokenIssuer impostor = DevTokenIssuer.load(keyDir.resolve("impostor"), SERVED.issuer().issuerUrl());
         String token = impostor.issue("alice", List.of(), TTL, Map.of());
 
         // When / Then: the first triggers a refresh, the second hits the rate limit
@@ -190,7 +176,7 @@ class TokenValidatorTest {
     @Test
     void tokenSignedByAnUnknownKeyIsRejectedOnAColdCache() {
         // Given
-        DevTokenIssuer impostor = DevTokenIssuer.load(keyDir.resolve("impostor"), issuer.issuerUrl());
+        DevTokenIssuer impostor = DevTokenIssuer.load(keyDir.resolve("impostor"), SERVED.issuer().issuerUrl());
         String token = impostor.issue("alice", List.of(), TTL, Map.of());
 
         // When / Then
@@ -200,7 +186,7 @@ class TokenValidatorTest {
     @Test
     void unsignedTokenIsRefused() {
         // Given: header {"alg":"none"}, the claims of a valid token, an empty signature
-        String valid = issuer.issue("alice", List.of("dba"), TTL, Map.of());
+        String valid = SERVED.issuer().issue("alice", List.of("dba"), TTL, Map.of());
         String header = Base64URL.encode("{\"alg\":\"none\"}".getBytes(StandardCharsets.UTF_8)).toString();
         String token = header + "." + valid.split("\\.")[1] + ".";
 
@@ -211,8 +197,8 @@ class TokenValidatorTest {
     @Test
     void hmacTokenSignedWithThePublicKeyIsRefused() throws Exception {
         // Given: the classic key confusion, the RSA public key used as an HMAC secret
-        byte[] publicKey = issuer.publicJwkSet().getKeys().getFirst().toRSAKey().toRSAPublicKey().getEncoded();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(issuer.keyId()).build(),
+        byte[] publicKey = SERVED.issuer().publicJwkSet().getKeys().getFirst().toRSAKey().toRSAPublicKey().getEncoded();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(SERVED.issuer().keyId()).build(),
                 validClaims());
         jwt.sign(new MACSigner(publicKey));
         String token = jwt.serialize();
@@ -225,7 +211,7 @@ class TokenValidatorTest {
     @Test
     void issuerConfiguredWithHmacIsRefused() {
         // Given
-        TrustedIssuer dev = TrustedIssuer.of(issuer.issuerUrl(), issuer.jwksUri(), DevTokenIssuer.AUDIENCE);
+        TrustedIssuer dev = TrustedIssuer.of(SERVED.issuer().issuerUrl(), SERVED.issuer().jwksUri(), DevTokenIssuer.AUDIENCE);
 
         // When / Then
         assertThatThrownBy(() -> new TrustedIssuer(dev.issuer(), dev.jwksUri(), dev.audiences(),
@@ -256,7 +242,7 @@ class TokenValidatorTest {
     void unreachableJwksIsReported() throws Exception {
         // Given: a real issuer whose endpoint is stopped before the keys were ever fetched
         DevTokenIssuer down = DevTokenIssuer.load(keyDir.resolve("down"));
-        HttpServer server = down.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        HttpServer server = down.serve(SERVED.vertx(), "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
         server.close().await(10, TimeUnit.SECONDS);
         String token = down.issue("alice", List.of(), TTL, Map.of());
         TokenValidator validator = new TokenValidator(List.of(TrustedIssuer.of(down.issuerUrl(), down.jwksUri(), DevTokenIssuer.AUDIENCE)));
@@ -270,11 +256,11 @@ class TokenValidatorTest {
     void validationOnVertxRunsOffTheEventLoop() throws Exception {
         // Given
         TokenValidator validator = validator();
-        String token = issuer.issue("carol", List.of("dev"), TTL, Map.of());
+        String token = SERVED.issuer().issue("carol", List.of("dev"), TTL, Map.of());
 
         // When
-        Identity identity = validator.validate(vertx, token).await(10, TimeUnit.SECONDS);
-        Throwable failure = validator.validate(vertx, "abc")
+        Identity identity = validator.validate(SERVED.vertx(), token).await(10, TimeUnit.SECONDS);
+        Throwable failure = validator.validate(SERVED.vertx(), "abc")
                 .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())).await(10, TimeUnit.SECONDS);
 
         // Then
@@ -287,7 +273,7 @@ class TokenValidatorTest {
     void validationOnAnExecutorCompletesTheStage() throws Exception {
         // Given
         var executor = Executors.newSingleThreadExecutor();
-        String token = issuer.issue("dave", List.of(), TTL, Map.of());
+        String token = SERVED.issuer().issue("dave", List.of(), TTL, Map.of());
 
         try {
             // When
@@ -308,7 +294,7 @@ class TokenValidatorTest {
     void keysAreCachedSoValidationNeedsNoFetchPerToken() throws Exception {
         // Given: an issuer whose JWKS endpoint goes away after the first validation
         DevTokenIssuer cached = DevTokenIssuer.load(java.nio.file.Files.createTempDirectory("cached-issuer"));
-        HttpServer server = cached.serve(vertx, "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        HttpServer server = cached.serve(SERVED.vertx(), "127.0.0.1", 0).await(10, TimeUnit.SECONDS);
         TokenValidator validator = new TokenValidator(List.of(TrustedIssuer.of(cached.issuerUrl(), cached.jwksUri(), DevTokenIssuer.AUDIENCE)));
         validator.validate(cached.issue("erin", List.of(), TTL, Map.of()));
         server.close().await(10, TimeUnit.SECONDS);
@@ -324,7 +310,7 @@ class TokenValidatorTest {
     private static JWTClaimsSet validClaims() {
         Instant now = Instant.now();
         return new JWTClaimsSet.Builder()
-                .issuer(issuer.issuerUrl())
+                .issuer(SERVED.issuer().issuerUrl())
                 .audience(DevTokenIssuer.AUDIENCE)
                 .subject("mallory")
                 .issueTime(Date.from(now))
